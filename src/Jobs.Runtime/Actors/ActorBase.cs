@@ -97,13 +97,13 @@ public abstract class ActorBase
         _cell.HoldTurnUntil(task);
     }
 
-    internal void AroundPreStart() => PreStart();
+    internal virtual void AroundPreStart() => PreStart();
 
     internal void AroundPostStop() => PostStop();
 
     internal void AroundPreRestart(Exception reason, object? message) => PreRestart(reason, message);
 
-    internal void AroundPostRestart(Exception reason) => PostRestart(reason);
+    internal virtual void AroundPostRestart(Exception reason) => PostRestart(reason);
 
     internal void AroundUnhandled(object message) => Unhandled(message);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Jobs.Runtime.Events;
 using Jobs.Runtime.Lifecycle;
@@ -17,6 +18,7 @@ public sealed partial class ActorSystem : IAsyncDisposable
     private readonly ActorCell _userGuardian;
     private readonly ActorCell _systemGuardian;
     private readonly DeadLetterActorRef _deadLetters;
+    private readonly ConcurrentDictionary<Type, object> _extensions = new();
     private int _uid;
 
     private ActorSystem(string name, ActorSystemSettings settings)
@@ -99,6 +101,21 @@ public sealed partial class ActorSystem : IAsyncDisposable
             target.SendSystemMessage(new Terminate());
         }
     }
+
+    /// <summary>Attaches a system-wide service (persistence, cluster) so actors can find it; one per type.</summary>
+    /// <exception cref="InvalidOperationException">An extension of this type is already registered.</exception>
+    public T RegisterExtension<T>(T extension)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        return _extensions.TryAdd(typeof(T), extension)
+            ? extension
+            : throw new InvalidOperationException($"an extension of type {typeof(T).Name} is already registered with actor system '{Name}'");
+    }
+
+    /// <summary>The registered extension of type <typeparamref name="T"/>, or null.</summary>
+    public T? GetExtension<T>()
+        where T : class => _extensions.TryGetValue(typeof(T), out var extension) ? (T)extension : null;
 
     /// <summary>Runs coordinated shutdown (every phase, in order, within the deadline) and waits until all actors stopped.</summary>
     public Task TerminateAsync(string reason = "terminate requested") => CoordinatedShutdown.RunAsync(reason);
