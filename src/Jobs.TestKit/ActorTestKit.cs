@@ -9,7 +9,7 @@ namespace Jobs.TestKit;
 /// </summary>
 public abstract class ActorTestKit : IAsyncDisposable
 {
-    private TestProbe? _testActor;
+    private readonly Lazy<TestProbe> _testActor;
 
     /// <summary>Creates the test's system.</summary>
     /// <param name="settings">Runtime settings (for example a <see cref="ManualTimeProvider"/>); null for defaults.</param>
@@ -19,6 +19,8 @@ public abstract class ActorTestKit : IAsyncDisposable
     {
         TestKitSettings = testKitSettings ?? TestKitSettings.FromEnvironment();
         Sys = ActorSystem.Create(systemName, settings);
+        // Thread-safe: actor factories often read TestActor from an actor's thread while the test reads it too.
+        _testActor = new Lazy<TestProbe>(() => CreateTestProbe(), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The system under test.</summary>
@@ -28,7 +30,7 @@ public abstract class ActorTestKit : IAsyncDisposable
     public TestKitSettings TestKitSettings { get; }
 
     /// <summary>A default probe, created on first use.</summary>
-    public TestProbe TestActor => _testActor ??= CreateTestProbe();
+    public TestProbe TestActor => _testActor.Value;
 
     /// <summary>Creates a probe in <see cref="Sys"/>.</summary>
     public TestProbe CreateTestProbe(string? name = null) => new(Sys, TestKitSettings, name);
