@@ -79,3 +79,35 @@ public sealed class SettingsFromConfigTests
         Assert.Equal("30", optional["jobs:runtime:throughput"]);
     }
 }
+
+public sealed class PersistenceSettingsTests
+{
+    [Fact]
+    public void Reference_Defaults_SqliteWithDocumentedValues()
+    {
+        var settings = Jobs.Runtime.Persistence.PersistenceSettings.FromConfig(ConfigFactory.Load(options: new ConfigParseOptions { Environment = null }));
+        Assert.Equal(Jobs.Runtime.Persistence.Journal.SqlDialect.Sqlite, settings.Backend);
+        Assert.Equal("data/jobs.db", settings.SqlitePath);
+        Assert.Equal(1000, settings.Journal.MaxBatchSize);
+        Assert.True(settings.Journal.AutoMigrate);
+    }
+
+    [Theory]
+    [InlineData("jobs.persistence.backend = mongo", "jobs.persistence.backend", "unknown backend")]
+    [InlineData("jobs.persistence.backend = postgresql", "jobs.persistence.postgresql.connection-string", "needs a connection string")]
+    [InlineData("jobs.persistence.table-prefix = \"x; drop\"", "jobs.persistence.table-prefix", "table prefix")]
+    [InlineData("jobs.persistence.max-batch-size = 0", "jobs.persistence.max-batch-size", "positive")]
+    public void BadValues_NameTheKey(string text, string key, string message)
+    {
+        var error = Assert.Throws<ConfigException>(() => Jobs.Runtime.Persistence.PersistenceSettings.FromConfig(ConfigFactory.Load(text: text, options: new ConfigParseOptions { Environment = null })));
+        Assert.Contains($"'{key}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PostgresConnectionString_FromEnvironment()
+    {
+        var config = ConfigFactory.Load(text: "jobs.persistence.backend = postgresql", options: new ConfigParseOptions { Environment = n => n == "JOBS_POSTGRES" ? "Host=db" : null });
+        Assert.Equal("Host=db", Jobs.Runtime.Persistence.PersistenceSettings.FromConfig(config).PostgresConnectionString);
+    }
+}
