@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Jobs.Actors.Handlers;
+using Jobs.Runtime.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Hosting;
+
+/// <summary>Configures the job system inside <c>services.AddJobs(jobs => ...)</c>: handlers, configuration, options.</summary>
+public sealed class JobsBuilder
+{
+    internal JobsBuilder(IServiceCollection services)
+    {
+        Services = services;
+    }
+
+    /// <summary>The service collection, for registering what handlers need.</summary>
+    public IServiceCollection Services { get; }
+
+    internal HandlerRegistry Handlers { get; } = new();
+
+    internal Config? Config { get; private set; }
+
+    internal string? ConfigFile { get; private set; }
+
+    internal string? ConfigText { get; private set; }
+
+    /// <summary>How payloads are deserialized for handlers. Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
+    public JsonSerializerOptions PayloadSerializerOptions { get; set; } = JsonSerializerOptions.Web;
+
+    /// <summary>Registers <typeparamref name="THandler"/> for jobs of <paramref name="kind"/> (default: the payload type's name).</summary>
+    /// <exception cref="InvalidOperationException">The kind is already registered (albrow's ErrorNameAlreadyRegistered).</exception>
+    public JobsBuilder AddHandler<THandler, TPayload>(string? kind = null, JobKindOptions? options = null)
+        where THandler : class, IJobHandler<TPayload>
+    {
+        var name = kind ?? typeof(TPayload).Name;
+        Handlers.Add(HandlerRegistration.For<THandler, TPayload>(name, options ?? new JobKindOptions(), PayloadSerializerOptions));
+        Services.AddTransient<THandler>();
+        return this;
+    }
+
+    /// <summary>Uses this resolved configuration (its <c>jobs</c> tree) instead of loading one.</summary>
+    public JobsBuilder UseConfig(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        return this;
+    }
+
+    /// <summary>Loads configuration from a HOCON file (over the embedded reference.conf), optionally with overriding HOCON text.</summary>
+    public JobsBuilder UseConfigFile(string? path, string? overrides = null)
+    {
+        ConfigFile = path;
+        ConfigText = overrides;
+        return this;
+    }
+
+    internal Config ResolveConfig() => Config ?? ConfigFactory.Load(ConfigFile, ConfigText);
+}

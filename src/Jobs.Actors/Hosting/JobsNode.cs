@@ -1,0 +1,208 @@
+using Jobs.Actors.Index;
+using Jobs.Actors.Jobs;
+using Jobs.Actors.Protocol;
+using Jobs.Actors.Scheduling;
+using Jobs.Actors.Sharding;
+using Jobs.Actors.Workers;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Jobs.Runtime.Lifecycle;
+using Jobs.Runtime.Persistence;
+using Jobs.Runtime.Persistence.Journal;
+using Jobs.Runtime.Persistence.Serialization;
+using Jobs.Runtime.Persistence.Sql;
+using Jobs.Runtime.Persistence.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Jobs.Actors.Hosting;
+
+/// <summary>
+/// One job node: the actor system, the journal and query index, the shard region of job entities, the scheduler
+/// singleton and one worker pool per queue. Started and stopped by the generic host; stopping stops admitting new
+/// attempts, lets running handlers finish until the host's shutdown deadline, then interrupts them (they run again later).
+/// </summary>
+public sealed class JobsNode : IHostedService, IAsyncDisposable
+{
+    private readonly JobsBuilder _builder;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _clock;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource<IJobsClient> _client = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ActorSystem? _system;
+    private IJournal? _journal;
+    private JobsRuntime? _runtime;
+    private bool _stopped;
+
+    /// <summary>Created by DI (see <see cref="JobsServiceCollectionExtensions.AddJobs"/>).</summary>
+    public JobsNode(JobsBuilder builder, IServiceProvider services, TimeProvider? clock = null, ILoggerFactory? loggers = null)
+    {
+        _builder = builder;
+        _services = services;
+        _clock = clock ?? services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _loggers = loggers ?? services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        _log = _loggers.CreateLogger<JobsNode>();
+    }
+
+    /// <summary>The client for this node (usable once the node has started; calls made earlier wait for the start).</summary>
+    public IJobsClient Client => new DeferredClient(_client.Task);
+
+    /// <summary>This node's statistics (null before start).</summary>
+    public JobsStatistics? Statistics => _runtime?.Statistics;
+
+    /// <summary>The node's name.</summary>
+    public string? NodeName => _runtime?.Settings.NodeName;
+
+    /// <summary>The actor system (null before start).</summary>
+    public ActorSystem? System => _system;
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var config = _builder.ResolveConfig();
+        var settings = JobsSettings.FromConfig(config);
+        var persistence = PersistenceSettings.FromConfig(config);
+        var systemSettings = ActorSystemSettingsConfig.FromConfig(config, new ActorSystemSettings { TimeProvider = _clock, LoggerFactory = _loggers });
+
+        var names = new SqlNames(persistence.Backend, persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null, persistence.TablePrefix);
+        NpgsqlDataSource? indexSource = null;
+        Func<CancellationToken, Task<System.Data.Common.DbConnection>>? open = persistence.Backend switch
+        {
+            SqlDialect.Sqlite => async ct => await SqliteJournal.OpenAsync(SqliteConnectionString(persistence.SqlitePath), ct).ConfigureAwait(false),
+            SqlDialect.PostgreSql => async ct => await (indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString)).OpenConnectionAsync(ct).ConfigureAwait(false),
+            _ => null,
+        };
+        var index = new JobIndex(persistence.Backend, names, open);
+        var (journal, snapshots) = persistence.CreateJournal([index], $"{settings.NodeName}/{Environment.ProcessId}");
+        await journal.StartAsync(cancellationToken).ConfigureAwait(false);
+        _journal = journal;
+
+        var system = ActorSystem.Create(ActorSystemSettingsConfig.SystemName(config), systemSettings);
+        _system = system;
+        var serializer = JobsJsonContext.RegisterEvents(new EventSerializer());
+        PersistenceExtension.Register(system, new PersistenceExtension(journal, snapshots, serializer, new PersistenceOptions { MaxConcurrentRecoveries = persistence.MaxConcurrentRecoveries }));
+
+        var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
+        {
+            Observers = [.. _services.GetServices<IJobObserver>()],
+        };
+        _runtime = runtime;
+        runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");
+        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
+        runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
+        RegisterShutdown(system, runtime);
+        _client.TrySetResult(new LocalJobsClient(runtime, new ScheduleValidator(settings, _builder.Handlers, _clock)));
+        _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
+            settings.NodeName, journal.Backend, string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")), string.Join(", ", _builder.Handlers.Kinds));
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+        }
+
+        if (_system is { } system)
+        {
+            // The host's token fires at its shutdown deadline: running handlers get until then.
+            _drainDeadline = cancellationToken;
+            await system.TerminateAsync("node stopping").ConfigureAwait(false);
+        }
+
+        if (_journal is { } journal)
+        {
+            await journal.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private CancellationToken _drainDeadline;
+
+    private void RegisterShutdown(ActorSystem system, JobsRuntime runtime)
+    {
+        system.CoordinatedShutdown.AddTask(ShutdownPhase.ServiceUnbind, "stop-admitting", async ct =>
+        {
+            foreach (var pool in runtime.Pools.Values)
+            {
+                await pool.Ask<PoolStatus>(StopAdmitting.Instance, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+            }
+        });
+        system.CoordinatedShutdown.AddTask(ShutdownPhase.ServiceRequestsDone, "drain-running-jobs", async ct =>
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _drainDeadline);
+            try
+            {
+                while (true)
+                {
+                    var busy = 0;
+                    foreach (var pool in runtime.Pools.Values)
+                    {
+                        busy += (await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false)).Busy;
+                    }
+
+                    if (busy == 0)
+                    {
+                        return;
+                    }
+
+                    await Task.Delay(50, deadline.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Deadline: interrupt what still runs; each attempt is recorded as interrupted and runs again later.
+                foreach (var pool in runtime.Pools.Values)
+                {
+                    pool.Tell(InterruptAttempt.Instance, null);
+                }
+
+                await Task.Delay(runtime.Settings.CancelGrace > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : runtime.Settings.CancelGrace, CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+    }
+
+    private static string SqliteConnectionString(string path) =>
+        new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+
+    /// <summary>Hands out a client before the node started; calls wait for the start.</summary>
+    private sealed class DeferredClient(Task<IJobsClient> client) : IJobsClient
+    {
+        public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ScheduleAsync(request, cancellationToken).ConfigureAwait(false);
+
+        public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ScheduleManyAsync(requests, cancellationToken).ConfigureAwait(false);
+
+        public async Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+
+        public async Task CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
+
+        public async Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).RescheduleAsync(jobId, runAt, cancellationToken).ConfigureAwait(false);
+
+        public async Task DestroyAsync(string jobId, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).DestroyAsync(jobId, cancellationToken).ConfigureAwait(false);
+
+        public async Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).CountAsync(query, cancellationToken).ConfigureAwait(false);
+
+        public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ListAsync(query, cancellationToken).ConfigureAwait(false);
+    }
+}

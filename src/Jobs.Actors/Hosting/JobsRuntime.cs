@@ -1,0 +1,56 @@
+using Jobs.Actors.Handlers;
+using Jobs.Actors.Index;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Actors.Hosting;
+
+/// <summary>What the job system's actors share on one node: settings, clock, identity and the well-known actors.</summary>
+internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, HandlerRegistry handlers, JobIndex index, IServiceProvider services, ILoggerFactory loggers)
+{
+    public JobsSettings Settings { get; } = settings;
+
+    public TimeProvider Clock { get; } = clock;
+
+    public HandlerRegistry Handlers { get; } = handlers;
+
+    public JobIndex Index { get; } = index;
+
+    public IServiceProvider Services { get; } = services;
+
+    public ILoggerFactory Loggers { get; } = loggers;
+
+    /// <summary>Identifies this process's life: attempts recorded under another incarnation were lost with their process.</summary>
+    public string Incarnation { get; } = Guid.NewGuid().ToString("N");
+
+    public JobsStatistics Statistics { get; } = new(clock.GetUtcNow());
+
+    public IReadOnlyDictionary<string, IActorRef> Pools { get; set; } = new Dictionary<string, IActorRef>();
+
+    public IActorRef Scheduler { get; set; } = null!;
+
+    public IActorRef Region { get; set; } = null!;
+
+    public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
+
+    public int ShardOf(string jobId) => (int)(global::Jobs.Runtime.Routing.ConsistentHashableEnvelope.StableHash(jobId) % (uint)Settings.NumberOfShards);
+
+    public void NotifyObservers(JobInfo job, AttemptOutcome outcome)
+    {
+        foreach (var observer in Observers)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await observer.OnAttemptEndedAsync(job, outcome, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Loggers.CreateLogger<JobsRuntime>().LogWarning(ex, "Job observer {Observer} failed for {JobId}", observer.GetType().Name, job.Id);
+                }
+            });
+        }
+    }
+}

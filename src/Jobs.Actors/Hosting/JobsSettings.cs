@@ -1,0 +1,120 @@
+using System.Text.RegularExpressions;
+using Jobs.Runtime.Configuration;
+
+namespace Jobs.Actors.Hosting;
+
+/// <summary>The job system's settings (<c>jobs.node</c>, <c>jobs.defaults</c>, <c>jobs.queues</c>, <c>jobs.scheduler</c>, <c>jobs.sharding</c>, <c>jobs.limits</c>), parsed once.</summary>
+public sealed partial record JobsSettings
+{
+    /// <summary>This node's name, shown in attempts. Default: the machine name.</summary>
+    public string NodeName { get; init; } = Environment.MachineName;
+
+    /// <summary>Worker count per queue. Default: "default" with one worker per processor.</summary>
+    public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = Environment.ProcessorCount };
+
+    /// <summary>Attempts before a job fails; -1 unlimited. Default: 5.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Run timeout per attempt. Default: 15 minutes.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Retries after timeouts and lost attempts. Default: 3.</summary>
+    public int MaxTimeoutRetries { get; init; } = 3;
+
+    /// <summary>First retry delay. Default: 1 s.</summary>
+    public TimeSpan BackoffMin { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Largest retry delay. Default: 10 minutes.</summary>
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Backoff growth per failure. Default: 2.</summary>
+    public double BackoffFactor { get; init; } = 2.0;
+
+    /// <summary>Random jitter (0..1) added to backoffs. Default: 0.2.</summary>
+    public double BackoffJitter { get; init; } = 0.2;
+
+    /// <summary>After a cancelled or timed-out token, how long a handler may take to stop before the attempt is abandoned. Default: 10 s.</summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The scheduler re-reads the index at least this often. Default: 5 s.</summary>
+    public TimeSpan SchedulerMaxSleep { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most due jobs the scheduler wakes per queue per pass. Default: 1000.</summary>
+    public int SchedulerBatchSize { get; init; } = 1000;
+
+    /// <summary>Fixed number of shards for the life of a cluster. Default: 64.</summary>
+    public int NumberOfShards { get; init; } = 64;
+
+    /// <summary>An idle job entity is stopped after this long (its state is in the journal). Default: 30 s.</summary>
+    public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest payload in bytes of UTF-8 JSON. Default: 1 MiB.</summary>
+    public long MaxPayloadBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Most requests in one batch schedule. Default: 10,000.</summary>
+    public int MaxBatch { get; init; } = 10_000;
+
+    /// <summary>Reads and validates the settings; a bad value throws <see cref="ConfigException"/> naming its key.</summary>
+    public static JobsSettings FromConfig(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var jobs = config.GetConfig("jobs");
+        var queues = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, _) in jobs.GetConfig("queues").Root)
+        {
+            if (!QueuePattern().IsMatch(name))
+            {
+                throw new ConfigException($"queue name '{name}' must be 1-64 characters of letters, digits, '_', '-' and start with a letter", jobs.GetValue("queues").Origin, "jobs.queues");
+            }
+
+            var workers = jobs.GetInt($"queues.{name}.workers");
+            queues[name] = workers switch
+            {
+                0 => Environment.ProcessorCount,
+                > 0 and <= 10_000 => workers,
+                _ => throw new ConfigException($"must be 0 (one per processor) to 10000 but is {workers}", jobs.GetValue($"queues.{name}.workers").Origin, $"jobs.queues.{name}.workers"),
+            };
+        }
+
+        if (queues.Count == 0)
+        {
+            throw new ConfigException("at least one queue must be configured", jobs.GetValue("queues").Origin, "jobs.queues");
+        }
+
+        var nodeName = jobs.GetString("node.name");
+        var settings = new JobsSettings
+        {
+            NodeName = string.IsNullOrWhiteSpace(nodeName) ? Environment.MachineName : nodeName,
+            Queues = queues,
+            MaxAttempts = Check(jobs, "defaults.max-attempts", jobs.GetInt("defaults.max-attempts"), v => v == -1 || v is >= 1 and <= 1_000_000, "-1 (unlimited) or 1 to 1000000"),
+            Timeout = Check(jobs, "defaults.timeout", jobs.GetDuration("defaults.timeout"), v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7), "positive and at most 7 days"),
+            MaxTimeoutRetries = Check(jobs, "defaults.max-timeout-retries", jobs.GetInt("defaults.max-timeout-retries"), v => v is >= 0 and <= 1000, "0 to 1000"),
+            BackoffMin = Check(jobs, "defaults.backoff.min", jobs.GetDuration("defaults.backoff.min"), v => v > TimeSpan.Zero, "positive"),
+            BackoffMax = Check(jobs, "defaults.backoff.max", jobs.GetDuration("defaults.backoff.max"), v => v > TimeSpan.Zero, "positive"),
+            BackoffFactor = Check(jobs, "defaults.backoff.factor", jobs.GetDouble("defaults.backoff.factor"), v => v is >= 1 and <= 100, "1 to 100"),
+            BackoffJitter = Check(jobs, "defaults.backoff.jitter", jobs.GetDouble("defaults.backoff.jitter"), v => v is >= 0 and <= 1, "0 to 1"),
+            CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
+            SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
+            SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
+            NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
+            PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
+            MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),
+            MaxBatch = Check(jobs, "limits.max-batch", jobs.GetInt("limits.max-batch"), v => v > 0, "positive"),
+        };
+        if (settings.BackoffMax < settings.BackoffMin)
+        {
+            throw new ConfigException("must be at least jobs.defaults.backoff.min", jobs.GetValue("defaults.backoff.max").Origin, "jobs.defaults.backoff.max");
+        }
+
+        return settings;
+    }
+
+    /// <summary>True when <paramref name="name"/> is a valid queue name.</summary>
+    public static bool IsValidQueueName(string name) => QueuePattern().IsMatch(name);
+
+    private static T Check<T>(Config jobs, string key, T value, Func<T, bool> valid, string rule) =>
+        valid(value) ? value : throw new ConfigException($"must be {rule} but is {value}", jobs.GetValue(key).Origin, "jobs." + key);
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+    private static partial Regex QueuePattern();
+}

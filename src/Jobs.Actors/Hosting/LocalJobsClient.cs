@@ -1,0 +1,99 @@
+using Jobs.Actors.Protocol;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+
+namespace Jobs.Actors.Hosting;
+
+/// <summary>The in-process <see cref="IJobsClient"/>: commands go to the job entities through the shard region, queries to the index.</summary>
+internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator validator) : IJobsClient
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
+    {
+        var definition = validator.Validate(request);
+        return await AskAsync<ScheduleResult>(new ScheduleJob(definition), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count > runtime.Settings.MaxBatch)
+        {
+            throw new JobValidationException("requests", $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch");
+        }
+
+        // Each job is its own entity: the entities' writes share journal batches (group commit), so a batch of
+        // N requests costs about one transaction per journal batch, not N.
+        var tasks = requests.Select(async (request, index) =>
+        {
+            try
+            {
+                return new ScheduleManyItemResult(index, await ScheduleAsync(request, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (JobsException ex)
+            {
+                return new ScheduleManyItemResult(index, null, ex);
+            }
+        });
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    public Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobInfo>(new GetJob(jobId), cancellationToken);
+    }
+
+    public Task CancelAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new CancelJob(jobId), cancellationToken);
+    }
+
+    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        if (runAt.Year >= 9999)
+        {
+            throw new JobValidationException("runAt", "must be before the year 9999");
+        }
+
+        return AskAsync<JobAck>(new RescheduleJob(jobId, runAt), cancellationToken);
+    }
+
+    public Task DestroyAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new DestroyJob(jobId), cancellationToken);
+    }
+
+    public Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return runtime.Index.CountAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
+    }
+
+    public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > 1000)
+        {
+            throw new JobValidationException("limit", "must be between 1 and 1000");
+        }
+
+        return runtime.Index.ListAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
+    }
+
+    private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await runtime.Region.Ask<T>(message, AskTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException ex)
+        {
+            throw new JobsException("timeout", $"job '{message.JobId}' did not answer within {AskTimeout}", ex);
+        }
+    }
+}

@@ -1,0 +1,390 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Jobs.Client;
+using Jobs.Runtime.Persistence.Journal;
+using Jobs.Runtime.Persistence.Sql;
+
+namespace Jobs.Actors.Index;
+
+/// <summary>
+/// The query index: one row per job (status, due time, priority, queue, kind, attempts). It is a journal write
+/// participant, so each row changes in the same transaction as the job's events, and it answers the scheduler's
+/// "what is due" and the clients' count/list queries without waking any entity.
+/// Stored statuses: pending (Scheduled or Queued, by due time), running, succeeded, failed, cancelled.
+/// </summary>
+internal sealed class JobIndex : IWriteParticipant
+{
+    private readonly SqlDialect _dialect;
+    private readonly SqlNames _names;
+    private readonly Func<CancellationToken, Task<DbConnection>>? _open;
+    private readonly ConcurrentDictionary<string, JobIndexRow> _memory = new(StringComparer.Ordinal);
+
+    public JobIndex(SqlDialect dialect, SqlNames names, Func<CancellationToken, Task<DbConnection>>? open)
+    {
+        _dialect = dialect;
+        _names = names;
+        _open = open;
+        if (dialect != SqlDialect.Memory && open is null)
+        {
+            throw new ArgumentNullException(nameof(open), "a SQL index needs a connection factory");
+        }
+    }
+
+    private string Table => _names.Table("job_index");
+
+    public Task EnsureSchemaAsync(DbConnection? connection, SqlDialect dialect, CancellationToken cancellationToken)
+    {
+        if (connection is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var migrations = new List<Migration>
+        {
+            new(1, "job query index",
+            [
+                $"CREATE TABLE {Table} (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, queue TEXT NOT NULL, priority INTEGER NOT NULL, status TEXT NOT NULL, " +
+                "due_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, attempts INTEGER NOT NULL, node TEXT, incarnation TEXT, shard INTEGER NOT NULL)",
+                $"CREATE INDEX {_names.Plain("job_index_due")} ON {Table} (status, queue, due_at, priority)",
+                $"CREATE INDEX {_names.Plain("job_index_list")} ON {Table} (status, priority DESC, due_at, job_id)",
+                $"CREATE INDEX {_names.Plain("job_index_kind")} ON {Table} (kind, status)",
+            ]),
+        };
+        return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
+    }
+
+    public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    {
+        var rows = writes.Select(w => w.Attachment).OfType<JobIndexRow>().ToList();
+        if (transaction is null)
+        {
+            foreach (var row in rows)
+            {
+                if (row.Deleted)
+                {
+                    _memory.TryRemove(row.JobId, out _);
+                }
+                else
+                {
+                    _memory[row.JobId] = row;
+                }
+            }
+
+            return;
+        }
+
+        var connection = transaction.Connection!;
+        foreach (var deleted in rows.Where(r => r.Deleted))
+        {
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = $"DELETE FROM {Table} WHERE job_id = @id";
+            Add(delete, "@id", deleted.JobId);
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var upserts = rows.Where(r => !r.Deleted).ToList();
+        if (upserts.Count == 0)
+        {
+            return;
+        }
+
+        const string Columns = "job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard";
+        const string Update = "ON CONFLICT (job_id) DO UPDATE SET kind = excluded.kind, queue = excluded.queue, priority = excluded.priority, status = excluded.status, " +
+            "due_at = excluded.due_at, updated_at = excluded.updated_at, attempts = excluded.attempts, node = excluded.node, incarnation = excluded.incarnation, shard = excluded.shard";
+        if (_dialect == SqlDialect.PostgreSql)
+        {
+            // One statement for the whole batch (one row per job: a job has at most one write in flight).
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = $"INSERT INTO {Table} ({Columns}) SELECT * FROM unnest(@a::text[], @b::text[], @c::text[], @d::int[], @e::text[], @f::bigint[], @g::bigint[], @h::bigint[], @i::int[], @j::text[], @k::text[], @l::int[]) {Update}";
+            Add(command, "@a", upserts.Select(r => r.JobId).ToArray());
+            Add(command, "@b", upserts.Select(r => r.Kind).ToArray());
+            Add(command, "@c", upserts.Select(r => r.Queue).ToArray());
+            Add(command, "@d", upserts.Select(r => r.Priority).ToArray());
+            Add(command, "@e", upserts.Select(r => r.Status).ToArray());
+            Add(command, "@f", upserts.Select(r => r.DueAtMs).ToArray());
+            Add(command, "@g", upserts.Select(r => r.CreatedAtMs).ToArray());
+            Add(command, "@h", upserts.Select(r => r.UpdatedAtMs).ToArray());
+            Add(command, "@i", upserts.Select(r => r.Attempts).ToArray());
+            Add(command, "@j", upserts.Select(r => r.Node).ToArray());
+            Add(command, "@k", upserts.Select(r => r.Incarnation).ToArray());
+            Add(command, "@l", upserts.Select(r => r.Shard).ToArray());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = $"INSERT INTO {Table} ({Columns}) VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l) {Update}";
+        var parameters = "abcdefghijkl".Select(c =>
+        {
+            var p = insert.CreateParameter();
+            p.ParameterName = "@" + c;
+            insert.Parameters.Add(p);
+            return p;
+        }).ToArray();
+        foreach (var r in upserts)
+        {
+            object?[] values = [r.JobId, r.Kind, r.Queue, r.Priority, r.Status, r.DueAtMs, r.CreatedAtMs, r.UpdatedAtMs, r.Attempts, r.Node, r.Incarnation, r.Shard];
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Due pending jobs of a queue: earliest due first, then highest priority.</summary>
+    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        if (_dialect == SqlDialect.Memory)
+        {
+            return [.. _memory.Values.Where(r => r.Status == "pending" && r.Queue == queue && r.DueAtMs <= nowMs)
+                .OrderBy(r => r.DueAtMs).ThenByDescending(r => r.Priority).ThenBy(r => r.JobId, StringComparer.Ordinal).Take(limit).Select(r => r.JobId)];
+        }
+
+        return await QueryIdsAsync(
+            $"SELECT job_id FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now ORDER BY due_at, priority DESC, job_id LIMIT @limit",
+            c =>
+            {
+                Add(c, "@q", queue);
+                Add(c, "@now", nowMs);
+                Add(c, "@limit", limit);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The earliest due time of any pending job, or null.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        if (_dialect == SqlDialect.Memory)
+        {
+            var pending = _memory.Values.Where(r => r.Status == "pending").ToList();
+            return pending.Count == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(pending.Min(r => r.DueAtMs));
+        }
+
+        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT MIN(due_at) FROM {Table} WHERE status = 'pending'";
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Jobs recorded as running under an incarnation other than <paramref name="liveIncarnation"/> (their node died).</summary>
+    public async Task<IReadOnlyList<string>> StaleRunningAsync(string liveIncarnation, int limit, CancellationToken cancellationToken)
+    {
+        if (_dialect == SqlDialect.Memory)
+        {
+            return [.. _memory.Values.Where(r => r.Status == "running" && r.Incarnation != liveIncarnation).Take(limit).Select(r => r.JobId)];
+        }
+
+        return await QueryIdsAsync(
+            $"SELECT job_id FROM {Table} WHERE status = 'running' AND (incarnation IS NULL OR incarnation <> @inc) LIMIT @limit",
+            c =>
+            {
+                Add(c, "@inc", liveIncarnation);
+                Add(c, "@limit", limit);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts per client-visible status.</summary>
+    public async Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0L);
+        if (_dialect == SqlDialect.Memory)
+        {
+            foreach (var row in _memory.Values.Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)))
+            {
+                counts[ToStatus(row.Status, row.DueAtMs, nowMs)]++;
+            }
+
+            return counts;
+        }
+
+        var (where, bind) = Filter(query with { Status = null }, nowMs);
+        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT CASE WHEN status = 'pending' AND due_at > @now THEN 'scheduled' WHEN status = 'pending' THEN 'queued' ELSE status END AS s, COUNT(*) FROM {Table} {where} GROUP BY s";
+        bind(command);
+        Add(command, "@now", nowMs);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[ParseStatus(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>A page of jobs, highest priority first, then due time, then id; the cursor is the last row's sort key.</summary>
+    public async Task<JobPage> ListAsync(JobQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var cursor = Cursor.Parse(query.Cursor);
+        var limit = query.Limit;
+        List<JobIndexRow> rows;
+        if (_dialect == SqlDialect.Memory)
+        {
+            rows = [.. _memory.Values
+                .Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)
+                    && (query.Status is null || ToStatus(r.Status, r.DueAtMs, nowMs) == query.Status))
+                .OrderByDescending(r => r.Priority).ThenBy(r => r.DueAtMs).ThenBy(r => r.JobId, StringComparer.Ordinal)
+                .Where(r => cursor is null || cursor.IsBefore(r.Priority, r.DueAtMs, r.JobId))
+                .Take(limit + 1)];
+        }
+        else
+        {
+            var (where, bind) = Filter(query, nowMs);
+            var after = cursor is null ? string.Empty : (where.Length == 0 ? "WHERE " : " AND ") +
+                "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))";
+            await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard FROM {Table} {where}{after} " +
+                "ORDER BY priority DESC, due_at, job_id LIMIT @limit";
+            bind(command);
+            if (cursor is not null)
+            {
+                Add(command, "@cp", cursor.Priority);
+                Add(command, "@cd", cursor.DueAtMs);
+                Add(command, "@ci", cursor.JobId);
+            }
+
+            Add(command, "@limit", limit + 1);
+            rows = [];
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(new JobIndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetInt64(5),
+                    reader.GetInt64(6), reader.GetInt64(7), reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                    reader.GetInt32(11), false));
+            }
+        }
+
+        var page = rows.Take(limit).ToList();
+        var next = rows.Count > limit ? new Cursor(page[^1].Priority, page[^1].DueAtMs, page[^1].JobId).ToString() : null;
+        return new JobPage(
+            [.. page.Select(r => new JobSummary(r.JobId, r.Kind, r.Queue, r.Priority, ToStatus(r.Status, r.DueAtMs, nowMs), DateTimeOffset.FromUnixTimeMilliseconds(r.DueAtMs), r.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAtMs)))],
+            next);
+    }
+
+    internal static JobStatus ToStatus(string stored, long dueAtMs, long nowMs) => stored switch
+    {
+        "pending" => dueAtMs > nowMs ? JobStatus.Scheduled : JobStatus.Queued,
+        _ => ParseStatus(stored),
+    };
+
+    private static JobStatus ParseStatus(string text) => text switch
+    {
+        "scheduled" => JobStatus.Scheduled,
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "succeeded" => JobStatus.Succeeded,
+        "failed" => JobStatus.Failed,
+        "cancelled" => JobStatus.Cancelled,
+        _ => throw new InvalidOperationException($"unknown stored status '{text}'"),
+    };
+
+    private static (string Where, Action<DbCommand> Bind) Filter(JobQuery query, long nowMs)
+    {
+        var clauses = new List<string>();
+        if (query.Kind is not null)
+        {
+            clauses.Add("kind = @kind");
+        }
+
+        if (query.Queue is not null)
+        {
+            clauses.Add("queue = @queue");
+        }
+
+        switch (query.Status)
+        {
+            case JobStatus.Scheduled:
+                clauses.Add("status = 'pending' AND due_at > @fnow");
+                break;
+            case JobStatus.Queued:
+                clauses.Add("status = 'pending' AND due_at <= @fnow");
+                break;
+            case { } status:
+                clauses.Add($"status = '{status.ToString().ToLowerInvariant()}'");
+                break;
+        }
+
+        return (clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses), command =>
+        {
+            if (query.Kind is not null)
+            {
+                Add(command, "@kind", query.Kind);
+            }
+
+            if (query.Queue is not null)
+            {
+                Add(command, "@queue", query.Queue);
+            }
+
+            if (query.Status is JobStatus.Scheduled or JobStatus.Queued)
+            {
+                Add(command, "@fnow", nowMs);
+            }
+        });
+    }
+
+    private async Task<IReadOnlyList<string>> QueryIdsAsync(string sql, Action<DbCommand> bind, CancellationToken cancellationToken)
+    {
+        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    /// <summary>An opaque page cursor: the sort key of the last row (base64 of "priority|due|id").</summary>
+    private sealed record Cursor(int Priority, long DueAtMs, string JobId)
+    {
+        public static Cursor? Parse(string? text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return null;
+            }
+
+            try
+            {
+                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(text)).Split('|', 3);
+                return new Cursor(int.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), parts[2]);
+            }
+            catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or OverflowException)
+            {
+                throw new JobValidationException("cursor", "is not a cursor returned by a previous page");
+            }
+        }
+
+        public bool IsBefore(int priority, long dueAtMs, string jobId) =>
+            priority < Priority || (priority == Priority && (dueAtMs > DueAtMs || (dueAtMs == DueAtMs && string.CompareOrdinal(jobId, JobId) > 0)));
+
+        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Priority.ToString(CultureInfo.InvariantCulture)}|{DueAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}"));
+    }
+}

@@ -1,0 +1,58 @@
+using Jobs.Client;
+
+namespace Jobs.Actors.Jobs;
+
+/// <summary>The pure rules that turn an attempt report into the event that ends the attempt (retry or finish).</summary>
+internal static class JobDecisions
+{
+    /// <summary>Exponential backoff: min * factor^(n-1), capped at max, times 1 + random(0, jitter).</summary>
+    public static TimeSpan Backoff(JobScheduled definition, int failures, double random)
+    {
+        var exponent = Math.Min(Math.Max(failures - 1, 0), 60);
+        var raw = definition.BackoffMinMs * Math.Pow(definition.BackoffFactor, exponent);
+        var capped = Math.Min(raw, definition.BackoffMaxMs);
+        return TimeSpan.FromMilliseconds(capped * (1 + (Math.Clamp(random, 0, 1) * definition.BackoffJitter)));
+    }
+
+    public static AttemptEnded Decide(JobState state, AttemptReport report, DateTimeOffset now, double random)
+    {
+        var d = state.Definition ?? throw new InvalidOperationException("no job to decide for");
+        var attempt = state.CurrentAttempt;
+        switch (report)
+        {
+            case AttemptReport.Succeeded s:
+                return new AttemptEnded(attempt, AttemptOutcome.Succeeded, now, null, null, s.Result, null);
+            case AttemptReport.FailedPermanently f:
+                return new AttemptEnded(attempt, AttemptOutcome.FailedPermanently, now, f.Reason, null, null, null);
+            case AttemptReport.Snoozed z:
+                return new AttemptEnded(attempt, AttemptOutcome.Snoozed, now, null, null, null, now + z.Delay);
+            case AttemptReport.Interrupted i:
+                return new AttemptEnded(attempt, AttemptOutcome.Interrupted, now, i.Detail, null, null, now);
+            case AttemptReport.Threw or AttemptReport.RetryAt:
+            {
+                var failures = state.CountedAttempts + 1;
+                var (error, stack, explicitAt) = report switch
+                {
+                    AttemptReport.Threw t => (t.Error, t.StackTrace, (DateTimeOffset?)null),
+                    AttemptReport.RetryAt r => (r.Reason, null, r.At),
+                    _ => throw new InvalidOperationException(),
+                };
+                var retriesLeft = d.MaxAttempts < 0 || failures < d.MaxAttempts;
+                DateTimeOffset? retryAt = retriesLeft ? explicitAt ?? now + Backoff(d, failures, random) : null;
+                return new AttemptEnded(attempt, AttemptOutcome.Failed, now, error, stack, null, retryAt);
+            }
+
+            case AttemptReport.TimedOut or AttemptReport.Lost:
+            {
+                var used = state.TimeoutRetriesUsed + 1;
+                var outcome = report is AttemptReport.TimedOut ? AttemptOutcome.TimedOut : AttemptOutcome.Lost;
+                var detail = report is AttemptReport.TimedOut t ? t.Detail : ((AttemptReport.Lost)report).Detail;
+                DateTimeOffset? retryAt = used <= d.MaxTimeoutRetries ? now + Backoff(d, used, random) : null;
+                return new AttemptEnded(attempt, outcome, now, detail, null, null, retryAt);
+            }
+
+            default:
+                throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(report));
+        }
+    }
+}

@@ -1,0 +1,359 @@
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Index;
+using Jobs.Actors.Protocol;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Jobs.Runtime.Persistence;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Actors.Jobs;
+
+/// <summary>
+/// One job: a persistent actor holding the job's state machine. Every transition is an event, and the job's
+/// query-index row is written with it. It asks its queue's pool for a worker when due, records the attempt before
+/// the handler runs, and decides after each attempt: done, retry at T, or failed. Reports from attempts that are
+/// no longer current (another attempt, another incarnation) are ignored.
+/// </summary>
+internal sealed class JobEntity : PersistentActor
+{
+    private static readonly object AdmissionTimeoutKey = new();
+    private readonly JobsRuntime _runtime;
+    private readonly string _jobId;
+    private JobState _state = JobState.Empty;
+    private bool _admissionPending;
+    private IActorRef? _worker;
+
+    public JobEntity(JobsRuntime runtime, string jobId)
+    {
+        _runtime = runtime;
+        _jobId = jobId;
+    }
+
+    public override string PersistenceId => "job-" + _jobId;
+
+    private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
+
+    protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
+
+    protected override bool ReceiveRecover(object message)
+    {
+        switch (message)
+        {
+            case RecoveryCompleted:
+                if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
+                {
+                    // The attempt was started by a process that is gone: it is lost.
+                    Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
+                }
+
+                return true;
+            case SnapshotOffer:
+                return true;
+            default:
+                _state = _state.Apply(message);
+                return true;
+        }
+    }
+
+    protected override object? CreateAttachment(IReadOnlyList<object> events)
+    {
+        var next = events.Aggregate(_state, (s, e) => s.Apply(e));
+        if (next.Phase == JobPhase.Destroyed)
+        {
+            return new JobIndexRow(_jobId, string.Empty, string.Empty, 0, string.Empty, 0, 0, 0, 0, null, null, 0, Deleted: true);
+        }
+
+        var d = next.Definition!;
+        var last = next.Attempts.Count > 0 ? next.Attempts[^1] : null;
+        return new JobIndexRow(
+            _jobId,
+            d.Kind,
+            d.Queue,
+            d.Priority,
+            next.Phase.ToString().ToLowerInvariant(),
+            next.DueAt.ToUnixTimeMilliseconds(),
+            d.CreatedAt.ToUnixTimeMilliseconds(),
+            next.UpdatedAt.ToUnixTimeMilliseconds(),
+            next.CountedAttempts,
+            last?.Node,
+            next.RunningIncarnation,
+            _runtime.ShardOf(_jobId),
+            Deleted: false);
+    }
+
+    protected override bool ReceiveCommand(object message)
+    {
+        switch (message)
+        {
+            case ScheduleJob schedule:
+                OnSchedule(schedule);
+                return true;
+            case GetJob:
+                Reply(_state.Exists ? _state.ToInfo(Now) : NotFound());
+                return true;
+            case CancelJob:
+                OnCancel();
+                return true;
+            case RescheduleJob reschedule:
+                OnReschedule(reschedule);
+                return true;
+            case DestroyJob:
+                OnDestroy();
+                return true;
+            case WakeJob:
+                OnWake();
+                return true;
+            case Admitted admitted:
+                OnAdmitted(admitted.Worker);
+                return true;
+            case AdmissionRejected:
+                _admissionPending = false;
+                Timers.Cancel(AdmissionTimeoutKey);
+                return true;
+            case AdmissionTimedOut:
+                _admissionPending = false;
+                return true;
+            case AttemptCompleted completed:
+                OnAttemptCompleted(completed);
+                return true;
+            case DeleteMessagesSuccess or DeleteMessagesFailure:
+                Context.Parent.Tell(new Passivate(_jobId), Self);
+                return true;
+            case ReceiveTimeout:
+                if (_state.Phase != JobPhase.Running && !_admissionPending)
+                {
+                    Context.Parent.Tell(new Passivate(_jobId), Self);
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistFailure(cause, @event, sequenceNr);
+        if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters))
+        {
+            // The caller must not think the change happened: storage failed, the outcome is unknown.
+            sender.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
+        }
+    }
+
+    private void OnSchedule(ScheduleJob schedule)
+    {
+        if (_state.Exists)
+        {
+            Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
+            return;
+        }
+
+        Persist(schedule.Definition, e =>
+        {
+            _state = _state.Apply(e);
+            _runtime.Statistics.OnScheduled(Now);
+            Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
+            AfterPending();
+        });
+    }
+
+    private void OnCancel()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (_state.IsFinished)
+        {
+            Reply(Conflict("cancel"));
+            return;
+        }
+
+        var running = _state.Phase == JobPhase.Running ? _state.CurrentAttempt : (int?)null;
+        Persist(new JobCancelled(Now), e =>
+        {
+            _state = _state.Apply(e);
+            _runtime.Statistics.OnCancelled(Now);
+            if (running is { } attempt && _worker is { } worker)
+            {
+                worker.Tell(new CancelAttempt(_jobId, attempt), Self);
+            }
+
+            _worker = null;
+            Reply(JobAck.Instance);
+            _runtime.NotifyObservers(_state.ToInfo(Now), AttemptOutcome.Cancelled);
+        });
+    }
+
+    private void OnReschedule(RescheduleJob reschedule)
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (_state.Phase != JobPhase.Pending)
+        {
+            Reply(Conflict("reschedule"));
+            return;
+        }
+
+        Persist(new JobRescheduled(reschedule.DueAt, Now), e =>
+        {
+            _state = _state.Apply(e);
+            Reply(JobAck.Instance);
+            AfterPending();
+        });
+    }
+
+    private void OnDestroy()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (_state.Phase == JobPhase.Running && _worker is { } worker)
+        {
+            worker.Tell(new CancelAttempt(_jobId, _state.CurrentAttempt), Self);
+        }
+
+        Persist(new JobDestroyed(Now), e =>
+        {
+            _state = _state.Apply(e);
+            _worker = null;
+            Reply(JobAck.Instance);
+            DeleteMessages(LastSequenceNr);
+        });
+    }
+
+    private void OnWake()
+    {
+        if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
+        {
+            OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")));
+            return;
+        }
+
+        TryRun();
+    }
+
+    private void OnAdmitted(IActorRef worker)
+    {
+        _admissionPending = false;
+        Timers.Cancel(AdmissionTimeoutKey);
+        if (_state.Phase != JobPhase.Pending || _state.DueAt > Now)
+        {
+            PoolOf().Tell(new ReleaseWorker(worker), Self);
+            return;
+        }
+
+        var attempt = _state.CurrentAttempt + 1;
+        Persist(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
+        {
+            _state = _state.Apply(e);
+            _worker = worker;
+            _runtime.Statistics.OnStarted(e.StartedAt);
+            var d = _state.Definition!;
+            worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs)), Self);
+        });
+    }
+
+    private void OnAttemptCompleted(AttemptCompleted completed)
+    {
+        if (_state.Phase != JobPhase.Running || completed.Attempt != _state.CurrentAttempt || completed.Incarnation != _state.RunningIncarnation)
+        {
+            Log.LogDebug("Ignoring a late report for attempt {Attempt} of job {JobId}", completed.Attempt, _jobId);
+            return;
+        }
+
+        var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble());
+        Persist(ended, e =>
+        {
+            _state = _state.Apply(e);
+            _worker = null;
+            var now = Now;
+            switch (e.Outcome)
+            {
+                case AttemptOutcome.TimedOut:
+                    _runtime.Statistics.OnTimedOut(now);
+                    break;
+                case AttemptOutcome.Lost:
+                    _runtime.Statistics.OnRecovered(now);
+                    break;
+            }
+
+            if (e.RetryAt is not null)
+            {
+                if (e.Outcome is not (AttemptOutcome.Snoozed or AttemptOutcome.Interrupted))
+                {
+                    _runtime.Statistics.OnRetried(now);
+                }
+
+                AfterPending();
+            }
+            else if (e.Outcome == AttemptOutcome.Succeeded)
+            {
+                _runtime.Statistics.OnSucceeded(now);
+            }
+            else
+            {
+                _runtime.Statistics.OnFailed(now);
+            }
+
+            _runtime.NotifyObservers(_state.ToInfo(now), e.Outcome);
+        });
+    }
+
+    /// <summary>After the job became (or stayed) pending: run now if due, else make sure the scheduler wakes it in time.</summary>
+    private void AfterPending()
+    {
+        if (_state.DueAt <= Now)
+        {
+            TryRun();
+        }
+        else
+        {
+            _runtime.Scheduler.Tell(new JobDue(_state.Definition!.Queue, _state.DueAt), Self);
+        }
+    }
+
+    private void TryRun()
+    {
+        if (_state.Phase != JobPhase.Pending || _state.DueAt > Now || _admissionPending)
+        {
+            return;
+        }
+
+        _admissionPending = true;
+        Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
+        PoolOf().Tell(new RequestAdmission(_jobId, Self), Self);
+    }
+
+    private IActorRef PoolOf() =>
+        _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool)
+            ? pool
+            : throw new InvalidOperationException($"queue '{_state.Definition.Queue}' of job '{_jobId}' is not configured on this node");
+
+    private void Reply(object message)
+    {
+        if (!Sender.Equals(Context.System.DeadLetters) && !Sender.Equals(Self))
+        {
+            Sender.Tell(message, Self);
+        }
+    }
+
+    private StatusFailure NotFound() => new(new JobNotFoundException(_jobId));
+
+    private StatusFailure Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
+
+    private sealed class AdmissionTimedOut
+    {
+        public static readonly AdmissionTimedOut Instance = new();
+    }
+}

@@ -1,0 +1,35 @@
+using Jobs.Client;
+
+namespace Jobs.Actors.Jobs;
+
+/// <summary>A job was created. Carries everything needed to run and retry it (its options are fixed at schedule time).</summary>
+internal sealed record JobScheduled(
+    string Id,
+    string Kind,
+    string Queue,
+    int Priority,
+    string? Payload,
+    DateTimeOffset DueAt,
+    DateTimeOffset CreatedAt,
+    int MaxAttempts,
+    long TimeoutMs,
+    int MaxTimeoutRetries,
+    long BackoffMinMs,
+    long BackoffMaxMs,
+    double BackoffFactor,
+    double BackoffJitter);
+
+/// <summary>An attempt began on a node (persisted before the handler is called, so a crash leaves a trace).</summary>
+internal sealed record AttemptStarted(int Attempt, string Node, string Incarnation, DateTimeOffset StartedAt);
+
+/// <summary>An attempt ended; <see cref="RetryAt"/> set means the job waits for another attempt, null means it is finished.</summary>
+internal sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, DateTimeOffset EndedAt, string? Error, string? StackTrace, string? Result, DateTimeOffset? RetryAt);
+
+/// <summary>The job was cancelled (a running attempt's token is cancelled too).</summary>
+internal sealed record JobCancelled(DateTimeOffset At);
+
+/// <summary>A waiting job was moved to another time.</summary>
+internal sealed record JobRescheduled(DateTimeOffset DueAt, DateTimeOffset At);
+
+/// <summary>The job was destroyed: its events are deleted right after.</summary>
+internal sealed record JobDestroyed(DateTimeOffset At);

@@ -1,0 +1,49 @@
+using Jobs.Actors.Jobs;
+using Jobs.Runtime.Actors;
+
+namespace Jobs.Actors.Protocol;
+
+/// <summary>A message for one job entity; the shard region routes it by <see cref="JobId"/>.</summary>
+internal interface IJobMessage
+{
+    string JobId { get; }
+}
+
+/// <summary>Create the job (idempotent per id): replies a ScheduleResult after the event is durable.</summary>
+internal sealed record ScheduleJob(JobScheduled Definition) : IJobMessage
+{
+    public string JobId => Definition.Id;
+}
+
+/// <summary>Reply with the job's JobInfo, or a failure with JobNotFoundException.</summary>
+internal sealed record GetJob(string JobId) : IJobMessage;
+
+/// <summary>Cancel; replies <see cref="JobAck"/>.</summary>
+internal sealed record CancelJob(string JobId) : IJobMessage;
+
+/// <summary>Move a waiting job; replies <see cref="JobAck"/>.</summary>
+internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt) : IJobMessage;
+
+/// <summary>Delete the job and its history; replies <see cref="JobAck"/>.</summary>
+internal sealed record DestroyJob(string JobId) : IJobMessage;
+
+/// <summary>From the scheduler: the job is due (or may have a stale attempt); try to run it.</summary>
+internal sealed record WakeJob(string JobId) : IJobMessage;
+
+/// <summary>From a worker: how an attempt ended. Rejected unless it matches the current attempt and incarnation.</summary>
+internal sealed record AttemptCompleted(string JobId, int Attempt, string Incarnation, AttemptReport Report) : IJobMessage;
+
+/// <summary>The reply to commands that return nothing.</summary>
+internal sealed class JobAck
+{
+    public static readonly JobAck Instance = new();
+}
+
+/// <summary>From a pool: a worker is reserved for this job.</summary>
+internal sealed record Admitted(string JobId, IActorRef Worker);
+
+/// <summary>From a pool: no worker is free (or the pool stopped admitting).</summary>
+internal sealed record AdmissionRejected(string JobId);
+
+/// <summary>From an entity to its region: stop me when idle (passivation through the parent).</summary>
+internal sealed record Passivate(string JobId);

@@ -1,0 +1,46 @@
+using Jobs.Runtime.Actors;
+
+namespace Jobs.Actors.Protocol;
+
+/// <summary>Ask a pool for a worker for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
+internal sealed record RequestAdmission(string JobId, IActorRef Entity);
+
+/// <summary>Give back a reserved worker that will not be used.</summary>
+internal sealed record ReleaseWorker(IActorRef Worker);
+
+/// <summary>From a worker to its pool: I am free again.</summary>
+internal sealed record WorkerIdle(IActorRef Worker);
+
+/// <summary>Stop admitting new attempts (shutdown); running ones continue.</summary>
+internal sealed class StopAdmitting
+{
+    public static readonly StopAdmitting Instance = new();
+}
+
+/// <summary>Ask a pool for its counts; replies <see cref="PoolStatus"/>.</summary>
+internal sealed class GetPoolStatus
+{
+    public static readonly GetPoolStatus Instance = new();
+}
+
+/// <summary>A pool's counts.</summary>
+internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting);
+
+/// <summary>Run one attempt of a job on this worker.</summary>
+internal sealed record Execute(
+    string JobId,
+    int Attempt,
+    string Incarnation,
+    string Kind,
+    string? Payload,
+    DateTimeOffset DueAt,
+    TimeSpan Timeout);
+
+/// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
+internal sealed record CancelAttempt(string JobId, int Attempt);
+
+/// <summary>Cancel whatever runs now (shutdown deadline passed); it is reported as interrupted.</summary>
+internal sealed class InterruptAttempt
+{
+    public static readonly InterruptAttempt Instance = new();
+}

@@ -1,0 +1,127 @@
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
+using Jobs.Runtime.Actors;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Actors.Scheduling;
+
+/// <summary>
+/// The scheduler singleton: a timer that wakes due jobs. Each pass reads due jobs per queue from the index (earliest
+/// first, then priority), as many as that queue has free workers, and wakes their entities; then it re-arms for
+/// the earliest next due time. Entities tell it about earlier due times, pools about freed workers. Jobs wait as
+/// rows, not actors, so a million future jobs cost no memory here.
+/// </summary>
+internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
+{
+    private static readonly object TickKey = new();
+    private DateTimeOffset? _nextWake;
+
+    protected override void PreStart()
+    {
+        Self.Tell(RecoverStale.Instance, Self);
+        Self.Tell(SchedulerTick.Instance, Self);
+    }
+
+    protected override bool Receive(object message)
+    {
+        switch (message)
+        {
+            case SchedulerTick:
+                _nextWake = null;
+                RunTask(PassAsync());
+                return true;
+            case JobDue due:
+                Arm(due.DueAt);
+                return true;
+            case CapacityAvailable:
+                Arm(runtime.Clock.GetUtcNow());
+                return true;
+            case RecoverStale:
+                RunTask(RecoverStaleAsync());
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void Arm(DateTimeOffset at)
+    {
+        if (_nextWake is { } next && next <= at)
+        {
+            return;
+        }
+
+        _nextWake = at;
+        var delay = at - runtime.Clock.GetUtcNow();
+        Timers.StartSingleTimer(TickKey, SchedulerTick.Instance, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+    }
+
+    private async Task PassAsync()
+    {
+        var now = runtime.Clock.GetUtcNow();
+        var moreDueThanCapacity = false;
+        try
+        {
+            foreach (var (queue, pool) in runtime.Pools)
+            {
+                var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                if (!status.Admitting || status.Free == 0)
+                {
+                    continue;
+                }
+
+                var limit = Math.Min(status.Free, runtime.Settings.SchedulerBatchSize);
+                var due = await runtime.Index.DueAsync(queue, now, limit, CancellationToken.None).ConfigureAwait(false);
+                foreach (var id in due)
+                {
+                    runtime.Region.Tell(new WakeJob(id), Self);
+                }
+
+                moreDueThanCapacity |= due.Count == limit;
+            }
+
+            var nextDue = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var latest = now + runtime.Settings.SchedulerMaxSleep;
+            // Jobs already due but without a free worker are woken when capacity frees up, not by spinning.
+            var wake = nextDue is { } n && n > now && n < latest ? n : latest;
+            if (moreDueThanCapacity)
+            {
+                wake = now + TimeSpan.FromMilliseconds(50);
+            }
+
+            Arm(wake);
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "Scheduler pass failed; retrying in {Delay}", runtime.Settings.SchedulerMaxSleep);
+            Arm(now + runtime.Settings.SchedulerMaxSleep);
+        }
+    }
+
+    private async Task RecoverStaleAsync()
+    {
+        try
+        {
+            var stale = await runtime.Index.StaleRunningAsync(runtime.Incarnation, 100_000, CancellationToken.None).ConfigureAwait(false);
+            foreach (var id in stale)
+            {
+                runtime.Region.Tell(new WakeJob(id), Self);
+            }
+
+            if (stale.Count > 0)
+            {
+                Log.LogInformation("Found {Count} jobs whose attempts were lost with a previous process; retrying them", stale.Count);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "Looking for lost attempts failed; trying again");
+            Timers.StartSingleTimer(RecoverStale.Instance, RecoverStale.Instance, runtime.Settings.SchedulerMaxSleep);
+        }
+    }
+
+    private sealed class RecoverStale
+    {
+        public static readonly RecoverStale Instance = new();
+    }
+}

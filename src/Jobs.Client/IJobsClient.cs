@@ -1,0 +1,36 @@
+namespace Jobs.Client;
+
+/// <summary>
+/// The job system's API, the same in process (the node's own client) and over HTTP (the remote client).
+/// Every call that changes a job returns only after the change is durable.
+/// </summary>
+public interface IJobsClient
+{
+    /// <summary>Schedules a job; returns after it is stored. With a <see cref="ScheduleRequest.JobId"/>, repeating the call is safe.</summary>
+    /// <exception cref="JobValidationException">A field is invalid (unknown kind, bad time, ...); nothing is stored.</exception>
+    Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Schedules many jobs; each item succeeds or fails on its own (failures carry the error).</summary>
+    Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default);
+
+    /// <summary>Everything known about a job.</summary>
+    /// <exception cref="JobNotFoundException">No such job.</exception>
+    Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a job: a waiting job never runs; a running job's token is cancelled and it ends Cancelled.</summary>
+    /// <exception cref="JobStateConflictException">The job already finished.</exception>
+    Task CancelAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a waiting job to another time.</summary>
+    /// <exception cref="JobStateConflictException">The job is running or finished.</exception>
+    Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a job and its history (a running attempt is cancelled); later lookups say not found.</summary>
+    Task DestroyAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts jobs per status matching <paramref name="query"/> (its status filter is ignored).</summary>
+    Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists jobs matching <paramref name="query"/>, highest priority first, a page at a time.</summary>
+    Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default);
+}

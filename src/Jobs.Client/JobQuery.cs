@@ -1,0 +1,20 @@
+namespace Jobs.Client;
+
+/// <summary>A filter over jobs for counting and listing; null fields match everything.</summary>
+public sealed record JobQuery
+{
+    /// <summary>Only jobs in this status.</summary>
+    public JobStatus? Status { get; init; }
+
+    /// <summary>Only jobs of this kind.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Only jobs on this queue.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The most items in one page. Default: 100.</summary>
+    public int Limit { get; init; } = 100;
+
+    /// <summary>The cursor from a previous page, or null for the first page.</summary>
+    public string? Cursor { get; init; }
+}
