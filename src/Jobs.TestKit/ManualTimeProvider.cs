@@ -2,7 +2,8 @@ namespace Jobs.TestKit;
 
 /// <summary>
 /// A clock that moves only when told: <see cref="Advance"/> fires every timer that falls due, in due order, on the
-/// calling thread. For timer, retry and schedule tests without sleeps.
+/// calling thread; a timer set to fire after zero time fires at once on the thread pool, as a real one does. For
+/// timer, retry and schedule tests without sleeps.
 /// </summary>
 public sealed class ManualTimeProvider : TimeProvider
 {
@@ -104,6 +105,7 @@ public sealed class ManualTimeProvider : TimeProvider
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            bool fireNow;
             lock (owner._gate)
             {
                 if (!owner._timers.Contains(this))
@@ -111,10 +113,20 @@ public sealed class ManualTimeProvider : TimeProvider
                     return false;
                 }
 
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
                 Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period;
-                return true;
+                // A timer due now fires now, as a real timer does, without waiting for the clock to move.
+                fireNow = dueTime == TimeSpan.Zero;
+                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null
+                    : fireNow ? (Period is { } p ? owner._now + p : null)
+                    : owner._now + dueTime;
             }
+
+            if (fireNow)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static t => t.Fire(), this, preferLocal: false);
+            }
+
+            return true;
         }
 
         public void Fire() => callback(state);

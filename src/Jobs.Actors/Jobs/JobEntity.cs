@@ -119,6 +119,17 @@ internal sealed class JobEntity : PersistentActor
             case DeleteMessagesSuccess or DeleteMessagesFailure:
                 Context.Parent.Tell(new Passivate(_jobId), Self);
                 return true;
+            case PassivateStop:
+                if (_state.Phase == JobPhase.Running || _admissionPending)
+                {
+                    Context.Parent.Tell(new PassivationCancelled(_jobId), Self);
+                }
+                else
+                {
+                    Context.Stop(Self);
+                }
+
+                return true;
             case ReceiveTimeout:
                 if (_state.Phase != JobPhase.Running && !_admissionPending)
                 {

@@ -47,3 +47,15 @@ internal sealed record AdmissionRejected(string JobId);
 
 /// <summary>From an entity to its region: stop me when idle (passivation through the parent).</summary>
 internal sealed record Passivate(string JobId);
+
+/// <summary>
+/// From the region to a passivating entity, through its mailbox so that messages already queued are handled first
+/// (and stashed while a write is in flight): stop now, unless work started meanwhile.
+/// </summary>
+internal sealed class PassivateStop
+{
+    public static readonly PassivateStop Instance = new();
+}
+
+/// <summary>From an entity to its region: work arrived before the stop, so it stays; deliver what was buffered.</summary>
+internal sealed record PassivationCancelled(string JobId);

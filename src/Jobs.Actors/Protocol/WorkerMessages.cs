@@ -36,6 +36,9 @@ internal sealed record Execute(
     DateTimeOffset DueAt,
     TimeSpan Timeout);
 
+/// <summary>From the pool: this worker was offered to a job; if no <see cref="Execute"/> follows in time, it frees itself.</summary>
+internal sealed record Reserved(string JobId);
+
 /// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
 internal sealed record CancelAttempt(string JobId, int Attempt);
 

@@ -24,8 +24,19 @@ internal sealed class ShardRegion(Func<string, Props> entityProps) : ActorBase
             case Passivate passivate:
                 if (_entities.TryGetValue(passivate.JobId, out var entity) && !_stopping.ContainsKey(passivate.JobId))
                 {
+                    // Not Context.Stop: that would drop what is already in the entity's mailbox.
                     _stopping[passivate.JobId] = [];
-                    Context.Stop(entity);
+                    entity.Tell(PassivateStop.Instance, Self);
+                }
+
+                return true;
+            case PassivationCancelled cancelled:
+                if (_stopping.Remove(cancelled.JobId, out var pending))
+                {
+                    foreach (var (m, s) in pending)
+                    {
+                        Deliver(cancelled.JobId, m, s);
+                    }
                 }
 
                 return true;

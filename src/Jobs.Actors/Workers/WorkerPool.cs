@@ -33,6 +33,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
                 if (_admitting && _free.TryPop(out var worker))
                 {
                     _busy.Add(worker);
+                    worker.Tell(new Reserved(request.JobId), Self);
                     request.Entity.Tell(new Admitted(request.JobId, worker), Self);
                 }
                 else

@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using Jobs.Actors.Handlers;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+using Jobs.Testing;
+using Jobs.TestKit;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>Which storage a test node uses.</summary>
+public enum Backend
+{
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Records what handlers did, shared by a test and its handlers.</summary>
+public sealed class HandlerLog
+{
+    public ConcurrentQueue<(string JobId, int Attempt, string Event)> Events { get; } = new();
+
+    public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
+
+    public int Runs(string jobId) => Events.Count(e => e.JobId == jobId && e.Event == "start");
+
+    public void Add(string jobId, int attempt, string what) => Events.Enqueue((jobId, attempt, what));
+}
+
+public sealed record EchoPayload(string Text);
+
+public sealed record FailPayload(int FailTimes, bool Permanent = false);
+
+public sealed record WaitPayload(string Gate, bool IgnoreToken = false);
+
+public sealed class EchoHandler(HandlerLog log) : IJobHandler<EchoPayload>
+{
+    public Task<JobOutcome> HandleAsync(EchoPayload payload, JobContext context)
+    {
+        log.Add(context.JobId, context.Attempt, "start");
+        return Task.FromResult(JobOutcome.Success(new { echo = payload.Text, attempt = context.Attempt }));
+    }
+}
+
+public sealed class FailHandler(HandlerLog log) : IJobHandler<FailPayload>
+{
+    public Task<JobOutcome> HandleAsync(FailPayload payload, JobContext context)
+    {
+        log.Add(context.JobId, context.Attempt, "start");
+        if (payload.Permanent)
+        {
+            return Task.FromResult(JobOutcome.Fail("bad input, do not retry"));
+        }
+
+        if (context.Attempt <= payload.FailTimes)
+        {
+            throw new InvalidOperationException($"failure {context.Attempt}");
+        }
+
+        return Task.FromResult(JobOutcome.Success());
+    }
+}
+
+public sealed class WaitHandler(HandlerLog log) : IJobHandler<WaitPayload>
+{
+    public async Task<JobOutcome> HandleAsync(WaitPayload payload, JobContext context)
+    {
+        log.Add(context.JobId, context.Attempt, "start");
+        var gate = log.Gates.GetOrAdd(payload.Gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (payload.IgnoreToken)
+        {
+            await gate.Task;
+        }
+        else
+        {
+            await gate.Task.WaitAsync(context.CancellationToken);
+        }
+
+        log.Add(context.JobId, context.Attempt, "end");
+        return JobOutcome.Success();
+    }
+}
+
+/// <summary>A job node in the test process on a chosen backend, with the test handlers and optionally a manual clock.</summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly string? _directory;
+
+    private TestNode(ServiceProvider services, JobsNode node, HandlerLog log, ManualTimeProvider? clock, string? directory)
+    {
+        _services = services;
+        Node = node;
+        Log = log;
+        Clock = clock;
+        _directory = directory;
+    }
+
+    public JobsNode Node { get; }
+
+    public IJobsClient Client => Node.Client;
+
+    public HandlerLog Log { get; }
+
+    public ManualTimeProvider? Clock { get; }
+
+    public static async Task<string> StorageConfigAsync(Backend backend, string directory) => backend switch
+    {
+        Backend.Memory => "jobs.persistence.backend = memory",
+        Backend.Sqlite => $"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db")}\" }}",
+        _ => $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("jobs")}\" }}",
+    };
+
+    public static async Task<TestNode> StartAsync(Backend backend, bool manualClock = true, string? extraConfig = null, string? storageConfig = null, HandlerLog? log = null, ManualTimeProvider? clock = null, Action<IServiceCollection>? services = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-node-").FullName;
+        storageConfig ??= await StorageConfigAsync(backend, directory);
+        clock ??= manualClock ? new ManualTimeProvider(DateTimeOffset.UtcNow) : null;
+        log ??= new HandlerLog();
+        var collection = new ServiceCollection();
+        collection.AddSingleton(log);
+        if (clock is not null)
+        {
+            collection.AddSingleton<TimeProvider>(clock);
+        }
+
+        services?.Invoke(collection);
+        collection.AddJobs(jobs => jobs
+            .UseConfigFile(null, $$"""
+                jobs.node.name = test-node
+                jobs.queues.default.workers = 4
+                jobs.queues.slow.workers = 1
+                jobs.defaults { max-attempts = 3, timeout = 30s, max-timeout-retries = 1, cancel-grace = 1s, backoff { min = 1s, max = 1m, factor = 2, jitter = 0 } }
+                jobs.scheduler.max-sleep = 1s
+                {{storageConfig}}
+                {{extraConfig ?? string.Empty}}
+                """)
+            .AddHandler<EchoHandler, EchoPayload>("echo")
+            .AddHandler<FailHandler, FailPayload>("fail")
+            .AddHandler<WaitHandler, WaitPayload>("wait"));
+        var provider = collection.BuildServiceProvider();
+        var node = provider.GetRequiredService<JobsNode>();
+        await node.StartAsync(CancellationToken.None);
+        return new TestNode(provider, node, log, clock, directory);
+    }
+
+    public async Task<JobInfo> WaitForStatusAsync(string jobId, JobStatus status, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        JobInfo info;
+        do
+        {
+            info = await Client.GetAsync(jobId);
+            if (info.Status == status)
+            {
+                return info;
+            }
+
+            await Task.Delay(20);
+        }
+        while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}");
+    }
+
+    public async Task StopAsync(CancellationToken deadline = default) => await Node.StopAsync(deadline);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Node.StopAsync(CancellationToken.None);
+        await _services.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (_directory is not null)
+        {
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
