@@ -14,6 +14,20 @@ internal static class JobDecisions
         return TimeSpan.FromMilliseconds(capped * (1 + (Math.Clamp(random, 0, 1) * definition.BackoffJitter)));
     }
 
+    /// <summary>Whether an attempt may start now: the job waits and its time has come.</summary>
+    public static bool CanStart(JobState state, DateTimeOffset now) => state.Phase == JobPhase.Pending && state.DueAt <= now;
+
+    /// <summary>Whether a report belongs to the attempt that runs now (anything else is late and ignored).</summary>
+    public static bool IsCurrent(JobState state, int attempt, string incarnation) =>
+        state.Phase == JobPhase.Running && attempt == state.CurrentAttempt && incarnation == state.RunningIncarnation;
+
+    /// <summary>Whether the job may be cancelled (it exists and has not finished).</summary>
+    public static bool CanCancel(JobState state) => state.Exists && !state.IsFinished;
+
+    /// <summary>Whether the job may be moved to another time (only while it waits).</summary>
+    public static bool CanReschedule(JobState state) => state.Phase == JobPhase.Pending;
+
+    /// <summary>Decides how the current attempt ends, given its report: finished, or pending again with a retry time.</summary>
     public static AttemptEnded Decide(JobState state, AttemptReport report, DateTimeOffset now, double random)
     {
         var d = state.Definition ?? throw new InvalidOperationException("no job to decide for");

@@ -177,7 +177,7 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        if (_state.IsFinished)
+        if (!JobDecisions.CanCancel(_state))
         {
             Reply(Conflict("cancel"));
             return;
@@ -207,7 +207,7 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        if (_state.Phase != JobPhase.Pending)
+        if (!JobDecisions.CanReschedule(_state))
         {
             Reply(Conflict("reschedule"));
             return;
@@ -258,7 +258,7 @@ internal sealed class JobEntity : PersistentActor
     {
         _admissionPending = false;
         Timers.Cancel(AdmissionTimeoutKey);
-        if (_state.Phase != JobPhase.Pending || _state.DueAt > Now)
+        if (!JobDecisions.CanStart(_state, Now))
         {
             PoolOf().Tell(new ReleaseWorker(worker), Self);
             return;
@@ -277,7 +277,7 @@ internal sealed class JobEntity : PersistentActor
 
     private void OnAttemptCompleted(AttemptCompleted completed)
     {
-        if (_state.Phase != JobPhase.Running || completed.Attempt != _state.CurrentAttempt || completed.Incarnation != _state.RunningIncarnation)
+        if (!JobDecisions.IsCurrent(_state, completed.Attempt, completed.Incarnation))
         {
             Log.LogDebug("Ignoring a late report for attempt {Attempt} of job {JobId}", completed.Attempt, _jobId);
             return;
@@ -336,7 +336,7 @@ internal sealed class JobEntity : PersistentActor
 
     private void TryRun()
     {
-        if (_state.Phase != JobPhase.Pending || _state.DueAt > Now || _admissionPending)
+        if (!JobDecisions.CanStart(_state, Now) || _admissionPending)
         {
             return;
         }

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>Graceful shutdown (drain, then interrupt at the deadline), restart on the same storage, observers and statistics.</summary>
+public sealed class NodeLifecycleTests
+{
+    [Theory]
+    [InlineData(Backend.Sqlite)]
+    [InlineData(Backend.Postgres)]
+    public async Task Shutdown_DeadlinePassed_RunningJobInterrupted_RunsAgainAfterRestart(Backend backend)
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-restart-").FullName;
+        var storage = await TestNode.StorageConfigAsync(backend, directory);
+        var log = new HandlerLog();
+        var gate = "shutdown-" + Guid.NewGuid();
+        string id;
+        await using (var node = await TestNode.StartAsync(backend, manualClock: false, storageConfig: storage, log: log))
+        {
+            id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
+            await node.WaitForStatusAsync(id, JobStatus.Running);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await node.StopAsync(deadline.Token);
+            Assert.Equal(1, log.Runs(id));
+        }
+
+        // The gate opens now: the next attempt finishes.
+        log.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        await using (var node = await TestNode.StartAsync(backend, manualClock: false, storageConfig: storage, log: log))
+        {
+            var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+            Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], info.Attempts.Select(a => a.Outcome));
+            Assert.Equal(1, info.AttemptCount); // an interruption does not count against max attempts
+            Assert.Equal(2, log.Runs(id));
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Shutdown_HandlerFinishesBeforeDeadline_JobSucceeds_NotInterrupted()
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-drain-").FullName;
+        var storage = await TestNode.StorageConfigAsync(Backend.Sqlite, directory);
+        var log = new HandlerLog();
+        var gate = "drain-" + Guid.NewGuid();
+        string id;
+        await using (var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, storageConfig: storage, log: log))
+        {
+            id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
+            await node.WaitForStatusAsync(id, JobStatus.Running);
+            var later = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("after stop")) with { Delay = TimeSpan.FromMilliseconds(200) })).JobId;
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var stopping = node.StopAsync(deadline.Token);
+            await Task.Delay(500);
+            Assert.False(stopping.IsCompleted, "stop returned while a handler was still running");
+            log.Gates[gate].TrySetResult();
+            await stopping;
+            Assert.Contains(log.Events, e => e.JobId == id && e.Event == "end");
+            Assert.Equal(0, log.Runs(later)); // no admission once stopping began
+        }
+
+        await using (var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, storageConfig: storage, log: log))
+        {
+            var info = await node.Client.GetAsync(id);
+            Assert.Equal(JobStatus.Succeeded, info.Status);
+            Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(info.Attempts).Outcome);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Observer_SeesEveryEndedAttempt_StatisticsCount()
+    {
+        var observer = new RecordingObserver();
+        await using var node = await TestNode.StartAsync(Backend.Memory, services: s => s.AddSingleton<IJobObserver>(observer));
+        var ok = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")))).JobId;
+        var failing = (await node.Client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(1)))).JobId;
+        await node.WaitForStatusAsync(ok, JobStatus.Succeeded);
+        await WaitAsync(() => observer.Seen.Any(s => s.Id == failing));
+        node.Clock!.Advance(TimeSpan.FromSeconds(1));
+        await node.WaitForStatusAsync(failing, JobStatus.Succeeded);
+        await WaitAsync(() => observer.Seen.Count == 3);
+
+        Assert.Contains((ok, AttemptOutcome.Succeeded, JobStatus.Succeeded), observer.Seen);
+        Assert.Contains((failing, AttemptOutcome.Failed, JobStatus.Scheduled), observer.Seen);
+        Assert.Contains((failing, AttemptOutcome.Succeeded, JobStatus.Succeeded), observer.Seen);
+        var stats = node.Node.Statistics!;
+        Assert.Equal(2, stats.Scheduled);
+        Assert.Equal(3, stats.Started);
+        Assert.Equal(2, stats.Succeeded);
+        Assert.Equal(1, stats.Retried);
+        Assert.Equal(0, stats.Failed);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+
+    private sealed class RecordingObserver : IJobObserver
+    {
+        public ConcurrentQueue<(string Id, AttemptOutcome Outcome, JobStatus Status)> Seen { get; } = new();
+
+        public Task OnAttemptEndedAsync(JobInfo job, AttemptOutcome outcome, CancellationToken cancellationToken)
+        {
+            Seen.Enqueue((job.Id, outcome, job.Status));
+            return Task.CompletedTask;
+        }
+    }
+}

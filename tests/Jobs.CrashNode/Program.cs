@@ -1,0 +1,104 @@
+// A job node in its own process, for the kill -9 test (tests/Jobs.Actors.Tests/StaleRecoveryTests.cs).
+//   schedule <db> <log>: schedules two jobs that block on their first attempt, then quick jobs one after another,
+//                        printing "ack <id>" once each Schedule returned (durable); runs until killed.
+//   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
+//                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
+// Every handler start is appended to <log> as "start <id> <attempt>" before the handler body runs.
+using System.Globalization;
+using Jobs.Actors.Handlers;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+if (args.Length != 3 || args[0] is not ("schedule" or "recover"))
+{
+    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path>");
+    return 2;
+}
+
+var (mode, db, logPath) = (args[0], args[1], args[2]);
+var services = new ServiceCollection();
+services.AddSingleton(new StartLog(logPath, Blocking: mode == "schedule"));
+services.AddJobs(jobs => jobs
+    .UseConfigFile(null, $$"""
+        jobs.node.name = {{mode}}-node
+        jobs.queues.default.workers = 4
+        jobs.defaults { max-attempts = 5, max-timeout-retries = 2, backoff { min = 100ms, max = 1s, jitter = 0 } }
+        jobs.scheduler.max-sleep = 200ms
+        jobs.persistence { backend = sqlite, sqlite.path = "{{db.Replace("\\", "\\\\", StringComparison.Ordinal)}}" }
+        """)
+    .AddHandler<MarkHandler, MarkPayload>("mark"));
+await using var provider = services.BuildServiceProvider();
+var node = provider.GetRequiredService<JobsNode>();
+await node.StartAsync(CancellationToken.None);
+var client = node.Client;
+
+if (mode == "schedule")
+{
+    foreach (var id in new[] { "block-1", "block-2" })
+    {
+        await client.ScheduleAsync(ScheduleRequest.Create("mark", new MarkPayload()) with { JobId = id });
+        Console.WriteLine($"ack {id}");
+    }
+
+    for (var i = 0; ; i++)
+    {
+        var id = "quick-" + i.ToString(CultureInfo.InvariantCulture);
+        await client.ScheduleAsync(ScheduleRequest.Create("mark", new MarkPayload()) with { JobId = id });
+        Console.WriteLine($"ack {id}");
+    }
+}
+
+var ids = new List<string>();
+while (Console.ReadLine() is { Length: > 0 } line)
+{
+    ids.Add(line);
+}
+
+var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+foreach (var id in ids)
+{
+    JobInfo info;
+    while ((info = await client.GetAsync(id)).Status is not (JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(50);
+    }
+
+    Console.WriteLine($"job {id} {info.Status} {string.Join(',', info.Attempts.Select(a => a.Outcome))}");
+}
+
+Console.WriteLine("done");
+await node.StopAsync(CancellationToken.None);
+return 0;
+
+/// <summary>The payload of the test kind (empty: behaviour depends on the job id and the process).</summary>
+internal sealed record MarkPayload;
+
+/// <summary>Appends every start to the log; flushed per line, so a SIGKILL loses nothing written before it.</summary>
+internal sealed record StartLog(string Path, bool Blocking)
+{
+    private readonly Lock _gate = new();
+
+    public void Started(string jobId, int attempt)
+    {
+        lock (_gate)
+        {
+            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)}\n");
+        }
+    }
+}
+
+/// <summary>Logs its start; jobs named block-* never finish in the scheduling process (they run at the kill).</summary>
+internal sealed class MarkHandler(StartLog log) : IJobHandler<MarkPayload>
+{
+    public async Task<JobOutcome> HandleAsync(MarkPayload payload, JobContext context)
+    {
+        log.Started(context.JobId, context.Attempt);
+        if (log.Blocking && context.JobId.StartsWith("block-", StringComparison.Ordinal))
+        {
+            await Task.Delay(Timeout.Infinite, CancellationToken.None);
+        }
+
+        return JobOutcome.Success();
+    }
+}
