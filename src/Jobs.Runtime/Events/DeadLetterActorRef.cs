@@ -24,6 +24,13 @@ internal sealed class DeadLetterActorRef(ActorSystem system, ActorPath path) : I
             return;
         }
 
+        if (letter.Message is Terminated)
+        {
+            // A watcher that stopped first (common while shutting down): expected, published but not logged.
+            system.EventStream.Publish(letter);
+            return;
+        }
+
         var n = Interlocked.Increment(ref _count);
         if (n <= system.Settings.LogDeadLetters)
         {

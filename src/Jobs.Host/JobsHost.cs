@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+
+namespace Jobs.Host;
+
+/// <summary>Builds the stock node: the job system with the sample handlers, the HTTP API and the log reporters.</summary>
+public static class JobsHost
+{
+    /// <summary>A web application hosting one job node as <paramref name="options"/> say.</summary>
+    public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Listen);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
+        builder.Services.AddHostedService<StatisticsReporter>();
+        if (options.Demo)
+        {
+            builder.Services.AddHostedService<DemoJobs>();
+        }
+
+        builder.Services.AddJobs(jobs => jobs
+            .UseConfigFile(options.ConfigFile)
+            .AddHandler<EchoHandler, EchoJob>("echo")
+            .AddHandler<SleepHandler, SleepJob>("sleep")
+            .AddHandler<HttpGetHandler, HttpGetJob>("http-get")
+            .AddHandler<FailNTimesHandler, FailNTimesJob>("fail-n-times"));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseBadRequestProblems();
+        app.MapJobsApi();
+        return app;
+    }
+}
+
+/// <summary>With <c>--demo</c>: schedules one job of each sample kind so the log shows runs, a retry and a delay.</summary>
+internal sealed partial class DemoJobs(IJobsClient client, ILogger<DemoJobs> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var requests = new[]
+        {
+            ScheduleRequest.Create("echo", new EchoJob("hello from the demo")),
+            ScheduleRequest.Create("sleep", new SleepJob(2_000)),
+            ScheduleRequest.Create("fail-n-times", new FailNTimesJob(2)),
+            ScheduleRequest.Create("echo", new EchoJob("ten seconds later")) with { Delay = TimeSpan.FromSeconds(10) },
+        };
+        foreach (var request in requests)
+        {
+            var result = await client.ScheduleAsync(request, stoppingToken).ConfigureAwait(false);
+            Scheduled(result.JobId, request.Kind);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: scheduled job {JobId} ({Kind})")]
+    private partial void Scheduled(string jobId, string kind);
+}
