@@ -11,6 +11,15 @@ catch (ArgumentException ex)
     return 2;
 }
 
-var app = JobsHost.Build(options);
-await app.RunAsync();
-return 0;
+try
+{
+    await using var app = JobsHost.Build(options);
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is not OutOfMemoryException)
+{
+    // Bad configuration or an unreachable database: say what failed in one line, not an unhandled-exception dump.
+    await Console.Error.WriteLineAsync($"jobs: the node stopped: {ex.GetType().Name}: {ex.Message}");
+    return 1;
+}

@@ -113,7 +113,7 @@ public sealed class TestNode : IAsyncDisposable
         _ => $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("jobs")}\" }}",
     };
 
-    public static async Task<TestNode> StartAsync(Backend backend, bool manualClock = true, string? extraConfig = null, string? storageConfig = null, HandlerLog? log = null, ManualTimeProvider? clock = null, Action<IServiceCollection>? services = null)
+    public static async Task<TestNode> StartAsync(Backend backend, bool manualClock = true, string? extraConfig = null, string? storageConfig = null, HandlerLog? log = null, ManualTimeProvider? clock = null, Action<IServiceCollection>? services = null, Action<JobsBuilder>? jobs = null)
     {
         var directory = Directory.CreateTempSubdirectory("jobs-node-").FullName;
         storageConfig ??= await StorageConfigAsync(backend, directory);
@@ -127,8 +127,9 @@ public sealed class TestNode : IAsyncDisposable
         }
 
         services?.Invoke(collection);
-        collection.AddJobs(jobs => jobs
-            .UseConfigFile(null, $$"""
+        collection.AddJobs(builder =>
+        {
+            builder.UseConfigFile(null, $$"""
                 jobs.node.name = test-node
                 jobs.queues.default.workers = 4
                 jobs.queues.slow.workers = 1
@@ -139,7 +140,9 @@ public sealed class TestNode : IAsyncDisposable
                 """)
             .AddHandler<EchoHandler, EchoPayload>("echo")
             .AddHandler<FailHandler, FailPayload>("fail")
-            .AddHandler<WaitHandler, WaitPayload>("wait"));
+            .AddHandler<WaitHandler, WaitPayload>("wait");
+            jobs?.Invoke(builder);
+        });
         var provider = collection.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);

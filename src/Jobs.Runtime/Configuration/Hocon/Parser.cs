@@ -41,6 +41,19 @@ internal sealed class Parser
         }
     }
 
+    /// <summary>Consumes a separating comma and the blank lines after it; a second comma is an error.</summary>
+    private bool ConsumeComma(string twoCommasMessage)
+    {
+        _pos++;
+        SkipWhitespaceAndNewlines();
+        if (Current.Kind == TokenKind.Comma)
+        {
+            throw Error(twoCommasMessage, Current);
+        }
+
+        return true;
+    }
+
     private void SkipWhitespaceAndNewlines()
     {
         while (Current.Kind is TokenKind.Whitespace or TokenKind.Newline)
@@ -131,14 +144,7 @@ internal sealed class Parser
             switch (Current.Kind)
             {
                 case TokenKind.Comma:
-                    _pos++;
-                    afterComma = true;
-                    SkipWhitespaceAndNewlines();
-                    if (Current.Kind == TokenKind.Comma)
-                    {
-                        throw Error("two commas in a row", Current);
-                    }
-
+                    afterComma = ConsumeComma("two commas in a row");
                     break;
                 case TokenKind.Newline:
                 case TokenKind.CloseBrace:
@@ -390,14 +396,7 @@ internal sealed class Parser
             switch (Current.Kind)
             {
                 case TokenKind.Comma:
-                    _pos++;
-                    afterComma = true;
-                    SkipWhitespaceAndNewlines();
-                    if (Current.Kind == TokenKind.Comma)
-                    {
-                        throw Error("two commas in a row in an array", Current);
-                    }
-
+                    afterComma = ConsumeComma("two commas in a row in an array");
                     break;
                 case TokenKind.Newline or TokenKind.CloseBracket:
                     break;

@@ -1,0 +1,101 @@
+using Jobs.Actors.Handlers;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>Handler registration, per-kind options, payload binding and the cancel grace period.</summary>
+public sealed class HandlerApiTests
+{
+    [Fact]
+    public void RegisteringAKindTwice_IsAnError_NamingTheKind()
+    {
+        var services = new ServiceCollection();
+        var error = Assert.Throws<InvalidOperationException>(() => services.AddJobs(jobs => jobs
+            .AddHandler<EchoHandler, EchoPayload>("echo")
+            .AddHandler<FailHandler, FailPayload>("echo")));
+        Assert.Contains("'echo'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("already registered", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KindNames_AreValidated()
+    {
+        var services = new ServiceCollection();
+        var error = Assert.Throws<ArgumentException>(() => services.AddJobs(jobs => jobs.AddHandler<EchoHandler, EchoPayload>("bad kind/name")));
+        Assert.Contains("bad kind/name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DefaultKind_IsThePayloadTypeName()
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j => j.AddHandler<OtherEchoHandler, OtherEcho>());
+        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create(nameof(OtherEcho), new OtherEcho("x")))).JobId;
+        await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task KindOptions_Apply_AndARequestOverridesThem()
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j => j.AddHandler<FailHandler, FailPayload>("fail-once", new JobKindOptions { MaxAttempts = 1, Queue = "slow" }));
+        var byKind = (await node.Client.ScheduleAsync(ScheduleRequest.Create("fail-once", new FailPayload(5)))).JobId;
+        var info = await node.WaitForStatusAsync(byKind, JobStatus.Failed);
+        Assert.Equal(1, info.MaxAttempts);
+        Assert.Equal("slow", info.Queue);
+
+        var overridden = (await node.Client.ScheduleAsync(ScheduleRequest.Create("fail-once", new FailPayload(5)) with { MaxAttempts = 2 })).JobId;
+        await WaitUntilAsync(async () => (await node.Client.GetAsync(overridden)).Attempts.Count == 1 && (await node.Client.GetAsync(overridden)).Status == JobStatus.Scheduled);
+        node.Clock!.Advance(TimeSpan.FromSeconds(1));
+        info = await node.WaitForStatusAsync(overridden, JobStatus.Failed);
+        Assert.Equal(2, info.AttemptCount);
+    }
+
+    [Fact]
+    public async Task PayloadNotMatchingTheType_FailsPermanently_NamingTheType()
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory);
+        var request = new ScheduleRequest { Kind = "fail", Payload = System.Text.Json.JsonDocument.Parse("""{"failTimes":"not a number"}""").RootElement };
+        var id = (await node.Client.ScheduleAsync(request)).JobId;
+        var info = await node.WaitForStatusAsync(id, JobStatus.Failed);
+        Assert.Equal(AttemptOutcome.FailedPermanently, Assert.Single(info.Attempts).Outcome);
+        Assert.Contains(nameof(FailPayload), info.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandlerIgnoringItsToken_IsAbandonedAfterTheGrace_AndRecordedAsTimedOut()
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory);
+        var gate = "stubborn-" + Guid.NewGuid();
+        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate, IgnoreToken: true)) with { Timeout = TimeSpan.FromSeconds(5) })).JobId;
+        await node.WaitForStatusAsync(id, JobStatus.Running);
+        node.Clock!.Advance(TimeSpan.FromSeconds(5)); // timeout: the token is cancelled, the handler ignores it
+        await Task.Delay(200);
+        Assert.Equal(JobStatus.Running, (await node.Client.GetAsync(id)).Status);
+        node.Clock.Advance(TimeSpan.FromSeconds(1)); // cancel-grace = 1s: the attempt is abandoned
+        await WaitUntilAsync(async () => (await node.Client.GetAsync(id)).Status != JobStatus.Running);
+        var info = await node.Client.GetAsync(id);
+        Assert.Equal(AttemptOutcome.TimedOut, info.Attempts[0].Outcome);
+        Assert.Contains("did not stop within", info.Attempts[0].Error, StringComparison.Ordinal);
+        node.Log.Gates[gate].TrySetResult(); // the abandoned handler ends later: its result is dropped
+        await Task.Delay(200);
+        Assert.Equal(AttemptOutcome.TimedOut, (await node.Client.GetAsync(id)).Attempts[0].Outcome);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed record OtherEcho(string Text);
+
+public sealed class OtherEchoHandler : IJobHandler<OtherEcho>
+{
+    public Task<JobOutcome> HandleAsync(OtherEcho payload, JobContext context) => Task.FromResult(JobOutcome.Success());
+}
