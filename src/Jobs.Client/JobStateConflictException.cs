@@ -9,4 +9,7 @@ public sealed class JobStateConflictException(string jobId, JobStatus status, st
 
     /// <summary>Its status at the time.</summary>
     public JobStatus Status { get; } = status;
+
+    /// <summary>The operation that was refused ("cancel", "reschedule", ...).</summary>
+    public string Operation { get; } = operation;
 }

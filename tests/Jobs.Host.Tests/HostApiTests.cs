@@ -1,44 +1,25 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Host.Tests;
 
 /// <summary>The stock node over real HTTP on loopback: sample handlers, the v1 API, and its errors.</summary>
 public sealed class HostApiTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("jobs-host-").FullName;
-    private WebApplication _app = null!;
+    private TestHost _host = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        var config = Path.Combine(_directory, "node.conf");
-        await File.WriteAllTextAsync(config, $$"""
-            include "reference.conf"
-            jobs.node.name = api-test
-            jobs.persistence { backend = sqlite, sqlite.path = "{{Path.Combine(_directory, "jobs.db")}}" }
-            jobs.defaults.backoff { min = 100ms, jitter = 0 }
-            jobs.scheduler.max-sleep = 200ms
-            """);
-        _app = JobsHost.Build(new NodeOptions { ConfigFile = config, Listen = "http://127.0.0.1:0" });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
+        _host = await TestHost.StartAsync();
+        _http = new HttpClient { BaseAddress = _host.Address };
     }
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        await _host.DisposeAsync();
     }
 
     [Fact]
