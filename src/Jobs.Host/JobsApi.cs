@@ -89,6 +89,19 @@ public static class JobsApi
         try
         {
             await next(context).ConfigureAwait(false);
+            // Answers the framework gives without a body get one that says what was wrong.
+            if (!context.Response.HasStarted && context.Response.ContentType is null && context.Response.ContentLength is null
+                && context.Response.StatusCode is 404 or 405 or 415)
+            {
+                var (code, detail) = context.Response.StatusCode switch
+                {
+                    404 => ("no-such-endpoint", $"no endpoint {context.Request.Method} {context.Request.Path}"),
+                    405 => ("method-not-allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}"),
+                    _ => ("unsupported-media-type", $"the body must be application/json, not {context.Request.ContentType ?? "absent"}"),
+                };
+                var problem = new ProblemBody { Status = context.Response.StatusCode, Title = code, Code = code, Detail = detail, Type = "https://jobs.dev/errors/" + code };
+                await context.Response.WriteAsJsonAsync(problem, JobsWire.Options, ProblemJson, context.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {

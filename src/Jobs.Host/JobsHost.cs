@@ -1,6 +1,7 @@
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
+using Jobs.Runtime.Configuration;
 
 namespace Jobs.Host;
 
@@ -11,8 +12,20 @@ public static class JobsHost
     public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var config = ConfigFactory.Load(options.ConfigFile);
+        var http = HttpSettings.FromConfig(config);
+        var listen = options.Listen ?? http.Listen;
+        if (http.ApiKeys.Count == 0 && !HttpSettings.IsLoopback(listen) && !http.AllowUnauthenticatedRemote)
+        {
+            throw new ConfigException(
+                $"refusing to listen on {listen} without authentication: configure jobs.http.auth.api-keys, or set jobs.http.auth.allow-unauthenticated-remote = on to accept anyone who can reach it",
+                config.GetValue("jobs.http.auth.allow-unauthenticated-remote").Origin,
+                "jobs.http.listen");
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.UseUrls(listen);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestSize);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -22,6 +35,7 @@ public static class JobsHost
         builder.Services.ConfigureHttpJsonOptions(o => JobsWire.Apply(o.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(http);
         builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
@@ -31,7 +45,7 @@ public static class JobsHost
         }
 
         builder.Services.AddJobs(jobs => jobs
-            .UseConfigFile(options.ConfigFile)
+            .UseConfig(config)
             .AddHandler<EchoHandler, EchoJob>("echo")
             .AddHandler<SleepHandler, SleepJob>("sleep")
             .AddHandler<HttpGetHandler, HttpGetJob>("http-get")
@@ -40,6 +54,7 @@ public static class JobsHost
 
         var app = builder.Build();
         app.UseBadRequestProblems();
+        app.UseApiGuards(http, listen);
         app.MapJobsApi();
         return app;
     }

@@ -8,8 +8,8 @@ public sealed record NodeOptions
     /// <summary>The HOCON file layered over the embedded reference.conf; null uses only the defaults.</summary>
     public string? ConfigFile { get; init; }
 
-    /// <summary>Where the HTTP API listens. Default: loopback only.</summary>
-    public string Listen { get; init; } = "http://127.0.0.1:5080";
+    /// <summary>Where the HTTP API listens, overriding <c>jobs.http.listen</c>; null uses the config.</summary>
+    public string? Listen { get; init; }
 
     /// <summary>Schedule a few sample jobs at start so their runs, retries and failures show in the log.</summary>
     public bool Demo { get; init; }
@@ -27,7 +27,7 @@ public sealed record NodeOptions
         {
             ConfigFile = Environment.GetEnvironmentVariable("JOBS_CONFIG") is { Length: > 0 } env ? env
                 : File.Exists("hocon/single-node.conf") ? "hocon/single-node.conf" : null,
-            Listen = Environment.GetEnvironmentVariable("JOBS_LISTEN") is { Length: > 0 } listen ? listen : "http://127.0.0.1:5080",
+            Listen = Environment.GetEnvironmentVariable("JOBS_LISTEN") is { Length: > 0 } listen ? listen : null,
         };
         for (var i = 0; i < args.Count; i++)
         {

@@ -20,7 +20,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         ArgumentNullException.ThrowIfNull(requests);
         if (requests.Count > runtime.Settings.MaxBatch)
         {
-            throw new JobValidationException("requests", $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch");
+            throw new JobValidationException("requests", $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch", JobValidationException.TooLarge);
         }
 
         // Each job is its own entity: the entities' writes share journal batches (group commit), so a batch of

@@ -96,7 +96,7 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             payload = element.GetRawText();
             if (Encoding.UTF8.GetByteCount(payload) > settings.MaxPayloadBytes)
             {
-                throw new JobValidationException("payload", $"is larger than the {settings.MaxPayloadBytes} byte limit");
+                throw new JobValidationException("payload", $"is larger than the {settings.MaxPayloadBytes} byte limit", JobValidationException.TooLarge);
             }
 
             if (payload.Contains('\0', StringComparison.Ordinal) || payload.Contains("\\u0000", StringComparison.Ordinal))

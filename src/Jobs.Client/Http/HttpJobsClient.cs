@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 
@@ -22,6 +23,9 @@ public sealed class HttpJobsClientOptions
 
     /// <summary>The longest delay between tries. Default: 5 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The API key sent as a bearer token, when the node requires one.</summary>
+    public string? ApiKey { get; set; }
 }
 
 /// <summary>
@@ -173,6 +177,11 @@ public sealed class HttpJobsClient : IJobsClient
             try
             {
                 using var message = request();
+                if (_options.ApiKey is { Length: > 0 } key)
+                {
+                    message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                }
+
                 using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, tryTimeout.Token).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {

@@ -161,7 +161,8 @@ public sealed record ProblemBody
         var detail = Detail ?? Title ?? code;
         return code switch
         {
-            "invalid-request" when Field is { } field => new JobValidationException(field, detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail),
+            "invalid-request" or JobValidationException.TooLarge when Field is { } field =>
+                new JobValidationException(field, detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail, code),
             "job-not-found" when JobId is { } id => new JobNotFoundException(id),
             "job-state-conflict" when JobId is { } id && JobStatus is { } status => new JobStateConflictException(id, status, Operation ?? "change"),
             _ => new JobsException(code, detail),
@@ -171,10 +172,10 @@ public sealed record ProblemBody
     /// <summary>The HTTP status an error is answered with.</summary>
     public static int StatusOf(JobsException error) => error switch
     {
+        JobValidationException { ErrorCode: JobValidationException.TooLarge } => 413,
         JobValidationException => 400,
         JobNotFoundException => 404,
         JobStateConflictException => 409,
-        _ when error.ErrorCode is "payload-too-large" => 413,
         _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
         _ => 500,
     };

@@ -1,0 +1,87 @@
+using System.Net;
+using Jobs.Runtime.Configuration;
+
+namespace Jobs.Host;
+
+/// <summary>One accepted API key: a name for logs and the SHA-256 of the key.</summary>
+public sealed record ApiKey(string Name, byte[] Sha256);
+
+/// <summary>The <c>jobs.http</c> settings, parsed and validated once; a bad value names its key.</summary>
+public sealed record HttpSettings
+{
+    /// <summary>Where the API listens.</summary>
+    public required string Listen { get; init; }
+
+    /// <summary>Largest request body in bytes.</summary>
+    public long MaxRequestSize { get; init; }
+
+    /// <summary>Steady requests per second per client; 0 means unlimited.</summary>
+    public int RequestsPerSecond { get; init; }
+
+    /// <summary>Requests a client may make at once above the steady rate.</summary>
+    public int Burst { get; init; }
+
+    /// <summary>Accepted API keys; empty means no authentication.</summary>
+    public IReadOnlyList<ApiKey> ApiKeys { get; init; } = [];
+
+    /// <summary>Whether a non-loopback address may be used without authentication.</summary>
+    public bool AllowUnauthenticatedRemote { get; init; }
+
+    /// <summary>Reads <c>jobs.http</c> from a resolved configuration.</summary>
+    public static HttpSettings FromConfig(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var http = config.GetConfig("jobs.http");
+        var keys = new List<ApiKey>();
+        foreach (var (entry, i) in http.GetList("auth.api-keys").Select((e, i) => (e, i)))
+        {
+            var key = $"jobs.http.auth.api-keys[{i}]";
+            var item = entry is ConfigObject o ? new Config(o) : throw new ConfigException("must be an object { name, sha256 }", entry.Origin, key);
+            var name = item.HasPath("name") ? item.GetString("name") : $"key-{i}";
+            var hex = item.GetString("sha256");
+            if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+            {
+                throw new ConfigException("sha256 must be 64 hex digits (the SHA-256 of the key)", entry.Origin, key + ".sha256");
+            }
+
+            keys.Add(new ApiKey(name, Convert.FromHexString(hex)));
+        }
+
+        var settings = new HttpSettings
+        {
+            Listen = http.GetString("listen"),
+            MaxRequestSize = Positive(http, "max-request-size", http.GetBytes("max-request-size")),
+            RequestsPerSecond = NonNegative(http, "requests-per-second", http.GetInt("requests-per-second")),
+            Burst = NonNegative(http, "burst", http.GetInt("burst")),
+            ApiKeys = keys,
+            AllowUnauthenticatedRemote = http.GetBoolean("auth.allow-unauthenticated-remote"),
+        };
+        return settings;
+    }
+
+    /// <summary>Whether <paramref name="listen"/> names only loopback addresses (localhost, 127.0.0.0/8, ::1).</summary>
+    public static bool IsLoopback(string listen)
+    {
+        foreach (var url in listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            {
+                return false;
+            }
+
+            var host = uri.Host.Trim('[', ']');
+            if (!string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) && !(IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static long Positive(Config http, string key, long value) =>
+        value > 0 ? value : throw new ConfigException($"must be positive but is {value}", http.GetValue(key).Origin, "jobs.http." + key);
+
+    private static int NonNegative(Config http, string key, int value) =>
+        value >= 0 ? value : throw new ConfigException($"must be 0 or more but is {value}", http.GetValue(key).Origin, "jobs.http." + key);
+}
