@@ -30,7 +30,7 @@ public static class JobsApi
         {
             var result = await client.ScheduleAsync(body.ToRequest(), ct).ConfigureAwait(false);
             return result.AlreadyExisted ? Results.Ok(result) : Results.Created($"/api/v1/jobs/{Uri.EscapeDataString(result.JobId)}", result);
-        });
+        }).WithName("Schedule").WithSummary("Schedule a job").Produces<ScheduleResult>(201).Produces<ScheduleResult>(200).ProducesProblem(400).ProducesProblem(413);
         api.MapPost("/jobs/batch", async (ScheduleBody[] bodies, IJobsClient client, CancellationToken ct) =>
         {
             var requests = new List<ScheduleRequest>(bodies.Length);
@@ -53,30 +53,30 @@ public static class JobsApi
             return Results.Ok(results.Select(r => invalid.TryGetValue(r.Index, out var error)
                 ? new BatchItem(r.Index, null, ProblemBody.From(error))
                 : new BatchItem(r.Index, r.Result, r.Error is { } e ? ProblemBody.From(e) : null)));
-        });
-        api.MapGet("/jobs/{id}", (string id, IJobsClient client, CancellationToken ct) => client.GetAsync(id, ct));
+        }).WithName("ScheduleMany").WithSummary("Schedule many jobs; errors are reported per item").Produces<BatchItem[]>(200).ProducesProblem(400).ProducesProblem(413);
+        api.MapGet("/jobs/{id}", (string id, IJobsClient client, CancellationToken ct) => client.GetAsync(id, ct)).WithName("GetJob").WithSummary("A job with its attempts").Produces<JobInfo>(200).ProducesProblem(404);
         api.MapPost("/jobs/{id}/cancel", async (string id, IJobsClient client, CancellationToken ct) =>
         {
             await client.CancelAsync(id, ct).ConfigureAwait(false);
             return Results.NoContent();
-        });
+        }).WithName("CancelJob").WithSummary("Cancel a job; a running handler's token is cancelled").Produces(204).ProducesProblem(404).ProducesProblem(409);
         api.MapPost("/jobs/{id}/reschedule", async (string id, RescheduleBody body, IJobsClient client, CancellationToken ct) =>
         {
             await client.RescheduleAsync(id, body.RunAt, ct).ConfigureAwait(false);
             return Results.NoContent();
-        });
+        }).WithName("RescheduleJob").WithSummary("Move a waiting job to another time").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         api.MapDelete("/jobs/{id}", async (string id, IJobsClient client, CancellationToken ct) =>
         {
             await client.DestroyAsync(id, ct).ConfigureAwait(false);
             return Results.NoContent();
-        });
+        }).WithName("DestroyJob").WithSummary("Delete a job and its history").Produces(204).ProducesProblem(404);
         api.MapGet("/jobs", (string? status, string? kind, string? queue, int? limit, string? cursor, IJobsClient client, CancellationToken ct) =>
-            client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor }, ct));
+            client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor }, ct)).WithName("ListJobs").WithSummary("Jobs by status, kind and queue, highest priority first, cursor-paged").Produces<JobPage>(200).ProducesProblem(400);
         api.MapGet("/counts", (string? kind, string? queue, IJobsClient client, CancellationToken ct) =>
-            client.CountAsync(new JobQuery { Kind = kind, Queue = queue }, ct));
+            client.CountAsync(new JobQuery { Kind = kind, Queue = queue }, ct)).WithName("CountJobs").WithSummary("Job counts by status").Produces<Dictionary<JobStatus, long>>(200);
         api.MapGet("/node", (JobsNode node) => node.Statistics is { } s
             ? Results.Ok(new NodeInfo(node.NodeName!, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried, s.TimedOut, s.Recovered, s.Cancelled))
-            : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503));
+            : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503)).WithName("GetNode").WithSummary("This node's name and statistics").Produces<NodeInfo>(200).ProducesProblem(503);
         return endpoints;
     }
 

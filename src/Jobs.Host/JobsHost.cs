@@ -36,6 +36,12 @@ public static class JobsHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(http);
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Jobs API";
+            document.Info.Description = "Schedule, inspect and control jobs on a Jobs node. Errors are RFC 9457 problem details with a stable code.";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
@@ -56,6 +62,7 @@ public static class JobsHost
         app.UseBadRequestProblems();
         app.UseApiGuards(http, listen);
         app.MapJobsApi();
+        app.MapOpenApi("/api/v1/openapi.json");
         return app;
     }
 }
