@@ -33,4 +33,12 @@ public interface IJobsClient
 
     /// <summary>Lists jobs matching <paramref name="query"/>, highest priority first, a page at a time.</summary>
     Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams job transitions matching <paramref name="query"/> as they happen, until cancelled. Watching one job
+    /// starts with its current state and ends after its final transition. A watcher that falls too far behind
+    /// gets <see cref="JobsException"/> with code "watch-lagged" and should re-read state before watching again.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">Watching one job that does not exist.</exception>
+    IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, CancellationToken cancellationToken = default);
 }

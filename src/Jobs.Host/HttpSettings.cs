@@ -21,6 +21,12 @@ public sealed record HttpSettings
     /// <summary>Requests a client may make at once above the steady rate.</summary>
     public int Burst { get; init; }
 
+    /// <summary>Watch streams open at once.</summary>
+    public int MaxStreams { get; init; }
+
+    /// <summary>How often idle watch streams get a keep-alive comment.</summary>
+    public TimeSpan StreamKeepAlive { get; init; }
+
     /// <summary>Accepted API keys; empty means no authentication.</summary>
     public IReadOnlyList<ApiKey> ApiKeys { get; init; } = [];
 
@@ -53,6 +59,9 @@ public sealed record HttpSettings
             MaxRequestSize = Positive(http, "max-request-size", http.GetBytes("max-request-size")),
             RequestsPerSecond = NonNegative(http, "requests-per-second", http.GetInt("requests-per-second")),
             Burst = NonNegative(http, "burst", http.GetInt("burst")),
+            MaxStreams = (int)Positive(http, "max-streams", http.GetInt("max-streams")),
+            StreamKeepAlive = http.GetDuration("stream-keep-alive") is var k && k > TimeSpan.Zero ? k
+                : throw new ConfigException("must be positive", http.GetValue("stream-keep-alive").Origin, "jobs.http.stream-keep-alive"),
             ApiKeys = keys,
             AllowUnauthenticatedRemote = http.GetBoolean("auth.allow-unauthenticated-remote"),
         };

@@ -72,12 +72,111 @@ public static class JobsApi
         }).WithName("DestroyJob").WithSummary("Delete a job and its history").Produces(204).ProducesProblem(404);
         api.MapGet("/jobs", (string? status, string? kind, string? queue, int? limit, string? cursor, IJobsClient client, CancellationToken ct) =>
             client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor }, ct)).WithName("ListJobs").WithSummary("Jobs by status, kind and queue, highest priority first, cursor-paged").Produces<JobPage>(200).ProducesProblem(400);
+        api.MapGet("/jobs/{id}/watch", (string id, HttpContext http, IJobsClient client, HttpSettings settings, CancellationToken ct) =>
+            StreamAsync(http, settings, client.WatchAsync(new WatchQuery { JobId = id }, ct), deferStart: true, ct))
+            .WithName("WatchJob").WithSummary("Server-sent events: the job's current state, then each transition until it finishes").Produces(200, contentType: "text/event-stream").ProducesProblem(404);
+        api.MapGet("/watch", (string? status, string? kind, string? queue, HttpContext http, IJobsClient client, HttpSettings settings, CancellationToken ct) =>
+            StreamAsync(http, settings, client.WatchAsync(new WatchQuery { Status = ParseStatus(status), Kind = kind, Queue = queue }, ct), deferStart: false, ct))
+            .WithName("WatchJobs").WithSummary("Server-sent events: every transition matching the filters").Produces(200, contentType: "text/event-stream").ProducesProblem(400);
         api.MapGet("/counts", (string? kind, string? queue, IJobsClient client, CancellationToken ct) =>
             client.CountAsync(new JobQuery { Kind = kind, Queue = queue }, ct)).WithName("CountJobs").WithSummary("Job counts by status").Produces<Dictionary<JobStatus, long>>(200);
         api.MapGet("/node", (JobsNode node) => node.Statistics is { } s
             ? Results.Ok(new NodeInfo(node.NodeName!, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried, s.TimedOut, s.Recovered, s.Cancelled))
             : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503)).WithName("GetNode").WithSummary("This node's name and statistics").Produces<NodeInfo>(200).ProducesProblem(503);
         return endpoints;
+    }
+
+    /// <summary>Counts the watch streams open on one node.</summary>
+    internal sealed class StreamCounter
+    {
+        private int _open;
+
+        public bool TryOpen(int limit)
+        {
+            if (Interlocked.Increment(ref _open) <= limit)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _open);
+            return false;
+        }
+
+        public void Close() => Interlocked.Decrement(ref _open);
+    }
+
+    /// <summary>
+    /// Writes transitions as server-sent events ("transition", JSON data), with keep-alive comments while idle. The
+    /// stream of one job awaits its first transition (the current state) before the response starts, so an unknown
+    /// job is still a 404 problem; a filtered stream starts at once. A failure after the start is sent as an "error"
+    /// event carrying the problem.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext http, HttpSettings settings, IAsyncEnumerable<JobTransition> transitions, bool deferStart, CancellationToken cancellationToken)
+    {
+        var streams = http.RequestServices.GetRequiredService<StreamCounter>();
+        if (!streams.TryOpen(settings.MaxStreams))
+        {
+            throw new JobsException("unavailable", $"{settings.MaxStreams} watch streams are open already (jobs.http.max-streams)");
+        }
+
+        // A stopping node ends its streams at once (clients reconnect elsewhere or after the restart) instead of
+        // holding the shutdown open.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var stopping = linked.Token;
+        try
+        {
+            await using var items = transitions.GetAsyncEnumerator(stopping);
+            var next = items.MoveNextAsync().AsTask();
+            var started = false;
+            try
+            {
+                if (!deferStart)
+                {
+                    started = true;
+                    http.Response.ContentType = "text/event-stream";
+                    http.Response.Headers.CacheControl = "no-cache";
+                    await http.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
+                }
+
+                while (true)
+                {
+                    while (started && await Task.WhenAny(next, Task.Delay(settings.StreamKeepAlive, stopping)).ConfigureAwait(false) != next)
+                    {
+                        await http.Response.WriteAsync(": keep-alive\n\n", stopping).ConfigureAwait(false);
+                        await http.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
+                    }
+
+                    var more = await next.ConfigureAwait(false);
+                    if (!started)
+                    {
+                        started = true;
+                        http.Response.ContentType = "text/event-stream";
+                        http.Response.Headers.CacheControl = "no-cache";
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    await http.Response.WriteAsync("event: transition\ndata: " + JsonSerializer.Serialize(items.Current, JobsWire.Options) + "\n\n", stopping).ConfigureAwait(false);
+                    await http.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
+                    next = items.MoveNextAsync().AsTask();
+                }
+            }
+            catch (JobsException ex) when (started)
+            {
+                await http.Response.WriteAsync("event: error\ndata: " + JsonSerializer.Serialize(ProblemBody.From(ex), JobsWire.Options) + "\n\n", stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The client went away, or the node is stopping: the stream ends.
+            }
+        }
+        finally
+        {
+            streams.Close();
+        }
     }
 
     /// <summary>

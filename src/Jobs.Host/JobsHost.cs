@@ -36,6 +36,7 @@ public static class JobsHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(http);
+        builder.Services.AddSingleton<JobsApi.StreamCounter>();
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Jobs API";

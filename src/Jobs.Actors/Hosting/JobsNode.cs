@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Jobs.Actors.Index;
 using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
@@ -204,5 +205,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ListAsync(query, cancellationToken).ConfigureAwait(false);
+
+        public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var inner = await client.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await foreach (var transition in inner.WatchAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                yield return transition;
+            }
+        }
     }
 }

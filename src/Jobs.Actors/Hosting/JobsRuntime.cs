@@ -34,6 +34,8 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
 
+    public TransitionHub Transitions { get; } = new(settings.WatchBuffer);
+
     public int ShardOf(string jobId) => (int)(global::Jobs.Runtime.Routing.ConsistentHashableEnvelope.StableHash(jobId) % (uint)Settings.NumberOfShards);
 
     public void NotifyObservers(JobInfo job, AttemptOutcome outcome)

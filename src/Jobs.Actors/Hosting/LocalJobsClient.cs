@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
@@ -83,6 +85,51 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
 
         return runtime.Index.ListAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
+    }
+
+    public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        // Subscribe before reading the current state, so nothing that happens in between is missed.
+        using var subscription = runtime.Transitions.Subscribe(query);
+        if (query.JobId is { } id)
+        {
+            var info = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            var last = info.Attempts.Count > 0 ? info.Attempts[^1] : null;
+            var current = new JobTransition(info.Id, info.Kind, info.Queue, info.Status, "current", last?.Number ?? 0, last?.Outcome, info.DueAt, runtime.Clock.GetUtcNow());
+            yield return current;
+            if (current.IsFinal)
+            {
+                yield break;
+            }
+        }
+
+        while (true)
+        {
+            JobTransition transition;
+            try
+            {
+                if (!await subscription.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield break;
+                }
+
+                if (!subscription.Reader.TryRead(out transition!))
+                {
+                    continue;
+                }
+            }
+            catch (ChannelClosedException ex) when (ex.InnerException is JobsException lagged)
+            {
+                throw lagged;
+            }
+
+            yield return transition;
+            if (query.JobId is not null && transition.IsFinal)
+            {
+                yield break;
+            }
+        }
     }
 
     private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken)

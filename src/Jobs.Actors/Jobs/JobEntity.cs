@@ -164,6 +164,7 @@ internal sealed class JobEntity : PersistentActor
         {
             _state = _state.Apply(e);
             _runtime.Statistics.OnScheduled(Now);
+            Publish("scheduled", _state);
             Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
             AfterPending();
         });
@@ -187,6 +188,7 @@ internal sealed class JobEntity : PersistentActor
         Persist(new JobCancelled(Now), e =>
         {
             _state = _state.Apply(e);
+            Publish("cancelled", _state, running is null ? null : AttemptOutcome.Cancelled);
             _runtime.Statistics.OnCancelled(Now);
             if (running is { } attempt && _worker is { } worker)
             {
@@ -216,6 +218,7 @@ internal sealed class JobEntity : PersistentActor
         Persist(new JobRescheduled(reschedule.DueAt, Now), e =>
         {
             _state = _state.Apply(e);
+            Publish("rescheduled", _state);
             Reply(JobAck.Instance);
             AfterPending();
         });
@@ -236,6 +239,7 @@ internal sealed class JobEntity : PersistentActor
 
         Persist(new JobDestroyed(Now), e =>
         {
+            Publish("destroyed", _state);
             _state = _state.Apply(e);
             _worker = null;
             Reply(JobAck.Instance);
@@ -269,6 +273,7 @@ internal sealed class JobEntity : PersistentActor
         {
             _state = _state.Apply(e);
             _worker = worker;
+            Publish("started", _state);
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
             worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs)), Self);
@@ -287,6 +292,7 @@ internal sealed class JobEntity : PersistentActor
         Persist(ended, e =>
         {
             _state = _state.Apply(e);
+            Publish("attempt-ended", _state, e.Outcome);
             _worker = null;
             var now = Now;
             switch (e.Outcome)
@@ -319,6 +325,18 @@ internal sealed class JobEntity : PersistentActor
 
             _runtime.NotifyObservers(_state.ToInfo(now), e.Outcome);
         });
+    }
+
+    /// <summary>Tells watchers about a change, seen through <paramref name="state"/> (the state it left, for a destroy).</summary>
+    private void Publish(string change, JobState state, AttemptOutcome? outcome = null)
+    {
+        if (!_runtime.Transitions.HasWatchers || state.Definition is not { } d)
+        {
+            return;
+        }
+
+        var now = Now;
+        _runtime.Transitions.Publish(new JobTransition(d.Id, d.Kind, d.Queue, state.StatusAt(now), change, state.CurrentAttempt, outcome, state.DueAt, now));
     }
 
     /// <summary>After the job became (or stayed) pending: run now if due, else make sure the scheduler wakes it in time.</summary>

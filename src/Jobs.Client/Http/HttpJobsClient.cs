@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 
 namespace Jobs.Client.Http;
 
@@ -131,6 +133,155 @@ public sealed class HttpJobsClient : IJobsClient
             ("limit", query.Limit.ToString(CultureInfo.InvariantCulture)),
             ("cursor", query.Cursor));
         return (await SendAsync<JobPage>(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false)).Value;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads the node's server-sent events. A dropped stream is reconnected (a watch of one job then starts again
+    /// with its current state, so nothing is missed; a filtered watch may miss what happened while disconnected).
+    /// </remarks>
+    public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var path = query.JobId is { } id
+            ? JobPath(id) + "/watch"
+            : "api/v1/watch" + Query(("status", query.Status?.ToString().ToLowerInvariant()), ("kind", query.Kind), ("queue", query.Queue));
+        var failures = 0;
+        while (true)
+        {
+            using var response = await ConnectAsync(path, failures, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+            while (true)
+            {
+                (string Event, string Data)? next;
+                try
+                {
+                    next = await ReadEventAsync(reader, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    next = null; // the connection broke: reconnect below
+                }
+
+                if (next is not { } sse)
+                {
+                    break;
+                }
+
+                failures = 0;
+                if (sse.Event == "error")
+                {
+                    throw (JsonSerializer.Deserialize<ProblemBody>(sse.Data, JobsWire.Options) ?? new ProblemBody { Code = "watch-failed" }).ToException();
+                }
+
+                if (sse.Event != "transition")
+                {
+                    continue;
+                }
+
+                var transition = JsonSerializer.Deserialize<JobTransition>(sse.Data, JobsWire.Options)!;
+                yield return transition;
+                if (query.JobId is not null && transition.IsFinal)
+                {
+                    yield break;
+                }
+            }
+
+            if (++failures > _options.MaxRetries)
+            {
+                throw new JobsException("unavailable", $"the watch stream from {_http.BaseAddress} kept breaking");
+            }
+
+            await Task.Delay(Backoff(failures - 1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens an event stream, retrying transient failures; a permanent error is thrown as its exception.</summary>
+    private async Task<HttpResponseMessage> ConnectAsync(string path, int failures, CancellationToken cancellationToken)
+    {
+        for (var attempt = failures; ; attempt++)
+        {
+            JobsException failure;
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (_options.ApiKey is { Length: > 0 } key)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            }
+
+            try
+            {
+                var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return response;
+                }
+
+                using (response)
+                {
+                    failure = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
+                    if (!IsTransient(response.StatusCode))
+                    {
+                        throw failure;
+                    }
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                failure = new JobsException("unavailable", $"cannot reach the node at {_http.BaseAddress}: {ex.Message}", ex);
+            }
+            finally
+            {
+                request.Dispose();
+            }
+
+            if (attempt >= _options.MaxRetries)
+            {
+                throw failure;
+            }
+
+            await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads one server-sent event (comments skipped); null at the end of the stream.</summary>
+    private static async Task<(string Event, string Data)?> ReadEventAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var name = "message";
+        var data = new StringBuilder();
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (data.Length > 0)
+                {
+                    return (name, data.ToString());
+                }
+
+                name = "message";
+                continue;
+            }
+
+            if (line.StartsWith(':'))
+            {
+                continue; // keep-alive comment
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var field = colon < 0 ? line : line[..colon];
+            var value = colon < 0 ? string.Empty : line[(colon + 1)..].TrimStart(' ');
+            switch (field)
+            {
+                case "event":
+                    name = value;
+                    break;
+                case "data":
+                    data.Append(data.Length > 0 ? "\n" : string.Empty).Append(value);
+                    break;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The node's identity and statistics.</summary>
