@@ -1,0 +1,3 @@
+using Jobs.Cli;
+
+return await JobsCommand.RunAsync(args, Console.Out, Console.Error);
