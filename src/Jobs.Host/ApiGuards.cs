@@ -44,11 +44,21 @@ public static partial class ApiGuards
                 return;
             }
 
-            if (settings.ApiKeys.Count > 0 && !Authenticated(context.Request, settings.ApiKeys))
+            if (settings.ApiKeys.Count > 0)
             {
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await WriteProblemAsync(context, 401, "unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)").ConfigureAwait(false);
-                return;
+                var key = Authenticate(context.Request, settings.ApiKeys);
+                if (key is null)
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    await WriteProblemAsync(context, 401, "unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)").ConfigureAwait(false);
+                    return;
+                }
+
+                if (key.ReadOnly && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                {
+                    await WriteProblemAsync(context, 403, "forbidden", $"API key '{key.Name}' is read-only").ConfigureAwait(false);
+                    return;
+                }
             }
 
             if (limiter is not null)
@@ -66,7 +76,7 @@ public static partial class ApiGuards
         });
     }
 
-    private static bool Authenticated(HttpRequest request, IReadOnlyList<ApiKey> keys)
+    private static ApiKey? Authenticate(HttpRequest request, IReadOnlyList<ApiKey> keys)
     {
         string? presented = null;
         var authorization = request.Headers.Authorization.ToString();
@@ -81,15 +91,18 @@ public static partial class ApiGuards
 
         if (string.IsNullOrEmpty(presented))
         {
-            return false;
+            return null;
         }
 
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        var match = false;
+        ApiKey? match = null;
         foreach (var key in keys)
         {
             // Every key is compared, each in constant time: neither timing reveals how close a guess was.
-            match |= CryptographicOperations.FixedTimeEquals(hash, key.Sha256);
+            if (CryptographicOperations.FixedTimeEquals(hash, key.Sha256))
+            {
+                match = key;
+            }
         }
 
         return match;

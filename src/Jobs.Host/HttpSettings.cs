@@ -3,8 +3,8 @@ using Jobs.Runtime.Configuration;
 
 namespace Jobs.Host;
 
-/// <summary>One accepted API key: a name for logs and the SHA-256 of the key.</summary>
-public sealed record ApiKey(string Name, byte[] Sha256);
+/// <summary>One accepted API key: a name for logs, the SHA-256 of the key, and whether it may only read.</summary>
+public sealed record ApiKey(string Name, byte[] Sha256, bool ReadOnly);
 
 /// <summary>The <c>jobs.http</c> settings, parsed and validated once; a bad value names its key.</summary>
 public sealed record HttpSettings
@@ -30,6 +30,12 @@ public sealed record HttpSettings
     /// <summary>Accepted API keys; empty means no authentication.</summary>
     public IReadOnlyList<ApiKey> ApiKeys { get; init; } = [];
 
+    /// <summary>The HTTPS certificate file (PKCS#12), or null for plain HTTP.</summary>
+    public string? CertificatePath { get; init; }
+
+    /// <summary>The certificate's password.</summary>
+    public string? CertificatePassword { get; init; }
+
     /// <summary>Whether a non-loopback address may be used without authentication.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
@@ -50,7 +56,7 @@ public sealed record HttpSettings
                 throw new ConfigException("sha256 must be 64 hex digits (the SHA-256 of the key)", entry.Origin, key + ".sha256");
             }
 
-            keys.Add(new ApiKey(name, Convert.FromHexString(hex)));
+            keys.Add(new ApiKey(name, Convert.FromHexString(hex), item.HasPath("read-only") && item.GetBoolean("read-only")));
         }
 
         var settings = new HttpSettings
@@ -64,7 +70,14 @@ public sealed record HttpSettings
                 : throw new ConfigException("must be positive", http.GetValue("stream-keep-alive").Origin, "jobs.http.stream-keep-alive"),
             ApiKeys = keys,
             AllowUnauthenticatedRemote = http.GetBoolean("auth.allow-unauthenticated-remote"),
+            CertificatePath = http.GetString("https.certificate-path") is { Length: > 0 } certificate ? certificate : null,
+            CertificatePassword = http.GetString("https.certificate-password") is { Length: > 0 } password ? password : null,
         };
+        if (settings.CertificatePath is { } path && !File.Exists(path))
+        {
+            throw new ConfigException($"certificate file '{path}' does not exist", http.GetValue("https.certificate-path").Origin, "jobs.http.https.certificate-path");
+        }
+
         return settings;
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
@@ -25,7 +26,20 @@ public static class JobsHost
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(listen);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestSize);
+        if (http.CertificatePath is not null && listen.Split(';').Any(u => !u.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ConfigException($"a certificate is configured, so every listen address must be https:// (got {listen})", null, "jobs.http.listen");
+        }
+
+        builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = http.MaxRequestSize;
+            if (http.CertificatePath is { } certificate)
+            {
+                k.ConfigureHttpsDefaults(o => o.ServerCertificate = X509CertificateLoader.LoadPkcs12FromFile(certificate, http.CertificatePassword));
+            }
+        });
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

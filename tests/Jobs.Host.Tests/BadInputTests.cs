@@ -189,6 +189,49 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task ReadOnlyKey_MayRead_ButNotChange_403()
+    {
+        const string ReadOnly = "read-only-key";
+        string Hash(string key) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        await using var host = await TestHost.StartAsync(extraConfig: $$"""
+            jobs.http.auth.api-keys = [
+              { name = "writer", sha256 = "{{Hash(Key)}}" },
+              { name = "viewer", sha256 = "{{Hash(ReadOnly)}}", read-only = true }
+            ]
+            """);
+        var viewer = new HttpJobsClient(new HttpClient { BaseAddress = host.Address }, new HttpJobsClientOptions { ApiKey = ReadOnly });
+        Assert.Equal("api-test", (await viewer.GetNodeAsync()).Node);
+        var refused = await Assert.ThrowsAsync<JobsException>(() => viewer.ScheduleAsync(new ScheduleRequest { Kind = "echo" }));
+        Assert.Equal("forbidden", refused.ErrorCode);
+        Assert.Contains("'viewer' is read-only", refused.Message, StringComparison.Ordinal);
+        var writer = new HttpJobsClient(new HttpClient { BaseAddress = host.Address }, new HttpJobsClientOptions { ApiKey = Key });
+        Assert.False((await writer.ScheduleAsync(new ScheduleRequest { Kind = "echo" })).AlreadyExisted);
+        Assert.Equal(1, (await viewer.CountAsync(new JobQuery())).Values.Sum());
+    }
+
+    [Fact]
+    public async Task Https_WithAConfiguredCertificate()
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-tls-").FullName;
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(directory, "node.pfx");
+        await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pw"));
+
+        await using var host = await TestHost.StartAsync(scheme: "https", extraConfig: $$"""jobs.http.https { certificate-path = "{{pfx}}", certificate-password = "pw" }""");
+        Assert.Equal("https", host.Address.Scheme);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+        var client = new HttpJobsClient(new HttpClient(handler) { BaseAddress = host.Address }, new HttpJobsClientOptions());
+        Assert.Equal("api-test", (await client.GetNodeAsync()).Node);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
     public void NonLoopbackListen_WithoutAuth_IsRefused_UnlessAllowedExplicitly()
     {
         var directory = Directory.CreateTempSubdirectory("jobs-listen-").FullName;

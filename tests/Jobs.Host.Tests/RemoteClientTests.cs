@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Jobs.Client;
 using Jobs.Client.Http;
+using Jobs.Runtime.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -134,6 +135,31 @@ public sealed class RemoteClientTests : IAsyncLifetime
         Assert.Equal(1, provider.GetRequiredService<HttpJobsClientOptions>().MaxRetries);
         var id = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("di")))).JobId;
         await WaitForAsync(client, id, JobStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Registration_OptionsFromAHoconFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"client-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(file, $$"""
+            # Option names as the properties of HttpJobsClientOptions; durations as hh:mm:ss.
+            jobs.client { BaseAddress = "{{_host.Address}}", MaxRetries = 2, TryTimeout = "00:00:05" }
+            """);
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddHoconFile(file).Build();
+            var services = new ServiceCollection();
+            services.AddJobsHttpClient(configuration.GetSection("jobs:client"));
+            await using var provider = services.BuildServiceProvider();
+            var options = provider.GetRequiredService<HttpJobsClientOptions>();
+            Assert.Equal(2, options.MaxRetries);
+            Assert.Equal(TimeSpan.FromSeconds(5), options.TryTimeout);
+            Assert.Equal("api-test", (await ((HttpJobsClient)provider.GetRequiredService<IJobsClient>()).GetNodeAsync()).Node);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private static int FreePort()

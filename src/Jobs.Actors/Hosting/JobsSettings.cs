@@ -54,6 +54,9 @@ public sealed partial record JobsSettings
     /// <summary>Most requests in one batch schedule. Default: 10,000.</summary>
     public int MaxBatch { get; init; } = 10_000;
 
+    /// <summary>Most jobs in one page of List. Default: 1,000.</summary>
+    public int MaxPageSize { get; init; } = 1000;
+
     /// <summary>Transitions buffered per watcher before it is ended as lagging. Default: 10,000.</summary>
     public int WatchBuffer { get; init; } = 10_000;
 
@@ -103,6 +106,7 @@ public sealed partial record JobsSettings
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),
             MaxBatch = Check(jobs, "limits.max-batch", jobs.GetInt("limits.max-batch"), v => v > 0, "positive"),
+            MaxPageSize = Check(jobs, "limits.max-page-size", jobs.GetInt("limits.max-page-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             WatchBuffer = Check(jobs, "limits.watch-buffer", jobs.GetInt("limits.watch-buffer"), v => v > 0, "positive"),
         };
         if (settings.BackoffMax < settings.BackoffMin)

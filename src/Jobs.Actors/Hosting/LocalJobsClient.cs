@@ -79,9 +79,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > 1000)
+        if (query.Limit < 1 || query.Limit > runtime.Settings.MaxPageSize)
         {
-            throw new JobValidationException("limit", "must be between 1 and 1000");
+            throw new JobValidationException("limit", $"must be between 1 and {runtime.Settings.MaxPageSize}");
         }
 
         return runtime.Index.ListAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
