@@ -3,6 +3,7 @@ using BenchmarkDotNet.Running;
 using Jobs.Benchmarks.Runtime;
 
 // `scale [actors]`: whole-process probes (idle memory, 1M spawn). `persistence [backends]`: journal throughput.
+// `load [workload|all] [sqlite|postgres ...]`: end-to-end job workloads on an in-process node.
 // Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "scale")
 {
@@ -18,6 +19,12 @@ if (args.Length > 0 && args[0] == "persistence")
         await Jobs.Benchmarks.Persistence.PersistenceBench.RunAsync(backend);
     }
 
+    return;
+}
+
+if (args.Length > 0 && args[0] == "load")
+{
+    await Jobs.Benchmarks.Load.LoadTool.RunAsync(args[1..]);
     return;
 }
 

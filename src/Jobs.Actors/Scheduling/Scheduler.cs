@@ -80,16 +80,17 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 moreDueThanCapacity |= due.Count == limit;
             }
 
-            var nextDue = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
-            var latest = now + runtime.Settings.SchedulerMaxSleep;
-            // Jobs already due but without a free worker are woken when capacity frees up, not by spinning.
-            var wake = nextDue is { } n && n > now && n < latest ? n : latest;
             if (moreDueThanCapacity)
             {
-                wake = now + TimeSpan.FromMilliseconds(50);
+                // A backlog: freed workers wake the next pass; this is only the safety net (no need to ask the
+                // index for the next due time, which the backlog precedes anyway).
+                Arm(now + TimeSpan.FromMilliseconds(50));
+                return;
             }
 
-            Arm(wake);
+            var nextDue = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var latest = now + runtime.Settings.SchedulerMaxSleep;
+            Arm(nextDue is { } n && n > now && n < latest ? n : latest);
         }
         catch (Exception ex)
         {
