@@ -51,6 +51,12 @@ internal sealed class JobIndex : IWriteParticipant
                 $"CREATE INDEX {_names.Plain("job_index_list")} ON {Table} (status, priority DESC, due_at, job_id)",
                 $"CREATE INDEX {_names.Plain("job_index_kind")} ON {Table} (kind, status)",
             ]),
+            new(2, "due-job indexes that match the scheduler's order and its next-due query", [
+                // The first index did not cover "priority DESC, job_id", so every pass sorted all due rows.
+                $"DROP INDEX IF EXISTS {_names.Table("job_index_due")}",
+                $"CREATE INDEX {_names.Plain("job_index_due_order")} ON {Table} (status, queue, due_at, priority DESC, job_id)",
+                $"CREATE INDEX {_names.Plain("job_index_next_due")} ON {Table} (status, due_at)",
+            ]),
         };
         return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
     }
