@@ -238,6 +238,41 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
         Assert.NotNull(results[2].Result);
     }
 
+    [Fact]
+    public async Task Retention_RemovesExactlyTheFinishedJobsPastTheirPeriod()
+    {
+        var clock = Node.Clock!;
+        var succeeded = (await Client.ScheduleAsync(Echo("old", "ret-succeeded"))).JobId;
+        var failed = (await Client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(0, Permanent: true)) with { JobId = "ret-failed" })).JobId;
+        var cancelled = (await Client.ScheduleAsync(Echo("never", "ret-cancelled") with { Delay = TimeSpan.FromDays(30) })).JobId;
+        await Node.WaitForStatusAsync(succeeded, JobStatus.Succeeded);
+        await Node.WaitForStatusAsync(failed, JobStatus.Failed);
+        await Client.CancelAsync(cancelled);
+        var waiting = (await Client.ScheduleAsync(Echo("waits", "ret-waiting") with { Delay = TimeSpan.FromDays(30) })).JobId;
+
+        clock.Advance(TimeSpan.FromHours(2));
+        var newer = (await Client.ScheduleAsync(Echo("newer", "ret-newer"))).JobId;
+        await Node.WaitForStatusAsync(newer, JobStatus.Succeeded);
+
+        clock.Advance(TimeSpan.FromHours(21)); // 23 h: nothing is old enough
+        await Task.Delay(300);
+        Assert.Equal(5, (await Client.CountAsync(new JobQuery())).Values.Sum());
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2)); // past 24 h for the first succeeded and the cancelled job
+        await WaitUntilAsync(async () => (await Client.CountAsync(new JobQuery())).Values.Sum() == 3);
+        await Assert.ThrowsAsync<JobNotFoundException>(() => Client.GetAsync(succeeded));
+        await Assert.ThrowsAsync<JobNotFoundException>(() => Client.GetAsync(cancelled));
+        Assert.Equal(JobStatus.Failed, (await Client.GetAsync(failed)).Status); // failed jobs are kept 7 days
+        Assert.Equal(JobStatus.Succeeded, (await Client.GetAsync(newer)).Status);
+        Assert.Equal(JobStatus.Scheduled, (await Client.GetAsync(waiting)).Status);
+
+        clock.Advance(TimeSpan.FromDays(7));
+        await WaitUntilAsync(async () => (await Client.CountAsync(new JobQuery())).Values.Sum() == 1);
+        await Assert.ThrowsAsync<JobNotFoundException>(() => Client.GetAsync(failed));
+        await Assert.ThrowsAsync<JobNotFoundException>(() => Client.GetAsync(newer));
+        Assert.Equal(waiting, Assert.Single((await Client.ListAsync(new JobQuery())).Items).Id);
+    }
+
     private async Task<JobInfo> WaitForAttemptsAsync(string id, int ended, AttemptOutcome? outcome = null)
     {
         JobInfo info = null!;

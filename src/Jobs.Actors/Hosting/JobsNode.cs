@@ -96,6 +96,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");
         runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
         runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
+        system.ActorOf(Props.Create(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
         _client.TrySetResult(new LocalJobsClient(runtime, new ScheduleValidator(settings, _builder.Handlers, _clock)));
         _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",

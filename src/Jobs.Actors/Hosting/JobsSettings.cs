@@ -54,6 +54,21 @@ public sealed partial record JobsSettings
     /// <summary>Most requests in one batch schedule. Default: 10,000.</summary>
     public int MaxBatch { get; init; } = 10_000;
 
+    /// <summary>How long succeeded jobs are kept (zero: forever). Default: 24 h.</summary>
+    public TimeSpan RetainSucceeded { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long failed jobs are kept (zero: forever).</summary>
+    public TimeSpan RetainFailed { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long cancelled jobs are kept (zero: forever).</summary>
+    public TimeSpan RetainCancelled { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often retention runs.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most jobs removed per status in one retention round.</summary>
+    public int RetentionBatchSize { get; init; } = 1000;
+
     /// <summary>Most jobs in one page of List. Default: 1,000.</summary>
     public int MaxPageSize { get; init; } = 1000;
 
@@ -106,6 +121,11 @@ public sealed partial record JobsSettings
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),
             MaxBatch = Check(jobs, "limits.max-batch", jobs.GetInt("limits.max-batch"), v => v > 0, "positive"),
+            RetainSucceeded = Check(jobs, "retention.succeeded", jobs.GetDuration("retention.succeeded"), v => v >= TimeSpan.Zero, "0 or more"),
+            RetainFailed = Check(jobs, "retention.failed", jobs.GetDuration("retention.failed"), v => v >= TimeSpan.Zero, "0 or more"),
+            RetainCancelled = Check(jobs, "retention.cancelled", jobs.GetDuration("retention.cancelled"), v => v >= TimeSpan.Zero, "0 or more"),
+            RetentionInterval = Check(jobs, "retention.interval", jobs.GetDuration("retention.interval"), v => v > TimeSpan.Zero, "positive"),
+            RetentionBatchSize = Check(jobs, "retention.batch-size", jobs.GetInt("retention.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             MaxPageSize = Check(jobs, "limits.max-page-size", jobs.GetInt("limits.max-page-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             WatchBuffer = Check(jobs, "limits.watch-buffer", jobs.GetInt("limits.watch-buffer"), v => v > 0, "positive"),
         };

@@ -57,6 +57,9 @@ internal sealed class JobIndex : IWriteParticipant
                 $"CREATE INDEX {_names.Plain("job_index_due_order")} ON {Table} (status, queue, due_at, priority DESC, job_id)",
                 $"CREATE INDEX {_names.Plain("job_index_next_due")} ON {Table} (status, due_at)",
             ]),
+            new(3, "finished-job index for retention", [
+                $"CREATE INDEX {_names.Plain("job_index_finished")} ON {Table} (status, updated_at)",
+            ]),
         };
         return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
     }
@@ -160,6 +163,26 @@ internal sealed class JobIndex : IWriteParticipant
             {
                 Add(c, "@q", queue);
                 Add(c, "@now", nowMs);
+                Add(c, "@limit", limit);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Jobs in a finished <paramref name="status"/> ("succeeded", "failed", "cancelled") last changed at or before <paramref name="cutoff"/>.</summary>
+    public async Task<IReadOnlyList<string>> FinishedBeforeAsync(string status, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        var cutoffMs = cutoff.ToUnixTimeMilliseconds();
+        if (_dialect == SqlDialect.Memory)
+        {
+            return [.. _memory.Values.Where(r => r.Status == status && r.UpdatedAtMs <= cutoffMs).OrderBy(r => r.UpdatedAtMs).Take(limit).Select(r => r.JobId)];
+        }
+
+        return await QueryIdsAsync(
+            $"SELECT job_id FROM {Table} WHERE status = @s AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
+            c =>
+            {
+                Add(c, "@s", status);
+                Add(c, "@cutoff", cutoffMs);
                 Add(c, "@limit", limit);
             },
             cancellationToken).ConfigureAwait(false);

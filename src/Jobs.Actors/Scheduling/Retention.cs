@@ -1,0 +1,86 @@
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Actors.Scheduling;
+
+/// <summary>
+/// The maintenance task (a singleton beside the scheduler): on every interval it destroys finished jobs older than
+/// their status's retention period, in bounded batches, through their entities (so events and index rows go
+/// together). A full batch is followed by another round at once.
+/// </summary>
+internal sealed class Retention(JobsRuntime runtime) : ActorBase
+{
+    private static readonly object TickKey = new();
+
+    protected override void PreStart() => Timers.StartSingleTimer(TickKey, Tick.Instance, runtime.Settings.RetentionInterval);
+
+    protected override bool Receive(object message)
+    {
+        if (message is not Tick)
+        {
+            return false;
+        }
+
+        RunTask(RoundAsync());
+        return true;
+    }
+
+    private async Task RoundAsync()
+    {
+        var settings = runtime.Settings;
+        var now = runtime.Clock.GetUtcNow();
+        var full = false;
+        var removed = 0;
+        try
+        {
+            foreach (var (status, period) in new[] { ("succeeded", settings.RetainSucceeded), ("failed", settings.RetainFailed), ("cancelled", settings.RetainCancelled) })
+            {
+                if (period == TimeSpan.Zero)
+                {
+                    continue;
+                }
+
+                var ids = await runtime.Index.FinishedBeforeAsync(status, now - period, settings.RetentionBatchSize, CancellationToken.None).ConfigureAwait(false);
+                full |= ids.Count == settings.RetentionBatchSize;
+                // A few at a time: bounded work in flight, however large the batch.
+                foreach (var chunk in ids.Chunk(16))
+                {
+                    var results = await Task.WhenAll(chunk.Select(DestroyAsync)).ConfigureAwait(false);
+                    removed += results.Count(r => r);
+                }
+            }
+
+            if (removed > 0)
+            {
+                Log.LogInformation("Retention removed {Count} finished jobs", removed);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "Retention round failed; trying again next interval");
+        }
+
+        Timers.StartSingleTimer(TickKey, Tick.Instance, full ? TimeSpan.Zero : settings.RetentionInterval);
+    }
+
+    private async Task<bool> DestroyAsync(string jobId)
+    {
+        try
+        {
+            await runtime.Region.Ask<JobAck>(new DestroyJob(jobId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            return true;
+        }
+        catch (JobNotFoundException)
+        {
+            return false; // destroyed meanwhile
+        }
+    }
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}
