@@ -24,7 +24,7 @@ public sealed class JobsBuilder
 
     internal string? ConfigText { get; private set; }
 
-    /// <summary>How payloads are deserialized for handlers. Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
+    /// <summary>How payloads are deserialized for handlers (set it before AddHandler: each registration keeps the options it saw). Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
     public JsonSerializerOptions PayloadSerializerOptions { get; set; } = JsonSerializerOptions.Web;
 
     /// <summary>Registers <typeparamref name="THandler"/> for jobs of <paramref name="kind"/> (default: the payload type's name).</summary>
