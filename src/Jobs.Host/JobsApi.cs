@@ -86,6 +86,36 @@ public static class JobsApi
         return endpoints;
     }
 
+    /// <summary>
+    /// Adds /health/live (the process answers) and /health/ready (the node has started and its storage answers a
+    /// query within 5 s; 503 otherwise). Outside /api, so probes need no API key; they reveal nothing but status.
+    /// </summary>
+    public static IEndpointRouteBuilder MapJobsHealth(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/health/live", () => Results.Text("live\n")).ExcludeFromDescription();
+        endpoints.MapGet("/health/ready", async (JobsNode node, IJobsClient client, CancellationToken ct) =>
+        {
+            if (node.Statistics is null)
+            {
+                return Results.Text("starting\n", statusCode: 503);
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                await client.CountAsync(new JobQuery { Limit = 1 }, timeout.Token).ConfigureAwait(false);
+                return Results.Text("ready\n");
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or JobsException or System.Data.Common.DbException)
+            {
+                return Results.Text("storage not answering\n", statusCode: 503);
+            }
+        }).ExcludeFromDescription();
+        return endpoints;
+    }
+
     /// <summary>Counts the watch streams open on one node.</summary>
     internal sealed class StreamCounter
     {

@@ -77,6 +77,7 @@ public static class JobsHost
         app.UseBadRequestProblems();
         app.UseApiGuards(http, listen);
         app.MapJobsApi();
+        app.MapJobsHealth();
         app.MapOpenApi("/api/v1/openapi.json");
         return app;
     }
