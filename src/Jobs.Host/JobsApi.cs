@@ -202,6 +202,11 @@ public static class JobsApi
             {
                 // The client went away, or the node is stopping: the stream ends.
             }
+            finally
+            {
+                // An iterator cannot be disposed while a MoveNext is in flight: let the cancelled one finish first.
+                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
         }
         finally
         {
