@@ -164,6 +164,7 @@ internal sealed class JobEntity : PersistentActor
         {
             _state = _state.Apply(e);
             _runtime.Statistics.OnScheduled(Now);
+            JobsTelemetry.OnScheduled(e.Kind, e.Queue);
             Publish("scheduled", _state);
             Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
             AfterPending();
@@ -276,6 +277,7 @@ internal sealed class JobEntity : PersistentActor
             Publish("started", _state);
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
+            JobsTelemetry.OnStarted(d.Kind, d.Queue, e.StartedAt - _state.DueAt);
             worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs)), Self);
         });
     }
@@ -291,8 +293,10 @@ internal sealed class JobEntity : PersistentActor
         var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble());
         Persist(ended, e =>
         {
+            var startedAt = _state.Attempts[^1].StartedAt;
             _state = _state.Apply(e);
             Publish("attempt-ended", _state, e.Outcome);
+            JobsTelemetry.OnEnded(_state.Definition!.Kind, _state.Definition.Queue, e.Outcome.ToString(), e.EndedAt - startedAt);
             _worker = null;
             var now = Now;
             switch (e.Outcome)

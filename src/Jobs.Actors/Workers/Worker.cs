@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
@@ -118,14 +119,27 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
             return JobOutcome.Fail($"no handler for kind '{execute.Kind}' is registered on node '{runtime.Settings.NodeName}'");
         }
 
+        using var activity = JobsTelemetry.Source.StartActivity("job " + execute.Kind, ActivityKind.Consumer);
+        activity?.SetTag("job.id", execute.JobId);
+        activity?.SetTag("job.kind", execute.Kind);
+        activity?.SetTag("job.queue", queue);
+        activity?.SetTag("job.attempt", execute.Attempt);
         await using var scope = runtime.Services.CreateAsyncScope();
         try
         {
-            return await registration.Invoke(scope.ServiceProvider, execute.Payload, context).ConfigureAwait(false);
+            var outcome = await registration.Invoke(scope.ServiceProvider, execute.Payload, context).ConfigureAwait(false);
+            activity?.SetTag("job.outcome", outcome?.GetType().Name);
+            return outcome!;
         }
         catch (JsonException ex)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "payload does not match");
             return JobOutcome.Fail($"the payload does not match {registration.PayloadType.Name}: {ex.Message}");
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
         }
     }
 
