@@ -41,4 +41,24 @@ public interface IJobsClient
     /// </summary>
     /// <exception cref="JobNotFoundException">Watching one job that does not exist.</exception>
     IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces the recurring schedule <see cref="RecurringScheduleRequest.Name"/>; returns it after it is stored.</summary>
+    /// <exception cref="JobValidationException">A field is invalid (cron, zone, kind, ...); nothing is stored.</exception>
+    Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A recurring schedule with its previous and next occurrence.</summary>
+    /// <exception cref="RecurringNotFoundException">No such schedule.</exception>
+    Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Every recurring schedule, by name.</summary>
+    Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses a recurring schedule: occurrences are skipped until it is resumed (jobs already created still run).</summary>
+    Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused recurring schedule from its next occurrence after now.</summary>
+    Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a recurring schedule (jobs already created stay).</summary>
+    Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default);
 }

@@ -32,7 +32,43 @@ public sealed record ScheduleRequest
     /// <summary>How long one attempt may run before its token is cancelled; null uses the kind's setting.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// A uniqueness key (jobsd's Unique, axe's Label): the job's id derives from (kind, key), so at most one job per key
+    /// is active cluster-wide. Cannot be combined with <see cref="JobId"/>.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>With <see cref="UniqueKey"/>: the key also stays taken for this long after the job finished. Default: only while active.</summary>
+    public TimeSpan? UniquePeriod { get; init; }
+
+    /// <summary>With <see cref="UniqueKey"/>: what happens when the key is taken. Default: return the existing job's id.</summary>
+    public UniqueConflict OnConflict { get; init; } = UniqueConflict.ReturnExisting;
+
     /// <summary>A request with a payload serialized from <paramref name="payload"/>.</summary>
     public static ScheduleRequest Create<T>(string kind, T payload, JsonSerializerOptions? options = null) =>
         new() { Kind = kind, Payload = JsonSerializer.SerializeToElement(payload, options ?? JsonSerializerOptions.Web) };
+}
+
+/// <summary>What Schedule does when a job with the same unique key (or id) is still active or within its unique period.</summary>
+public enum UniqueConflict
+{
+    /// <summary>Return the existing job's id with <see cref="ScheduleResult.AlreadyExisted"/> set. The default.</summary>
+    ReturnExisting,
+
+    /// <summary>Fail with <see cref="DuplicateJobException"/> (HTTP 409, code "duplicate-job").</summary>
+    Reject,
+
+    /// <summary>If the existing job has not started, give it this request's payload, time and priority; otherwise fail with a conflict.</summary>
+    Replace,
+}
+
+/// <summary>A job with the same unique key is active (or finished within its unique period) and the request asked to be rejected.</summary>
+public sealed class DuplicateJobException(string jobId, string? uniqueKey)
+    : JobsException("duplicate-job", uniqueKey is null ? $"job '{jobId}' already exists" : $"a job with unique key '{uniqueKey}' already exists: '{jobId}'")
+{
+    /// <summary>The existing job's id.</summary>
+    public string JobId { get; } = jobId;
+
+    /// <summary>The key, when the conflict was on a unique key.</summary>
+    public string? UniqueKey { get; } = uniqueKey;
 }

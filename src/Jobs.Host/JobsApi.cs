@@ -80,6 +80,27 @@ public static class JobsApi
             .WithName("WatchJobs").WithSummary("Server-sent events: every transition matching the filters").Produces(200, contentType: "text/event-stream").ProducesProblem(400);
         api.MapGet("/counts", (string? kind, string? queue, IJobsClient client, CancellationToken ct) =>
             client.CountAsync(new JobQuery { Kind = kind, Queue = queue }, ct)).WithName("CountJobs").WithSummary("Job counts by status").Produces<Dictionary<JobStatus, long>>(200);
+        api.MapPut("/recurring/{name}", (string name, RecurringBody body, IJobsClient client, CancellationToken ct) =>
+            client.SetRecurringAsync(body.ToRequest(name), ct)).WithName("SetRecurring").WithSummary("Create or replace a recurring schedule (cron, interval or named)").Produces<RecurringScheduleInfo>(200).ProducesProblem(400);
+        api.MapGet("/recurring", (IJobsClient client, CancellationToken ct) => client.ListRecurringAsync(ct))
+            .WithName("ListRecurring").WithSummary("Every recurring schedule with its previous and next occurrence").Produces<RecurringScheduleInfo[]>(200);
+        api.MapGet("/recurring/{name}", (string name, IJobsClient client, CancellationToken ct) => client.GetRecurringAsync(name, ct))
+            .WithName("GetRecurring").WithSummary("A recurring schedule with its previous and next occurrence").Produces<RecurringScheduleInfo>(200).ProducesProblem(404);
+        api.MapPost("/recurring/{name}/pause", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.PauseRecurringAsync(name, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("PauseRecurring").WithSummary("Pause a recurring schedule").Produces(204).ProducesProblem(404);
+        api.MapPost("/recurring/{name}/resume", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.ResumeRecurringAsync(name, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("ResumeRecurring").WithSummary("Resume a paused recurring schedule from its next occurrence").Produces(204).ProducesProblem(404);
+        api.MapDelete("/recurring/{name}", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.DeleteRecurringAsync(name, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("DeleteRecurring").WithSummary("Delete a recurring schedule (its jobs stay)").Produces(204).ProducesProblem(404);
         api.MapGet("/node", (JobsNode node) => node.Statistics is { } s
             ? Results.Ok(new NodeInfo(node.NodeName!, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried, s.TimedOut, s.Recovered, s.Cancelled))
             : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503)).WithName("GetNode").WithSummary("This node's name and statistics").Produces<NodeInfo>(200).ProducesProblem(503);

@@ -38,6 +38,26 @@ public sealed class JobsBuilder
         return this;
     }
 
+    internal List<(string Name, Func<DateTimeOffset, DateTimeOffset?> Next)> NamedSchedules { get; } = [];
+
+    /// <summary>
+    /// Registers a named schedule (jobsd's RegisterSchedule): <paramref name="next"/> maps an instant to the next
+    /// occurrence after it (null: no more). It must be pure: the same input always gives the same output, because
+    /// occurrences are identified by their time. Recurring schedules use it with <c>Named = name</c>.
+    /// </summary>
+    public JobsBuilder AddNamedSchedule(string name, Func<DateTimeOffset, DateTimeOffset?> next)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(next);
+        if (NamedSchedules.Any(n => n.Name == name))
+        {
+            throw new InvalidOperationException($"a named schedule '{name}' is already registered");
+        }
+
+        NamedSchedules.Add((name, next));
+        return this;
+    }
+
     /// <summary>Uses this resolved configuration (its <c>jobs</c> tree) instead of loading one.</summary>
     public JobsBuilder UseConfig(Config config)
     {

@@ -2,11 +2,13 @@ using System.Runtime.CompilerServices;
 using Jobs.Actors.Index;
 using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
+using Jobs.Actors.Recurring;
 using Jobs.Actors.Scheduling;
 using Jobs.Actors.Sharding;
 using Jobs.Actors.Workers;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
+using Jobs.Runtime.Configuration;
 using Jobs.Runtime.Lifecycle;
 using Jobs.Runtime.Persistence;
 using Jobs.Runtime.Persistence.Journal;
@@ -79,7 +81,16 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             _ => null,
         };
         var index = new JobIndex(persistence.Backend, names, open);
-        var (journal, snapshots) = persistence.CreateJournal([index], $"{settings.NodeName}/{Environment.ProcessId}");
+        var recurringIndex = new RecurringIndex(persistence.Backend, names, open);
+        var namedSchedules = new NamedSchedules();
+        foreach (var (name, next) in _builder.NamedSchedules)
+        {
+            namedSchedules.Add(name, next);
+        }
+
+        DeclaredSchedules.AddNamed(config, namedSchedules);
+        var declared = DeclaredSchedules.Recurring(config);
+        var (journal, snapshots) = persistence.CreateJournal([index, recurringIndex], $"{settings.NodeName}/{Environment.ProcessId}");
         await journal.StartAsync(cancellationToken).ConfigureAwait(false);
         _journal = journal;
 
@@ -88,17 +99,35 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         var serializer = JobsJsonContext.RegisterEvents(new EventSerializer());
         PersistenceExtension.Register(system, new PersistenceExtension(journal, snapshots, serializer, new PersistenceOptions { MaxConcurrentRecoveries = persistence.MaxConcurrentRecoveries }));
 
+        var validator = new ScheduleValidator(settings, _builder.Handlers, _clock);
         var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
         {
             Observers = [.. _services.GetServices<IJobObserver>()],
+            RecurringIndex = recurringIndex,
+            NamedSchedules = namedSchedules,
+            Validator = validator,
         };
         _runtime = runtime;
         runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");
+        runtime.Recurring = system.ActorOf(Props.Create(() => new ShardRegion(name => Props.Create(() => new RecurringEntity(runtime, name)))), "recurring");
         runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
         runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
         system.ActorOf(Props.Create(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
-        _client.TrySetResult(new LocalJobsClient(runtime, new ScheduleValidator(settings, _builder.Handlers, _clock)));
+        var client = new LocalJobsClient(runtime, validator);
+        foreach (var request in declared)
+        {
+            try
+            {
+                await client.SetRecurringAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JobValidationException ex)
+            {
+                throw new ConfigException($"recurring schedule '{request.Name}': {ex.Message}", config.GetValue($"jobs.recurring.{request.Name}").Origin, $"jobs.recurring.{request.Name}.{ex.Field}");
+            }
+        }
+
+        _client.TrySetResult(client);
         _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
             settings.NodeName, journal.Backend, string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")), string.Join(", ", _builder.Handlers.Kinds));
     }
@@ -206,6 +235,24 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ListAsync(query, cancellationToken).ConfigureAwait(false);
+
+        public async Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).SetRecurringAsync(request, cancellationToken).ConfigureAwait(false);
+
+        public async Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).GetRecurringAsync(name, cancellationToken).ConfigureAwait(false);
+
+        public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).ListRecurringAsync(cancellationToken).ConfigureAwait(false);
+
+        public async Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).PauseRecurringAsync(name, cancellationToken).ConfigureAwait(false);
+
+        public async Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).ResumeRecurringAsync(name, cancellationToken).ConfigureAwait(false);
+
+        public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).DeleteRecurringAsync(name, cancellationToken).ConfigureAwait(false);
 
         public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {

@@ -32,6 +32,15 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public IActorRef Region { get; set; } = null!;
 
+    /// <summary>The shard region of recurring-schedule entities.</summary>
+    public IActorRef Recurring { get; set; } = null!;
+
+    public Recurring.RecurringIndex RecurringIndex { get; set; } = null!;
+
+    public Recurring.NamedSchedules NamedSchedules { get; set; } = new();
+
+    public ScheduleValidator Validator { get; set; } = null!;
+
     public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
 
     public TransitionHub Transitions { get; } = new(settings.WatchBuffer);

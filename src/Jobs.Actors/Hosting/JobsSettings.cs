@@ -69,6 +69,9 @@ public sealed partial record JobsSettings
     /// <summary>Most jobs removed per status in one retention round.</summary>
     public int RetentionBatchSize { get; init; } = 1000;
 
+    /// <summary>Recurring occurrences missed at most this long ago still run once; older ones are recorded as missed. Default: 1 h.</summary>
+    public TimeSpan CatchUpWindow { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Most jobs in one page of List. Default: 1,000.</summary>
     public int MaxPageSize { get; init; } = 1000;
 
@@ -116,6 +119,7 @@ public sealed partial record JobsSettings
             BackoffJitter = Check(jobs, "defaults.backoff.jitter", jobs.GetDouble("defaults.backoff.jitter"), v => v is >= 0 and <= 1, "0 to 1"),
             CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
             SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
+            CatchUpWindow = Check(jobs, "scheduler.catch-up-window", jobs.GetDuration("scheduler.catch-up-window"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromDays(366), "0 to 366 days"),
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
             NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),

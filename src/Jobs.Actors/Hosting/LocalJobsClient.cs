@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Jobs.Actors.Protocol;
+using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
 
@@ -14,7 +15,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
     {
         var definition = validator.Validate(request);
-        return await AskAsync<ScheduleResult>(new ScheduleJob(definition), cancellationToken).ConfigureAwait(false);
+        return await AskAsync<ScheduleResult>(new ScheduleJob(definition, request.OnConflict), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
@@ -132,15 +133,58 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
     }
 
-    private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken)
+    public Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default)
+    {
+        var definition = validator.ValidateRecurring(request, runtime.NamedSchedules);
+        return AskAsync<RecurringScheduleInfo>(new SetRecurring(definition), cancellationToken, runtime.Recurring);
+    }
+
+    public Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        AskAsync<RecurringScheduleInfo>(new GetRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+
+    public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default)
+    {
+        var names = await runtime.RecurringIndex.NamesAsync(10_000, cancellationToken).ConfigureAwait(false);
+        var infos = new List<RecurringScheduleInfo>(names.Count);
+        foreach (var name in names)
+        {
+            try
+            {
+                infos.Add(await GetRecurringAsync(name, cancellationToken).ConfigureAwait(false));
+            }
+            catch (RecurringNotFoundException)
+            {
+                // Deleted meanwhile.
+            }
+        }
+
+        return infos;
+    }
+
+    public Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        AskAsync<JobAck>(new PauseRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+
+    public Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        AskAsync<JobAck>(new ResumeRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+
+    public Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        AskAsync<JobAck>(new DeleteRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+
+    private static string CheckName(string name)
+    {
+        ScheduleValidator.ValidateJobId(name, "name");
+        return name;
+    }
+
+    private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
     {
         try
         {
-            return await runtime.Region.Ask<T>(message, AskTimeout, cancellationToken).ConfigureAwait(false);
+            return await (region ?? runtime.Region).Ask<T>(message, AskTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException ex)
         {
-            throw new JobsException("timeout", $"job '{message.JobId}' did not answer within {AskTimeout}", ex);
+            throw new JobsException("timeout", $"'{message.JobId}' did not answer within {AskTimeout}", ex);
         }
     }
 }

@@ -33,8 +33,22 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             throw new JobValidationException("kind", $"'{Shorten(request.Kind)}' is not a registered job kind (known: {string.Join(", ", handlers.Kinds.Order(StringComparer.Ordinal))})");
         }
 
-        var id = request.JobId ?? Guid.CreateVersion7().ToString("N");
+        var id = request.JobId ?? (request.UniqueKey is { } key ? UniqueJobId(request.Kind, key) : Guid.CreateVersion7().ToString("N"));
         ValidateJobId(id);
+        if (request.UniqueKey is not null && request.JobId is not null)
+        {
+            throw new JobValidationException("uniqueKey", "give either jobId or uniqueKey, not both (a unique key decides the id)");
+        }
+
+        if (request.UniquePeriod is { } period && (request.UniqueKey is null || period < TimeSpan.Zero || period > TimeSpan.FromDays(3650)))
+        {
+            throw new JobValidationException("uniquePeriod", request.UniqueKey is null ? "needs a uniqueKey" : "must be between 0 and 3650 days");
+        }
+
+        if (!Enum.IsDefined(request.OnConflict))
+        {
+            throw new JobValidationException("onConflict", "must be returnExisting, reject or replace");
+        }
         var options = registration.Options;
         var queue = request.Queue ?? options.Queue ?? "default";
         if (!JobsSettings.IsValidQueueName(queue))
@@ -119,11 +133,148 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             (long)(options.BackoffMin ?? settings.BackoffMin).TotalMilliseconds,
             (long)(options.BackoffMax ?? settings.BackoffMax).TotalMilliseconds,
             options.BackoffFactor ?? settings.BackoffFactor,
-            options.BackoffJitter ?? settings.BackoffJitter);
+            options.BackoffJitter ?? settings.BackoffJitter,
+            request.UniqueKey,
+            (long)(request.UniquePeriod ?? TimeSpan.Zero).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The id of the job with unique key <paramref name="key"/> for <paramref name="kind"/>: "u:kind:key" when that is a
+    /// valid id, else "uh:" and a SHA-256 of both. The same (kind, key) always gives the same id, which is what makes
+    /// the job entity the one place that enforces uniqueness.
+    /// </summary>
+    public static string UniqueJobId(string kind, string key)
+    {
+        if (key.Length == 0 || key.Length > 200)
+        {
+            throw new JobValidationException("uniqueKey", "must be 1-200 characters");
+        }
+
+        if (key.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new JobValidationException("uniqueKey", "must not contain NUL characters");
+        }
+
+        var readable = $"u:{kind}:{key}";
+        if (readable.Length <= 128 && IdPattern().IsMatch(readable))
+        {
+            return readable;
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(kind + "\0" + key));
+        return "uh:" + Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>Checks a recurring schedule request and turns it into its stored definition; every error names the field.</summary>
+    public Recurring.RecurringDefinition ValidateRecurring(RecurringScheduleRequest request, Recurring.NamedSchedules named)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrEmpty(request.Name) || request.Name.Length > 100 || !NamePattern().IsMatch(request.Name))
+        {
+            throw new JobValidationException("name", "must be 1-100 characters of letters, digits, '.', '_' or '-' and start with a letter or digit");
+        }
+
+        var given = (request.Cron is null ? 0 : 1) + (request.Every is null ? 0 : 1) + (request.Named is null ? 0 : 1);
+        if (given != 1)
+        {
+            throw new JobValidationException("cron", "give exactly one of cron, every and named");
+        }
+
+        var zone = Recurring.RecurrenceParser.Zone(request.TimeZone);
+        string? cron = null;
+        if (request.Cron is { } text)
+        {
+            cron = text.Trim();
+            if (cron.StartsWith("@every", StringComparison.OrdinalIgnoreCase))
+            {
+                var every = Recurring.RecurrenceParser.Duration(cron.Length > 6 ? cron[6..] : string.Empty, "cron");
+                CheckEvery(every, "cron");
+            }
+            else
+            {
+                Recurring.CronExpression.Parse(cron);
+            }
+        }
+
+        if (request.Every is { } interval)
+        {
+            CheckEvery(interval, "every");
+        }
+
+        if (request.Named is { } name && !named.Contains(name))
+        {
+            throw new JobValidationException("named", $"'{Shorten(name)}' is not a named schedule (known: {string.Join(", ", named.Names)})");
+        }
+
+        if (request.StartAt is { } start && request.EndAt is { } end && end <= start)
+        {
+            throw new JobValidationException("endAt", "must be after startAt");
+        }
+
+        if (request.StartAt?.Year >= 9999 || request.EndAt?.Year >= 9999)
+        {
+            throw new JobValidationException(request.StartAt?.Year >= 9999 ? "startAt" : "endAt", "must be before the year 9999");
+        }
+
+        if (request.Limit is < 1)
+        {
+            throw new JobValidationException("limit", "must be at least 1");
+        }
+
+        if (!Enum.IsDefined(request.Overlap))
+        {
+            throw new JobValidationException("overlap", "must be skip, queueOne or allow");
+        }
+
+        var catchUp = request.CatchUpWindow ?? settings.CatchUpWindow;
+        if (catchUp < TimeSpan.Zero || catchUp > TimeSpan.FromDays(366))
+        {
+            throw new JobValidationException("catchUpWindow", "must be between 0 and 366 days");
+        }
+
+        // The job each occurrence creates must be valid too: check it now, so a bad kind, queue or payload fails here.
+        var sample = Validate(new ScheduleRequest
+        {
+            Kind = request.Kind,
+            Payload = request.Payload,
+            Priority = request.Priority,
+            Queue = request.Queue,
+            MaxAttempts = request.MaxAttempts,
+            Timeout = request.Timeout,
+        });
+        return new Recurring.RecurringDefinition(
+            request.Name,
+            request.Kind,
+            sample.Payload,
+            cron,
+            request.Every is { } e ? (long)e.TotalMilliseconds : null,
+            request.Named,
+            zone == TimeZoneInfo.Utc ? "UTC" : zone.Id,
+            request.StartAt?.ToUniversalTime(),
+            request.EndAt?.ToUniversalTime(),
+            request.Limit,
+            request.Overlap,
+            (long)catchUp.TotalMilliseconds,
+            request.Priority,
+            request.Queue,
+            request.MaxAttempts,
+            request.Timeout is { } t ? (long)t.TotalMilliseconds : null,
+            request.StartAt?.ToUniversalTime() ?? DateTimeOffset.MinValue);
+    }
+
+    private static void CheckEvery(TimeSpan every, string field)
+    {
+        if (every < TimeSpan.FromSeconds(1) || every > TimeSpan.FromDays(3650))
+        {
+            throw new JobValidationException(field, "must be between 1 second and 3650 days");
+        }
     }
 
     private static string Shorten(string text) => text.Length > 60 ? text[..57] + "..." : text;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
 }

@@ -1,6 +1,7 @@
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Index;
 using Jobs.Actors.Protocol;
+using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
@@ -154,9 +155,9 @@ internal sealed class JobEntity : PersistentActor
 
     private void OnSchedule(ScheduleJob schedule)
     {
-        if (_state.Exists)
+        if (_state.Exists && !JobDecisions.UniqueKeyFree(_state, Now))
         {
-            Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
+            OnDuplicate(schedule);
             return;
         }
 
@@ -169,6 +170,33 @@ internal sealed class JobEntity : PersistentActor
             Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
             AfterPending();
         });
+    }
+
+    /// <summary>A schedule call for a job that exists (same id or unique key): return it, reject, or replace it if it waits.</summary>
+    private void OnDuplicate(ScheduleJob schedule)
+    {
+        var requested = schedule.Definition;
+        switch (schedule.OnConflict)
+        {
+            case UniqueConflict.Reject:
+                Reply(new StatusFailure(new DuplicateJobException(_jobId, requested.UniqueKey)));
+                return;
+            case UniqueConflict.Replace when _state.Phase != JobPhase.Pending:
+                Reply(Conflict("replace"));
+                return;
+            case UniqueConflict.Replace:
+                Persist(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), e =>
+                {
+                    _state = _state.Apply(e);
+                    Publish("replaced", _state);
+                    Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
+                    AfterPending();
+                });
+                return;
+            default:
+                Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
+                return;
+        }
     }
 
     private void OnCancel()
@@ -199,6 +227,7 @@ internal sealed class JobEntity : PersistentActor
             _worker = null;
             Reply(JobAck.Instance);
             _runtime.NotifyObservers(_state.ToInfo(Now), AttemptOutcome.Cancelled);
+            NotifyRecurring(succeeded: false);
         });
     }
 
@@ -238,8 +267,14 @@ internal sealed class JobEntity : PersistentActor
             worker.Tell(new CancelAttempt(_jobId, _state.CurrentAttempt), Self);
         }
 
+        var wasActive = !_state.IsFinished;
         Persist(new JobDestroyed(Now), e =>
         {
+            if (wasActive)
+            {
+                NotifyRecurring(succeeded: false);
+            }
+
             Publish("destroyed", _state);
             _state = _state.Apply(e);
             _worker = null;
@@ -321,14 +356,25 @@ internal sealed class JobEntity : PersistentActor
             else if (e.Outcome == AttemptOutcome.Succeeded)
             {
                 _runtime.Statistics.OnSucceeded(now);
+                NotifyRecurring(succeeded: true);
             }
             else
             {
                 _runtime.Statistics.OnFailed(now);
+                NotifyRecurring(succeeded: false);
             }
 
             _runtime.NotifyObservers(_state.ToInfo(now), e.Outcome);
         });
+    }
+
+    /// <summary>A job of a recurring schedule ended: tell the schedule (it also re-checks on its own, so a lost message only delays it).</summary>
+    private void NotifyRecurring(bool succeeded)
+    {
+        if (_state.Definition?.Recurring is { } name)
+        {
+            _runtime.Recurring.Tell(new RecurringJobEnded(name, _jobId, succeeded), Self);
+        }
     }
 
     /// <summary>Tells watchers about a change, seen through <paramref name="state"/> (the state it left, for a destroy).</summary>

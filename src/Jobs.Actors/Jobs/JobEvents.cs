@@ -17,7 +17,13 @@ internal sealed record JobScheduled(
     long BackoffMinMs,
     long BackoffMaxMs,
     double BackoffFactor,
-    double BackoffJitter);
+    double BackoffJitter,
+    string? UniqueKey = null,
+    long UniquePeriodMs = 0,
+    string? Recurring = null);
+
+/// <summary>A waiting unique job was replaced by a newer schedule call for its key (payload, time and priority).</summary>
+internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Priority, DateTimeOffset At);
 
 /// <summary>An attempt began on a node (persisted before the handler is called, so a crash leaves a trace).</summary>
 internal sealed record AttemptStarted(int Attempt, string Node, string Incarnation, DateTimeOffset StartedAt);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Jobs.Actors.Recurring;
 using Jobs.Runtime.Persistence.Serialization;
 
 namespace Jobs.Actors.Jobs;
@@ -11,6 +12,16 @@ namespace Jobs.Actors.Jobs;
 [JsonSerializable(typeof(JobCancelled))]
 [JsonSerializable(typeof(JobRescheduled))]
 [JsonSerializable(typeof(JobDestroyed))]
+[JsonSerializable(typeof(JobReplaced))]
+[JsonSerializable(typeof(RecurringDefined))]
+[JsonSerializable(typeof(RecurringPaused))]
+[JsonSerializable(typeof(RecurringResumed))]
+[JsonSerializable(typeof(OccurrenceFired))]
+[JsonSerializable(typeof(OccurrenceSkipped))]
+[JsonSerializable(typeof(OccurrenceDeferred))]
+[JsonSerializable(typeof(OccurrencesMissed))]
+[JsonSerializable(typeof(OccurrenceEnded))]
+[JsonSerializable(typeof(RecurringDeleted))]
 internal sealed partial class JobsJsonContext : JsonSerializerContext
 {
     /// <summary>Registers every job event under its manifest.</summary>
@@ -20,5 +31,15 @@ internal sealed partial class JobsJsonContext : JsonSerializerContext
         .Register("attempt-ended.v1", Default.AttemptEnded)
         .Register("job-cancelled.v1", Default.JobCancelled)
         .Register("job-rescheduled.v1", Default.JobRescheduled)
-        .Register("job-destroyed.v1", Default.JobDestroyed);
+        .Register("job-destroyed.v1", Default.JobDestroyed)
+        .Register("job-replaced.v1", Default.JobReplaced)
+        .Register("recurring-defined.v1", Default.RecurringDefined)
+        .Register("recurring-paused.v1", Default.RecurringPaused)
+        .Register("recurring-resumed.v1", Default.RecurringResumed)
+        .Register("occurrence-fired.v1", Default.OccurrenceFired)
+        .Register("occurrence-skipped.v1", Default.OccurrenceSkipped)
+        .Register("occurrence-deferred.v1", Default.OccurrenceDeferred)
+        .Register("occurrences-missed.v1", Default.OccurrencesMissed)
+        .Register("occurrence-ended.v1", Default.OccurrenceEnded)
+        .Register("recurring-deleted.v1", Default.RecurringDeleted);
 }

@@ -1,4 +1,5 @@
 using Jobs.Actors.Jobs;
+using Jobs.Client;
 using Jobs.Runtime.Actors;
 
 namespace Jobs.Actors.Protocol;
@@ -10,7 +11,7 @@ internal interface IJobMessage
 }
 
 /// <summary>Create the job (idempotent per id): replies a ScheduleResult after the event is durable.</summary>
-internal sealed record ScheduleJob(JobScheduled Definition) : IJobMessage
+internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnConflict = UniqueConflict.ReturnExisting) : IJobMessage
 {
     public string JobId => Definition.Id;
 }

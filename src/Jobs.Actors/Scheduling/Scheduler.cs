@@ -80,6 +80,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 moreDueThanCapacity |= due.Count == limit;
             }
 
+            var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None).ConfigureAwait(false);
+            foreach (var name in dueSchedules)
+            {
+                runtime.Recurring.Tell(new Recurring.WakeRecurring(name), Self);
+            }
+
             if (moreDueThanCapacity)
             {
                 // A backlog: freed workers wake the next pass; this is only the safety net (no need to ask the
@@ -88,7 +94,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 return;
             }
 
-            var nextDue = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var nextJob = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var nextSchedule = await runtime.RecurringIndex.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var nextDue = nextJob is null ? nextSchedule : nextSchedule is null ? nextJob : nextJob < nextSchedule ? nextJob : nextSchedule;
             var latest = now + runtime.Settings.SchedulerMaxSleep;
             Arm(nextDue is { } n && n > now && n < latest ? n : latest);
         }

@@ -196,6 +196,43 @@ public sealed class HttpJobsClient : IJobsClient
         }
     }
 
+    /// <inheritdoc />
+    public async Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var body = RecurringBody.From(request);
+        return (await SendAsync<RecurringScheduleInfo>(() => new HttpRequestMessage(HttpMethod.Put, RecurringPath(request.Name)) { Content = JsonContent.Create(body, options: JobsWire.Options) }, cancellationToken).ConfigureAwait(false)).Value;
+    }
+
+    /// <inheritdoc />
+    public async Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        (await SendAsync<RecurringScheduleInfo>(() => new HttpRequestMessage(HttpMethod.Get, RecurringPath(name)), cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync<RecurringScheduleInfo[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/recurring"), cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/pause"), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/resume"), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Delete, RecurringPath(name)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RecurringNotFoundException ex) when (ex.Data.Contains(EarlierTryUnknown))
+        {
+            // The earlier try whose reply was lost did delete it.
+        }
+    }
+
     /// <summary>Opens an event stream, retrying transient failures; a permanent error is thrown as its exception.</summary>
     private async Task<HttpResponseMessage> ConnectAsync(string path, int failures, CancellationToken cancellationToken)
     {
@@ -296,6 +333,12 @@ public sealed class HttpJobsClient : IJobsClient
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         return "api/v1/jobs/" + Uri.EscapeDataString(jobId);
+    }
+
+    private static string RecurringPath(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return "api/v1/recurring/" + Uri.EscapeDataString(name);
     }
 
     private static HttpRequestMessage Post<T>(string path, T body) =>

@@ -55,6 +55,15 @@ public sealed record ScheduleBody
     /// <summary>Seconds one attempt may run.</summary>
     public double? TimeoutSeconds { get; init; }
 
+    /// <summary>A uniqueness key: the job id derives from (kind, key); at most one active job per key.</summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>Seconds the key stays taken after the job finished.</summary>
+    public double? UniquePeriodSeconds { get; init; }
+
+    /// <summary>When the key is taken: returnExisting (default), reject (409) or replace.</summary>
+    public UniqueConflict? OnConflict { get; init; }
+
     /// <summary>The body for <paramref name="request"/>.</summary>
     public static ScheduleBody From(ScheduleRequest request)
     {
@@ -70,6 +79,9 @@ public sealed record ScheduleBody
             Queue = request.Queue,
             MaxAttempts = request.MaxAttempts,
             TimeoutSeconds = request.Timeout?.TotalSeconds,
+            UniqueKey = request.UniqueKey,
+            UniquePeriodSeconds = request.UniquePeriod?.TotalSeconds,
+            OnConflict = request.OnConflict == UniqueConflict.ReturnExisting ? null : request.OnConflict,
         };
     }
 
@@ -86,12 +98,109 @@ public sealed record ScheduleBody
         Queue = Queue,
         MaxAttempts = MaxAttempts,
         Timeout = TimeoutSeconds is { } t ? Seconds(t, "timeoutSeconds") : null,
+        UniqueKey = UniqueKey,
+        UniquePeriod = UniquePeriodSeconds is { } u ? Seconds(u, "uniquePeriodSeconds") : null,
+        OnConflict = OnConflict ?? UniqueConflict.ReturnExisting,
     };
 
-    private static TimeSpan Seconds(double value, string field) =>
+    internal static TimeSpan Seconds(double value, string field) =>
         double.IsFinite(value) && Math.Abs(value) < TimeSpan.MaxValue.TotalSeconds / 2
             ? TimeSpan.FromSeconds(value)
             : throw new JobValidationException(field, "must be a finite number of seconds within range");
+}
+
+/// <summary>The body of PUT /api/v1/recurring/{name}: a recurring schedule (the name comes from the path). Durations in seconds.</summary>
+public sealed record RecurringBody
+{
+    /// <summary>The kind of job each occurrence creates.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>The payload of each job.</summary>
+    public JsonElement? Payload { get; init; }
+
+    /// <summary>A cron expression, a macro or "@every 10s".</summary>
+    public string? Cron { get; init; }
+
+    /// <summary>A fixed interval in seconds.</summary>
+    public double? EverySeconds { get; init; }
+
+    /// <summary>A named schedule.</summary>
+    public string? Named { get; init; }
+
+    /// <summary>The IANA time zone (default UTC).</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>No occurrence before this.</summary>
+    public DateTimeOffset? StartAt { get; init; }
+
+    /// <summary>No occurrence after this.</summary>
+    public DateTimeOffset? EndAt { get; init; }
+
+    /// <summary>Stop after this many successful runs.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>skip (default), queueOne or allow.</summary>
+    public OverlapPolicy? Overlap { get; init; }
+
+    /// <summary>Seconds within which a missed occurrence still runs.</summary>
+    public double? CatchUpWindowSeconds { get; init; }
+
+    /// <summary>Priority of each job.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>Queue of each job.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Attempts per job.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Seconds one attempt may run.</summary>
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>The body for <paramref name="request"/>.</summary>
+    public static RecurringBody From(RecurringScheduleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new RecurringBody
+        {
+            Kind = request.Kind,
+            Payload = request.Payload,
+            Cron = request.Cron,
+            EverySeconds = request.Every?.TotalSeconds,
+            Named = request.Named,
+            TimeZone = request.TimeZone,
+            StartAt = request.StartAt,
+            EndAt = request.EndAt,
+            Limit = request.Limit,
+            Overlap = request.Overlap,
+            CatchUpWindowSeconds = request.CatchUpWindow?.TotalSeconds,
+            Priority = request.Priority,
+            Queue = request.Queue,
+            MaxAttempts = request.MaxAttempts,
+            TimeoutSeconds = request.Timeout?.TotalSeconds,
+        };
+    }
+
+    /// <summary>The request this body describes, for the schedule <paramref name="name"/>.</summary>
+    public RecurringScheduleRequest ToRequest(string name) => new()
+    {
+        Name = name,
+        Kind = Kind ?? throw new JobValidationException("kind", "is required"),
+        Payload = Payload,
+        Cron = Cron,
+        Every = EverySeconds is { } e ? ScheduleBody.Seconds(e, "everySeconds") : null,
+        Named = Named,
+        TimeZone = TimeZone,
+        StartAt = StartAt,
+        EndAt = EndAt,
+        Limit = Limit,
+        Overlap = Overlap ?? OverlapPolicy.Skip,
+        CatchUpWindow = CatchUpWindowSeconds is { } c ? ScheduleBody.Seconds(c, "catchUpWindowSeconds") : null,
+        Priority = Priority,
+        Queue = Queue,
+        MaxAttempts = MaxAttempts,
+        Timeout = TimeoutSeconds is { } t ? ScheduleBody.Seconds(t, "timeoutSeconds") : null,
+    };
 }
 
 /// <summary>The body of POST /api/v1/jobs/{id}/reschedule.</summary>
@@ -133,6 +242,12 @@ public sealed record ProblemBody
     /// <summary>For unknown jobs and conflicts: the job id.</summary>
     public string? JobId { get; init; }
 
+    /// <summary>For duplicate jobs: the unique key.</summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>For unknown recurring schedules: the name.</summary>
+    public string? Name { get; init; }
+
     /// <summary>The problem for <paramref name="error"/>, with its HTTP status.</summary>
     public static ProblemBody From(JobsException error)
     {
@@ -150,6 +265,8 @@ public sealed record ProblemBody
             JobValidationException v => body with { Field = v.Field },
             JobNotFoundException n => body with { JobId = n.JobId },
             JobStateConflictException c => body with { JobId = c.JobId, JobStatus = c.Status, Operation = c.Operation },
+            DuplicateJobException d => body with { JobId = d.JobId, UniqueKey = d.UniqueKey },
+            RecurringNotFoundException r => body with { Name = r.Name },
             _ => body,
         };
     }
@@ -165,6 +282,8 @@ public sealed record ProblemBody
                 new JobValidationException(field, detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail, code),
             "job-not-found" when JobId is { } id => new JobNotFoundException(id),
             "job-state-conflict" when JobId is { } id && JobStatus is { } status => new JobStateConflictException(id, status, Operation ?? "change"),
+            "duplicate-job" when JobId is { } id => new DuplicateJobException(id, UniqueKey),
+            "recurring-not-found" when Name is { } name => new RecurringNotFoundException(name),
             _ => new JobsException(code, detail),
         };
     }
@@ -174,8 +293,8 @@ public sealed record ProblemBody
     {
         JobValidationException { ErrorCode: JobValidationException.TooLarge } => 413,
         JobValidationException => 400,
-        JobNotFoundException => 404,
-        JobStateConflictException => 409,
+        JobNotFoundException or RecurringNotFoundException => 404,
+        JobStateConflictException or DuplicateJobException => 409,
         _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
         _ => 500,
     };

@@ -1,0 +1,478 @@
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Jobs;
+using Jobs.Actors.Protocol;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Jobs.Runtime.Persistence;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Actors.Recurring;
+
+/// <summary>
+/// One recurring schedule: a persistent actor that turns occurrences into jobs. An occurrence's job id is derived
+/// from (schedule, occurrence time), and the job entity creates a job once per id, so an occurrence fired again
+/// after a crash (job stored, OccurrenceFired not yet) still makes one job. The cursor (every occurrence up to it is
+/// handled) is persisted with each decision; missed occurrences within the catch-up window fire, older ones are
+/// recorded as missed. The scheduler wakes the entity through the recurring index when the next occurrence is due.
+/// </summary>
+internal sealed class RecurringEntity : PersistentActor
+{
+    private static readonly object RetryKey = new();
+    private static readonly object PollKey = new();
+    private readonly JobsRuntime _runtime;
+    private readonly string _name;
+    private RecurringScheduleState _state = RecurringScheduleState.Empty;
+    private IRecurrence? _recurrence;
+    private bool _busy;
+    private bool _reconcile = true;
+
+    public RecurringEntity(JobsRuntime runtime, string name)
+    {
+        _runtime = runtime;
+        _name = name;
+    }
+
+    public override string PersistenceId => "recurring-" + _name;
+
+    private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
+
+    /// <summary>The job id of one occurrence: the same schedule and time always give the same id.</summary>
+    public static string OccurrenceJobId(string name, DateTimeOffset occurrence) => $"rs:{name}:{occurrence.ToUnixTimeMilliseconds()}";
+
+    protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
+
+    protected override bool ReceiveRecover(object message)
+    {
+        switch (message)
+        {
+            case RecoveryCompleted:
+                Rebuild();
+                return true;
+            case SnapshotOffer:
+                return true;
+            default:
+                _state = _state.Apply(message);
+                return true;
+        }
+    }
+
+    protected override object? CreateAttachment(IReadOnlyList<object> events)
+    {
+        var next = events.Aggregate(_state, (s, e) => s.Apply(e));
+        if (!next.Exists)
+        {
+            return new RecurringIndexRow(_name, string.Empty, string.Empty, null, 0, Deleted: true);
+        }
+
+        var recurrence = next.Definition == _state.Definition ? _recurrence : _runtime.NamedSchedules.Build(next.Definition!);
+        var nextAt = recurrence is null || next.Paused ? null : next.NextOccurrence(recurrence);
+        var state = recurrence is null ? "completed" : next.StateAt(recurrence).ToString().ToLowerInvariant();
+        return new RecurringIndexRow(_name, next.Definition!.Kind, state, nextAt?.ToUnixTimeMilliseconds(), next.UpdatedAt.ToUnixTimeMilliseconds(), Deleted: false);
+    }
+
+    protected override bool ReceiveCommand(object message)
+    {
+        switch (message)
+        {
+            case SetRecurring set:
+                OnSet(set.Definition);
+                return true;
+            case GetRecurring:
+                Reply(_state.Exists ? Info() : NotFound());
+                return true;
+            case PauseRecurring:
+                OnPause();
+                return true;
+            case ResumeRecurring:
+                OnResume();
+                return true;
+            case DeleteRecurring:
+                OnDelete();
+                return true;
+            case WakeRecurring:
+                _reconcile = true;
+                Evaluate();
+                return true;
+            case RecurringJobEnded jobEnded:
+                if (_state.ActiveJobs.Contains(jobEnded.OccurrenceJobId))
+                {
+                    Persist(new OccurrenceEnded(jobEnded.OccurrenceJobId, jobEnded.Succeeded, Now), Applied);
+                }
+
+                return true;
+            case FireCompleted fired:
+                OnFireCompleted(fired);
+                return true;
+            case Reconciled reconciled:
+                _busy = false;
+                _reconcile = false;
+                var now = Now;
+                var ended = reconciled.Ended.Where(e => _state.ActiveJobs.Contains(e.JobId)).Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now)).ToList();
+                if (ended.Count > 0)
+                {
+                    PersistAll(ended, Applied);
+                }
+                else
+                {
+                    Evaluate();
+                }
+
+                return true;
+            case Retry:
+                _reconcile = true;
+                Evaluate();
+                return true;
+            case PassivateStop:
+                if (_busy || _state.Deferred is not null)
+                {
+                    Context.Parent.Tell(new PassivationCancelled(_name), Self);
+                }
+                else
+                {
+                    Context.Stop(Self);
+                }
+
+                return true;
+            case ReceiveTimeout:
+                if (!_busy && _state.Deferred is null)
+                {
+                    Context.Parent.Tell(new Passivate(_name), Self);
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void OnSet(RecurringDefinition requested)
+    {
+        var now = Now;
+        var definition = requested with
+        {
+            Anchor = requested.StartAt ?? (_state.Definition is { } old && old.EveryMs == requested.EveryMs && old.Cron == requested.Cron ? old.Anchor : now),
+        };
+        if (_state.Definition == definition)
+        {
+            Reply(Info());
+            return;
+        }
+
+        var from = definition.StartAt is { } start && start > now ? start.AddTicks(-1) : now;
+        if (_state.Exists && _state.Cursor > from)
+        {
+            from = _state.Cursor;
+        }
+
+        Persist(new RecurringDefined(definition, from, now), e =>
+        {
+            Applied(e);
+            Reply(Info());
+        });
+    }
+
+    private void OnPause()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (_state.Paused)
+        {
+            Reply(JobAck.Instance);
+            return;
+        }
+
+        Persist(new RecurringPaused(Now), e =>
+        {
+            Applied(e);
+            Reply(JobAck.Instance);
+        });
+    }
+
+    private void OnResume()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (!_state.Paused)
+        {
+            Reply(JobAck.Instance);
+            return;
+        }
+
+        var now = Now;
+        Persist(new RecurringResumed(now, now), e =>
+        {
+            Applied(e);
+            Reply(JobAck.Instance);
+        });
+    }
+
+    private void OnDelete()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        Persist(new RecurringDeleted(Now), e =>
+        {
+            Applied(e);
+            Reply(JobAck.Instance);
+        });
+    }
+
+    /// <summary>After an event: update the state and the recurrence, then decide what comes next.</summary>
+    private void Applied(object @event)
+    {
+        var before = _state.Definition;
+        _state = _state.Apply(@event);
+        if (_state.Definition != before)
+        {
+            Rebuild();
+        }
+
+        Evaluate();
+    }
+
+    private void Rebuild()
+    {
+        _recurrence = null;
+        if (_state.Definition is { } d)
+        {
+            try
+            {
+                _recurrence = _runtime.NamedSchedules.Build(d);
+                if (_recurrence is null)
+                {
+                    Log.LogWarning("Recurring schedule {Name} refers to named schedule {Named}, which this node does not have", _name, d.Named);
+                }
+            }
+            catch (JobsException ex)
+            {
+                Log.LogWarning("Recurring schedule {Name} cannot be evaluated: {Error}", _name, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Takes the next step: re-check active jobs, fire or skip the next due occurrence, or arm for the next one.</summary>
+    private void Evaluate()
+    {
+        if (_busy || !_state.Exists || _recurrence is null)
+        {
+            return;
+        }
+
+        if (_reconcile && _state.ActiveJobs.Count > 0)
+        {
+            Reconcile();
+            return;
+        }
+
+        _reconcile = false;
+        if (_state.Paused)
+        {
+            return;
+        }
+
+        var d = _state.Definition!;
+        var now = Now;
+        if (_state.Deferred is { } deferred)
+        {
+            if (_state.ActiveJobs.Count == 0)
+            {
+                Fire(deferred);
+                return;
+            }
+
+            Timers.StartSingleTimer(PollKey, Retry.Instance, TimeSpan.FromSeconds(30));
+        }
+
+        var windowStart = now - TimeSpan.FromMilliseconds(d.CatchUpMs);
+        var cursor = _state.Cursor;
+        long missed = 0;
+        while (true)
+        {
+            var next = (_state with { Cursor = cursor }).NextOccurrence(_recurrence);
+            if (next is not { } occurrence || occurrence > now)
+            {
+                break;
+            }
+
+            if (occurrence < windowStart)
+            {
+                missed++;
+                cursor = occurrence;
+                if (missed < 100_000)
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            if (missed > 0)
+            {
+                break;
+            }
+
+            Decide(occurrence);
+            return;
+        }
+
+        if (missed > 0)
+        {
+            Log.LogWarning("Recurring schedule {Name} missed {Count} occurrences older than its catch-up window (the last at {Last})", _name, missed, cursor);
+            Persist(new OccurrencesMissed(missed, cursor, now), Applied);
+            return;
+        }
+
+        if (_state.NextOccurrence(_recurrence) is { } upcoming)
+        {
+            _runtime.Scheduler.Tell(new JobDue(string.Empty, upcoming), Self);
+        }
+    }
+
+    private void Decide(DateTimeOffset occurrence)
+    {
+        var d = _state.Definition!;
+        var now = Now;
+        if (d.Limit is { } limit && _state.Successes + _state.ActiveJobs.Count >= limit)
+        {
+            Persist(new OccurrenceSkipped(occurrence, $"limit: {_state.ActiveJobs.Count} job(s) still running could reach the limit of {limit} successful runs", now), Applied);
+            return;
+        }
+
+        if (_state.ActiveJobs.Count > 0)
+        {
+            switch (d.Overlap)
+            {
+                case OverlapPolicy.Skip:
+                    Persist(new OccurrenceSkipped(occurrence, $"overlap: job {_state.ActiveJobs[^1]} is still active", now), Applied);
+                    return;
+                case OverlapPolicy.QueueOne when _state.Deferred is null:
+                    Persist(new OccurrenceDeferred(occurrence, now), Applied);
+                    return;
+                case OverlapPolicy.QueueOne:
+                    Persist(new OccurrenceSkipped(occurrence, $"overlap: the occurrence of {_state.Deferred:O} is already waiting", now), Applied);
+                    return;
+            }
+        }
+
+        Fire(occurrence);
+    }
+
+    private void Fire(DateTimeOffset occurrence)
+    {
+        var d = _state.Definition!;
+        var jobId = OccurrenceJobId(_name, occurrence);
+        JobScheduled job;
+        try
+        {
+            job = _runtime.Validator.Validate(new ScheduleRequest
+            {
+                Kind = d.Kind,
+                JobId = jobId,
+                Payload = d.Payload is null ? null : System.Text.Json.JsonDocument.Parse(d.Payload).RootElement.Clone(),
+                RunAt = occurrence,
+                Priority = d.Priority,
+                Queue = d.Queue,
+                MaxAttempts = d.MaxAttempts,
+                Timeout = d.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            }) with { Recurring = _name };
+        }
+        catch (JobValidationException ex)
+        {
+            Persist(new OccurrenceSkipped(occurrence, "the job could not be created: " + ex.Message, Now), Applied);
+            return;
+        }
+
+        _busy = true;
+        var self = Self;
+        _runtime.Region.Ask<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30)).ContinueWith(
+            t => self.Tell(new FireCompleted(occurrence, jobId, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()), self),
+            TaskScheduler.Default);
+    }
+
+    private void OnFireCompleted(FireCompleted fired)
+    {
+        _busy = false;
+        if (!_state.Exists)
+        {
+            return;
+        }
+
+        if (fired.Error is { } error)
+        {
+            // Storage failed or timed out: the outcome is unknown, so fire the same occurrence (same job id) again later.
+            Log.LogWarning(error, "Recurring schedule {Name} could not create the job of {Occurrence}; retrying", _name, fired.Occurrence);
+            Timers.StartSingleTimer(RetryKey, Retry.Instance, TimeSpan.FromSeconds(2));
+            return;
+        }
+
+        Persist(new OccurrenceFired(fired.Occurrence, fired.JobId, Now), Applied);
+    }
+
+    private void Reconcile()
+    {
+        _busy = true;
+        var self = Self;
+        var region = _runtime.Region;
+        var jobs = _state.ActiveJobs.ToList();
+        _ = Task.Run(async () =>
+        {
+            var ended = new List<(string JobId, bool Succeeded)>();
+            foreach (var jobId in jobs)
+            {
+                try
+                {
+                    var info = await region.Ask<JobInfo>(new GetJob(jobId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    if (info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled)
+                    {
+                        ended.Add((jobId, info.Status == JobStatus.Succeeded));
+                    }
+                }
+                catch (JobNotFoundException)
+                {
+                    ended.Add((jobId, false));
+                }
+                catch (Exception)
+                {
+                    // Unknown for now: checked again at the next wake.
+                }
+            }
+
+            self.Tell(new Reconciled(ended), self);
+        });
+    }
+
+    private RecurringScheduleInfo Info() => _recurrence is null
+        ? _state.ToInfo(new FunctionSchedule("missing", _ => null)) with { State = RecurringState.Completed }
+        : _state.ToInfo(_recurrence);
+
+    private void Reply(object message)
+    {
+        if (!Sender.Equals(Context.System.DeadLetters) && !Sender.Equals(Self))
+        {
+            Sender.Tell(message, Self);
+        }
+    }
+
+    private StatusFailure NotFound() => new(new RecurringNotFoundException(_name));
+
+    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, Exception? Error);
+
+    private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended);
+
+    private sealed class Retry
+    {
+        public static readonly Retry Instance = new();
+    }
+}
