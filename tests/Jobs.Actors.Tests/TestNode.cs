@@ -152,19 +152,26 @@ public sealed class TestNode : IAsyncDisposable
     public async Task<JobInfo> WaitForStatusAsync(string jobId, JobStatus status, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        JobInfo info;
+        JobInfo? info = null;
         do
         {
-            info = await Client.GetAsync(jobId);
-            if (info.Status == status)
+            try
             {
-                return info;
+                info = await Client.GetAsync(jobId);
+                if (info.Status == status)
+                {
+                    return info;
+                }
+            }
+            catch (JobNotFoundException) when (DateTime.UtcNow < deadline)
+            {
+                // Not created yet (a recurring occurrence, a relayed outbox row): keep waiting.
             }
 
             await Task.Delay(20);
         }
         while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}");
+        throw new TimeoutException(info is null ? $"job {jobId} does not exist after waiting" : $"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}");
     }
 
     public async Task StopAsync(CancellationToken deadline = default) => await Node.StopAsync(deadline);

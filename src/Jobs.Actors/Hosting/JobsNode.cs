@@ -123,6 +123,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             }
             catch (JobValidationException ex)
             {
+                await StopAsync(CancellationToken.None).ConfigureAwait(false);
                 throw new ConfigException($"recurring schedule '{request.Name}': {ex.Message}", config.GetValue($"jobs.recurring.{request.Name}").Origin, $"jobs.recurring.{request.Name}.{ex.Field}");
             }
         }

@@ -26,6 +26,9 @@ internal sealed class RecurringEntity : PersistentActor
     private bool _busy;
     private bool _reconcile = true;
 
+    /// <summary>Jobs that ended before their OccurrenceFired was stored (a fast job): applied right after it is.</summary>
+    private readonly Dictionary<string, bool> _earlyEnds = new(StringComparer.Ordinal);
+
     public RecurringEntity(JobsRuntime runtime, string name)
     {
         _runtime = runtime;
@@ -98,6 +101,10 @@ internal sealed class RecurringEntity : PersistentActor
                 {
                     Persist(new OccurrenceEnded(jobEnded.OccurrenceJobId, jobEnded.Succeeded, Now), Applied);
                 }
+                else if (_busy && _earlyEnds.Count < 1000)
+                {
+                    _earlyEnds[jobEnded.OccurrenceJobId] = jobEnded.Succeeded;
+                }
 
                 return true;
             case FireCompleted fired:
@@ -105,7 +112,6 @@ internal sealed class RecurringEntity : PersistentActor
                 return true;
             case Reconciled reconciled:
                 _busy = false;
-                _reconcile = false;
                 var now = Now;
                 var ended = reconciled.Ended.Where(e => _state.ActiveJobs.Contains(e.JobId)).Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now)).ToList();
                 if (ended.Count > 0)
@@ -397,7 +403,7 @@ internal sealed class RecurringEntity : PersistentActor
         _busy = true;
         var self = Self;
         _runtime.Region.Ask<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30)).ContinueWith(
-            t => self.Tell(new FireCompleted(occurrence, jobId, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()), self),
+            t => self.Tell(new FireCompleted(occurrence, jobId, t.IsCompletedSuccessfully && t.Result.AlreadyExisted, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()), self),
             TaskScheduler.Default);
     }
 
@@ -417,11 +423,31 @@ internal sealed class RecurringEntity : PersistentActor
             return;
         }
 
-        Persist(new OccurrenceFired(fired.Occurrence, fired.JobId, Now), Applied);
+        if (fired.AlreadyExisted)
+        {
+            // Made by an earlier try whose OccurrenceFired was not stored: it may have ended already.
+            _reconcile = true;
+        }
+
+        Persist(new OccurrenceFired(fired.Occurrence, fired.JobId, Now), e =>
+        {
+            _state = _state.Apply(e);
+            var endedEarly = _earlyEnds.Remove(e.JobId, out var succeeded);
+            _earlyEnds.Clear();
+            if (endedEarly)
+            {
+                Persist(new OccurrenceEnded(e.JobId, succeeded, Now), Applied);
+                return;
+            }
+
+            Evaluate();
+        });
     }
 
     private void Reconcile()
     {
+        // A wake that comes while this runs asks for another check (the job may end meanwhile).
+        _reconcile = false;
         _busy = true;
         var self = Self;
         var region = _runtime.Region;
@@ -467,7 +493,7 @@ internal sealed class RecurringEntity : PersistentActor
 
     private StatusFailure NotFound() => new(new RecurringNotFoundException(_name));
 
-    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, Exception? Error);
+    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error);
 
     private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended);
 
