@@ -61,4 +61,15 @@ public interface IJobsClient
 
     /// <summary>Deletes a recurring schedule (jobs already created stay).</summary>
     Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The queues with their workers, running jobs, backlog and pause state.</summary>
+    Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses a queue (durably): its due jobs wait and running ones finish; scheduling still works.</summary>
+    /// <exception cref="JobValidationException">No such queue.</exception>
+    Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused queue.</summary>
+    /// <exception cref="JobValidationException">No such queue.</exception>
+    Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default);
 }

@@ -101,6 +101,18 @@ public static class JobsApi
             await client.DeleteRecurringAsync(name, ct).ConfigureAwait(false);
             return Results.NoContent();
         }).WithName("DeleteRecurring").WithSummary("Delete a recurring schedule (its jobs stay)").Produces(204).ProducesProblem(404);
+        api.MapGet("/queues", (IJobsClient client, CancellationToken ct) => client.ListQueuesAsync(ct))
+            .WithName("ListQueues").WithSummary("Queues with workers, running jobs, backlog and pause state").Produces<QueueInfo[]>(200);
+        api.MapPost("/queues/{name}/pause", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.PauseQueueAsync(name, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("PauseQueue").WithSummary("Pause a queue: due jobs wait, running jobs finish").Produces(204).ProducesProblem(400);
+        api.MapPost("/queues/{name}/resume", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.ResumeQueueAsync(name, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("ResumeQueue").WithSummary("Resume a paused queue").Produces(204).ProducesProblem(400);
         api.MapGet("/node", (JobsNode node) => node.Statistics is { } s
             ? Results.Ok(new NodeInfo(node.NodeName!, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried, s.TimedOut, s.Recovered, s.Cancelled))
             : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503)).WithName("GetNode").WithSummary("This node's name and statistics").Produces<NodeInfo>(200).ProducesProblem(503);

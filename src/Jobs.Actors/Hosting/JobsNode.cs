@@ -110,7 +110,23 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         _runtime = runtime;
         runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");
         runtime.Recurring = system.ActorOf(Props.Create(() => new ShardRegion(name => Props.Create(() => new RecurringEntity(runtime, name)))), "recurring");
+        var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var kind in _builder.Handlers.Kinds)
+        {
+            if (_builder.Handlers.TryGet(kind, out var registration) && registration.Options.MaxConcurrency is { } max)
+            {
+                kindLimits[kind] = max;
+            }
+        }
+
+        foreach (var (kind, max) in settings.KindLimits)
+        {
+            kindLimits[kind] = max; // configuration overrides code
+        }
+
+        runtime.KindLimits = new KindLimiter(kindLimits);
         runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
+        runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "queue-" + p.Key));
         runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
         system.ActorOf(Props.Create(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
@@ -254,6 +270,15 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).DeleteRecurringAsync(name, cancellationToken).ConfigureAwait(false);
+
+        public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).ListQueuesAsync(cancellationToken).ConfigureAwait(false);
+
+        public async Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+
+        public async Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
 
         public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {

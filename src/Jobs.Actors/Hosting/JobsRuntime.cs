@@ -41,6 +41,12 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public ScheduleValidator Validator { get; set; } = null!;
 
+    /// <summary>Concurrency caps per kind, shared by every pool.</summary>
+    public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
+
+    /// <summary>Each queue's durable pause state.</summary>
+    public IReadOnlyDictionary<string, IActorRef> QueueControls { get; set; } = new Dictionary<string, IActorRef>();
+
     public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
 
     public TransitionHub Transitions { get; } = new(settings.WatchBuffer);

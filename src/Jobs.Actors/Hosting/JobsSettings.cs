@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Jobs.Client;
 using Jobs.Runtime.Configuration;
 
 namespace Jobs.Actors.Hosting;
@@ -11,6 +12,15 @@ public sealed partial record JobsSettings
 
     /// <summary>Worker count per queue. Default: "default" with one worker per processor.</summary>
     public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = Environment.ProcessorCount };
+
+    /// <summary>Backlog order per queue (<c>jobs.queues.NAME.order</c>). Default: priority first.</summary>
+    public IReadOnlyDictionary<string, QueueOrder> QueueOrders { get; init; } = new Dictionary<string, QueueOrder>();
+
+    /// <summary>Most jobs of a kind running at once on this node (<c>jobs.kind-limits</c>); kinds not listed are limited only by their queue.</summary>
+    public IReadOnlyDictionary<string, int> KindLimits { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The backlog order of <paramref name="queue"/>.</summary>
+    public QueueOrder OrderOf(string queue) => QueueOrders.TryGetValue(queue, out var order) ? order : QueueOrder.PriorityFirst;
 
     /// <summary>Attempts before a job fails; -1 unlimited. Default: 5.</summary>
     public int MaxAttempts { get; init; } = 5;
@@ -84,11 +94,22 @@ public sealed partial record JobsSettings
         ArgumentNullException.ThrowIfNull(config);
         var jobs = config.GetConfig("jobs");
         var queues = new Dictionary<string, int>(StringComparer.Ordinal);
+        var orders = new Dictionary<string, QueueOrder>(StringComparer.Ordinal);
         foreach (var (name, _) in jobs.GetConfig("queues").Root)
         {
             if (!QueuePattern().IsMatch(name))
             {
                 throw new ConfigException($"queue name '{name}' must be 1-64 characters of letters, digits, '_', '-' and start with a letter", jobs.GetValue("queues").Origin, "jobs.queues");
+            }
+
+            if (jobs.HasPath($"queues.{name}.order"))
+            {
+                orders[name] = jobs.GetString($"queues.{name}.order") switch
+                {
+                    "priority-first" => QueueOrder.PriorityFirst,
+                    "run-at-first" => QueueOrder.RunAtFirst,
+                    var other => throw new ConfigException($"must be priority-first or run-at-first but is {other}", jobs.GetValue($"queues.{name}.order").Origin, $"jobs.queues.{name}.order"),
+                };
             }
 
             var workers = jobs.GetInt($"queues.{name}.workers");
@@ -105,11 +126,22 @@ public sealed partial record JobsSettings
             throw new ConfigException("at least one queue must be configured", jobs.GetValue("queues").Origin, "jobs.queues");
         }
 
+        var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (kind, _) in jobs.GetConfig("kind-limits").Root)
+        {
+            var limit = jobs.GetConfig("kind-limits").GetInt(kind);
+            kindLimits[kind] = limit is > 0 and <= 100_000
+                ? limit
+                : throw new ConfigException($"must be 1 to 100000 but is {limit}", jobs.GetValue("kind-limits").Origin, $"jobs.kind-limits.{kind}");
+        }
+
         var nodeName = jobs.GetString("node.name");
         var settings = new JobsSettings
         {
             NodeName = string.IsNullOrWhiteSpace(nodeName) ? Environment.MachineName : nodeName,
             Queues = queues,
+            QueueOrders = orders,
+            KindLimits = kindLimits,
             MaxAttempts = Check(jobs, "defaults.max-attempts", jobs.GetInt("defaults.max-attempts"), v => v == -1 || v is >= 1 and <= 1_000_000, "-1 (unlimited) or 1 to 1000000"),
             Timeout = Check(jobs, "defaults.timeout", jobs.GetDuration("defaults.timeout"), v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7), "positive and at most 7 days"),
             MaxTimeoutRetries = Check(jobs, "defaults.max-timeout-retries", jobs.GetInt("defaults.max-timeout-retries"), v => v is >= 0 and <= 1000, "0 to 1000"),

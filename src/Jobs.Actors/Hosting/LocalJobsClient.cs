@@ -170,6 +170,42 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
         AskAsync<JobAck>(new DeleteRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
 
+    public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        var queues = new List<QueueInfo>();
+        foreach (var (name, pool) in runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var status = await pool.Ask<Protocol.PoolStatus>(Protocol.GetPoolStatus.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
+            var counts = await runtime.Index.CountAsync(new JobQuery { Queue = name }, runtime.Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            queues.Add(new QueueInfo
+            {
+                Name = name,
+                Workers = status.Workers,
+                Running = status.Busy,
+                Paused = status.Paused,
+                Order = runtime.Settings.OrderOf(name),
+                Queued = counts[JobStatus.Queued],
+                Scheduled = counts[JobStatus.Scheduled],
+            });
+        }
+
+        return queues;
+    }
+
+    public Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default) => SetPausedAsync(queue, true, cancellationToken);
+
+    public Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) => SetPausedAsync(queue, false, cancellationToken);
+
+    private async Task SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(queue) || !runtime.QueueControls.TryGetValue(queue, out var control))
+        {
+            throw new JobValidationException("queue", $"'{queue}' is not a configured queue (configured: {string.Join(", ", runtime.QueueControls.Keys.Order(StringComparer.Ordinal))})");
+        }
+
+        await control.Ask<JobAck>(new Workers.SetQueuePaused(paused), AskTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
     private static string CheckName(string name)
     {
         ScheduleValidator.ValidateJobId(name, "name");

@@ -60,6 +60,9 @@ internal sealed class JobIndex : IWriteParticipant
             new(3, "finished-job index for retention", [
                 $"CREATE INDEX {_names.Plain("job_index_finished")} ON {Table} (status, updated_at)",
             ]),
+            new(4, "due-job index for priority-first queues", [
+                $"CREATE INDEX {_names.Plain("job_index_due_priority")} ON {Table} (status, queue, priority DESC, due_at, job_id)",
+            ]),
         };
         return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
     }
@@ -147,23 +150,32 @@ internal sealed class JobIndex : IWriteParticipant
         }
     }
 
-    /// <summary>Due pending jobs of a queue: earliest due first, then highest priority.</summary>
-    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    /// <summary>Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap).</summary>
+    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         if (_dialect == SqlDialect.Memory)
         {
-            return [.. _memory.Values.Where(r => r.Status == "pending" && r.Queue == queue && r.DueAtMs <= nowMs)
-                .OrderBy(r => r.DueAtMs).ThenByDescending(r => r.Priority).ThenBy(r => r.JobId, StringComparer.Ordinal).Take(limit).Select(r => r.JobId)];
+            var due = _memory.Values.Where(r => r.Status == "pending" && r.Queue == queue && r.DueAtMs <= nowMs && !skipKinds.Contains(r.Kind));
+            var ordered = order == QueueOrder.RunAtFirst
+                ? due.OrderBy(r => r.DueAtMs).ThenByDescending(r => r.Priority)
+                : due.OrderByDescending(r => r.Priority).ThenBy(r => r.DueAtMs);
+            return [.. ordered.ThenBy(r => r.JobId, StringComparer.Ordinal).Take(limit).Select(r => r.JobId)];
         }
 
+        var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
+        var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
         return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now ORDER BY due_at, priority DESC, job_id LIMIT @limit",
+            $"SELECT job_id FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit",
             c =>
             {
                 Add(c, "@q", queue);
                 Add(c, "@now", nowMs);
                 Add(c, "@limit", limit);
+                for (var i = 0; i < skipKinds.Count; i++)
+                {
+                    Add(c, "@k" + i, skipKinds[i]);
+                }
             },
             cancellationToken).ConfigureAwait(false);
     }

@@ -411,7 +411,7 @@ internal sealed class JobEntity : PersistentActor
 
         _admissionPending = true;
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        PoolOf().Tell(new RequestAdmission(_jobId, Self), Self);
+        PoolOf().Tell(new RequestAdmission(_jobId, Self, _state.Definition!.Kind), Self);
     }
 
     private IActorRef PoolOf() =>

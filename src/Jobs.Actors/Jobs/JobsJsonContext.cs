@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Jobs.Actors.Recurring;
+using Jobs.Actors.Workers;
 using Jobs.Runtime.Persistence.Serialization;
 
 namespace Jobs.Actors.Jobs;
@@ -22,6 +23,8 @@ namespace Jobs.Actors.Jobs;
 [JsonSerializable(typeof(OccurrencesMissed))]
 [JsonSerializable(typeof(OccurrenceEnded))]
 [JsonSerializable(typeof(RecurringDeleted))]
+[JsonSerializable(typeof(QueuePaused))]
+[JsonSerializable(typeof(QueueResumed))]
 internal sealed partial class JobsJsonContext : JsonSerializerContext
 {
     /// <summary>Registers every job event under its manifest.</summary>
@@ -41,5 +44,7 @@ internal sealed partial class JobsJsonContext : JsonSerializerContext
         .Register("occurrence-deferred.v1", Default.OccurrenceDeferred)
         .Register("occurrences-missed.v1", Default.OccurrencesMissed)
         .Register("occurrence-ended.v1", Default.OccurrenceEnded)
-        .Register("recurring-deleted.v1", Default.RecurringDeleted);
+        .Register("recurring-deleted.v1", Default.RecurringDeleted)
+        .Register("queue-paused.v1", Default.QueuePaused)
+        .Register("queue-resumed.v1", Default.QueueResumed);
 }

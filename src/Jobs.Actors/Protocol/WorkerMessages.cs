@@ -3,7 +3,7 @@ using Jobs.Runtime.Actors;
 namespace Jobs.Actors.Protocol;
 
 /// <summary>Ask a pool for a worker for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
-internal sealed record RequestAdmission(string JobId, IActorRef Entity);
+internal sealed record RequestAdmission(string JobId, IActorRef Entity, string Kind);
 
 /// <summary>Give back a reserved worker that will not be used.</summary>
 internal sealed record ReleaseWorker(IActorRef Worker);
@@ -24,7 +24,7 @@ internal sealed class GetPoolStatus
 }
 
 /// <summary>A pool's counts.</summary>
-internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting);
+internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false);
 
 /// <summary>Run one attempt of a job on this worker.</summary>
 internal sealed record Execute(

@@ -62,16 +62,17 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
         var moreDueThanCapacity = false;
         try
         {
+            var saturated = runtime.KindLimits.Saturated();
             foreach (var (queue, pool) in runtime.Pools)
             {
                 var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-                if (!status.Admitting || status.Free == 0)
+                if (!status.Admitting || status.Paused || status.Free == 0)
                 {
                     continue;
                 }
 
                 var limit = Math.Min(status.Free, runtime.Settings.SchedulerBatchSize);
-                var due = await runtime.Index.DueAsync(queue, now, limit, CancellationToken.None).ConfigureAwait(false);
+                var due = await runtime.Index.DueAsync(queue, now, limit, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
                 foreach (var id in due)
                 {
                     runtime.Region.Tell(new WakeJob(id), Self);

@@ -12,8 +12,9 @@ namespace Jobs.Actors.Workers;
 internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers) : ActorBase
 {
     private readonly Stack<IActorRef> _free = new();
-    private readonly HashSet<IActorRef> _busy = [];
+    private readonly Dictionary<IActorRef, string> _busy = [];
     private bool _admitting = true;
+    private bool _paused;
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Restart);
 
@@ -30,9 +31,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
         switch (message)
         {
             case RequestAdmission request:
-                if (_admitting && _free.TryPop(out var worker))
+                if (_admitting && !_paused && _free.Count > 0 && runtime.KindLimits.TryAcquire(request.Kind))
                 {
-                    _busy.Add(worker);
+                    var worker = _free.Pop();
+                    _busy[worker] = request.Kind;
                     worker.Tell(new Reserved(request.JobId), Self);
                     request.Entity.Tell(new Admitted(request.JobId, worker), Self);
                 }
@@ -50,13 +52,21 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
                 return true;
             case StopAdmitting:
                 _admitting = false;
-                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting), Self);
+                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting, _paused), Self);
                 return true;
             case GetPoolStatus:
-                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting), Self);
+                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting, _paused), Self);
+                return true;
+            case PoolPaused paused:
+                _paused = paused.Paused;
+                if (!_paused && _admitting)
+                {
+                    runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);
+                }
+
                 return true;
             case InterruptAttempt:
-                foreach (var busy in _busy)
+                foreach (var busy in _busy.Keys)
                 {
                     busy.Tell(InterruptAttempt.Instance, Self);
                 }
@@ -69,9 +79,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
 
     private void Free(IActorRef worker)
     {
-        if (_busy.Remove(worker))
+        if (_busy.Remove(worker, out var kind))
         {
             _free.Push(worker);
+            runtime.KindLimits.Release(kind);
             if (_admitting)
             {
                 runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);

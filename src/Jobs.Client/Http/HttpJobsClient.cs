@@ -233,6 +233,18 @@ public sealed class HttpJobsClient : IJobsClient
         }
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync<QueueInfo[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/queues"), cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, QueuePath(queue) + "/pause"), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, QueuePath(queue) + "/resume"), cancellationToken).ConfigureAwait(false);
+
     /// <summary>Opens an event stream, retrying transient failures; a permanent error is thrown as its exception.</summary>
     private async Task<HttpResponseMessage> ConnectAsync(string path, int failures, CancellationToken cancellationToken)
     {
@@ -333,6 +345,12 @@ public sealed class HttpJobsClient : IJobsClient
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         return "api/v1/jobs/" + Uri.EscapeDataString(jobId);
+    }
+
+    private static string QueuePath(string queue)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        return "api/v1/queues/" + Uri.EscapeDataString(queue);
     }
 
     private static string RecurringPath(string name)

@@ -1,0 +1,68 @@
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
+using Jobs.Runtime.Actors;
+using Jobs.Runtime.Persistence;
+
+namespace Jobs.Actors.Workers;
+
+/// <summary>A queue was paused.</summary>
+internal sealed record QueuePaused(DateTimeOffset At);
+
+/// <summary>A queue was resumed.</summary>
+internal sealed record QueueResumed(DateTimeOffset At);
+
+/// <summary>Pause or resume (Paused = true/false); replies JobAck after the change is durable.</summary>
+internal sealed record SetQueuePaused(bool Paused);
+
+/// <summary>To a pool: admit nothing while paused.</summary>
+internal sealed record PoolPaused(bool Paused);
+
+/// <summary>A queue's durable pause state: recovered at start and handed to its pool, so a pause survives restarts.</summary>
+internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : PersistentActor
+{
+    private bool _paused;
+
+    public override string PersistenceId => "queue-" + queue;
+
+    protected override bool ReceiveRecover(object message)
+    {
+        switch (message)
+        {
+            case QueuePaused:
+                _paused = true;
+                return true;
+            case QueueResumed:
+                _paused = false;
+                return true;
+            case RecoveryCompleted:
+                pool.Tell(new PoolPaused(_paused), Self);
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    protected override bool ReceiveCommand(object message)
+    {
+        if (message is not SetQueuePaused set)
+        {
+            return false;
+        }
+
+        if (set.Paused == _paused)
+        {
+            Sender.Tell(JobAck.Instance, Self);
+            return true;
+        }
+
+        var now = runtime.Clock.GetUtcNow();
+        object @event = set.Paused ? new QueuePaused(now) : new QueueResumed(now);
+        Persist(@event, _ =>
+        {
+            _paused = set.Paused;
+            pool.Tell(new PoolPaused(_paused), Self);
+            Sender.Tell(JobAck.Instance, Self);
+        });
+        return true;
+    }
+}
