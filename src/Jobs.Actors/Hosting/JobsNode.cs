@@ -144,6 +144,13 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             }
         }
 
+        if (persistence.Backend == SqlDialect.PostgreSql && settings.OutboxEnabled)
+        {
+            var relay = new Outbox.OutboxRelay(indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString), names, client, settings.OutboxPollInterval, settings.OutboxBatchSize, _loggers.CreateLogger<Outbox.OutboxRelay>());
+            await relay.StartAsync(cancellationToken).ConfigureAwait(false);
+            _relay = relay;
+        }
+
         _client.TrySetResult(client);
         _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
             settings.NodeName, journal.Backend, string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")), string.Join(", ", _builder.Handlers.Kinds));
@@ -160,6 +167,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             }
 
             _stopped = true;
+        }
+
+        if (_relay is { } relay)
+        {
+            await relay.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_system is { } system)
@@ -179,6 +191,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
     private CancellationToken _drainDeadline;
+
+    private Outbox.OutboxRelay? _relay;
 
     private void RegisterShutdown(ActorSystem system, JobsRuntime runtime)
     {

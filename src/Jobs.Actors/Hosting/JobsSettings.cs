@@ -82,6 +82,15 @@ public sealed partial record JobsSettings
     /// <summary>Recurring occurrences missed at most this long ago still run once; older ones are recorded as missed. Default: 1 h.</summary>
     public TimeSpan CatchUpWindow { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Relay the transactional-enqueue outbox (PostgreSQL only). Default: on.</summary>
+    public bool OutboxEnabled { get; init; } = true;
+
+    /// <summary>The outbox is read at least this often even without a commit notification. Default: 1 s.</summary>
+    public TimeSpan OutboxPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most outbox rows relayed per round. Default: 500.</summary>
+    public int OutboxBatchSize { get; init; } = 500;
+
     /// <summary>Most jobs in one page of List. Default: 1,000.</summary>
     public int MaxPageSize { get; init; } = 1000;
 
@@ -152,6 +161,9 @@ public sealed partial record JobsSettings
             CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
             SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
             CatchUpWindow = Check(jobs, "scheduler.catch-up-window", jobs.GetDuration("scheduler.catch-up-window"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromDays(366), "0 to 366 days"),
+            OutboxEnabled = jobs.GetBoolean("outbox.enabled"),
+            OutboxPollInterval = Check(jobs, "outbox.poll-interval", jobs.GetDuration("outbox.poll-interval"), v => v > TimeSpan.Zero, "positive"),
+            OutboxBatchSize = Check(jobs, "outbox.batch-size", jobs.GetInt("outbox.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
             NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
