@@ -106,6 +106,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             RecurringIndex = recurringIndex,
             NamedSchedules = namedSchedules,
             Validator = validator,
+            Journal = journal,
         };
         _runtime = runtime;
         runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");

@@ -1,9 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
+using Jobs.Runtime.Persistence.Journal;
 
 namespace Jobs.Actors.Hosting;
 
@@ -26,20 +28,57 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             throw new JobValidationException("requests", $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch", JobValidationException.TooLarge);
         }
 
-        // Each job is its own entity: the entities' writes share journal batches (group commit), so a batch of
-        // N requests costs about one transaction per journal batch, not N.
-        var tasks = requests.Select(async (request, index) =>
+        // One durable write for the whole batch: every entity that creates (or replaces) a job adds its event to a
+        // shared write group, which commits in one transaction when all have answered. Invalid items fail alone.
+        var results = new ScheduleManyItemResult?[requests.Count];
+        var firstOfId = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sends = new List<(int Index, JobScheduled Definition, UniqueConflict OnConflict)>();
+        var ids = new string?[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
         {
             try
             {
-                return new ScheduleManyItemResult(index, await ScheduleAsync(request, cancellationToken).ConfigureAwait(false), null);
+                var definition = validator.Validate(requests[i]);
+                ids[i] = definition.Id;
+                if (firstOfId.TryAdd(definition.Id, i))
+                {
+                    sends.Add((i, definition, requests[i].OnConflict));
+                }
             }
             catch (JobsException ex)
             {
-                return new ScheduleManyItemResult(index, null, ex);
+                results[i] = new ScheduleManyItemResult(i, null, ex);
             }
-        });
-        return await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+
+        var group = new JournalWriteGroup(runtime.Journal, sends.Count, AskTimeout);
+        var replies = await Task.WhenAll(sends.Select(async send =>
+        {
+            try
+            {
+                return new ScheduleManyItemResult(send.Index, await AskAsync<ScheduleResult>(new ScheduleJob(send.Definition, send.OnConflict, group), cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (JobsException ex)
+            {
+                return new ScheduleManyItemResult(send.Index, null, ex);
+            }
+        })).ConfigureAwait(false);
+        foreach (var reply in replies)
+        {
+            results[reply.Index] = reply;
+        }
+
+        // Later items with an id already in this batch: the earlier item's job, which already existed for them.
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (results[i] is null)
+            {
+                var first = results[firstOfId[ids[i]!]]!;
+                results[i] = new ScheduleManyItemResult(i, first.Result is { } r ? r with { AlreadyExisted = true, Replaced = false } : null, first.Error);
+            }
+        }
+
+        return results!;
     }
 
     public Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default)

@@ -5,6 +5,7 @@ using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
+using Jobs.Runtime.Persistence.Journal;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Jobs;
@@ -145,6 +146,9 @@ internal sealed class JobEntity : PersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
+        // The entity stops now. Through the region, first: messages that come meanwhile are buffered for a fresh
+        // incarnation instead of reaching the stopped one (told before the reply, so it precedes any follow-up).
+        Context.Parent.Tell(new Passivate(_jobId), Self);
         base.OnPersistFailure(cause, @event, sequenceNr);
         if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
@@ -161,7 +165,7 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        Persist(schedule.Definition, e =>
+        PersistMaybeGrouped(schedule.Definition, schedule.Group, e =>
         {
             _state = _state.Apply(e);
             _runtime.Statistics.OnScheduled(Now);
@@ -176,6 +180,11 @@ internal sealed class JobEntity : PersistentActor
     private void OnDuplicate(ScheduleJob schedule)
     {
         var requested = schedule.Definition;
+        if (schedule.OnConflict != UniqueConflict.Replace || _state.Phase != JobPhase.Pending)
+        {
+            schedule.Group?.Skip();
+        }
+
         switch (schedule.OnConflict)
         {
             case UniqueConflict.Reject:
@@ -185,7 +194,7 @@ internal sealed class JobEntity : PersistentActor
                 Reply(Conflict("replace"));
                 return;
             case UniqueConflict.Replace:
-                Persist(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), e =>
+                PersistMaybeGrouped(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), schedule.Group, e =>
                 {
                     _state = _state.Apply(e);
                     Publish("replaced", _state);
@@ -196,6 +205,20 @@ internal sealed class JobEntity : PersistentActor
             default:
                 Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
                 return;
+        }
+    }
+
+    /// <summary>Persists alone, or as part of a batch's write group (one transaction for the whole batch).</summary>
+    private void PersistMaybeGrouped<TEvent>(TEvent @event, JournalWriteGroup? group, Action<TEvent> handler)
+        where TEvent : notnull
+    {
+        if (group is null)
+        {
+            Persist(@event, handler);
+        }
+        else
+        {
+            PersistInGroup(@event, group, handler);
         }
     }
 

@@ -1,6 +1,7 @@
 using Jobs.Actors.Jobs;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
+using Jobs.Runtime.Persistence.Journal;
 
 namespace Jobs.Actors.Protocol;
 
@@ -11,7 +12,7 @@ internal interface IJobMessage
 }
 
 /// <summary>Create the job (idempotent per id): replies a ScheduleResult after the event is durable.</summary>
-internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnConflict = UniqueConflict.ReturnExisting) : IJobMessage
+internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnConflict = UniqueConflict.ReturnExisting, JournalWriteGroup? Group = null) : IJobMessage
 {
     public string JobId => Definition.Id;
 }

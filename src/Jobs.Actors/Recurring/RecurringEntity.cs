@@ -73,6 +73,16 @@ internal sealed class RecurringEntity : PersistentActor
         return new RecurringIndexRow(_name, next.Definition!.Kind, state, nextAt?.ToUnixTimeMilliseconds(), next.UpdatedAt.ToUnixTimeMilliseconds(), Deleted: false);
     }
 
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        Context.Parent.Tell(new Passivate(_name), Self); // buffered by the region for the next incarnation
+        base.OnPersistFailure(cause, @event, sequenceNr);
+        if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters) && !sender.Equals(Self))
+        {
+            sender.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
+        }
+    }
+
     protected override bool ReceiveCommand(object message)
     {
         switch (message)

@@ -51,6 +51,18 @@ public abstract class PersistentActor : ActorBase
         _pending.Add(new Invocation(@event, e => handler((TEvent)e), isEvent: true));
     }
 
+    /// <summary>
+    /// Stores <paramref name="event"/> as part of <paramref name="group"/>: committed in one transaction with the
+    /// other participants' writes; <paramref name="handler"/> runs after that commit.
+    /// </summary>
+    protected void PersistInGroup<TEvent>(TEvent @event, JournalWriteGroup group, Action<TEvent> handler)
+        where TEvent : notnull
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(group);
+        _pending.Add(new Invocation(@event, e => handler((TEvent)e), isEvent: true) { Group = group });
+    }
+
     /// <summary>Stores all <paramref name="events"/> atomically (all or none); the handler runs once per event after the commit.</summary>
     protected void PersistAll<TEvent>(IEnumerable<TEvent> events, Action<TEvent> handler)
         where TEvent : notnull
@@ -234,7 +246,8 @@ public abstract class PersistentActor : ActorBase
                 var write = new AtomicWrite(PersistenceId, [.. events.Select(e => e.Repr)], WriteFence, CreateAttachment([.. events.Select(e => e.Invocation.Value)]));
                 try
                 {
-                    await persistence.Journal.WriteAsync(write, CancellationToken.None).ConfigureAwait(false);
+                    var group = invocations.Select(i => i.Group).FirstOrDefault(g => g is not null);
+                    await (group is null ? persistence.Journal.WriteAsync(write, CancellationToken.None) : group.AddAsync(write)).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
@@ -266,5 +279,7 @@ public abstract class PersistentActor : ActorBase
         public Action<object> Handler { get; } = handler;
 
         public bool IsEvent { get; } = isEvent;
+
+        public JournalWriteGroup? Group { get; init; }
     }
 }

@@ -55,6 +55,8 @@ public sealed class ControlledJournal : IJournal
         await _inner.WriteAsync(write, cancellationToken);
     }
 
+    public Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken) => _inner.WriteGroupAsync(writes, cancellationToken);
+
     public async IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var now = Interlocked.Increment(ref _replaying);

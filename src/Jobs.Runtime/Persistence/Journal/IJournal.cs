@@ -17,6 +17,11 @@ public interface IJournal : IAsyncDisposable
     /// <exception cref="FencingException">The write's fence no longer holds.</exception>
     Task WriteAsync(AtomicWrite write, CancellationToken cancellationToken);
 
+    /// <summary>Stores several atomic writes (of different streams) in one transaction: all of them or none.</summary>
+    /// <exception cref="JournalConflictException">Another writer already stored one of these sequence numbers (nothing is stored).</exception>
+    /// <exception cref="FencingException">A write's fence no longer holds (nothing is stored).</exception>
+    Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken);
+
     /// <summary>Replays events of a stream with sequence numbers in [from, to], at most <paramref name="max"/>, in order.</summary>
     IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, CancellationToken cancellationToken);
 

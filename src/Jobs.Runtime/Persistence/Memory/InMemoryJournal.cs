@@ -37,32 +37,54 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     public Task WriteAsync(AtomicWrite write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
-        write.Validate();
+        return WriteGroupAsync([write], cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
         lock (_gate)
         {
-            if (write.Fence is { } fence && (!_leases.TryGetValue(fence.LeaseName, out var lease) || lease.Owner != fence.Owner || lease.Epoch != fence.Epoch || lease.ExpiresAt <= _clock.GetUtcNow()))
+            // Check every write first, so a refused group stores nothing.
+            var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var write in writes)
             {
-                return Task.FromException(new FencingException(fence));
+                write.Validate();
+                if (write.Fence is { } fence && (!_leases.TryGetValue(fence.LeaseName, out var lease) || lease.Owner != fence.Owner || lease.Epoch != fence.Epoch || lease.ExpiresAt <= _clock.GetUtcNow()))
+                {
+                    return Task.FromException(new FencingException(fence));
+                }
+
+                var current = highest.TryGetValue(write.PersistenceId, out var seen) ? seen : _streams.TryGetValue(write.PersistenceId, out var stream) ? stream.Highest : 0;
+                if (write.LowestSequenceNr <= current)
+                {
+                    return Task.FromException(new JournalConflictException(write.PersistenceId, write.LowestSequenceNr));
+                }
+
+                highest[write.PersistenceId] = write.HighestSequenceNr;
             }
 
-            if (!_streams.TryGetValue(write.PersistenceId, out var stream))
+            var attached = writes.Where(w => w.Attachment is not null).ToList();
+            if (attached.Count > 0)
             {
-                _streams[write.PersistenceId] = stream = new Stream();
+                foreach (var participant in _participants)
+                {
+                    // Participants run under the journal lock, so they see writes in commit order.
+                    participant.WriteAsync(null, SqlDialect.Memory, attached, cancellationToken).GetAwaiter().GetResult();
+                }
             }
 
-            if (write.LowestSequenceNr <= stream.Highest)
+            foreach (var write in writes)
             {
-                return Task.FromException(new JournalConflictException(write.PersistenceId, write.LowestSequenceNr));
-            }
+                if (!_streams.TryGetValue(write.PersistenceId, out var stream))
+                {
+                    _streams[write.PersistenceId] = stream = new Stream();
+                }
 
-            foreach (var participant in write.Attachment is null ? [] : _participants)
-            {
-                // Participants run under the journal lock, so they see writes in commit order.
-                participant.WriteAsync(null, SqlDialect.Memory, [write], cancellationToken).GetAwaiter().GetResult();
+                stream.Events.AddRange(write.Events);
+                stream.Highest = write.HighestSequenceNr;
             }
-
-            stream.Events.AddRange(write.Events);
-            stream.Highest = write.HighestSequenceNr;
         }
 
         return Task.CompletedTask;

@@ -68,6 +68,49 @@ public abstract class SqlJournal : IJournal
     }
 
     /// <inheritdoc />
+    public async Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var write in writes)
+        {
+            write.Validate();
+        }
+
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        var pending = writes.Select(w => new PendingWrite(w)).ToList();
+        var connection = await OpenWriterConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var accepted = await FilterFencesAsync(connection, transaction, pending, cancellationToken).ConfigureAwait(false);
+            if (accepted.Count != pending.Count)
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new FencingException(pending.First(p => !accepted.Contains(p)).Write.Fence!);
+            }
+
+            try
+            {
+                await WriteInTransactionAsync(connection, transaction, accepted, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (IsUniqueViolation(ex))
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new JournalConflictException(writes[0].PersistenceId, writes[0].LowestSequenceNr, ex);
+            }
+        }
+        finally
+        {
+            await ReleaseWriterConnectionAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
