@@ -46,6 +46,11 @@ public static class JobsCommand
         var root = new RootCommand("Schedule, inspect, watch and control jobs on a Jobs node.") { url, apiKey, json };
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        if (Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 200; // piped into a file or another program: do not wrap tables at 80 columns
+        }
+
         Context Make(ParseResult p) => new(p.GetValue(url)!, p.GetValue(apiKey), p.GetValue(json), output, console);
 
         // schedule
@@ -58,9 +63,45 @@ public static class JobsCommand
         var queue = new Option<string?>("--queue") { Description = "The queue to run on" };
         var retries = new Option<int?>("--retries") { Description = "Attempts before the job fails (-1 unlimited)" };
         var timeout = new Option<string?>("--timeout") { Description = "How long one attempt may run (30s, 5m, ...)" };
-        var schedule = new Command("schedule", "Schedule a job") { kind, payload, at, inOption, id, priority, queue, retries, timeout };
+        var every = new Option<string?>("--every") { Description = "Recurring: every interval (30s, 5m, 1h); makes a recurring schedule" };
+        var cron = new Option<string?>("--cron") { Description = "Recurring: a cron expression (5 or 6 fields, @daily, @every 10s); makes a recurring schedule" };
+        var zone = new Option<string?>("--zone") { Description = "Recurring: the IANA time zone cron times are read in (default UTC)" };
+        var name = new Option<string?>("--name") { Description = "Recurring: the schedule's name (default: the kind); setting it again replaces it" };
+        var unique = new Option<string?>("--unique") { Description = "A unique key: at most one active job of this kind per key" };
+        var uniqueFor = new Option<string?>("--unique-for") { Description = "With --unique: the key stays taken this long after the job finished" };
+        var onConflict = new Option<string?>("--on-conflict") { Description = "With --unique: existing (default: return the existing job), reject, or replace" };
+        var schedule = new Command("schedule", "Schedule a job, or a recurring schedule with --every or --cron") { kind, payload, at, inOption, id, priority, queue, retries, timeout, every, cron, zone, name, unique, uniqueFor, onConflict };
         schedule.SetAction((p, ct) => Guard(Make(p), async c =>
         {
+            if (p.GetValue(every) is not null || p.GetValue(cron) is not null)
+            {
+                if (p.GetValue(at) is not null || p.GetValue(inOption) is not null || p.GetValue(id) is not null || p.GetValue(unique) is not null)
+                {
+                    throw new JobValidationException("--every", "a recurring schedule takes no --at, --in, --id or --unique");
+                }
+
+                var recurring = await c.Client.SetRecurringAsync(new RecurringScheduleRequest
+                {
+                    Name = p.GetValue(name) ?? p.GetValue(kind)!,
+                    Kind = p.GetValue(kind)!,
+                    Payload = ReadPayload(p.GetValue(payload)),
+                    Every = p.GetValue(every) is { } e ? ParseDuration(e, "--every") : null,
+                    Cron = p.GetValue(cron),
+                    TimeZone = p.GetValue(zone),
+                    Priority = p.GetValue(priority),
+                    Queue = p.GetValue(queue),
+                    MaxAttempts = p.GetValue(retries),
+                    Timeout = p.GetValue(timeout) is { } rt ? ParseDuration(rt, "--timeout") : null,
+                }, ct).ConfigureAwait(false);
+                c.Print(recurring, () => c.Console.MarkupLineInterpolated($"recurring {recurring.Name}: next {Time(recurring.NextOccurrence)}"));
+                return;
+            }
+
+            if (p.GetValue(zone) is not null || p.GetValue(name) is not null)
+            {
+                throw new JobValidationException("--zone", "--zone and --name need --every or --cron");
+            }
+
             var request = new ScheduleRequest
             {
                 Kind = p.GetValue(kind)!,
@@ -72,9 +113,18 @@ public static class JobsCommand
                 Queue = p.GetValue(queue),
                 MaxAttempts = p.GetValue(retries),
                 Timeout = p.GetValue(timeout) is { } t ? ParseDuration(t, "--timeout") : null,
+                UniqueKey = p.GetValue(unique),
+                UniquePeriod = p.GetValue(uniqueFor) is { } u ? ParseDuration(u, "--unique-for") : null,
+                OnConflict = p.GetValue(onConflict) switch
+                {
+                    null or "existing" => UniqueConflict.ReturnExisting,
+                    "reject" => UniqueConflict.Reject,
+                    "replace" => UniqueConflict.Replace,
+                    var other => throw new JobValidationException("--on-conflict", $"must be existing, reject or replace, not '{other}'"),
+                },
             };
             var result = await c.Client.ScheduleAsync(request, ct).ConfigureAwait(false);
-            c.Print(result, () => c.Console.MarkupLineInterpolated($"{(result.AlreadyExisted ? "exists" : "scheduled")} {result.JobId}"));
+            c.Print(result, () => c.Console.MarkupLineInterpolated($"{(result.Replaced ? "replaced" : result.AlreadyExisted ? "exists" : "scheduled")} {result.JobId}"));
         }));
 
         // schedule-many
@@ -211,7 +261,94 @@ public static class JobsCommand
             });
         }));
 
-        foreach (var command in new[] { schedule, many, get, list, count, cancel, reschedule, destroy, watch, nodes })
+        // recurring
+        var recurringName = new Argument<string>("name") { Description = "The recurring schedule's name" };
+        var recurringCommand = new Command("recurring", "List recurring schedules; get, pause, resume or delete one");
+        recurringCommand.SetAction((p, ct) => Guard(Make(p), async c =>
+        {
+            var all = await c.Client.ListRecurringAsync(ct).ConfigureAwait(false);
+            c.Print(all, () =>
+            {
+                var table = new Table().AddColumns("name", "kind", "schedule", "state", "previous", "next", "runs", "skipped", "missed");
+                foreach (var s in all)
+                {
+                    table.AddRow(s.Name, s.Kind, Describe(s), s.State.ToString(), Time(s.PreviousOccurrence), Time(s.NextOccurrence), Invariant(s.SuccessfulRuns), Invariant(s.Skipped), Invariant(s.Missed));
+                }
+
+                c.Console.Write(table);
+            });
+        }));
+        foreach (var (verb, help) in new[] { ("get", "Show a recurring schedule"), ("pause", "Pause a recurring schedule"), ("resume", "Resume a paused recurring schedule"), ("delete", "Delete a recurring schedule (its jobs stay)") })
+        {
+            var sub = new Command(verb, help) { recurringName };
+            sub.SetAction((p, ct) => Guard(Make(p), async c =>
+            {
+                var target = p.GetValue(recurringName)!;
+                switch (verb)
+                {
+                    case "pause":
+                        await c.Client.PauseRecurringAsync(target, ct).ConfigureAwait(false);
+                        break;
+                    case "resume":
+                        await c.Client.ResumeRecurringAsync(target, ct).ConfigureAwait(false);
+                        break;
+                    case "delete":
+                        await c.Client.DeleteRecurringAsync(target, ct).ConfigureAwait(false);
+                        c.Print(new { deleted = target }, () => c.Console.MarkupLineInterpolated($"deleted {target}"));
+                        return;
+                }
+
+                var info = await c.Client.GetRecurringAsync(target, ct).ConfigureAwait(false);
+                c.Print(info, () =>
+                {
+                    var grid = new Grid().AddColumns(2);
+                    foreach (var (field, value) in new (string, string)[]
+                    {
+                        ("name", info.Name), ("kind", info.Kind), ("schedule", Describe(info)), ("state", info.State.ToString()), ("overlap", info.Overlap.ToString()),
+                        ("previous", Time(info.PreviousOccurrence)), ("previous job", info.PreviousJobId ?? "-"), ("next", Time(info.NextOccurrence)),
+                        ("running", info.Running ? "yes" : "no"), ("successful runs", Invariant(info.SuccessfulRuns) + (info.Limit is { } l ? " of " + Invariant(l) : string.Empty)),
+                        ("skipped", Invariant(info.Skipped)), ("missed", Invariant(info.Missed)),
+                    })
+                    {
+                        grid.AddRow(new Text(field), new Text(value));
+                    }
+
+                    c.Console.Write(grid);
+                });
+            }));
+            recurringCommand.Subcommands.Add(sub);
+        }
+
+        // queues
+        var queueName = new Argument<string>("queue") { Description = "The queue" };
+        var queues = new Command("queues", "List queues; pause or resume one");
+        queues.SetAction((p, ct) => Guard(Make(p), async c =>
+        {
+            var all = await c.Client.ListQueuesAsync(ct).ConfigureAwait(false);
+            c.Print(all, () =>
+            {
+                var table = new Table().AddColumns("queue", "workers", "running", "queued", "scheduled", "order", "paused");
+                foreach (var q in all)
+                {
+                    table.AddRow(q.Name, Invariant(q.Workers), Invariant(q.Running), Invariant(q.Queued), Invariant(q.Scheduled), q.Order.ToString(), q.Paused ? "yes" : "no");
+                }
+
+                c.Console.Write(table);
+            });
+        }));
+        foreach (var verb in new[] { "pause", "resume" })
+        {
+            var sub = new Command(verb, verb == "pause" ? "Pause a queue: due jobs wait, running jobs finish" : "Resume a paused queue") { queueName };
+            sub.SetAction((p, ct) => Guard(Make(p), async c =>
+            {
+                var target = p.GetValue(queueName)!;
+                await (verb == "pause" ? c.Client.PauseQueueAsync(target, ct) : c.Client.ResumeQueueAsync(target, ct)).ConfigureAwait(false);
+                c.Print(new { queue = target, paused = verb == "pause" }, () => c.Console.MarkupLineInterpolated($"{verb}d {target}"));
+            }));
+            queues.Subcommands.Add(sub);
+        }
+
+        foreach (var command in new[] { schedule, many, get, list, count, cancel, reschedule, destroy, watch, nodes, recurringCommand, queues })
         {
             root.Subcommands.Add(command);
         }
@@ -251,8 +388,8 @@ public static class JobsCommand
             return ex switch
             {
                 JobValidationException => ExitCodes.Invalid,
-                JobNotFoundException => ExitCodes.NotFound,
-                JobStateConflictException => ExitCodes.Conflict,
+                JobNotFoundException or RecurringNotFoundException => ExitCodes.NotFound,
+                JobStateConflictException or DuplicateJobException => ExitCodes.Conflict,
                 _ when ex.ErrorCode is "unauthorized" or "forbidden" => ExitCodes.Unauthorized,
                 _ when ex.ErrorCode is "unavailable" or "timeout" or "storage-failure" or "rate-limited" => ExitCodes.Unavailable,
                 _ when ex.ErrorCode is "bad-request" or "unsupported-media-type" => ExitCodes.Invalid,
@@ -420,6 +557,11 @@ public static class JobsCommand
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset? value) => value?.ToString("u", CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Describe(RecurringScheduleInfo s) =>
+        s.Cron is { } c ? $"cron {c} ({s.TimeZone})" : s.Every is { } e ? $"every {e}" : $"named {s.Named} ({s.TimeZone})";
 
     /// <summary>What one invocation needs: the client and how to print.</summary>
     private sealed class Context(string url, string? apiKey, bool json, TextWriter output, IAnsiConsole console)

@@ -61,7 +61,41 @@ public sealed class BadInputTests : IAsyncLifetime
         { "wrong type", """{"kind":"echo","maxAttempts":"three"}""", 400, "bad-request", null },
         { "malformed JSON", """{"kind":""", 400, "bad-request", null },
         { "not an object", """[1,2,3]""", 400, "bad-request", null },
+        { "over-long unique key", $$"""{"kind":"echo","uniqueKey":"{{new string('k', 300)}}"}""", 400, "invalid-request", "uniqueKey" },
+        { "unique key and job id", """{"kind":"echo","uniqueKey":"k","jobId":"j"}""", 400, "invalid-request", "uniqueKey" },
+        { "unique period without key", """{"kind":"echo","uniquePeriodSeconds":60}""", 400, "invalid-request", "uniquePeriod" },
+        { "unknown conflict mode", """{"kind":"echo","uniqueKey":"k","onConflict":"merge"}""", 400, "bad-request", null },
     };
+
+    public static TheoryData<string, string, string?> RecurringCases => new()
+    {
+        // name, body, field
+        { "invalid cron", """{"kind":"echo","cron":"61 * * * *"}""", "cron" },
+        { "cron with too many fields", """{"kind":"echo","cron":"* * * * * * *"}""", "cron" },
+        { "cron that never fires", """{"kind":"echo","cron":"0 0 31 2 *"}""", "cron" },
+        { "unknown macro", """{"kind":"echo","cron":"@fortnightly"}""", "cron" },
+        { "every below a second", """{"kind":"echo","everySeconds":0.1}""", "every" },
+        { "invalid zone", """{"kind":"echo","cron":"@daily","timeZone":"Mars/Olympus"}""", "timeZone" },
+        { "zone path traversal", """{"kind":"echo","cron":"@daily","timeZone":"../../etc/passwd"}""", "timeZone" },
+        { "cron and every", """{"kind":"echo","cron":"@daily","everySeconds":60}""", "cron" },
+        { "no schedule", """{"kind":"echo"}""", "cron" },
+        { "unknown named schedule", """{"kind":"echo","named":"nope"}""", "named" },
+        { "end before start", """{"kind":"echo","cron":"@daily","startAt":"2030-01-02T00:00:00Z","endAt":"2030-01-01T00:00:00Z"}""", "endAt" },
+        { "zero limit", """{"kind":"echo","cron":"@daily","limit":0}""", "limit" },
+        { "unknown kind", """{"kind":"nope","cron":"@daily"}""", "kind" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RecurringCases))]
+    public async Task Recurring_BadInput_Is400_NamesTheField_StoresNothing(string name, string body, string? field)
+    {
+        var response = await _http.PutAsync("/api/v1/recurring/bad-one", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{name}: got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(JobsWire.Options);
+        Assert.Equal(field, problem!.Field);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/recurring/bad-one")).StatusCode);
+        Assert.Equal("[]", await _http.GetStringAsync("/api/v1/recurring"));
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -72,6 +72,45 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recurring_Unique_Queues_FromTheCli()
+    {
+        var cron = await RunAsync("schedule", "echo", """{"text":"tick"}""", "--cron", "*/5 * * * *", "--zone", "America/New_York", "--name", "ticker", "--json");
+        Assert.Equal(ExitCodes.Ok, cron.Code);
+        var info = JsonDocument.Parse(cron.Out).RootElement;
+        Assert.Equal("ticker", info.GetProperty("name").GetString());
+        Assert.Equal("America/New_York", info.GetProperty("timeZone").GetString());
+        Assert.Equal(0, info.GetProperty("nextOccurrence").GetDateTimeOffset().Minute % 5);
+        var every = await RunAsync("schedule", "echo", """{"text":"e"}""", "--every", "1h");
+        Assert.Equal(ExitCodes.Ok, every.Code);
+        Assert.Contains("recurring echo: next", every.Out, StringComparison.Ordinal);
+
+        var table = await RunAsync("recurring");
+        Assert.Contains("ticker", table.Out, StringComparison.Ordinal);
+        Assert.Contains("cron */5 * * * * (America/New_York)", table.Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("recurring", "pause", "ticker")).Code);
+        Assert.Contains("Paused", (await RunAsync("recurring", "get", "ticker")).Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("recurring", "delete", "ticker")).Code);
+        Assert.Equal(ExitCodes.NotFound, (await RunAsync("recurring", "get", "ticker")).Code);
+
+        var badCron = await RunAsync("schedule", "echo", "--cron", "61 * * * *");
+        Assert.Equal(ExitCodes.Invalid, badCron.Code);
+        Assert.Contains("cron", badCron.Err, StringComparison.Ordinal);
+        Assert.Contains("outside 0-59", badCron.Err, StringComparison.Ordinal);
+        var badZone = await RunAsync("schedule", "echo", "--cron", "@daily", "--zone", "Nowhere/City");
+        Assert.Equal(ExitCodes.Invalid, badZone.Code);
+        Assert.Contains("timeZone", badZone.Err, StringComparison.Ordinal);
+
+        Assert.Contains("scheduled u:echo:order-1", (await RunAsync("schedule", "echo", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
+        Assert.Contains("exists u:echo:order-1", (await RunAsync("schedule", "echo", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Conflict, (await RunAsync("schedule", "echo", "--unique", "order-1", "--on-conflict", "reject")).Code);
+
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("queues", "pause", "default")).Code);
+        Assert.Contains("yes", (await RunAsync("queues")).Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("queues", "resume", "default")).Code);
+        Assert.Equal(ExitCodes.Invalid, (await RunAsync("queues", "pause", "nope")).Code);
+    }
+
+    [Fact]
     public async Task ScheduleMany_FromJsonLines_ReportsPartialFailures()
     {
         var file = Path.Combine(_directory, "jobs.jsonl");

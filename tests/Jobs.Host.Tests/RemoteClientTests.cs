@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Sockets;
 using Jobs.Client;
@@ -19,6 +20,38 @@ public sealed class RemoteClientTests : IAsyncLifetime
 
     private HttpJobsClient Client(HttpMessageHandler? handler = null, int retries = 4) =>
         new(new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = _host.Address }, new HttpJobsClientOptions { MaxRetries = retries, RetryDelay = TimeSpan.FromMilliseconds(20) });
+
+    [Fact]
+    public async Task Recurring_Unique_AndQueues_OverHttp()
+    {
+        var client = Client();
+        var set = await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "nightly", Kind = "echo", Cron = "0 3 * * *", TimeZone = "Europe/London", Payload = JsonSerializer.SerializeToElement(new EchoJob("n")), Limit = 5, Overlap = OverlapPolicy.QueueOne });
+        Assert.Equal("nightly", set.Name);
+        Assert.Equal(RecurringState.Active, set.State);
+        Assert.Equal(3, TimeZoneInfo.ConvertTime(set.NextOccurrence!.Value, TimeZoneInfo.FindSystemTimeZoneById("Europe/London")).Hour);
+        Assert.Equal(OverlapPolicy.QueueOne, (await client.GetRecurringAsync("nightly")).Overlap);
+        await client.PauseRecurringAsync("nightly");
+        Assert.Equal(RecurringState.Paused, Assert.Single(await client.ListRecurringAsync()).State);
+        await client.ResumeRecurringAsync("nightly");
+        await client.DeleteRecurringAsync("nightly");
+        await Assert.ThrowsAsync<RecurringNotFoundException>(() => client.GetRecurringAsync("nightly"));
+        Assert.Equal("cron", (await Assert.ThrowsAsync<JobValidationException>(() => client.SetRecurringAsync(new RecurringScheduleRequest { Name = "x", Kind = "echo", Cron = "bad" }))).Field);
+
+        var unique = ScheduleRequest.Create("echo", new EchoJob("u")) with { UniqueKey = "remote-key", Delay = TimeSpan.FromHours(1) };
+        var first = await client.ScheduleAsync(unique);
+        Assert.Equal("u:echo:remote-key", first.JobId);
+        Assert.True((await client.ScheduleAsync(unique)).AlreadyExisted);
+        var duplicate = await Assert.ThrowsAsync<DuplicateJobException>(() => client.ScheduleAsync(unique with { OnConflict = UniqueConflict.Reject }));
+        Assert.Equal(first.JobId, duplicate.JobId);
+        Assert.True((await client.ScheduleAsync(unique with { OnConflict = UniqueConflict.Replace, Priority = 3 })).Replaced);
+        Assert.Equal(3, (await client.GetAsync(first.JobId)).Priority);
+
+        await client.PauseQueueAsync("default");
+        Assert.True((await client.ListQueuesAsync()).Single(q => q.Name == "default").Paused);
+        await client.ResumeQueueAsync("default");
+        Assert.False((await client.ListQueuesAsync()).Single(q => q.Name == "default").Paused);
+        Assert.Equal("queue", (await Assert.ThrowsAsync<JobValidationException>(() => client.PauseQueueAsync("nope"))).Field);
+    }
 
     [Fact]
     public async Task EveryCall_EndToEnd()

@@ -60,7 +60,8 @@ public sealed class HttpJobsClient : IJobsClient
     public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var generated = request.JobId is null;
+        // A unique key decides the id on the node, so retries are idempotent already; otherwise the client names the job.
+        var generated = request.JobId is null && request.UniqueKey is null;
         var body = ScheduleBody.From(generated ? request with { JobId = NewJobId() } : request);
         var (result, earlierTryUnknown) = await SendAsync<ScheduleResult>(() => Post("api/v1/jobs", body), cancellationToken).ConfigureAwait(false);
         // An id only this call knows that "already existed" after a try whose outcome is unknown: that try created it.
@@ -71,8 +72,8 @@ public sealed class HttpJobsClient : IJobsClient
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
-        var generated = requests.Select(r => r.JobId is null).ToArray();
-        var bodies = requests.Select(r => ScheduleBody.From(r.JobId is null ? r with { JobId = NewJobId() } : r)).ToArray();
+        var generated = requests.Select(r => r.JobId is null && r.UniqueKey is null).ToArray();
+        var bodies = requests.Select((r, i) => ScheduleBody.From(generated[i] ? r with { JobId = NewJobId() } : r)).ToArray();
         var (items, earlierTryUnknown) = await SendAsync<BatchItem[]>(() => Post("api/v1/jobs/batch", bodies), cancellationToken).ConfigureAwait(false);
         return [.. items.Select(i => new ScheduleManyItemResult(
             i.Index,

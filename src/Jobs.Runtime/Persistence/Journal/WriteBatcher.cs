@@ -11,12 +11,14 @@ internal sealed class WriteBatcher : IAsyncDisposable
 {
     private readonly Channel<PendingWrite> _queue;
     private readonly Func<IReadOnlyList<PendingWrite>, CancellationToken, Task> _storeBatch;
+    private readonly Func<PendingWrite, CancellationToken, Task>? _storeGroup;
     private readonly int _maxBatch;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _loops;
 
-    public WriteBatcher(int queueCapacity, int maxBatch, int parallelism, Func<IReadOnlyList<PendingWrite>, CancellationToken, Task> storeBatch)
+    public WriteBatcher(int queueCapacity, int maxBatch, int parallelism, Func<IReadOnlyList<PendingWrite>, CancellationToken, Task> storeBatch, Func<PendingWrite, CancellationToken, Task>? storeGroup = null)
     {
+        _storeGroup = storeGroup;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(queueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -28,9 +30,16 @@ internal sealed class WriteBatcher : IAsyncDisposable
         _loops = [.. Enumerable.Range(0, parallelism).Select(_ => Task.Run(RunAsync))];
     }
 
-    public async Task WriteAsync(AtomicWrite write, CancellationToken cancellationToken)
+    public Task WriteAsync(AtomicWrite write, CancellationToken cancellationToken) => EnqueueAsync(new PendingWrite(write), cancellationToken);
+
+    /// <summary>Queues writes that must commit together, in a transaction of their own (through the same writer loops).</summary>
+    public Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken) =>
+        _storeGroup is null
+            ? throw new NotSupportedException("this batcher stores no groups")
+            : EnqueueAsync(new PendingWrite(writes[0]) { Group = writes }, cancellationToken);
+
+    private async Task EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
     {
-        var pending = new PendingWrite(write);
         if (!_queue.Writer.TryWrite(pending))
         {
             try
@@ -68,27 +77,42 @@ internal sealed class WriteBatcher : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
+            PendingWrite? group = null;
             while (batch.Count < _maxBatch && reader.TryRead(out var pending))
             {
+                if (pending.Group is not null)
+                {
+                    group = pending; // stored alone, after the writes queued before it
+                    break;
+                }
+
                 batch.Add(pending);
             }
 
-            if (batch.Count == 0)
+            if (batch.Count > 0)
             {
-                continue;
+                await StoreAsync(batch, () => _storeBatch(batch, _stopping.Token)).ConfigureAwait(false);
             }
 
-            try
+            if (group is not null)
             {
-                await _storeBatch(batch, _stopping.Token).ConfigureAwait(false);
+                await StoreAsync([group], () => _storeGroup!(group, _stopping.Token)).ConfigureAwait(false);
             }
-            catch (Exception ex)
+        }
+    }
+
+    private static async Task StoreAsync(IReadOnlyList<PendingWrite> writes, Func<Task> store)
+    {
+        try
+        {
+            await store().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The store decides per write; anything escaping is a storage failure for the whole batch.
+            foreach (var pending in writes)
             {
-                // The store decides per write; anything escaping is a storage failure for the whole batch.
-                foreach (var pending in batch)
-                {
-                    pending.Completion.TrySetException(ex);
-                }
+                pending.Completion.TrySetException(ex);
             }
         }
     }
@@ -98,6 +122,9 @@ internal sealed class WriteBatcher : IAsyncDisposable
 internal sealed class PendingWrite(AtomicWrite write)
 {
     public AtomicWrite Write { get; } = write;
+
+    /// <summary>For a group: every write of it (committed together, all or none).</summary>
+    public IReadOnlyList<AtomicWrite>? Group { get; init; }
 
     public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -55,7 +55,7 @@ public abstract class SqlJournal : IJournal
             await ReleaseWriterConnectionAsync(connection).ConfigureAwait(false);
         }
 
-        _batcher = new WriteBatcher(Options.QueueCapacity, Options.MaxBatchSize, WriterParallelism, StoreBatchAsync);
+        _batcher = new WriteBatcher(Options.QueueCapacity, Options.MaxBatchSize, WriterParallelism, StoreBatchAsync, StoreGroupAsync);
     }
 
     /// <inheritdoc />
@@ -68,7 +68,7 @@ public abstract class SqlJournal : IJournal
     }
 
     /// <inheritdoc />
-    public async Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    public Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(writes);
         foreach (var write in writes)
@@ -78,36 +78,11 @@ public abstract class SqlJournal : IJournal
 
         if (writes.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var pending = writes.Select(w => new PendingWrite(w)).ToList();
-        var connection = await OpenWriterConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var accepted = await FilterFencesAsync(connection, transaction, pending, cancellationToken).ConfigureAwait(false);
-            if (accepted.Count != pending.Count)
-            {
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-                throw new FencingException(pending.First(p => !accepted.Contains(p)).Write.Fence!);
-            }
-
-            try
-            {
-                await WriteInTransactionAsync(connection, transaction, accepted, cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (IsUniqueViolation(ex))
-            {
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-                throw new JournalConflictException(writes[0].PersistenceId, writes[0].LowestSequenceNr, ex);
-            }
-        }
-        finally
-        {
-            await ReleaseWriterConnectionAsync(connection).ConfigureAwait(false);
-        }
+        var batcher = _batcher ?? throw new InvalidOperationException("the journal is not started (call StartAsync)");
+        return batcher.WriteGroupAsync(writes, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -257,6 +232,40 @@ public abstract class SqlJournal : IJournal
             foreach (var pending in accepted)
             {
                 await StoreAloneAsync(connection, pending, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await ReleaseWriterConnectionAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stores a group in one transaction of its own: all of it, or none (the caller gets the error).</summary>
+    private async Task StoreGroupAsync(PendingWrite group, CancellationToken cancellationToken)
+    {
+        var pending = group.Group!.Select(w => new PendingWrite(w)).ToList();
+        var connection = await OpenWriterConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var accepted = await FilterFencesAsync(connection, transaction, pending, cancellationToken).ConfigureAwait(false);
+            if (accepted.Count != pending.Count)
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                group.Completion.TrySetException(new FencingException(pending.First(p => !accepted.Contains(p)).Write.Fence!));
+                return;
+            }
+
+            try
+            {
+                await WriteInTransactionAsync(connection, transaction, accepted, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                group.Completion.TrySetResult();
+            }
+            catch (DbException ex) when (IsUniqueViolation(ex))
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                group.Completion.TrySetException(new JournalConflictException(group.Write.PersistenceId, group.Write.LowestSequenceNr, ex));
             }
         }
         finally
