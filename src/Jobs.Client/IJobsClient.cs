@@ -21,6 +21,18 @@ public interface IJobsClient
     /// <exception cref="JobStateConflictException">The job already finished.</exception>
     Task CancelAsync(string jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>Cancels a job only if it is still at <paramref name="ifRevision"/> (see <see cref="JobInfo.Revision"/>).</summary>
+    /// <exception cref="JobPreconditionFailedException">The job changed since that revision; nothing was done.</exception>
+    Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a waiting job to another time only if it is still at <paramref name="ifRevision"/>.</summary>
+    /// <exception cref="JobPreconditionFailedException">The job changed since that revision; nothing was done.</exception>
+    Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default);
+
+    /// <summary>Destroys a job only if it is still at <paramref name="ifRevision"/>.</summary>
+    /// <exception cref="JobPreconditionFailedException">The job changed since that revision; nothing was done.</exception>
+    Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default);
+
     /// <summary>Moves a waiting job to another time.</summary>
     /// <exception cref="JobStateConflictException">The job is running or finished.</exception>
     Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default);

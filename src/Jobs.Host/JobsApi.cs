@@ -54,22 +54,27 @@ public static class JobsApi
                 ? new BatchItem(r.Index, null, ProblemBody.From(error))
                 : new BatchItem(r.Index, r.Result, r.Error is { } e ? ProblemBody.From(e) : null)));
         }).WithName("ScheduleMany").WithSummary("Schedule many jobs; errors are reported per item").Produces<BatchItem[]>(200).ProducesProblem(400).ProducesProblem(413);
-        api.MapGet("/jobs/{id}", (string id, IJobsClient client, CancellationToken ct) => client.GetAsync(id, ct)).WithName("GetJob").WithSummary("A job with its attempts").Produces<JobInfo>(200).ProducesProblem(404);
-        api.MapPost("/jobs/{id}/cancel", async (string id, IJobsClient client, CancellationToken ct) =>
+        api.MapGet("/jobs/{id}", async (string id, HttpContext http, IJobsClient client, CancellationToken ct) =>
         {
-            await client.CancelAsync(id, ct).ConfigureAwait(false);
-            return Results.NoContent();
-        }).WithName("CancelJob").WithSummary("Cancel a job; a running handler's token is cancelled").Produces(204).ProducesProblem(404).ProducesProblem(409);
-        api.MapPost("/jobs/{id}/reschedule", async (string id, RescheduleBody body, IJobsClient client, CancellationToken ct) =>
+            var job = await client.GetAsync(id, ct).ConfigureAwait(false);
+            http.Response.Headers.ETag = HttpJobsClient.ETag(job.Revision);
+            return job;
+        }).WithName("GetJob").WithSummary("A job with its attempts; the ETag is its revision, for If-Match on changes").Produces<JobInfo>(200).ProducesProblem(404);
+        api.MapPost("/jobs/{id}/cancel", async (string id, HttpContext http, IJobsClient client, CancellationToken ct) =>
         {
-            await client.RescheduleAsync(id, body.RunAt, ct).ConfigureAwait(false);
+            await (IfMatch(http) is { } revision ? client.CancelAsync(id, revision, ct) : client.CancelAsync(id, ct)).ConfigureAwait(false);
             return Results.NoContent();
-        }).WithName("RescheduleJob").WithSummary("Move a waiting job to another time").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
-        api.MapDelete("/jobs/{id}", async (string id, IJobsClient client, CancellationToken ct) =>
+        }).WithName("CancelJob").WithSummary("Cancel a job; a running handler's token is cancelled. If-Match: only at that revision").Produces(204).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        api.MapPost("/jobs/{id}/reschedule", async (string id, RescheduleBody body, HttpContext http, IJobsClient client, CancellationToken ct) =>
         {
-            await client.DestroyAsync(id, ct).ConfigureAwait(false);
+            await (IfMatch(http) is { } revision ? client.RescheduleAsync(id, body.RunAt, revision, ct) : client.RescheduleAsync(id, body.RunAt, ct)).ConfigureAwait(false);
             return Results.NoContent();
-        }).WithName("DestroyJob").WithSummary("Delete a job and its history").Produces(204).ProducesProblem(404);
+        }).WithName("RescheduleJob").WithSummary("Move a waiting job to another time. If-Match: only at that revision").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        api.MapDelete("/jobs/{id}", async (string id, HttpContext http, IJobsClient client, CancellationToken ct) =>
+        {
+            await (IfMatch(http) is { } revision ? client.DestroyAsync(id, revision, ct) : client.DestroyAsync(id, ct)).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("DestroyJob").WithSummary("Delete a job and its history. If-Match: only at that revision").Produces(204).ProducesProblem(404).ProducesProblem(412);
         api.MapGet("/jobs", (string? status, string? kind, string? queue, int? limit, string? cursor, IJobsClient client, CancellationToken ct) =>
             client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor }, ct)).WithName("ListJobs").WithSummary("Jobs by status, kind and queue, highest priority first, cursor-paged").Produces<JobPage>(200).ProducesProblem(400);
         api.MapGet("/jobs/{id}/watch", (string id, HttpContext http, IJobsClient client, HttpSettings settings, CancellationToken ct) =>
@@ -147,6 +152,21 @@ public static class JobsApi
             }
         }).ExcludeFromDescription();
         return endpoints;
+    }
+
+    /// <summary>The revision in an If-Match header (a job's ETag), null without one or for "*"; anything else is a 400.</summary>
+    private static long? IfMatch(HttpContext http)
+    {
+        var header = http.Request.Headers.IfMatch.ToString();
+        if (header.Length == 0 || header == "*")
+        {
+            return null;
+        }
+
+        var text = header.StartsWith("W/", StringComparison.Ordinal) ? header[2..] : header;
+        return text.Length > 2 && text[0] == '"' && text[^1] == '"' && long.TryParse(text[1..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision)
+            ? revision
+            : throw new JobValidationException("If-Match", "must be one job ETag as sent by GET /api/v1/jobs/{id}, such as \"7\"");
     }
 
     /// <summary>Counts the watch streams open on one node.</summary>

@@ -51,20 +51,13 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     public async Task Schedule_Delayed_WaitsForDueTime_OnFakeClock()
     {
         var clock = Node.Clock!;
-        static void D(string s) => File.AppendAllText("/tmp/dbg.txt", DateTime.Now.ToString("HH:mm:ss.fff ") + s + "\n");
-        D("start");
         var id = (await Client.ScheduleAsync(Echo("later") with { Delay = TimeSpan.FromMinutes(10) })).JobId;
-        D("scheduled");
         Assert.Equal(JobStatus.Scheduled, (await Client.GetAsync(id)).Status);
-        D("got");
         clock.Advance(TimeSpan.FromMinutes(9));
-        D("advanced");
         await Task.Delay(200);
         Assert.Equal(0, Node.Log.Runs(id));
         Assert.Equal(JobStatus.Scheduled, (await Client.GetAsync(id)).Status);
-        D("got2");
         clock.Advance(TimeSpan.FromMinutes(1));
-        D("advanced2");
         await Node.WaitForStatusAsync(id, JobStatus.Succeeded);
         Assert.Equal(1, Node.Log.Runs(id));
     }

@@ -54,6 +54,35 @@ public sealed class RemoteClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConditionalChanges_Answer412_WhenTheJobChangedSinceItWasRead()
+    {
+        var client = Client();
+        await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("c")) with { JobId = "conditional", Delay = TimeSpan.FromHours(1) });
+        var seen = await client.GetAsync("conditional");
+        using var http = new HttpClient { BaseAddress = _host.Address };
+        var get = await http.GetAsync("/api/v1/jobs/conditional");
+        Assert.Equal(HttpJobsClient.ETag(seen.Revision), get.Headers.ETag!.ToString());
+
+        await client.RescheduleAsync("conditional", DateTimeOffset.UtcNow.AddHours(2), seen.Revision); // at the revision seen: done
+        var stale = await Assert.ThrowsAsync<JobPreconditionFailedException>(() => client.CancelAsync("conditional", seen.Revision));
+        Assert.Equal(seen.Revision, stale.ExpectedRevision);
+        Assert.Equal(seen.Revision + 1, stale.ActualRevision);
+        Assert.Equal(JobStatus.Scheduled, (await client.GetAsync("conditional")).Status);
+        await Assert.ThrowsAsync<JobPreconditionFailedException>(() => client.DestroyAsync("conditional", seen.Revision));
+
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs/conditional/cancel");
+        request.Headers.TryAddWithoutValidation("If-Match", HttpJobsClient.ETag(seen.Revision));
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        var malformed = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs/conditional/cancel");
+        malformed.Headers.TryAddWithoutValidation("If-Match", "yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.SendAsync(malformed)).StatusCode);
+
+        await client.CancelAsync("conditional", seen.Revision + 1);
+        Assert.Equal(JobStatus.Cancelled, (await client.GetAsync("conditional")).Status);
+    }
+
+    [Fact]
     public async Task EveryCall_EndToEnd()
     {
         var client = Client();

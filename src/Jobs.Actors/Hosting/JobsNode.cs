@@ -286,6 +286,15 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).DeleteRecurringAsync(name, cancellationToken).ConfigureAwait(false);
 
+        public async Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).CancelAsync(jobId, ifRevision, cancellationToken).ConfigureAwait(false);
+
+        public async Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).RescheduleAsync(jobId, runAt, ifRevision, cancellationToken).ConfigureAwait(false);
+
+        public async Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).DestroyAsync(jobId, ifRevision, cancellationToken).ConfigureAwait(false);
+
         public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).ListQueuesAsync(cancellationToken).ConfigureAwait(false);
 

@@ -93,7 +93,29 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         return AskAsync<JobAck>(new CancelJob(jobId), cancellationToken);
     }
 
-    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default)
+    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) => Reschedule(jobId, runAt, null, cancellationToken);
+
+    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) => Reschedule(jobId, runAt, ifRevision, cancellationToken);
+
+    public Task DestroyAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new DestroyJob(jobId), cancellationToken);
+    }
+
+    public Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new DestroyJob(jobId, ifRevision), cancellationToken);
+    }
+
+    public Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new CancelJob(jobId, ifRevision), cancellationToken);
+    }
+
+    private Task Reschedule(string jobId, DateTimeOffset runAt, long? ifRevision, CancellationToken cancellationToken)
     {
         ScheduleValidator.ValidateJobId(jobId);
         if (runAt.Year >= 9999)
@@ -101,13 +123,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             throw new JobValidationException("runAt", "must be before the year 9999");
         }
 
-        return AskAsync<JobAck>(new RescheduleJob(jobId, runAt), cancellationToken);
-    }
-
-    public Task DestroyAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new DestroyJob(jobId), cancellationToken);
+        return AskAsync<JobAck>(new RescheduleJob(jobId, runAt, ifRevision), cancellationToken);
     }
 
     public Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)

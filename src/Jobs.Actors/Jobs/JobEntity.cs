@@ -93,14 +93,26 @@ internal sealed class JobEntity : PersistentActor
             case GetJob:
                 Reply(_state.Exists ? _state.ToInfo(Now) : NotFound());
                 return true;
-            case CancelJob:
-                OnCancel();
+            case CancelJob cancel:
+                if (PreconditionHolds(cancel.IfRevision))
+                {
+                    OnCancel();
+                }
+
                 return true;
             case RescheduleJob reschedule:
-                OnReschedule(reschedule);
+                if (PreconditionHolds(reschedule.IfRevision))
+                {
+                    OnReschedule(reschedule);
+                }
+
                 return true;
-            case DestroyJob:
-                OnDestroy();
+            case DestroyJob destroy:
+                if (PreconditionHolds(destroy.IfRevision))
+                {
+                    OnDestroy();
+                }
+
                 return true;
             case WakeJob:
                 OnWake();
@@ -451,6 +463,18 @@ internal sealed class JobEntity : PersistentActor
     }
 
     private StatusFailure NotFound() => new(new JobNotFoundException(_jobId));
+
+    /// <summary>A conditional command goes ahead only at the revision the caller saw; otherwise it is refused (412).</summary>
+    private bool PreconditionHolds(long? ifRevision)
+    {
+        if (ifRevision is not { } expected || !_state.Exists || expected == _state.Revision)
+        {
+            return true;
+        }
+
+        Reply(new StatusFailure(new JobPreconditionFailedException(_jobId, expected, _state.Revision)));
+        return false;
+    }
 
     private StatusFailure Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
 

@@ -32,13 +32,18 @@ internal sealed record JobState
 
     public DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>How many events made this state (across lives of a unique job): a job's revision for preconditions.</summary>
+    public long Revision { get; init; }
+
     public bool Exists => Phase is not (JobPhase.None or JobPhase.Destroyed);
 
     public bool IsFinished => Phase is JobPhase.Succeeded or JobPhase.Failed or JobPhase.Cancelled;
 
     public int CurrentAttempt => Attempts.Count;
 
-    public JobState Apply(object @event) => @event switch
+    public JobState Apply(object @event) => ApplyEvent(@event) with { Revision = Revision + 1 };
+
+    private JobState ApplyEvent(object @event) => @event switch
     {
         JobScheduled s => new JobState { Definition = s, Phase = JobPhase.Pending, DueAt = s.DueAt, UpdatedAt = s.CreatedAt },
         AttemptStarted a => this with
@@ -97,6 +102,7 @@ internal sealed record JobState
             LastError = LastError,
             Result = Result is null ? null : JsonDocument.Parse(Result).RootElement.Clone(),
             Attempts = Attempts,
+            Revision = Revision,
         };
     }
 

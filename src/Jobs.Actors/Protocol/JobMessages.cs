@@ -21,13 +21,13 @@ internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnCon
 internal sealed record GetJob(string JobId) : IJobMessage;
 
 /// <summary>Cancel; replies <see cref="JobAck"/>.</summary>
-internal sealed record CancelJob(string JobId) : IJobMessage;
+internal sealed record CancelJob(string JobId, long? IfRevision = null) : IJobMessage;
 
 /// <summary>Move a waiting job; replies <see cref="JobAck"/>.</summary>
-internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt) : IJobMessage;
+internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt, long? IfRevision = null) : IJobMessage;
 
 /// <summary>Delete the job and its history; replies <see cref="JobAck"/>.</summary>
-internal sealed record DestroyJob(string JobId) : IJobMessage;
+internal sealed record DestroyJob(string JobId, long? IfRevision = null) : IJobMessage;
 
 /// <summary>From the scheduler: the job is due (or may have a stale attempt); try to run it.</summary>
 internal sealed record WakeJob(string JobId) : IJobMessage;

@@ -116,6 +116,19 @@ public sealed class HttpJobsClient : IJobsClient
     }
 
     /// <inheritdoc />
+    /// <remarks>Sent with If-Match; after a try whose outcome is unknown a retry may answer 412 although that try did it: read the job again.</remarks>
+    public async Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), ifRevision), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => IfMatch(Post(JobPath(jobId) + "/reschedule", new RescheduleBody(runAt)), ifRevision), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
+        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Delete, JobPath(jobId)), ifRevision), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -346,6 +359,15 @@ public sealed class HttpJobsClient : IJobsClient
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         return "api/v1/jobs/" + Uri.EscapeDataString(jobId);
+    }
+
+    /// <summary>The ETag of a job at <paramref name="revision"/>, as the node sends it and expects it back in If-Match.</summary>
+    public static string ETag(long revision) => "\"" + revision.ToString(CultureInfo.InvariantCulture) + "\"";
+
+    private static HttpRequestMessage IfMatch(HttpRequestMessage request, long revision)
+    {
+        request.Headers.TryAddWithoutValidation("If-Match", ETag(revision));
+        return request;
     }
 
     private static string QueuePath(string queue)

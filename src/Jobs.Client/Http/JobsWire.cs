@@ -248,6 +248,12 @@ public sealed record ProblemBody
     /// <summary>For unknown recurring schedules: the name.</summary>
     public string? Name { get; init; }
 
+    /// <summary>For failed preconditions: the revision the request expected.</summary>
+    public long? ExpectedRevision { get; init; }
+
+    /// <summary>For failed preconditions: the job's revision now.</summary>
+    public long? Revision { get; init; }
+
     /// <summary>The problem for <paramref name="error"/>, with its HTTP status.</summary>
     public static ProblemBody From(JobsException error)
     {
@@ -267,6 +273,7 @@ public sealed record ProblemBody
             JobStateConflictException c => body with { JobId = c.JobId, JobStatus = c.Status, Operation = c.Operation },
             DuplicateJobException d => body with { JobId = d.JobId, UniqueKey = d.UniqueKey },
             RecurringNotFoundException r => body with { Name = r.Name },
+            JobPreconditionFailedException p => body with { JobId = p.JobId, ExpectedRevision = p.ExpectedRevision, Revision = p.ActualRevision },
             _ => body,
         };
     }
@@ -284,6 +291,7 @@ public sealed record ProblemBody
             "job-state-conflict" when JobId is { } id && JobStatus is { } status => new JobStateConflictException(id, status, Operation ?? "change"),
             "duplicate-job" when JobId is { } id => new DuplicateJobException(id, UniqueKey),
             "recurring-not-found" when Name is { } name => new RecurringNotFoundException(name),
+            "precondition-failed" when JobId is { } id => new JobPreconditionFailedException(id, ExpectedRevision ?? 0, Revision ?? 0),
             _ => new JobsException(code, detail),
         };
     }
@@ -295,6 +303,7 @@ public sealed record ProblemBody
         JobValidationException => 400,
         JobNotFoundException or RecurringNotFoundException => 404,
         JobStateConflictException or DuplicateJobException => 409,
+        JobPreconditionFailedException => 412,
         _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
         _ => 500,
     };
