@@ -307,4 +307,39 @@ public sealed class SecurityTests
         await Task.Delay(1500);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/node")).StatusCode);
     }
+
+    [Fact]
+    public async Task SustainedFlood_OfSchedules_KeepsMemoryBounded_NothingStoredPastTheRate()
+    {
+        await using var host = await TestHost.StartAsync(extraConfig: "jobs.http { requests-per-second = 20, burst = 20 }");
+        using var http = new HttpClient { BaseAddress = host.Address };
+        var body = """{"kind":"echo","payload":{"text":"X"},"delaySeconds":3600}""".Replace("X", new string('x', 4000), StringComparison.Ordinal);
+        async Task<int> FloodAsync(int requests)
+        {
+            var limited = 0;
+            for (var wave = 0; wave < requests / 200; wave++)
+            {
+                var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => http.PostAsync("/api/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"))));
+                limited += responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+                foreach (var response in responses)
+                {
+                    response.Dispose();
+                }
+            }
+
+            return limited;
+        }
+
+        await FloodAsync(1000); // warm up: JIT, pools, buffers
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var limited = await FloodAsync(6000);
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.InRange(limited, 5000, 6000); // the rate, not the flood, decides what gets in
+        Assert.True(after - before < 64L * 1024 * 1024, $"managed memory grew by {(after - before) / 1024 / 1024} MiB over 6,000 rejected requests");
+        var counts = await (await http.GetAsync("/api/v1/counts")).Content.ReadAsStringAsync();
+        var scheduled = System.Text.Json.JsonDocument.Parse(counts).RootElement.GetProperty("scheduled").GetInt32();
+        Assert.InRange(scheduled, 1, 1000 + 6000 - limited);
+    }
 }
