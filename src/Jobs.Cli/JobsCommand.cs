@@ -196,6 +196,13 @@ public static class JobsCommand
             await c.Client.CancelAsync(p.GetValue(cancelId)!, ct).ConfigureAwait(false);
             c.Print(new { cancelled = p.GetValue(cancelId) }, () => c.Console.MarkupLineInterpolated($"cancelled {p.GetValue(cancelId)}"));
         }));
+        var retryId = new Argument<string>("id") { Description = "The job id" };
+        var retry = new Command("retry", "Run a failed or cancelled job again, its attempts renewed") { retryId };
+        retry.SetAction((p, ct) => Guard(Make(p), async c =>
+        {
+            await c.Client.RetryAsync(p.GetValue(retryId)!, ct).ConfigureAwait(false);
+            c.Print(new { retried = p.GetValue(retryId) }, () => c.Console.MarkupLineInterpolated($"retrying {p.GetValue(retryId)}"));
+        }));
         var destroyId = new Argument<string>("id") { Description = "The job id" };
         var destroy = new Command("destroy", "Delete a job and its history") { destroyId };
         destroy.SetAction((p, ct) => Guard(Make(p), async c =>
@@ -348,7 +355,7 @@ public static class JobsCommand
             queues.Subcommands.Add(sub);
         }
 
-        foreach (var command in new[] { schedule, many, get, list, count, cancel, reschedule, destroy, watch, nodes, recurringCommand, queues })
+        foreach (var command in new[] { schedule, many, get, list, count, cancel, retry, reschedule, destroy, watch, nodes, recurringCommand, queues })
         {
             root.Subcommands.Add(command);
         }

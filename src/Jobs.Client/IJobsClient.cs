@@ -33,6 +33,10 @@ public interface IJobsClient
     /// <exception cref="JobPreconditionFailedException">The job changed since that revision; nothing was done.</exception>
     Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs a failed or cancelled job again from now, with its attempts allowance renewed (its history stays).</summary>
+    /// <exception cref="JobStateConflictException">The job has not failed or been cancelled.</exception>
+    Task RetryAsync(string jobId, CancellationToken cancellationToken = default);
+
     /// <summary>Moves a waiting job to another time.</summary>
     /// <exception cref="JobStateConflictException">The job is running or finished.</exception>
     Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default);

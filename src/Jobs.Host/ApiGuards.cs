@@ -89,11 +89,12 @@ public static partial class ApiGuards
             presented = header.ToString();
         }
 
-        if (string.IsNullOrEmpty(presented))
-        {
-            return null;
-        }
+        return string.IsNullOrEmpty(presented) ? null : Match(presented, keys);
+    }
 
+    /// <summary>The configured key <paramref name="presented"/> is, compared as SHA-256 hashes in constant time; null if none.</summary>
+    internal static ApiKey? Match(string presented, IReadOnlyList<ApiKey> keys)
+    {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         ApiKey? match = null;
         foreach (var key in keys)

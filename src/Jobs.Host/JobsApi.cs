@@ -65,6 +65,11 @@ public static class JobsApi
             await (IfMatch(http) is { } revision ? client.CancelAsync(id, revision, ct) : client.CancelAsync(id, ct)).ConfigureAwait(false);
             return Results.NoContent();
         }).WithName("CancelJob").WithSummary("Cancel a job; a running handler's token is cancelled. If-Match: only at that revision").Produces(204).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        api.MapPost("/jobs/{id}/retry", async (string id, IJobsClient client, CancellationToken ct) =>
+        {
+            await client.RetryAsync(id, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithName("RetryJob").WithSummary("Run a failed or cancelled job again from now, attempts renewed").Produces(204).ProducesProblem(404).ProducesProblem(409);
         api.MapPost("/jobs/{id}/reschedule", async (string id, RescheduleBody body, HttpContext http, IJobsClient client, CancellationToken ct) =>
         {
             await (IfMatch(http) is { } revision ? client.RescheduleAsync(id, body.RunAt, revision, ct) : client.RescheduleAsync(id, body.RunAt, ct)).ConfigureAwait(false);

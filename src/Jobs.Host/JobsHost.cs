@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
+using Jobs.Host.Dashboard;
 using Jobs.Runtime.Configuration;
 
 namespace Jobs.Host;
@@ -60,6 +61,12 @@ public static class JobsHost
         builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
+        var dashboard = DashboardSettings.FromConfig(config);
+        if (dashboard.Enabled)
+        {
+            builder.Services.AddHostedService<DashboardSampler>();
+        }
+
         if (options.Demo)
         {
             builder.Services.AddHostedService<DemoJobs>();
@@ -78,6 +85,13 @@ public static class JobsHost
         app.UseApiGuards(http, listen);
         app.MapJobsApi();
         app.MapJobsHealth();
+        app.MapJobsDashboard(http, dashboard);
+        if (dashboard.Enabled)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation("Dashboard: {Url}/dashboard{Access}", listen.Split(';')[0].TrimEnd('/'),
+                http.ApiKeys.Count > 0 ? " (log in with an API key)" : " (answers only this machine)"));
+        }
+
         app.MapOpenApi("/api/v1/openapi.json");
         return app;
     }

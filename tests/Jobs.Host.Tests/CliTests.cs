@@ -64,6 +64,8 @@ public sealed class CliTests : IAsyncLifetime
         var again = await RunAsync("cancel", "later");
         Assert.Equal(ExitCodes.Conflict, again.Code);
         Assert.Contains("Cancelled", again.Err, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("retry", "later")).Code); // cancelled: runs again
+        Assert.Equal(ExitCodes.Conflict, (await RunAsync("retry", "later")).Code); // waiting: nothing to retry
         Assert.Equal(ExitCodes.Ok, (await RunAsync("destroy", "later")).Code);
         Assert.Equal(ExitCodes.NotFound, (await RunAsync("get", "later")).Code);
 

@@ -21,7 +21,10 @@ public sealed class TestHost : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<TestHost> StartAsync(int port = 0, string? extraConfig = null, string? directory = null, string scheme = "http")
+    /// <summary>The node's own (in-process) client.</summary>
+    public Jobs.Client.IJobsClient Client => _app.Services.GetRequiredService<Jobs.Client.IJobsClient>();
+
+    public static async Task<TestHost> StartAsync(int port = 0, string? extraConfig = null, string? directory = null, string scheme = "http", string host = "127.0.0.1")
     {
         directory ??= Directory.CreateTempSubdirectory("jobs-host-").FullName;
         var config = Path.Combine(directory, "node.conf");
@@ -33,7 +36,7 @@ public sealed class TestHost : IAsyncDisposable
             jobs.scheduler.max-sleep = 200ms
             {{extraConfig ?? string.Empty}}
             """);
-        var app = JobsHost.Build(new NodeOptions { ConfigFile = config, Listen = $"{scheme}://127.0.0.1:{port}" });
+        var app = JobsHost.Build(new NodeOptions { ConfigFile = config, Listen = $"{scheme}://{host}:{port}" });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new TestHost(app, directory, new Uri(address + "/"));

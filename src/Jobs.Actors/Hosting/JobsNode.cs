@@ -61,6 +61,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     /// <summary>The node's name.</summary>
     public string? NodeName => _runtime?.Settings.NodeName;
 
+    /// <summary>Concurrency caps per kind on this node (empty before start).</summary>
+    public IReadOnlyDictionary<string, int> KindLimits => _runtime?.KindLimits.Limits ?? new Dictionary<string, int>();
+
     /// <summary>The actor system (null before start).</summary>
     public ActorSystem? System => _system;
 
@@ -128,6 +131,12 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         runtime.KindLimits = new KindLimiter(kindLimits);
         runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
         runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "queue-" + p.Key));
+        foreach (var control in runtime.QueueControls.Values)
+        {
+            // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.
+            await control.Ask<bool>(GetQueuePaused.Instance, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        }
+
         runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
         system.ActorOf(Props.Create(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
@@ -285,6 +294,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).DeleteRecurringAsync(name, cancellationToken).ConfigureAwait(false);
+
+        public async Task RetryAsync(string jobId, CancellationToken cancellationToken = default) =>
+            await (await client.ConfigureAwait(false)).RetryAsync(jobId, cancellationToken).ConfigureAwait(false);
 
         public async Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).CancelAsync(jobId, ifRevision, cancellationToken).ConfigureAwait(false);

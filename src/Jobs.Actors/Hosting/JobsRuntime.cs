@@ -47,6 +47,9 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     /// <summary>Concurrency caps per kind, shared by every pool.</summary>
     public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
 
+    /// <summary>Each queue's pause state as last recovered or set (absent: not known yet, so its pool holds).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> PausedQueues { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Each queue's durable pause state.</summary>
     public IReadOnlyDictionary<string, IActorRef> QueueControls { get; set; } = new Dictionary<string, IActorRef>();
 

@@ -109,6 +109,12 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         return AskAsync<JobAck>(new DestroyJob(jobId, ifRevision), cancellationToken);
     }
 
+    public Task RetryAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ScheduleValidator.ValidateJobId(jobId);
+        return AskAsync<JobAck>(new RetryJob(jobId), cancellationToken);
+    }
+
     public Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);

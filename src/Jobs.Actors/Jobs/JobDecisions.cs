@@ -24,6 +24,9 @@ internal static class JobDecisions
     /// <summary>Whether the job may be cancelled (it exists and has not finished).</summary>
     public static bool CanCancel(JobState state) => state.Exists && !state.IsFinished;
 
+    /// <summary>Whether the job may be run again by hand (it failed or was cancelled).</summary>
+    public static bool CanRetry(JobState state) => state.Phase is JobPhase.Failed or JobPhase.Cancelled;
+
     /// <summary>Whether the job may be moved to another time (only while it waits).</summary>
     public static bool CanReschedule(JobState state) => state.Phase == JobPhase.Pending;
 

@@ -107,6 +107,9 @@ internal sealed class JobEntity : PersistentActor
                 }
 
                 return true;
+            case RetryJob:
+                OnRetry();
+                return true;
             case DestroyJob destroy:
                 if (PreconditionHolds(destroy.IfRevision))
                 {
@@ -284,6 +287,29 @@ internal sealed class JobEntity : PersistentActor
         {
             _state = _state.Apply(e);
             Publish("rescheduled", _state);
+            Reply(JobAck.Instance);
+            AfterPending();
+        });
+    }
+
+    private void OnRetry()
+    {
+        if (!_state.Exists)
+        {
+            Reply(NotFound());
+            return;
+        }
+
+        if (!JobDecisions.CanRetry(_state))
+        {
+            Reply(Conflict("retry"));
+            return;
+        }
+
+        Persist(new JobRetried(Now, Now), e =>
+        {
+            _state = _state.Apply(e);
+            Publish("retried", _state);
             Reply(JobAck.Instance);
             AfterPending();
         });

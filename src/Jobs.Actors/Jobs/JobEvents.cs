@@ -34,6 +34,9 @@ internal sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, DateTim
 /// <summary>The job was cancelled (a running attempt's token is cancelled too).</summary>
 internal sealed record JobCancelled(DateTimeOffset At);
 
+/// <summary>A failed or cancelled job was sent back to wait for another attempt, its allowance renewed.</summary>
+internal sealed record JobRetried(DateTimeOffset DueAt, DateTimeOffset At);
+
 /// <summary>A waiting job was moved to another time.</summary>
 internal sealed record JobRescheduled(DateTimeOffset DueAt, DateTimeOffset At);
 

@@ -63,6 +63,7 @@ internal sealed record JobState
             Attempts = Phase == JobPhase.Running ? CloseLast(AttemptOutcome.Cancelled, c.At, "cancelled", null) : Attempts,
         },
         JobRescheduled r => this with { DueAt = r.DueAt, UpdatedAt = r.At },
+        JobRetried r => this with { Phase = JobPhase.Pending, DueAt = r.DueAt, UpdatedAt = r.At, CompletedAt = null, CountedAttempts = 0, TimeoutRetriesUsed = 0 },
         JobReplaced r => this with { Definition = Definition! with { Payload = r.Payload, Priority = r.Priority }, DueAt = r.DueAt, UpdatedAt = r.At },
         JobDestroyed d => new JobState { Phase = JobPhase.Destroyed, UpdatedAt = d.At },
         _ => throw new ArgumentException($"unknown job event {@event.GetType().Name}", nameof(@event)),

@@ -14,6 +14,7 @@ namespace Jobs.Actors.Jobs;
 [JsonSerializable(typeof(JobRescheduled))]
 [JsonSerializable(typeof(JobDestroyed))]
 [JsonSerializable(typeof(JobReplaced))]
+[JsonSerializable(typeof(JobRetried))]
 [JsonSerializable(typeof(RecurringDefined))]
 [JsonSerializable(typeof(RecurringPaused))]
 [JsonSerializable(typeof(RecurringResumed))]
@@ -36,6 +37,7 @@ internal sealed partial class JobsJsonContext : JsonSerializerContext
         .Register("job-rescheduled.v1", Default.JobRescheduled)
         .Register("job-destroyed.v1", Default.JobDestroyed)
         .Register("job-replaced.v1", Default.JobReplaced)
+        .Register("job-retried.v1", Default.JobRetried)
         .Register("recurring-defined.v1", Default.RecurringDefined)
         .Register("recurring-paused.v1", Default.RecurringPaused)
         .Register("recurring-resumed.v1", Default.RecurringResumed)

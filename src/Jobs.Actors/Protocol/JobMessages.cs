@@ -26,6 +26,9 @@ internal sealed record CancelJob(string JobId, long? IfRevision = null) : IJobMe
 /// <summary>Move a waiting job; replies <see cref="JobAck"/>.</summary>
 internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt, long? IfRevision = null) : IJobMessage;
 
+/// <summary>Run a failed or cancelled job again; replies <see cref="JobAck"/>.</summary>
+internal sealed record RetryJob(string JobId) : IJobMessage;
+
 /// <summary>Delete the job and its history; replies <see cref="JobAck"/>.</summary>
 internal sealed record DestroyJob(string JobId, long? IfRevision = null) : IJobMessage;
 

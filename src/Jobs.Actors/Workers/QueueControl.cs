@@ -14,6 +14,12 @@ internal sealed record QueueResumed(DateTimeOffset At);
 /// <summary>Pause or resume (Paused = true/false); replies JobAck after the change is durable.</summary>
 internal sealed record SetQueuePaused(bool Paused);
 
+/// <summary>Replies whether the queue is paused (answered after recovery, so a node can wait for it at start).</summary>
+internal sealed class GetQueuePaused
+{
+    public static readonly GetQueuePaused Instance = new();
+}
+
 /// <summary>To a pool: admit nothing while paused.</summary>
 internal sealed record PoolPaused(bool Paused);
 
@@ -35,6 +41,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
                 _paused = false;
                 return true;
             case RecoveryCompleted:
+                runtime.PausedQueues[queue] = _paused;
                 pool.Tell(new PoolPaused(_paused), Self);
                 return true;
             default:
@@ -44,6 +51,12 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
 
     protected override bool ReceiveCommand(object message)
     {
+        if (message is GetQueuePaused)
+        {
+            Sender.Tell(_paused, Self);
+            return true;
+        }
+
         if (message is not SetQueuePaused set)
         {
             return false;
@@ -60,6 +73,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         Persist(@event, _ =>
         {
             _paused = set.Paused;
+            runtime.PausedQueues[queue] = _paused;
             pool.Tell(new PoolPaused(_paused), Self);
             Sender.Tell(JobAck.Instance, Self);
         });

@@ -20,6 +20,8 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
 
     protected override void PreStart()
     {
+        // Held until its QueueControl has recovered whether the queue is paused (also after a restart of the pool).
+        _paused = !runtime.PausedQueues.TryGetValue(queue, out var paused) || paused;
         for (var i = 0; i < workers; i++)
         {
             _free.Push(Context.ActorOf(Props.Create(() => new Worker(runtime, queue, Self)), $"worker-{i}"));
@@ -59,9 +61,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
                 return true;
             case PoolPaused paused:
                 _paused = paused.Paused;
-                if (!_paused && _admitting)
+                if (!_paused && _admitting && runtime.Scheduler is { } scheduler)
                 {
-                    runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);
+                    scheduler.Tell(new CapacityAvailable(queue), Self); // (the scheduler starts after the pools)
                 }
 
                 return true;

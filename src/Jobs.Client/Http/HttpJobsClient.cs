@@ -116,6 +116,19 @@ public sealed class HttpJobsClient : IJobsClient
     }
 
     /// <inheritdoc />
+    public async Task RetryAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/retry"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStateConflictException ex) when (ex.Data.Contains(EarlierTryUnknown) && ex.Status is not (JobStatus.Failed or JobStatus.Cancelled))
+        {
+            // The earlier try whose reply was lost did send it back.
+        }
+    }
+
+    /// <inheritdoc />
     /// <remarks>Sent with If-Match; after a try whose outcome is unknown a retry may answer 412 although that try did it: read the job again.</remarks>
     public async Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
         await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), ifRevision), cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text.Json;
+using Jobs.Actors.Hosting;
+using Jobs.Client;
+
+namespace Jobs.Host.Dashboard;
+
+/// <summary>Serves the dashboard under /dashboard: pages, actions (POST, CSRF-checked) and a live event stream.</summary>
+public static class DashboardEndpoints
+{
+    private const string Html = "text/html; charset=utf-8";
+
+    /// <summary>Adds the dashboard's guard and endpoints (nothing when <c>jobs.dashboard.enabled = off</c>).</summary>
+    public static WebApplication MapJobsDashboard(this WebApplication app, HttpSettings http, DashboardSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.Enabled)
+        {
+            return app;
+        }
+
+        var guard = new DashboardGuard(http, settings);
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments("/dashboard", StringComparison.Ordinal))
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers["Referrer-Policy"] = "same-origin"; // (with no-referrer, browsers send "Origin: null" on our own form posts)
+            var isLogin = context.Request.Path.Equals("/dashboard/login", StringComparison.Ordinal);
+            var access = guard.Check(context);
+            if (!access.Allowed && !(isLogin && guard.AuthRequired))
+            {
+                if (access.Status == 401 && HttpMethods.IsGet(context.Request.Method))
+                {
+                    context.Response.Redirect("/dashboard/login");
+                    return;
+                }
+
+                context.Response.StatusCode = access.Status;
+                await context.Response.WriteAsync(access.Reason).ConfigureAwait(false);
+                return;
+            }
+
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                if (!context.Request.HasFormContentType)
+                {
+                    context.Response.StatusCode = 415;
+                    await context.Response.WriteAsync("dashboard actions are HTML form posts").ConfigureAwait(false);
+                    return;
+                }
+
+                var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+                if (!isLogin && !DashboardGuard.CsrfValid(context, form))
+                {
+                    context.Response.StatusCode = 403;
+                    await context.Response.WriteAsync("the form token is missing or wrong (cross-site request refused); reload the page").ConfigureAwait(false);
+                    return;
+                }
+
+                if (!isLogin && !access.CanAct)
+                {
+                    context.Response.StatusCode = 403;
+                    await context.Response.WriteAsync("the dashboard is read-only for this session").ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            context.Items[typeof(DashboardGuard.Access)] = access;
+            await next(context).ConfigureAwait(false);
+        });
+
+        var group = app.MapGroup("/dashboard").ExcludeFromDescription();
+        group.MapGet("/login", () => Results.Content(DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login(null), string.Empty), Html));
+        group.MapPost("/login", (HttpContext context) =>
+        {
+            var key = context.Request.Form["key"].ToString();
+            if (guard.LogIn(context, key))
+            {
+                return Results.Redirect("/dashboard");
+            }
+
+            return Results.Content(DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login("That key is not accepted."), string.Empty), Html, statusCode: 401);
+        });
+
+        group.MapGet("/", async (HttpContext context, IJobsClient client, JobsNode node, IServiceProvider services, CancellationToken ct) =>
+        {
+            var queues = await client.ListQueuesAsync(ct).ConfigureAwait(false);
+            var counts = new Dictionary<string, IReadOnlyDictionary<JobStatus, long>>(StringComparer.Ordinal);
+            foreach (var q in queues)
+            {
+                counts[q.Name] = await client.CountAsync(new JobQuery { Queue = q.Name }, ct).ConfigureAwait(false);
+            }
+
+            var samples = Sampler(services)?.Samples() ?? [];
+            return Page(node, "Overview", "overview", DashboardPages.Overview(queues, counts, samples));
+        });
+
+        group.MapGet("/live", async (HttpContext context, IJobsClient client, IServiceProvider services, CancellationToken ct) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-store";
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    var counts = await client.CountAsync(new JobQuery(), ct).ConfigureAwait(false);
+                    var samples = Sampler(services)?.Samples() ?? [];
+                    var data = JsonSerializer.Serialize(new
+                    {
+                        counts = counts.ToDictionary(c => DashboardPages.Lower(c.Key), c => c.Value),
+                        throughput = DashboardPages.Points(samples.Select(s => s.Throughput).ToList()),
+                        latency = DashboardPages.Points(samples.Select(s => s.LatencyMs).ToList()),
+                    });
+                    await context.Response.WriteAsync($"event: stats\ndata: {data}\n\n", ct).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    await Task.Delay(DashboardSampler.Interval, ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The browser left.
+            }
+        });
+
+        group.MapGet("/jobs", async (HttpContext context, IJobsClient client, JobsNode node, string? status, string? kind, string? queue, string? q, string? cursor, CancellationToken ct) =>
+        {
+            if (!string.IsNullOrWhiteSpace(q))
+            {
+                try
+                {
+                    var found = await client.GetAsync(q.Trim(), ct).ConfigureAwait(false);
+                    return Results.Redirect("/dashboard/jobs/" + Uri.EscapeDataString(found.Id));
+                }
+                catch (JobsException)
+                {
+                    // Not an id we know: show the list with the other filters.
+                }
+            }
+
+            var query = new JobQuery
+            {
+                Status = Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s) ? s : null,
+                Kind = string.IsNullOrEmpty(kind) ? null : kind,
+                Queue = string.IsNullOrEmpty(queue) ? null : queue,
+                Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
+                Limit = 50,
+            };
+            var page = await client.ListAsync(query, ct).ConfigureAwait(false);
+            return Page(node, "Jobs", "jobs", DashboardPages.JobList(page, query, q, guard.CsrfToken(context), CanAct(context)));
+        });
+
+        group.MapGet("/jobs/{id}", async (string id, HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
+        {
+            try
+            {
+                var job = await client.GetAsync(id, ct).ConfigureAwait(false);
+                return Page(node, "Job " + job.Id, "jobs", DashboardPages.Job(job, settings.RedactKeys, guard.CsrfToken(context), CanAct(context)));
+            }
+            catch (JobNotFoundException)
+            {
+                return Results.Content(DashboardPages.Layout("Not found", "jobs", $"<p>No job {DashboardPages.H(id)}.</p>", node.NodeName ?? string.Empty), Html, statusCode: 404);
+            }
+        });
+
+        group.MapPost("/jobs/{id}/{action}", async (string id, string action, HttpContext context, IJobsClient client, CancellationToken ct) =>
+        {
+            var back = "/dashboard/jobs/" + Uri.EscapeDataString(id);
+            try
+            {
+                switch (action)
+                {
+                    case "cancel":
+                        await client.CancelAsync(id, ct).ConfigureAwait(false);
+                        break;
+                    case "run-now":
+                        var job = await client.GetAsync(id, ct).ConfigureAwait(false);
+                        await (job.Status is JobStatus.Failed or JobStatus.Cancelled ? client.RetryAsync(id, ct) : client.RescheduleAsync(id, DateTimeOffset.UtcNow, ct)).ConfigureAwait(false);
+                        break;
+                    case "reschedule":
+                        var at = DateTime.Parse(context.Request.Form["at"].ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+                        await client.RescheduleAsync(id, new DateTimeOffset(at, TimeSpan.Zero), ct).ConfigureAwait(false);
+                        break;
+                    case "delete":
+                        await client.DestroyAsync(id, ct).ConfigureAwait(false);
+                        back = "/dashboard/jobs";
+                        break;
+                    default:
+                        return Results.NotFound();
+                }
+            }
+            catch (Exception ex) when (ex is JobsException or FormatException)
+            {
+                return Results.Content(DashboardPages.Layout("Not done", "jobs", $"<p>{DashboardPages.H(ex.Message)}</p><a href=\"{DashboardPages.H(back)}\">back</a>", string.Empty), Html, statusCode: ex is JobNotFoundException ? 404 : ex is JobStateConflictException ? 409 : 400);
+            }
+
+            return Results.Redirect(back);
+        });
+
+        group.MapPost("/jobs/retry-failed", async (HttpContext context, IJobsClient client, CancellationToken ct) =>
+        {
+            var form = context.Request.Form;
+            var query = new JobQuery { Status = JobStatus.Failed, Kind = Empty(form["kind"]), Queue = Empty(form["queue"]), Limit = 1000 };
+            var retried = 0;
+            foreach (var job in (await client.ListAsync(query, ct).ConfigureAwait(false)).Items)
+            {
+                try
+                {
+                    await client.RetryAsync(job.Id, ct).ConfigureAwait(false);
+                    retried++;
+                }
+                catch (JobsException)
+                {
+                    // Changed meanwhile: leave it.
+                }
+            }
+
+            return Results.Redirect($"/dashboard/jobs?status=failed&retried={retried}");
+        });
+
+        group.MapGet("/recurring", async (HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
+            Page(node, "Recurring schedules", "recurring", DashboardPages.Recurring(await client.ListRecurringAsync(ct).ConfigureAwait(false), guard.CsrfToken(context), CanAct(context))));
+        group.MapPost("/recurring/{name}/{action}", async (string name, string action, IJobsClient client, CancellationToken ct) =>
+        {
+            await (action == "pause" ? client.PauseRecurringAsync(name, ct) : client.ResumeRecurringAsync(name, ct)).ConfigureAwait(false);
+            return Results.Redirect("/dashboard/recurring");
+        });
+
+        group.MapGet("/queues", async (HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
+            Page(node, "Queues", "queues", DashboardPages.Queues(await client.ListQueuesAsync(ct).ConfigureAwait(false), node.KindLimits, guard.CsrfToken(context), CanAct(context))));
+        group.MapPost("/queues/{name}/{action}", async (string name, string action, IJobsClient client, CancellationToken ct) =>
+        {
+            await (action == "pause" ? client.PauseQueueAsync(name, ct) : client.ResumeQueueAsync(name, ct)).ConfigureAwait(false);
+            return Results.Redirect("/dashboard/queues");
+        });
+
+        group.MapGet("/nodes", (JobsNode node) =>
+        {
+            var s = node.Statistics;
+            var body = s is null
+                ? "<p>starting</p>"
+                : $"<table><tr><th>node</th><th>started</th><th>scheduled</th><th>started jobs</th><th>succeeded</th><th>failed</th><th>retried</th><th>timed out</th><th>recovered</th><th>cancelled</th></tr>" +
+                  $"<tr><td>{DashboardPages.H(node.NodeName)}</td><td>{DashboardPages.H(s.StartedAt)}</td><td>{s.Scheduled}</td><td>{s.Started}</td><td>{s.Succeeded}</td><td>{s.Failed}</td><td>{s.Retried}</td><td>{s.TimedOut}</td><td>{s.Recovered}</td><td>{s.Cancelled}</td></tr></table>" +
+                  "<p class=\"muted\">One node: the cluster (and its other nodes) is not built yet.</p>";
+            return Page(node, "Nodes", "nodes", body);
+        });
+        return app;
+
+        static string? Empty(Microsoft.Extensions.Primitives.StringValues value) => string.IsNullOrEmpty(value.ToString()) ? null : value.ToString();
+    }
+
+    private static bool CanAct(HttpContext context) => context.Items[typeof(DashboardGuard.Access)] is DashboardGuard.Access { CanAct: true };
+
+    private static DashboardSampler? Sampler(IServiceProvider services) => services.GetServices<IHostedService>().OfType<DashboardSampler>().FirstOrDefault();
+
+    private static IResult Page(JobsNode node, string title, string active, string body) =>
+        Results.Content(DashboardPages.Layout(title, active, body, node.NodeName ?? string.Empty), Html);
+}
