@@ -5,7 +5,7 @@ using Jobs.Client.Http;
 
 namespace Jobs.Host;
 
-/// <summary>Authentication by API key and a per-client request rate for the /api paths.</summary>
+/// <summary>Authentication by API key and a per-client request rate for the /api paths and /metrics.</summary>
 public static partial class ApiGuards
 {
     /// <summary>
@@ -38,7 +38,7 @@ public static partial class ApiGuards
 
         return app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
             {
                 await next(context).ConfigureAwait(false);
                 return;

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
@@ -130,32 +131,36 @@ public static class JobsApi
     }
 
     /// <summary>
-    /// Adds /health/live (the process answers) and /health/ready (the node has started and its storage answers a
-    /// query within 5 s; 503 otherwise). Outside /api, so probes need no API key; they reveal nothing but status.
+    /// Adds the probes, outside /api so they need no API key and reveal nothing but status: /healthz (liveness: the
+    /// process answers and its node has not stopped) and /readyz (readiness: the journal answers a read, the scheduler
+    /// and every worker pool process messages, each within 5 s; 503 with the failing checks otherwise). /health/live
+    /// and /health/ready are the same probes under their older names.
     /// </summary>
     public static IEndpointRouteBuilder MapJobsHealth(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet("/health/live", () => Results.Text("live\n")).ExcludeFromDescription();
-        endpoints.MapGet("/health/ready", async (JobsNode node, IJobsClient client, CancellationToken ct) =>
+        foreach (var path in new[] { "/healthz", "/health/live" })
         {
-            if (node.Statistics is null)
-            {
-                return Results.Text("starting\n", statusCode: 503);
-            }
+            endpoints.MapGet(path, (JobsNode node) => node.System is { } system && system.WhenTerminated.IsCompleted
+                ? Results.Text("stopped\n", statusCode: 503)
+                : Results.Text("live\n")).ExcludeFromDescription();
+        }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            try
+        foreach (var path in new[] { "/readyz", "/health/ready" })
+        {
+            endpoints.MapGet(path, async (JobsNode node, CancellationToken ct) =>
             {
-                await client.CountAsync(new JobQuery { Limit = 1 }, timeout.Token).ConfigureAwait(false);
-                return Results.Text("ready\n");
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or JobsException or System.Data.Common.DbException)
-            {
-                return Results.Text("storage not answering\n", statusCode: 503);
-            }
-        }).ExcludeFromDescription();
+                var health = await node.CheckHealthAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                var body = new StringBuilder(health.Ready ? "ready\n" : "not ready\n");
+                foreach (var (check, result) in health.Checks)
+                {
+                    body.Append(check).Append(": ").Append(result).Append('\n');
+                }
+
+                return Results.Text(body.ToString(), statusCode: health.Ready ? 200 : 503);
+            }).ExcludeFromDescription();
+        }
+
         return endpoints;
     }
 

@@ -3,6 +3,11 @@ using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
 using Jobs.Host.Dashboard;
+using Jobs.Host.Telemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Jobs.Runtime.Configuration;
 
 namespace Jobs.Host;
@@ -61,6 +66,13 @@ public static class JobsHost
         builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
+        var telemetry = TelemetrySettings.FromConfig(config);
+        AddOpenTelemetry(builder, telemetry, JobsSettings.FromConfig(config).NodeName);
+        if (telemetry.Prometheus)
+        {
+            builder.Services.AddSingleton<PrometheusMetrics>();
+        }
+
         var dashboard = DashboardSettings.FromConfig(config);
         if (dashboard.Enabled)
         {
@@ -85,6 +97,12 @@ public static class JobsHost
         app.UseApiGuards(http, listen);
         app.MapJobsApi();
         app.MapJobsHealth();
+        if (telemetry.Prometheus)
+        {
+            app.Services.GetRequiredService<PrometheusMetrics>(); // listen from the start, so no early measurement is missed
+            app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), PrometheusMetrics.ContentType)).ExcludeFromDescription();
+        }
+
         app.MapJobsDashboard(http, dashboard);
         if (dashboard.Enabled)
         {
@@ -94,6 +112,42 @@ public static class JobsHost
 
         app.MapOpenApi("/api/v1/openapi.json");
         return app;
+    }
+
+    /// <summary>With an OTLP endpoint configured: exports the Jobs spans and meter to it.</summary>
+    private static void AddOpenTelemetry(WebApplicationBuilder builder, TelemetrySettings telemetry, string nodeName)
+    {
+        if (telemetry.OtlpEndpoint is not { } endpoint || !(telemetry.ExportTraces || telemetry.ExportMetrics))
+        {
+            return;
+        }
+
+        var interval = (int)telemetry.ExportInterval.TotalMilliseconds;
+        var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: nodeName));
+        if (telemetry.ExportTraces)
+        {
+            otel.WithTracing(t => t.AddSource(JobsTelemetry.Name).AddOtlpExporter(o =>
+            {
+                Target(o, "v1/traces");
+                o.BatchExportProcessorOptions.ScheduledDelayMilliseconds = interval;
+            }));
+        }
+
+        if (telemetry.ExportMetrics)
+        {
+            otel.WithMetrics(m => m.AddMeter(JobsTelemetry.Name).AddOtlpExporter((o, reader) =>
+            {
+                Target(o, "v1/metrics");
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+            }));
+        }
+
+        // Over HTTP the exporter posts to the address as given, so each signal gets its standard path; gRPC takes the base.
+        void Target(OtlpExporterOptions o, string path)
+        {
+            o.Protocol = telemetry.OtlpHttp ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+            o.Endpoint = telemetry.OtlpHttp ? new Uri(endpoint.ToString().TrimEnd('/') + "/" + path) : endpoint;
+        }
     }
 }
 

@@ -12,14 +12,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Attempts_AreTraced_AndCounted()
     {
-        var activities = new ConcurrentQueue<Activity>();
-        using var activityListener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == JobsTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Enqueue,
-        };
-        ActivitySource.AddActivityListener(activityListener);
+        using var activities = new global::Jobs.Testing.ActivityRecorder(JobsTelemetry.Name);
         var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
         using var meterListener = new MeterListener
         {
@@ -43,7 +36,7 @@ public sealed class TelemetryTests
         await node.WaitForStatusAsync(failing, JobStatus.Failed);
         await node.WaitForStatusAsync(thrown, JobStatus.Failed);
 
-        var mine = activities.Where(a => a.GetTagItem("job.id") is string id && (id == ok || id == failing || id == thrown)).ToList();
+        var mine = activities.OfJobs(ok, failing, thrown).Where(a => a.Kind == ActivityKind.Consumer).ToList();
         Assert.Equal(3, mine.Count);
         var echo = Assert.Single(mine, a => (string?)a.GetTagItem("job.id") == ok);
         Assert.Equal("job echo", echo.DisplayName);

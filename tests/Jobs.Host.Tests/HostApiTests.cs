@@ -124,30 +124,6 @@ public sealed class HostApiTests : IAsyncLifetime
         Assert.True(node.GetProperty("succeeded").GetInt64() >= 1);
     }
 
-    [Fact]
-    public async Task Health_LiveAndReady()
-    {
-        var live = await _http.GetAsync("/health/live");
-        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        var ready = await _http.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("ready", (await ready.Content.ReadAsStringAsync()).Trim());
-    }
-
-    [Fact]
-    public async Task Health_NotReady_WhenStorageStopsAnswering()
-    {
-        await using var server = await Jobs.Testing.PostgresServer.StartDedicatedAsync();
-        var connection = await server.CreateDatabaseAsync("health");
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""jobs.persistence { backend = postgresql, postgresql.connection-string = "{{connection}}" }""");
-        using var http = new HttpClient { BaseAddress = host.Address };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
-        await server.StopImmediateAsync();
-        var ready = await http.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
-    }
-
     private async Task<JsonElement> GetAsync(string id) => await _http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}");
 
     private async Task<JsonElement> WaitForStatusAsync(string id, string status)

@@ -64,6 +64,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     /// <summary>Concurrency caps per kind on this node (empty before start).</summary>
     public IReadOnlyDictionary<string, int> KindLimits => _runtime?.KindLimits.Limits ?? new Dictionary<string, int>();
 
+    /// <summary>This node's meter (named <see cref="JobsTelemetry.Name"/>; null before start), to tell it from other nodes' in one process.</summary>
+    public global::System.Diagnostics.Metrics.Meter? Meter => _runtime?.Metrics.Meter;
+
     /// <summary>The actor system (null before start).</summary>
     public ActorSystem? System => _system;
 
@@ -162,6 +165,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         _client.TrySetResult(client);
+        _gauges = Task.Run(() => RefreshGaugesAsync(client, runtime.Metrics, settings.GaugeInterval, _stopping.Token), CancellationToken.None);
         _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
             settings.NodeName, journal.Backend, string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")), string.Join(", ", _builder.Handlers.Kinds));
     }
@@ -177,6 +181,12 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             }
 
             _stopped = true;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_gauges is { } gauges)
+        {
+            await gauges.ConfigureAwait(false);
         }
 
         if (_relay is { } relay)
@@ -195,6 +205,70 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             await journal.DisposeAsync().ConfigureAwait(false);
         }
+
+        _runtime?.Metrics.Dispose();
+    }
+
+    /// <summary>
+    /// Checks that this node can do its work, each check bounded by <paramref name="timeout"/>: the journal answers a
+    /// read, and the scheduler and every worker pool process messages (they answer an Identify from their mailbox).
+    /// </summary>
+    public async Task<NodeHealth> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var checks = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (_runtime is not { } runtime || _journal is not { } journal || !_client.Task.IsCompletedSuccessfully)
+        {
+            checks["node"] = _stopped ? "stopped" : "starting";
+            return new NodeHealth(false, checks);
+        }
+
+        if (_stopped || _stopping.IsCancellationRequested)
+        {
+            checks["node"] = "stopping";
+            return new NodeHealth(false, checks);
+        }
+
+        checks["node"] = NodeHealth.Ok;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        var journalCheck = Check(async () => await journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false));
+        var actors = new List<(string Name, Task<string> Check)> { ("scheduler", Identify(runtime.Scheduler)) };
+        actors.AddRange(runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ("pool:" + p.Key, Identify(p.Value))));
+        checks["journal"] = await journalCheck.ConfigureAwait(false);
+        foreach (var (name, check) in actors)
+        {
+            checks[name] = await check.ConfigureAwait(false);
+        }
+
+        return new NodeHealth(checks.Values.All(v => v == NodeHealth.Ok), checks);
+
+        Task<string> Identify(IActorRef actor) => Check(async () => await actor.Ask<ActorIdentity>(new Identify(null), timeout, bounded.Token).ConfigureAwait(false));
+
+        async Task<string> Check(Func<Task> probe)
+        {
+            try
+            {
+                await probe().ConfigureAwait(false);
+                return NodeHealth.Ok;
+            }
+            catch (OperationCanceledException)
+            {
+                return "no answer in time";
+            }
+            catch (AskTimeoutException)
+            {
+                return "no answer in time";
+            }
+            catch (AskTargetTerminatedException)
+            {
+                return "stopped";
+            }
+            catch (Exception ex) when (ex is global::System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException or global::System.Net.Sockets.SocketException)
+            {
+                _log.LogWarning(ex, "Health check failed");
+                return "failing (" + ex.GetBaseException().GetType().Name + ")"; // the message may name hosts: it goes to the log only
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -203,6 +277,38 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     private CancellationToken _drainDeadline;
 
     private Outbox.OutboxRelay? _relay;
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    private Task? _gauges;
+
+    /// <summary>Feeds the queue-depth and running gauges every <c>jobs.telemetry.gauge-interval</c> (one grouped count query).</summary>
+    private static async Task RefreshGaugesAsync(IJobsClient client, JobsMetrics metrics, TimeSpan interval, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    foreach (var queue in await client.ListQueuesAsync(stop).ConfigureAwait(false))
+                    {
+                        metrics.SetQueue(queue.Name, queue.Queued, queue.Running);
+                    }
+                }
+                catch (Exception ex) when (ex is JobsException or global::System.Data.Common.DbException or TimeoutException or AskTimeoutException)
+                {
+                    // Storage is not answering: keep the last values; health endpoints report it.
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
 
     private void RegisterShutdown(ActorSystem system, JobsRuntime runtime)
     {

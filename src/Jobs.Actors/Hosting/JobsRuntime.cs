@@ -24,7 +24,10 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     /// <summary>Identifies this process's life: attempts recorded under another incarnation were lost with their process.</summary>
     public string Incarnation { get; } = Guid.NewGuid().ToString("N");
 
-    public JobsStatistics Statistics { get; } = new(clock.GetUtcNow());
+    public JobsStatistics Statistics { get; } = new(clock.GetUtcNow(), new JobsMetrics(settings.NodeName));
+
+    /// <summary>This node's meter and instruments.</summary>
+    public JobsMetrics Metrics => Statistics.Metrics!;
 
     public IReadOnlyDictionary<string, IActorRef> Pools { get; set; } = new Dictionary<string, IActorRef>();
 

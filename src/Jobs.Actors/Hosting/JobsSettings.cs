@@ -97,6 +97,9 @@ public sealed partial record JobsSettings
     /// <summary>Transitions buffered per watcher before it is ended as lagging. Default: 10,000.</summary>
     public int WatchBuffer { get; init; } = 10_000;
 
+    /// <summary>How often the queue-depth and running gauges are refreshed from storage (<c>jobs.telemetry.gauge-interval</c>).</summary>
+    public TimeSpan GaugeInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Reads and validates the settings; a bad value throws <see cref="ConfigException"/> naming its key.</summary>
     public static JobsSettings FromConfig(Config config)
     {
@@ -176,6 +179,7 @@ public sealed partial record JobsSettings
             RetentionBatchSize = Check(jobs, "retention.batch-size", jobs.GetInt("retention.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             MaxPageSize = Check(jobs, "limits.max-page-size", jobs.GetInt("limits.max-page-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             WatchBuffer = Check(jobs, "limits.watch-buffer", jobs.GetInt("limits.watch-buffer"), v => v > 0, "positive"),
+            GaugeInterval = Check(jobs, "telemetry.gauge-interval", jobs.GetDuration("telemetry.gauge-interval"), v => v >= TimeSpan.FromMilliseconds(10), "at least 10ms"),
         };
         if (settings.BackoffMax < settings.BackoffMin)
         {

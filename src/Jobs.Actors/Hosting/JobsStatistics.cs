@@ -12,8 +12,14 @@ public sealed class JobsStatistics
     private long _recovered;
     private long _cancelled;
 
-    internal JobsStatistics(DateTimeOffset startedAt)
+    private readonly JobsMetrics? _metrics;
+
+    /// <summary>The node's instruments, fed with these counters.</summary>
+    internal JobsMetrics? Metrics => _metrics;
+
+    internal JobsStatistics(DateTimeOffset startedAt, JobsMetrics? metrics = null)
     {
+        _metrics = metrics;
         StartedAt = startedAt;
         LastSeen = startedAt;
     }
@@ -50,23 +56,24 @@ public sealed class JobsStatistics
 
     internal void OnScheduled(DateTimeOffset at) => Touch(ref _scheduled, at);
 
-    internal void OnStarted(DateTimeOffset at) => Touch(ref _started, at);
+    internal void OnStarted(DateTimeOffset at) => Touch(ref _started, at, _metrics?.Started);
 
-    internal void OnSucceeded(DateTimeOffset at) => Touch(ref _succeeded, at);
+    internal void OnSucceeded(DateTimeOffset at) => Touch(ref _succeeded, at, _metrics?.Succeeded);
 
-    internal void OnFailed(DateTimeOffset at) => Touch(ref _failed, at);
+    internal void OnFailed(DateTimeOffset at) => Touch(ref _failed, at, _metrics?.Failed);
 
-    internal void OnRetried(DateTimeOffset at) => Touch(ref _retried, at);
+    internal void OnRetried(DateTimeOffset at) => Touch(ref _retried, at, _metrics?.Retried);
 
-    internal void OnTimedOut(DateTimeOffset at) => Touch(ref _timedOut, at);
+    internal void OnTimedOut(DateTimeOffset at) => Touch(ref _timedOut, at, _metrics?.TimedOut);
 
-    internal void OnRecovered(DateTimeOffset at) => Touch(ref _recovered, at);
+    internal void OnRecovered(DateTimeOffset at) => Touch(ref _recovered, at, _metrics?.Recovered);
 
-    internal void OnCancelled(DateTimeOffset at) => Touch(ref _cancelled, at);
+    internal void OnCancelled(DateTimeOffset at) => Touch(ref _cancelled, at, _metrics?.Cancelled);
 
-    private void Touch(ref long counter, DateTimeOffset at)
+    private void Touch(ref long counter, DateTimeOffset at, System.Diagnostics.Metrics.Counter<long>? meter = null)
     {
         Interlocked.Increment(ref counter);
+        meter?.Add(1);
         LastSeen = at;
     }
 }

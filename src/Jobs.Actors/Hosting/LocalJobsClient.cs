@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Jobs.Actors.Jobs;
@@ -17,7 +18,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
     {
         var definition = validator.Validate(request);
-        return await AskAsync<ScheduleResult>(new ScheduleJob(definition, request.OnConflict), cancellationToken).ConfigureAwait(false);
+        using var activity = JobsTelemetry.StartSchedule(definition.Kind);
+        activity?.SetTag("job.id", definition.Id);
+        var traceParent = activity?.Id ?? Activity.Current?.Id;
+        return await AskAsync<ScheduleResult>(new ScheduleJob(traceParent is null ? definition : definition with { TraceParent = traceParent }, request.OnConflict), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
@@ -39,6 +43,11 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             try
             {
                 var definition = validator.Validate(requests[i]);
+                if (Activity.Current?.Id is { } traceParent)
+                {
+                    definition = definition with { TraceParent = traceParent };
+                }
+
                 ids[i] = definition.Id;
                 if (firstOfId.TryAdd(definition.Id, i))
                 {
@@ -49,6 +58,13 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             {
                 results[i] = new ScheduleManyItemResult(i, null, ex);
             }
+        }
+
+        using var activity = JobsTelemetry.Source.StartActivity("schedule-many", ActivityKind.Producer);
+        activity?.SetTag("jobs.count", sends.Count);
+        if (activity?.Id is { } batchTrace)
+        {
+            sends = [.. sends.Select(s => s with { Definition = s.Definition with { TraceParent = batchTrace } })];
         }
 
         var group = new JournalWriteGroup(runtime.Journal, sends.Count, AskTimeout);

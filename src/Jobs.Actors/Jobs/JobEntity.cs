@@ -184,7 +184,7 @@ internal sealed class JobEntity : PersistentActor
         {
             _state = _state.Apply(e);
             _runtime.Statistics.OnScheduled(Now);
-            JobsTelemetry.OnScheduled(e.Kind, e.Queue);
+            _runtime.Metrics.OnScheduled(e.Kind, e.Queue);
             Publish("scheduled", _state);
             Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
             AfterPending();
@@ -252,11 +252,17 @@ internal sealed class JobEntity : PersistentActor
         }
 
         var running = _state.Phase == JobPhase.Running ? _state.CurrentAttempt : (int?)null;
+        var runningSince = running is null ? (DateTimeOffset?)null : _state.Attempts[^1].StartedAt;
         Persist(new JobCancelled(Now), e =>
         {
             _state = _state.Apply(e);
             Publish("cancelled", _state, running is null ? null : AttemptOutcome.Cancelled);
             _runtime.Statistics.OnCancelled(Now);
+            if (runningSince is { } since)
+            {
+                _runtime.Metrics.OnEnded(_state.Definition!.Kind, _state.Definition.Queue, nameof(AttemptOutcome.Cancelled), e.At - since);
+            }
+
             if (running is { } attempt && _worker is { } worker)
             {
                 worker.Tell(new CancelAttempt(_jobId, attempt), Self);
@@ -373,8 +379,8 @@ internal sealed class JobEntity : PersistentActor
             Publish("started", _state);
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
-            JobsTelemetry.OnStarted(d.Kind, d.Queue, e.StartedAt - _state.DueAt);
-            worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs)), Self);
+            _runtime.Metrics.OnStarted(d.Kind, d.Queue, e.StartedAt - _state.DueAt);
+            worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent), Self);
         });
     }
 
@@ -392,7 +398,7 @@ internal sealed class JobEntity : PersistentActor
             var startedAt = _state.Attempts[^1].StartedAt;
             _state = _state.Apply(e);
             Publish("attempt-ended", _state, e.Outcome);
-            JobsTelemetry.OnEnded(_state.Definition!.Kind, _state.Definition.Queue, e.Outcome.ToString(), e.EndedAt - startedAt);
+            _runtime.Metrics.OnEnded(_state.Definition!.Kind, _state.Definition.Queue, e.Outcome.ToString(), e.EndedAt - startedAt);
             _worker = null;
             var now = Now;
             switch (e.Outcome)

@@ -20,7 +20,8 @@ internal sealed record JobScheduled(
     double BackoffJitter,
     string? UniqueKey = null,
     long UniquePeriodMs = 0,
-    string? Recurring = null);
+    string? Recurring = null,
+    string? TraceParent = null);
 
 /// <summary>A waiting unique job was replaced by a newer schedule call for its key (payload, time and priority).</summary>
 internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Priority, DateTimeOffset At);

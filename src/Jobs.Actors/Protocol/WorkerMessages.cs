@@ -34,7 +34,8 @@ internal sealed record Execute(
     string Kind,
     string? Payload,
     DateTimeOffset DueAt,
-    TimeSpan Timeout);
+    TimeSpan Timeout,
+    string? TraceParent = null);
 
 /// <summary>From the pool: this worker was offered to a job; if no <see cref="Execute"/> follows in time, it frees itself.</summary>
 internal sealed record Reserved(string JobId);

@@ -119,7 +119,7 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
             return JobOutcome.Fail($"no handler for kind '{execute.Kind}' is registered on node '{runtime.Settings.NodeName}'");
         }
 
-        using var activity = JobsTelemetry.Source.StartActivity("job " + execute.Kind, ActivityKind.Consumer);
+        using var activity = JobsTelemetry.StartAttempt(execute.Kind, execute.TraceParent);
         activity?.SetTag("job.id", execute.JobId);
         activity?.SetTag("job.kind", execute.Kind);
         activity?.SetTag("job.queue", queue);

@@ -33,9 +33,9 @@ internal sealed class DashboardSampler : BackgroundService
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
         {
-            if (_delays.Count < 100_000)
+            if (ReferenceEquals(instrument.Meter, _node.Meter) && _delays.Count < 100_000)
             {
                 _delays.Enqueue(value);
             }

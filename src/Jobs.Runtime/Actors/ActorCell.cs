@@ -302,6 +302,9 @@ internal sealed partial class ActorCell : IInternalActorRef, IActorContext, IThr
                     break;
                 case Kill:
                     throw new ActorKilledException();
+                case Identify identify:
+                    envelope.Sender?.Tell(new ActorIdentity(identify.MessageId, Self), Self);
+                    break;
                 case TimerScheduler.TimerMessage timer:
                     influencesTimeout = timer.Message is not INotInfluenceReceiveTimeout;
                     if (_extras?.Timers?.Accept(timer) == true)
