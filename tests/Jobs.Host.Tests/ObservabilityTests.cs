@@ -209,6 +209,36 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task Traces_OverTheRemoteApi_ContinueTheCallersTrace()
+    {
+        using var caller = new ActivitySource("Jobs.Tests.RemoteCaller");
+        using var recorder = new ActivityRecorder(JobsTelemetry.Name, caller.Name);
+        await using var host = await TestHost.StartAsync();
+        var client = new Jobs.Client.Http.HttpJobsClient(new HttpClient { BaseAddress = host.Address }, new Jobs.Client.Http.HttpJobsClientOptions());
+        var id = "remote-traced-" + Guid.NewGuid().ToString("N");
+        ActivityTraceId callerTrace;
+        using (var request = caller.StartActivity("client operation"))
+        {
+            callerTrace = request!.TraceId;
+            await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("remote")) with { JobId = id }); // traceparent header
+        }
+
+        await WaitAsync(host.Client, id, j => j.Status == JobStatus.Succeeded, "succeeded");
+        Activity? attempt = null;
+        for (var i = 0; i < 100 && attempt is null; i++)
+        {
+            attempt = recorder.OfJobs(id).FirstOrDefault(a => a.OperationName == "job echo");
+            await Task.Delay(20);
+        }
+
+        var schedule = Assert.Single(recorder.OfJobs(id), a => a.OperationName == "schedule echo");
+        Assert.Equal(callerTrace, schedule.TraceId);
+        Assert.NotNull(attempt);
+        Assert.Equal(callerTrace, attempt.TraceId);
+        Assert.Equal(schedule.SpanId, attempt.ParentSpanId);
+    }
+
+    [Fact]
     public async Task Otlp_OverHttp_ExportsSpansAndMetrics()
     {
         var bodies = new ConcurrentQueue<(string Path, byte[] Body)>();
