@@ -57,6 +57,7 @@ internal static class LoadTool
                     "throughput" => await ThroughputAsync(node, 20_000),
                     "latency" => await LatencyAsync(node, 500),
                     "delayed" => await DelayedAsync(node, 1_000),
+                    "priorities" => await PrioritiesAsync(node, Count("JOBS_LOAD_BACKLOG", 100_000)),
                     _ => throw new ArgumentException($"unknown workload '{workload}' (throughput, latency, delayed, all)"),
                 };
                 Console.WriteLine(line);
@@ -77,9 +78,59 @@ internal static class LoadTool
             }
         }
 
+        var enqueued = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var succeededAtEnqueue = node.Node.Statistics!.Succeeded;
         await WaitForSucceededAsync(node, jobs);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return Json(node, "throughput", jobs, seconds, ("jobs_per_s", jobs / seconds), ("exactly_once", ExactlyOnce(node, ids)));
+        return Json(node, "throughput", jobs, seconds, ("jobs_per_s", jobs / seconds), ("enqueue_s", enqueued), ("succeeded_during_enqueue", succeededAtEnqueue), ("exactly_once", ExactlyOnce(node, ids)));
+    }
+
+    private static int Count(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fallback;
+
+    /// <summary>
+    /// A backlog at five priorities: the queue is paused, N jobs are scheduled (their priorities interleaved), then
+    /// the queue is resumed and drained. Reports the schedule rate, the drain rate, and how far priority order held:
+    /// how many lower-priority jobs started before the last job of a higher priority (at most the workers plus the
+    /// prefetch can, as they are already running or started when the higher ones become due).
+    /// </summary>
+    private static async Task<string> PrioritiesAsync(LoadNode node, int jobs)
+    {
+        await node.Client.PauseQueueAsync("default");
+        var ids = Enumerable.Range(0, jobs).Select(i => "p-" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        var priority = ids.ToDictionary(id => id, id => int.Parse(id.AsSpan(2), CultureInfo.InvariantCulture) % 5);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var chunk in ids.Chunk(1_000))
+        {
+            await ScheduleChunkAsync(node, [.. chunk.Select(id => ScheduleRequest.Create("noop", new NoOp()) with { JobId = id, Priority = priority[id] })]);
+        }
+
+        var scheduleSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var drainStart = Stopwatch.GetTimestamp();
+        await node.Client.ResumeQueueAsync("default");
+        await WaitForSucceededAsync(node, jobs);
+        var drainSeconds = Stopwatch.GetElapsedTime(drainStart).TotalSeconds;
+
+        var order = ids.OrderBy(id => node.Log.StartedAt[id]).ToList();
+        var maxOverlap = 0;
+        for (var level = 4; level > 0; level--)
+        {
+            var last = order.FindLastIndex(id => priority[id] == level);
+            maxOverlap = Math.Max(maxOverlap, order.Take(last).Count(id => priority[id] < level));
+        }
+
+        return Json(node, "priorities", jobs, scheduleSeconds + drainSeconds,
+            ("schedule_jobs_per_s", jobs / scheduleSeconds), ("jobs_per_s", jobs / drainSeconds), ("drain_s", drainSeconds),
+            ("priority_overlap_max", maxOverlap), ("priority_order_respected", maxOverlap <= node.Slots), ("exactly_once", ExactlyOnce(node, ids)));
+    }
+
+    private static async Task ScheduleChunkAsync(LoadNode node, IReadOnlyList<ScheduleRequest> requests)
+    {
+        var results = await node.Client.ScheduleManyAsync(requests);
+        if (results.FirstOrDefault(r => r.Error is not null) is { } failed)
+        {
+            throw new InvalidOperationException("scheduling failed: " + failed.Error!.Message);
+        }
     }
 
     private static async Task<string> LatencyAsync(LoadNode node, int jobs)
@@ -164,6 +215,9 @@ internal static class LoadTool
         public IJobsClient Client => Node.Client;
 
         public RunLog Log { get; }
+
+        /// <summary>Jobs that can be started at once: workers plus prefetch.</summary>
+        public int Slots => 16 + 64;
 
         public static async Task<LoadNode> StartAsync(string backend)
         {

@@ -103,7 +103,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         var system = ActorSystem.Create(ActorSystemSettingsConfig.SystemName(config), systemSettings);
         _system = system;
         var serializer = JobsJsonContext.RegisterEvents(new EventSerializer());
-        PersistenceExtension.Register(system, new PersistenceExtension(journal, snapshots, serializer, new PersistenceOptions { MaxConcurrentRecoveries = persistence.MaxConcurrentRecoveries }));
+        PersistenceExtension.Register(system, new PersistenceExtension(journal, snapshots, serializer, new PersistenceOptions { MaxConcurrentRecoveries = persistence.MaxConcurrentRecoveries, RecoveryBatchSize = persistence.RecoveryBatchSize }));
 
         var validator = new ScheduleValidator(settings, _builder.Handlers, _clock);
         var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
@@ -132,7 +132,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         runtime.KindLimits = new KindLimiter(kindLimits);
-        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value)), "pool-" + q.Key));
+        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), "pool-" + q.Key));
         runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "queue-" + p.Key));
         foreach (var control in runtime.QueueControls.Values)
         {

@@ -19,6 +19,15 @@ public sealed partial record JobsSettings
     /// <summary>Most jobs of a kind running at once on this node (<c>jobs.kind-limits</c>); kinds not listed are limited only by their queue.</summary>
     public IReadOnlyDictionary<string, int> KindLimits { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Attempts a queue starts ahead of a free worker (<c>jobs.queues.NAME.prefetch</c>, default <c>jobs.scheduler.prefetch</c>).</summary>
+    public IReadOnlyDictionary<string, int> QueuePrefetch { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The default of <see cref="QueuePrefetch"/> (<c>jobs.scheduler.prefetch</c>).</summary>
+    public int Prefetch { get; init; } = 64;
+
+    /// <summary>How many attempts <paramref name="queue"/> starts ahead of a free worker.</summary>
+    public int PrefetchOf(string queue) => QueuePrefetch.TryGetValue(queue, out var prefetch) ? prefetch : Prefetch;
+
     /// <summary>The backlog order of <paramref name="queue"/>.</summary>
     public QueueOrder OrderOf(string queue) => QueueOrders.TryGetValue(queue, out var order) ? order : QueueOrder.PriorityFirst;
 
@@ -107,6 +116,7 @@ public sealed partial record JobsSettings
         var jobs = config.GetConfig("jobs");
         var queues = new Dictionary<string, int>(StringComparer.Ordinal);
         var orders = new Dictionary<string, QueueOrder>(StringComparer.Ordinal);
+        var prefetch = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, _) in jobs.GetConfig("queues").Root)
         {
             if (!QueuePattern().IsMatch(name))
@@ -122,6 +132,11 @@ public sealed partial record JobsSettings
                     "run-at-first" => QueueOrder.RunAtFirst,
                     var other => throw new ConfigException($"must be priority-first or run-at-first but is {other}", jobs.GetValue($"queues.{name}.order").Origin, $"jobs.queues.{name}.order"),
                 };
+            }
+
+            if (jobs.HasPath($"queues.{name}.prefetch"))
+            {
+                prefetch[name] = Check(jobs, $"queues.{name}.prefetch", jobs.GetInt($"queues.{name}.prefetch"), v => v is >= 0 and <= 100_000, "0 to 100000");
             }
 
             var workers = jobs.GetInt($"queues.{name}.workers");
@@ -153,6 +168,8 @@ public sealed partial record JobsSettings
             NodeName = string.IsNullOrWhiteSpace(nodeName) ? Environment.MachineName : nodeName,
             Queues = queues,
             QueueOrders = orders,
+            QueuePrefetch = prefetch,
+            Prefetch = Check(jobs, "scheduler.prefetch", jobs.GetInt("scheduler.prefetch"), v => v is >= 0 and <= 100_000, "0 to 100000"),
             KindLimits = kindLimits,
             MaxAttempts = Check(jobs, "defaults.max-attempts", jobs.GetInt("defaults.max-attempts"), v => v == -1 || v is >= 1 and <= 1_000_000, "-1 (unlimited) or 1 to 1000000"),
             Timeout = Check(jobs, "defaults.timeout", jobs.GetDuration("defaults.timeout"), v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7), "positive and at most 7 days"),

@@ -121,7 +121,7 @@ internal sealed class JobEntity : PersistentActor
                 OnWake();
                 return true;
             case Admitted admitted:
-                OnAdmitted(admitted.Worker);
+                OnAdmitted();
                 return true;
             case AdmissionRejected:
                 _admissionPending = false;
@@ -361,13 +361,13 @@ internal sealed class JobEntity : PersistentActor
         TryRun();
     }
 
-    private void OnAdmitted(IActorRef worker)
+    private void OnAdmitted()
     {
         _admissionPending = false;
         Timers.Cancel(AdmissionTimeoutKey);
         if (!JobDecisions.CanStart(_state, Now))
         {
-            PoolOf().Tell(new ReleaseWorker(worker), Self);
+            PoolOf().Tell(new ReleaseSlot(_jobId), Self);
             return;
         }
 
@@ -375,12 +375,12 @@ internal sealed class JobEntity : PersistentActor
         Persist(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
         {
             _state = _state.Apply(e);
-            _worker = worker;
+            _worker = PoolOf(); // the pool runs it on a worker (or holds it until one frees) and forwards a cancel
             Publish("started", _state);
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
             _runtime.Metrics.OnStarted(d.Kind, d.Queue, e.StartedAt - _state.DueAt);
-            worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent), Self);
+            _worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority), Self);
         });
     }
 
@@ -478,7 +478,7 @@ internal sealed class JobEntity : PersistentActor
 
         _admissionPending = true;
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        PoolOf().Tell(new RequestAdmission(_jobId, Self, _state.Definition!.Kind), Self);
+        PoolOf().Tell(new RequestAdmission(_jobId, Self, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt), Self);
     }
 
     private IActorRef PoolOf() =>

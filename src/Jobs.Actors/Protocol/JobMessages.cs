@@ -1,6 +1,5 @@
 using Jobs.Actors.Jobs;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence.Journal;
 
 namespace Jobs.Actors.Protocol;
@@ -45,7 +44,7 @@ internal sealed class JobAck
 }
 
 /// <summary>From a pool: a worker is reserved for this job.</summary>
-internal sealed record Admitted(string JobId, IActorRef Worker);
+internal sealed record Admitted(string JobId);
 
 /// <summary>From a pool: no worker is free (or the pool stopped admitting).</summary>
 internal sealed record AdmissionRejected(string JobId);

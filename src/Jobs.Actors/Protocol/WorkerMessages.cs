@@ -2,11 +2,11 @@ using Jobs.Runtime.Actors;
 
 namespace Jobs.Actors.Protocol;
 
-/// <summary>Ask a pool for a worker for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
-internal sealed record RequestAdmission(string JobId, IActorRef Entity, string Kind);
+/// <summary>Ask a pool for a slot for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
+internal sealed record RequestAdmission(string JobId, IActorRef Entity, string Kind, int Priority, DateTimeOffset DueAt);
 
-/// <summary>Give back a reserved worker that will not be used.</summary>
-internal sealed record ReleaseWorker(IActorRef Worker);
+/// <summary>Give back an admitted slot that will not be used.</summary>
+internal sealed record ReleaseSlot(string JobId);
 
 /// <summary>From a worker to its pool: I am free again.</summary>
 internal sealed record WorkerIdle(IActorRef Worker);
@@ -24,9 +24,9 @@ internal sealed class GetPoolStatus
 }
 
 /// <summary>A pool's counts.</summary>
-internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false);
+internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, int Ready = 0);
 
-/// <summary>Run one attempt of a job on this worker.</summary>
+/// <summary>Run one attempt of a job: sent by the entity to its pool once the start is durable, and by the pool to a worker.</summary>
 internal sealed record Execute(
     string JobId,
     int Attempt,
@@ -35,10 +35,8 @@ internal sealed record Execute(
     string? Payload,
     DateTimeOffset DueAt,
     TimeSpan Timeout,
-    string? TraceParent = null);
-
-/// <summary>From the pool: this worker was offered to a job; if no <see cref="Execute"/> follows in time, it frees itself.</summary>
-internal sealed record Reserved(string JobId);
+    string? TraceParent = null,
+    int Priority = 0);
 
 /// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
 internal sealed record CancelAttempt(string JobId, int Attempt);

@@ -17,9 +17,6 @@ namespace Jobs.Actors.Workers;
 internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) : ActorBase
 {
     private static readonly object GraceKey = new();
-    private static readonly object ReservationKey = new();
-    private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(30);
-    private string? _reservedFor;
     private Running? _current;
     private long _sequence;
 
@@ -27,20 +24,7 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
     {
         switch (message)
         {
-            case Reserved reserved when _current is null:
-                // The entity may have stopped or declined without saying so: do not stay reserved forever.
-                _reservedFor = reserved.JobId;
-                Timers.StartSingleTimer(ReservationKey, new ReservationExpired(reserved.JobId), ReservationTimeout);
-                return true;
-            case ReservationExpired expired when _current is null && _reservedFor == expired.JobId:
-                _reservedFor = null;
-                pool.Tell(new WorkerIdle(Self), Self);
-                return true;
-            case Reserved or ReservationExpired:
-                return true;
             case Execute execute:
-                _reservedFor = null;
-                Timers.Cancel(ReservationKey);
                 Start(execute);
                 return true;
             case CancelAttempt cancel when _current is { } running && running.Execute.JobId == cancel.JobId && running.Execute.Attempt == cancel.Attempt:
@@ -219,8 +203,6 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
     private sealed record TimeoutFired(long Key);
 
     private sealed record GraceExpired(long Key);
-
-    private sealed record ReservationExpired(string JobId);
 
     private sealed record HandlerFinished(long Key, JobOutcome? Outcome, Exception? Error);
 

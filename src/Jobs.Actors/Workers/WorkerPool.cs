@@ -1,20 +1,46 @@
 using Jobs.Actors.Hosting;
+using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
+using Jobs.Client;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Supervision;
 
 namespace Jobs.Actors.Workers;
 
 /// <summary>
-/// The pool of one queue: creates and supervises its workers and admits a job only when a worker is free (the
-/// admission control a blind round-robin router lacks). A crashed worker is restarted; its attempt is reported lost.
+/// The pool of one queue: creates and supervises its workers and admits a job only when it has a slot for it (the
+/// admission control a blind round-robin router lacks). Slots are the workers plus a prefetch: an admitted job makes
+/// its attempt start durable and sends its <see cref="Execute"/> here; the pool runs it on an idle worker or holds it
+/// until one frees, so a worker that finishes takes its next job without a database round trip. Held attempts run
+/// in the queue's backlog order, and one does not overtake an admitted job of higher rank whose start is still
+/// being stored (for up to <see cref="RankWait"/>). A crashed worker is restarted; its attempt is reported lost.
 /// </summary>
-internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers) : ActorBase
+internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : ActorBase
 {
-    private readonly Stack<IActorRef> _free = new();
+    /// <summary>How long a ready attempt waits for admitted jobs of higher rank to become ready.</summary>
+    internal static readonly TimeSpan RankWait = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(30);
+    private static readonly object SweepKey = new();
+    private static readonly object RankWaitKey = new();
+
+    private readonly Stack<IActorRef> _idle = new();
+
+    /// <summary>Every admitted job (reserved, ready or running), with its kind and when it was admitted.</summary>
+    private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+
+    /// <summary>Started attempts waiting for a worker, best rank first.</summary>
+    private readonly SortedSet<Slot> _ready = new(new RankComparer(runtime.Settings.OrderOf(queue)));
+
+    /// <summary>Admitted jobs whose start is still being stored, best rank first.</summary>
+    private readonly SortedSet<Slot> _reserved = new(new RankComparer(runtime.Settings.OrderOf(queue)));
+
+    /// <summary>Which job each busy worker runs.</summary>
     private readonly Dictionary<IActorRef, string> _busy = [];
     private bool _admitting = true;
     private bool _paused;
+
+    private int Capacity => workers + prefetch;
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Restart);
 
@@ -24,8 +50,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
         _paused = !runtime.PausedQueues.TryGetValue(queue, out var paused) || paused;
         for (var i = 0; i < workers; i++)
         {
-            _free.Push(Context.ActorOf(Props.Create(() => new Worker(runtime, queue, Self)), $"worker-{i}"));
+            _idle.Push(Context.ActorOf(Props.Create(() => new Worker(runtime, queue, Self)), $"worker-{i}"));
         }
+
+        Timers.StartPeriodicTimer(SweepKey, SweepReservations.Instance, TimeSpan.FromSeconds(5));
     }
 
     protected override bool Receive(object message)
@@ -33,12 +61,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
         switch (message)
         {
             case RequestAdmission request:
-                if (_admitting && !_paused && _free.Count > 0 && runtime.KindLimits.TryAcquire(request.Kind))
+                if (_admitting && !_paused && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId) && runtime.KindLimits.TryAcquire(request.Kind))
                 {
-                    var worker = _free.Pop();
-                    _busy[worker] = request.Kind;
-                    worker.Tell(new Reserved(request.JobId), Self);
-                    request.Entity.Tell(new Admitted(request.JobId, worker), Self);
+                    var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow());
+                    _slots[request.JobId] = slot;
+                    _reserved.Add(slot);
+                    request.Entity.Tell(new Admitted(request.JobId), Self);
                 }
                 else
                 {
@@ -46,18 +74,25 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
                 }
 
                 return true;
-            case ReleaseWorker release:
-                Free(release.Worker);
+            case ReleaseSlot release:
+                Release(release.JobId);
+                return true;
+            case Execute execute:
+                OnExecute(execute);
                 return true;
             case WorkerIdle idle:
-                Free(idle.Worker);
+                OnIdle(idle.Worker);
+                return true;
+            case CancelAttempt cancel:
+                OnCancel(cancel);
                 return true;
             case StopAdmitting:
                 _admitting = false;
-                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting, _paused), Self);
+                HandBackReady("the node is shutting down; the attempt had not started");
+                Sender.Tell(Status(), Self);
                 return true;
             case GetPoolStatus:
-                Sender.Tell(new PoolStatus(queue, workers, _free.Count, _busy.Count, _admitting, _paused), Self);
+                Sender.Tell(Status(), Self);
                 return true;
             case PoolPaused paused:
                 _paused = paused.Paused;
@@ -68,27 +103,186 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers)
 
                 return true;
             case InterruptAttempt:
+                HandBackReady("the node shut down before the attempt started");
                 foreach (var busy in _busy.Keys)
                 {
                     busy.Tell(InterruptAttempt.Instance, Self);
                 }
 
                 return true;
+            case SweepReservations:
+                var expired = runtime.Clock.GetUtcNow() - ReservationTimeout;
+                foreach (var (jobId, _) in _slots.Where(s => s.Value.State == SlotState.Reserved && s.Value.AdmittedAt < expired).ToList())
+                {
+                    Release(jobId); // admitted, but its entity never started the attempt (it stopped or declined silently)
+                }
+
+                Dispatch();
+                return true;
+            case DispatchReady:
+                Dispatch();
+                return true;
             default:
                 return false;
         }
     }
 
-    private void Free(IActorRef worker)
+    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, _ready.Count);
+
+    private void OnExecute(Execute execute)
     {
-        if (_busy.Remove(worker, out var kind))
+        if (!_slots.TryGetValue(execute.JobId, out var slot))
         {
-            _free.Push(worker);
-            runtime.KindLimits.Release(kind);
-            if (_admitting)
+            // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity).
+            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow());
+            _slots[execute.JobId] = slot;
+        }
+
+        _reserved.Remove(slot);
+        slot.State = SlotState.Ready;
+        slot.Execute = execute;
+        _ready.Add(slot);
+        if (!_admitting)
+        {
+            HandBackReady("the node is shutting down; the attempt had not started");
+            return;
+        }
+
+        Dispatch();
+    }
+
+    /// <summary>Gives idle workers the best ready attempts, unless an admitted job of higher rank is about to be ready.</summary>
+    private void Dispatch()
+    {
+        var now = runtime.Clock.GetUtcNow();
+        while (_admitting && _idle.Count > 0 && _ready.Min is { } best)
+        {
+            if (_reserved.Min is { } waiting && _reserved.Comparer.Compare(waiting, best) < 0)
+            {
+                if (now - waiting.AdmittedAt < RankWait)
+                {
+                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - waiting.AdmittedAt));
+                    return; // its Execute follows within a commit; the timer is only the safety net
+                }
+
+                _reserved.Remove(waiting); // slow to start: it no longer holds others back (its slot stays reserved)
+                continue;
+            }
+
+            _ready.Remove(best);
+            var worker = _idle.Pop();
+            best.State = SlotState.Running;
+            _busy[worker] = best.JobId;
+            worker.Tell(best.Execute!, Self);
+        }
+    }
+
+    private void OnIdle(IActorRef worker)
+    {
+        if (_busy.Remove(worker, out var jobId))
+        {
+            Release(jobId);
+        }
+
+        _idle.Push(worker);
+        Dispatch();
+    }
+
+    private void OnCancel(CancelAttempt cancel)
+    {
+        foreach (var (worker, jobId) in _busy)
+        {
+            if (jobId == cancel.JobId)
+            {
+                worker.Tell(cancel, Self);
+                return;
+            }
+        }
+
+        if (_slots.TryGetValue(cancel.JobId, out var slot) && slot.State == SlotState.Ready && slot.Execute!.Attempt == cancel.Attempt)
+        {
+            Release(cancel.JobId); // never started: nothing to stop, and the entity recorded the cancel already
+        }
+    }
+
+    /// <summary>Started attempts that never reached a worker go back to their jobs as interrupted (retried, not counted).</summary>
+    private void HandBackReady(string reason)
+    {
+        while (_ready.Min is { } slot)
+        {
+            var execute = slot.Execute!;
+            runtime.Region.Tell(new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted(reason)), Self);
+            Release(execute.JobId);
+        }
+    }
+
+    private void Release(string jobId)
+    {
+        if (_slots.Remove(jobId, out var slot))
+        {
+            _ready.Remove(slot);
+            if (_reserved.Remove(slot))
+            {
+                Self.Tell(DispatchReady.Instance, Self); // it may have held others back
+            }
+
+            runtime.KindLimits.Release(slot.Kind);
+            if (_admitting && !_paused)
             {
                 runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);
             }
         }
+    }
+
+    private enum SlotState
+    {
+        Reserved,
+        Ready,
+        Running,
+    }
+
+    private sealed class Slot(string jobId, string kind, int priority, DateTimeOffset dueAt, DateTimeOffset admittedAt)
+    {
+        public string JobId { get; } = jobId;
+
+        public string Kind { get; } = kind;
+
+        public int Priority { get; } = priority;
+
+        public DateTimeOffset DueAt { get; } = dueAt;
+
+        public DateTimeOffset AdmittedAt { get; } = admittedAt;
+
+        public SlotState State { get; set; }
+
+        public Execute? Execute { get; set; }
+    }
+
+    /// <summary>The queue's backlog order (as the index sorts it), ending in the job id so that no two slots tie.</summary>
+    private sealed class RankComparer(QueueOrder order) : IComparer<Slot>
+    {
+        public int Compare(Slot? x, Slot? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            var byPriority = y!.Priority.CompareTo(x!.Priority);
+            var byDue = x.DueAt.CompareTo(y.DueAt);
+            var first = order == QueueOrder.RunAtFirst ? byDue : byPriority;
+            var second = order == QueueOrder.RunAtFirst ? byPriority : byDue;
+            return first != 0 ? first : second != 0 ? second : string.CompareOrdinal(x.JobId, y.JobId);
+        }
+    }
+
+    private sealed class SweepReservations
+    {
+        public static readonly SweepReservations Instance = new();
+    }
+
+    private sealed class DispatchReady
+    {
+        public static readonly DispatchReady Instance = new();
     }
 }

@@ -19,6 +19,7 @@ public sealed class PersistenceExtension
         Serializer = serializer;
         Options = (options ?? new PersistenceOptions()).Validate();
         RecoveryPermits = new SemaphoreSlim(Options.MaxConcurrentRecoveries, Options.MaxConcurrentRecoveries);
+        Recovery = new RecoveryBatcher(journal, snapshots, Options.RecoveryBatchSize, readers: Options.MaxConcurrentRecoveries);
     }
 
     /// <summary>The event journal.</summary>
@@ -34,6 +35,9 @@ public sealed class PersistenceExtension
     public PersistenceOptions Options { get; }
 
     internal SemaphoreSlim RecoveryPermits { get; }
+
+    /// <summary>Shared reads for actors that recover from the latest snapshot (the usual case).</summary>
+    internal RecoveryBatcher Recovery { get; }
 
     /// <summary>Attaches persistence to <paramref name="system"/>.</summary>
     public static PersistenceExtension Register(ActorSystem system, PersistenceExtension extension)

@@ -24,7 +24,10 @@ public sealed record PersistenceSettings
     public string TablePrefix { get; init; } = "jobs_";
 
     /// <summary>Concurrent recoveries. Default: 50.</summary>
-    public int MaxConcurrentRecoveries { get; init; } = 50;
+    public int MaxConcurrentRecoveries { get; init; } = 4;
+
+    /// <summary>Most streams one recovery read takes (<c>recovery-batch-size</c>).</summary>
+    public int RecoveryBatchSize { get; init; } = 256;
 
     /// <summary>The SQLite database file. Default: data/jobs.db.</summary>
     public string SqlitePath { get; init; } = "data/jobs.db";
@@ -53,6 +56,7 @@ public sealed record PersistenceSettings
             Backend = backend,
             TablePrefix = section.GetString("table-prefix"),
             MaxConcurrentRecoveries = Positive(section, "max-concurrent-recoveries"),
+            RecoveryBatchSize = Positive(section, "recovery-batch-size"),
             SqlitePath = section.GetString("sqlite.path"),
             PostgresConnectionString = section.GetString("postgresql.connection-string"),
             PostgresSchema = section.GetString("postgresql.schema"),

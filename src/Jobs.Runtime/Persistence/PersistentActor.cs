@@ -153,25 +153,42 @@ public abstract class PersistentActor : ActorBase
     {
         var persistence = Persistence;
         _recovering = true;
-        await persistence.RecoveryPermits.WaitAsync().ConfigureAwait(false);
+        var batched = RecoverySnapshotCriteria == SnapshotSelectionCriteria.Latest;
+        if (!batched)
+        {
+            await persistence.RecoveryPermits.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
             _lastSequenceNr = 0;
-            var snapshot = await persistence.Snapshots.LoadAsync(PersistenceId, RecoverySnapshotCriteria, CancellationToken.None).ConfigureAwait(false);
+            SelectedSnapshot? snapshot;
+            RecoveredEvents recovered;
+            if (batched)
+            {
+                (snapshot, recovered) = await persistence.Recovery.RecoverAsync(PersistenceId).ConfigureAwait(false);
+            }
+            else
+            {
+                snapshot = await persistence.Snapshots.LoadAsync(PersistenceId, RecoverySnapshotCriteria, CancellationToken.None).ConfigureAwait(false);
+                var from = snapshot is null ? 1 : snapshot.Metadata.SequenceNr + 1;
+                recovered = (await persistence.Journal.ReplayManyAsync([(PersistenceId, from)], CancellationToken.None).ConfigureAwait(false))[PersistenceId];
+            }
+
             if (snapshot is not null)
             {
                 _lastSequenceNr = snapshot.Metadata.SequenceNr;
                 ReceiveRecover(new SnapshotOffer(snapshot.Metadata, persistence.Serializer.Deserialize(snapshot.Manifest, snapshot.Payload)));
             }
 
-            await foreach (var repr in persistence.Journal.ReplayAsync(PersistenceId, _lastSequenceNr + 1, long.MaxValue, long.MaxValue, CancellationToken.None).ConfigureAwait(false))
+            foreach (var repr in recovered.Events)
             {
                 _lastSequenceNr = repr.SequenceNr;
                 ReceiveRecover(persistence.Serializer.Deserialize(repr.Manifest, repr.Payload));
             }
 
             // Deleted events still count: numbering continues after the highest ever written.
-            _lastSequenceNr = Math.Max(_lastSequenceNr, await persistence.Journal.ReadHighestSequenceNrAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false));
+            _lastSequenceNr = Math.Max(_lastSequenceNr, recovered.HighestSequenceNr);
             _recovering = false;
             ReceiveRecover(RecoveryCompleted.Instance);
         }
@@ -184,7 +201,10 @@ public abstract class PersistentActor : ActorBase
         }
         finally
         {
-            persistence.RecoveryPermits.Release();
+            if (!batched)
+            {
+                persistence.RecoveryPermits.Release();
+            }
         }
 
         // RecoveryCompleted handlers may persist too.

@@ -121,6 +121,42 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReplayMany_ReadsEachStreamFromItsOwnStart_WithHighestIncludingDeleted()
+    {
+        await Journal.WriteAsync(Write("m1", 1, 4), CancellationToken.None);
+        await Journal.WriteAsync(Write("m2", 1, 3), CancellationToken.None);
+        await Journal.DeleteMessagesToAsync("m2", 3, CancellationToken.None); // only the marker is left
+        await Journal.WriteAsync(Write("m3", 1, 2), CancellationToken.None);
+        var many = await Journal.ReplayManyAsync([("m1", 3), ("m2", 1), ("m3", 1), ("none", 1)], CancellationToken.None);
+        Assert.Equal(4, many.Count);
+        Assert.Equal([3L, 4], many["m1"].Events.Select(e => e.SequenceNr));
+        Assert.Equal(4, many["m1"].HighestSequenceNr);
+        Assert.Equal("{\"text\":\"e4\"}", Encoding.UTF8.GetString(many["m1"].Events[1].Payload));
+        Assert.Equal("test-writer", many["m1"].Events[0].WriterId);
+        Assert.Empty(many["m2"].Events);
+        Assert.Equal(3, many["m2"].HighestSequenceNr);
+        Assert.Equal([1L, 2], many["m3"].Events.Select(e => e.SequenceNr));
+        Assert.Empty(many["none"].Events);
+        Assert.Equal(0, many["none"].HighestSequenceNr);
+    }
+
+    [Fact]
+    public async Task Snapshots_LoadLatestMany_PicksEachStreamsNewest()
+    {
+        var store = _backend.Snapshots;
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        await store.SaveAsync(new SnapshotMetadata("x", 5, t0), "state.v1", [5], CancellationToken.None);
+        await store.SaveAsync(new SnapshotMetadata("x", 9, t0), "state.v1", [9], CancellationToken.None);
+        await store.SaveAsync(new SnapshotMetadata("y", 2, t0), "state.v1", [2], CancellationToken.None);
+        var latest = await store.LoadLatestManyAsync(["x", "y", "z"], CancellationToken.None);
+        Assert.Equal(2, latest.Count);
+        Assert.Equal(9, latest["x"].Metadata.SequenceNr);
+        Assert.Equal([9], latest["x"].Payload);
+        Assert.Equal(2, latest["y"].Metadata.SequenceNr);
+        Assert.False(latest.ContainsKey("z"));
+    }
+
+    [Fact]
     public async Task DeleteMessagesTo_RemovesEvents_KeepsHighestSequenceNr()
     {
         await Journal.WriteAsync(Write("d", 1, 5), CancellationToken.None);

@@ -83,6 +83,40 @@ public sealed class ControlledJournal : IJournal
         }
     }
 
+    /// <summary>Recovery reads (each of one or more streams) so far.</summary>
+    public int RecoveryReads => _recoveryReads;
+
+    /// <summary>Streams read by recovery reads so far.</summary>
+    public int RecoveredStreams => _recoveredStreams;
+
+    private int _recoveryReads;
+    private int _recoveredStreams;
+
+    public async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _recoveryReads);
+        Interlocked.Add(ref _recoveredStreams, streams.Count);
+        var now = Interlocked.Increment(ref _replaying);
+        lock (_inner)
+        {
+            MaxConcurrentReplays = Math.Max(MaxConcurrentReplays, now);
+        }
+
+        try
+        {
+            if (ReplayGate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            return await ((IJournal)_inner).ReplayManyAsync(streams, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _replaying);
+        }
+    }
+
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken) => _inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken);
 
     public Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) => _inner.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken);
@@ -226,18 +260,25 @@ public sealed class PersistentActorTests : ActorTestKit
     }
 
     [Fact]
-    public async Task Recoveries_AreBoundedByPermits()
+    public async Task Recoveries_AreBoundedAndReadTogether()
     {
         _journal.ReplayGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var actors = Enumerable.Range(0, 8).Select(i => Counter($"r{i}")).ToList();
+        var actors = new List<IActorRef> { Counter("r0") };
+        await AwaitConditionAsync(() => _journal.MaxConcurrentReplays == 1);
+        actors.Add(Counter("r1"));
         await AwaitConditionAsync(() => _journal.MaxConcurrentReplays == 2);
+        actors.AddRange(Enumerable.Range(2, 6).Select(i => Counter($"r{i}")));
         await Task.Delay(100);
-        Assert.Equal(2, _journal.MaxConcurrentReplays);
+        Assert.Equal(2, _journal.MaxConcurrentReplays); // max-concurrent-recoveries = 2: the other six wait
         _journal.ReplayGate.SetResult();
         foreach (var actor in actors)
         {
             Assert.Equal(new CounterState(0, 0), await actor.Ask<CounterState>("get"));
         }
+
+        // The six that waited were read together: at most two more reads, not six.
+        Assert.Equal(8, _journal.RecoveredStreams);
+        Assert.InRange(_journal.RecoveryReads, 3, 4);
     }
 
     [Fact]

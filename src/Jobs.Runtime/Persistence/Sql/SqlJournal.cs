@@ -111,6 +111,67 @@ public abstract class SqlJournal : IJournal
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        var from = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (id, sequenceNr) in streams)
+        {
+            from[id] = sequenceNr;
+        }
+
+        var events = new Dictionary<string, List<PersistentRepr>>(StringComparer.Ordinal);
+        var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (from.Count > 0)
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+
+            // Every row of these streams, the deleted marker included (it carries the highest number): one round trip.
+            var ids = from.Keys.ToList();
+            command.CommandText =
+                $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer FROM {Names.Journal} " +
+                $"WHERE persistence_id IN ({string.Join(", ", ids.Select((_, i) => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY persistence_id, sequence_nr";
+            for (var i = 0; i < ids.Count; i++)
+            {
+                Add(command, "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[i]);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                var sequenceNr = reader.GetInt64(1);
+                highest[id] = Math.Max(highest.GetValueOrDefault(id), sequenceNr);
+                if (IsDeleted(reader.GetValue(2)) || sequenceNr < from[id])
+                {
+                    continue;
+                }
+
+                if (!events.TryGetValue(id, out var list))
+                {
+                    events[id] = list = [];
+                }
+
+                list.Add(new PersistentRepr(id, sequenceNr, reader.GetString(3), (byte[])reader.GetValue(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6)));
+            }
+        }
+
+        return from.Keys.ToDictionary(
+            id => id,
+            id => new RecoveredEvents(events.TryGetValue(id, out var list) ? list : [], highest.GetValueOrDefault(id)),
+            StringComparer.Ordinal);
+
+        static bool IsDeleted(object value) => value switch
+        {
+            bool b => b,
+            long l => l != 0,
+            int i => i != 0,
+            _ => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0,
+        };
+    }
+
+    /// <inheritdoc />
     public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,37 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         return new SelectedSnapshot(metadata, reader.GetString(2), (byte[])reader.GetValue(3));
     }
 
+    public async Task<IReadOnlyDictionary<string, SelectedSnapshot>> LoadLatestManyAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(persistenceIds);
+        var result = new Dictionary<string, SelectedSnapshot>(StringComparer.Ordinal);
+        if (persistenceIds.Count == 0)
+        {
+            return result;
+        }
+
+        await using var connection = await open(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var ids = persistenceIds.Distinct(StringComparer.Ordinal).ToList();
+        command.CommandText =
+            $"SELECT persistence_id, sequence_nr, created_at, manifest, payload FROM {names.Snapshots} " +
+            $"WHERE persistence_id IN ({string.Join(", ", ids.Select((_, i) => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY persistence_id, sequence_nr";
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Add(command, "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[i]);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var id = reader.GetString(0);
+            var metadata = new SnapshotMetadata(id, reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+            result[id] = new SelectedSnapshot(metadata, reader.GetString(3), (byte[])reader.GetValue(4)); // ascending: the last one wins
+        }
+
+        return result;
+    }
+
     public async Task SaveAsync(SnapshotMetadata metadata, string manifest, byte[] payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
