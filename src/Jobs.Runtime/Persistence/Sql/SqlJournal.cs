@@ -128,14 +128,9 @@ public abstract class SqlJournal : IJournal
             await using var command = connection.CreateCommand();
 
             // Every row of these streams, the deleted marker included (it carries the highest number): one round trip.
-            var ids = from.Keys.ToList();
             command.CommandText =
                 $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer FROM {Names.Journal} " +
-                $"WHERE persistence_id IN ({string.Join(", ", ids.Select((_, i) => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY persistence_id, sequence_nr";
-            for (var i = 0; i < ids.Count; i++)
-            {
-                Add(command, "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[i]);
-            }
+                $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. from.Keys])}) ORDER BY persistence_id, sequence_nr";
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

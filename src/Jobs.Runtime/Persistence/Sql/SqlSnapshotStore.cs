@@ -36,14 +36,9 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
 
         await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var ids = persistenceIds.Distinct(StringComparer.Ordinal).ToList();
         command.CommandText =
             $"SELECT persistence_id, sequence_nr, created_at, manifest, payload FROM {names.Snapshots} " +
-            $"WHERE persistence_id IN ({string.Join(", ", ids.Select((_, i) => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY persistence_id, sequence_nr";
-        for (var i = 0; i < ids.Count; i++)
-        {
-            Add(command, "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[i]);
-        }
+            $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. persistenceIds.Distinct(StringComparer.Ordinal)])}) ORDER BY persistence_id, sequence_nr";
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
