@@ -217,7 +217,10 @@ internal static class LoadTool
         public RunLog Log { get; }
 
         /// <summary>Jobs that can be started at once: workers plus prefetch.</summary>
-        public int Slots => 16 + 64;
+        public int Slots => 16 + Prefetch;
+
+        /// <summary>The prefetch in force: jobs.scheduler.prefetch, or JOBS_LOAD_PREFETCH when set.</summary>
+        public static int Prefetch => Count("JOBS_LOAD_PREFETCH", 64);
 
         public static async Task<LoadNode> StartAsync(string backend)
         {
@@ -240,6 +243,7 @@ internal static class LoadTool
             services.AddJobs(jobs => jobs
                 .UseConfigFile(null, $"""
                     jobs.queues.default.workers = 16
+                    jobs.scheduler.prefetch = {Prefetch}
                     jobs.runtime.log-dead-letters = 0
                     {storage}
                     """)

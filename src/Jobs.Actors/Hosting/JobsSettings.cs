@@ -67,6 +67,9 @@ public sealed partial record JobsSettings
     /// <summary>An idle job entity is stopped after this long (its state is in the journal). Default: 30 s.</summary>
     public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Idle time before the entity of a finished or far-future job stops (<c>jobs.sharding.passivate-waiting-after</c>).</summary>
+    public TimeSpan PassivateWaitingAfter { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Largest payload in bytes of UTF-8 JSON. Default: 1 MiB.</summary>
     public long MaxPayloadBytes { get; init; } = 1024 * 1024;
 
@@ -187,6 +190,7 @@ public sealed partial record JobsSettings
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
             NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
+            PassivateWaitingAfter = Check(jobs, "sharding.passivate-waiting-after", jobs.GetDuration("sharding.passivate-waiting-after"), v => v > TimeSpan.Zero, "positive"),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),
             MaxBatch = Check(jobs, "limits.max-batch", jobs.GetInt("limits.max-batch"), v => v > 0, "positive"),
             RetainSucceeded = Check(jobs, "retention.succeeded", jobs.GetDuration("retention.succeeded"), v => v >= TimeSpan.Zero, "0 or more"),

@@ -63,6 +63,18 @@ internal sealed class JobIndex : IWriteParticipant
             new(4, "due-job index for priority-first queues", [
                 $"CREATE INDEX {_names.Plain("job_index_due_priority")} ON {Table} (status, queue, priority DESC, due_at, job_id)",
             ]),
+            new(5, "partial indexes: due-job orders hold only pending rows, retention only finished ones", [
+                // A job's start and end no longer rewrite the scheduler's three indexes (and its start the retention
+                // one): each transition touched every index that has status in its key.
+                $"DROP INDEX IF EXISTS {_names.Table("job_index_due_order")}",
+                $"DROP INDEX IF EXISTS {_names.Table("job_index_due_priority")}",
+                $"DROP INDEX IF EXISTS {_names.Table("job_index_next_due")}",
+                $"DROP INDEX IF EXISTS {_names.Table("job_index_finished")}",
+                $"CREATE INDEX {_names.Plain("job_index_pending_order")} ON {Table} (queue, due_at, priority DESC, job_id) WHERE status = 'pending'",
+                $"CREATE INDEX {_names.Plain("job_index_pending_priority")} ON {Table} (queue, priority DESC, due_at, job_id) WHERE status = 'pending'",
+                $"CREATE INDEX {_names.Plain("job_index_pending_due")} ON {Table} (due_at) WHERE status = 'pending'",
+                $"CREATE INDEX {_names.Plain("job_index_finished_at")} ON {Table} (status, updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled')",
+            ]),
         };
         return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
     }
@@ -104,8 +116,10 @@ internal sealed class JobIndex : IWriteParticipant
         }
 
         const string Columns = "job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard";
-        const string Update = "ON CONFLICT (job_id) DO UPDATE SET kind = excluded.kind, queue = excluded.queue, priority = excluded.priority, status = excluded.status, " +
-            "due_at = excluded.due_at, updated_at = excluded.updated_at, attempts = excluded.attempts, node = excluded.node, incarnation = excluded.incarnation, shard = excluded.shard";
+        // Kind, queue, creation time and shard never change after the first row, so the update leaves them (and the
+        // indexes keyed on them alone) untouched.
+        const string Update = "ON CONFLICT (job_id) DO UPDATE SET priority = excluded.priority, status = excluded.status, " +
+            "due_at = excluded.due_at, updated_at = excluded.updated_at, attempts = excluded.attempts, node = excluded.node, incarnation = excluded.incarnation";
         if (_dialect == SqlDialect.PostgreSql)
         {
             // One statement for the whole batch (one row per job: a job has at most one write in flight).
@@ -190,7 +204,7 @@ internal sealed class JobIndex : IWriteParticipant
         }
 
         return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = @s AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
+            $"SELECT job_id FROM {Table} WHERE status = @s AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
             c =>
             {
                 Add(c, "@s", status);

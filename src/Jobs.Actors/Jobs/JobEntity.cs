@@ -37,6 +37,14 @@ internal sealed class JobEntity : PersistentActor
 
     protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
 
+    /// <summary>A finished job, or one due later than the normal idle time, need not stay in memory: stop soon when idle.</summary>
+    private void AdjustIdleTimeout()
+    {
+        var settings = _runtime.Settings;
+        var waiting = _state.IsFinished || (_state.Phase == JobPhase.Pending && !_admissionPending && _state.DueAt > Now + settings.PassivateAfter);
+        Context.SetReceiveTimeout(waiting ? settings.PassivateWaitingAfter : settings.PassivateAfter);
+    }
+
     protected override bool ReceiveRecover(object message)
     {
         switch (message)
@@ -48,6 +56,7 @@ internal sealed class JobEntity : PersistentActor
                     Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
                 }
 
+                AdjustIdleTimeout();
                 return true;
             case SnapshotOffer:
                 return true;
@@ -272,6 +281,7 @@ internal sealed class JobEntity : PersistentActor
             Reply(JobAck.Instance);
             _runtime.NotifyObservers(_state.ToInfo(Now), AttemptOutcome.Cancelled);
             NotifyRecurring(succeeded: false);
+            AdjustIdleTimeout();
         });
     }
 
@@ -424,11 +434,13 @@ internal sealed class JobEntity : PersistentActor
             {
                 _runtime.Statistics.OnSucceeded(now);
                 NotifyRecurring(succeeded: true);
+                AdjustIdleTimeout();
             }
             else
             {
                 _runtime.Statistics.OnFailed(now);
                 NotifyRecurring(succeeded: false);
+                AdjustIdleTimeout();
             }
 
             _runtime.NotifyObservers(_state.ToInfo(now), e.Outcome);
@@ -465,8 +477,10 @@ internal sealed class JobEntity : PersistentActor
         }
         else
         {
-            _runtime.Scheduler.Tell(new JobDue(_state.Definition!.Queue, _state.DueAt), Self);
+            _runtime.Scheduler.Tell(new JobDue(_state.Definition!.Queue, _state.DueAt, _jobId), Self);
         }
+
+        AdjustIdleTimeout();
     }
 
     private void TryRun()

@@ -14,6 +14,12 @@ namespace Jobs.Actors.Scheduling;
 internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
 {
     private static readonly object TickKey = new();
+
+    /// <summary>How long (real time, in ms) a woken job is not woken again while its entity asks for admission.</summary>
+    private const long WakeGraceMs = 500;
+
+    /// <summary>Jobs woken lately (with Environment.TickCount64): still pending in the index until their start is stored, so a pass skips them.</summary>
+    private readonly Dictionary<string, long> _woken = new(StringComparer.Ordinal);
     private DateTimeOffset? _nextWake;
 
     protected override void PreStart()
@@ -31,10 +37,18 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 RunTask(PassAsync());
                 return true;
             case JobDue due:
+                if (due.JobId is { } id)
+                {
+                    _woken.Remove(id); // pending again (a retry, a reschedule): the next pass may wake it
+                }
+
                 Arm(due.DueAt);
                 return true;
             case CapacityAvailable:
                 Arm(runtime.Clock.GetUtcNow());
+                return true;
+            case WakeRejected rejected:
+                _woken.Remove(rejected.JobId); // its pool turned it away: the next pass may wake it again
                 return true;
             case RecoverStale:
                 RunTask(RecoverStaleAsync());
@@ -60,6 +74,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
     {
         var now = runtime.Clock.GetUtcNow();
         var moreDueThanCapacity = false;
+        var tick = Environment.TickCount64;
+        foreach (var (id, _) in _woken.Where(w => tick - w.Value >= WakeGraceMs).ToList())
+        {
+            _woken.Remove(id);
+        }
+
         try
         {
             var saturated = runtime.KindLimits.Saturated();
@@ -72,13 +92,28 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 }
 
                 var limit = Math.Min(status.Free, runtime.Settings.SchedulerBatchSize);
-                var due = await runtime.Index.DueAsync(queue, now, limit, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
+                var admitted = status.Admitted ?? [];
+
+                // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
+                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + _woken.Count, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
+                var skip = admitted as ISet<string> ?? new HashSet<string>(admitted, StringComparer.Ordinal);
+                foreach (var id in admitted)
+                {
+                    _woken.Remove(id); // its pool has it: it stays skipped through the admitted list until its start is stored
+                }
+
+                var due = read.Where(id => !_woken.ContainsKey(id) && !skip.Contains(id)).Take(limit).ToList();
+                foreach (var id in due)
+                {
+                    _woken[id] = tick;
+                }
+
                 foreach (var id in due)
                 {
                     runtime.Region.Tell(new WakeJob(id), Self);
                 }
 
-                moreDueThanCapacity |= due.Count == limit;
+                moreDueThanCapacity |= due.Count == limit || read.Count > due.Count;
             }
 
             var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None).ConfigureAwait(false);
@@ -129,6 +164,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
             Timers.StartSingleTimer(RecoverStale.Instance, RecoverStale.Instance, runtime.Settings.SchedulerMaxSleep);
         }
     }
+
+    /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>
+    internal sealed record WakeRejected(string JobId);
 
     private sealed class RecoverStale
     {
