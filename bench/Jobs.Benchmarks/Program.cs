@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 using Jobs.Benchmarks.Runtime;
 
 // `scale [actors]`: whole-process probes (idle memory, 1M spawn). `persistence [backends]`: journal throughput.
-// `load [workload|all] [sqlite|postgres ...]`: end-to-end job workloads on an in-process node.
+// `load [workload|all] [sqlite|postgres|http|http-sqlite ...]`: end-to-end job workloads; `load chart IN.jsonl OUT.svg`.
 // Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "scale")
 {

@@ -89,7 +89,8 @@ public static class JobsHost
             .AddHandler<EchoHandler, EchoJob>("echo")
             .AddHandler<SleepHandler, SleepJob>("sleep")
             .AddHandler<HttpGetHandler, HttpGetJob>("http-get")
-            .AddHandler<FailNTimesHandler, FailNTimesJob>("fail-n-times"));
+            .AddHandler<FailNTimesHandler, FailNTimesJob>("fail-n-times")
+            .AddHandler<NoOpHandler, NoOpJob>("noop"));
         configure?.Invoke(builder);
 
         var app = builder.Build();

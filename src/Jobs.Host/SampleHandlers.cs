@@ -14,6 +14,17 @@ public sealed record HttpGetJob(string Url);
 /// <summary>The payload of the <c>fail-n-times</c> sample: how many attempts fail before one succeeds.</summary>
 public sealed record FailNTimesJob(int Times);
 
+/// <summary>The payload of the <c>noop</c> sample: nothing (used by the load tool's remote workloads).</summary>
+public sealed record NoOpJob;
+
+/// <summary>Does nothing but say when it started (its result, for the load tool's latency): the cost of the job system itself.</summary>
+public sealed class NoOpHandler : IJobHandler<NoOpJob>
+{
+    /// <inheritdoc />
+    public Task<JobOutcome> HandleAsync(NoOpJob payload, JobContext context) =>
+        Task.FromResult(JobOutcome.Success(new { startedAt = DateTimeOffset.UtcNow }));
+}
+
 /// <summary>Returns its text as the result.</summary>
 public sealed class EchoHandler : IJobHandler<EchoJob>
 {
