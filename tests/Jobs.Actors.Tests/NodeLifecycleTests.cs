@@ -41,6 +41,52 @@ public sealed class NodeLifecycleTests
     }
 
     [Fact]
+    public async Task Prefetched_AttemptsWaitForAWorker_AndGoBackUncountedOnShutdown()
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-prefetch-").FullName;
+        var storage = await TestNode.StorageConfigAsync(Backend.Sqlite, directory);
+        var log = new HandlerLog();
+        var gate = "prefetch-" + Guid.NewGuid();
+        const string Config = "jobs.queues.default.workers = 1\njobs.scheduler.prefetch = 3";
+        string blocker;
+        string[] held;
+        await using (var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: Config, storageConfig: storage, log: log))
+        {
+            blocker = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
+            await node.WaitForStatusAsync(blocker, JobStatus.Running);
+            held = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("held " + i)))).JobId))];
+            foreach (var id in held)
+            {
+                await node.WaitForStatusAsync(id, JobStatus.Running); // started (durably) ahead of a free worker
+            }
+
+            await Task.Delay(200);
+            Assert.All(held, id => Assert.Equal(0, log.Runs(id))); // the only worker is busy: none of them ran
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var stopping = node.StopAsync(deadline.Token);
+            await Task.Delay(200);
+            log.Gates[gate].TrySetResult();
+            await stopping;
+            Assert.All(held, id => Assert.Equal(0, log.Runs(id))); // handed back, not run during the drain
+        }
+
+        await using (var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: Config, storageConfig: storage, log: log))
+        {
+            foreach (var id in held)
+            {
+                var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+                Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], info.Attempts.Select(a => a.Outcome));
+                Assert.Equal(1, info.AttemptCount);
+                Assert.Equal(1, log.Runs(id));
+            }
+
+            Assert.Equal(JobStatus.Succeeded, (await node.Client.GetAsync(blocker)).Status);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
     public async Task Shutdown_HandlerFinishesBeforeDeadline_JobSucceeds_NotInterrupted()
     {
         var directory = Directory.CreateTempSubdirectory("jobs-drain-").FullName;
