@@ -63,7 +63,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             case RequestAdmission request:
                 if (_admitting && !_paused && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId) && runtime.KindLimits.TryAcquire(request.Kind))
                 {
-                    var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow());
+                    var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
                     _slots[request.JobId] = slot;
                     _reserved.Add(slot);
                     request.Entity.Tell(new Admitted(request.JobId), Self);
@@ -135,7 +135,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         if (!_slots.TryGetValue(execute.JobId, out var slot))
         {
             // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity).
-            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow());
+            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = runtime.KindLimits.TryAcquire(execute.Kind) };
             _slots[execute.JobId] = slot;
         }
 
@@ -227,7 +227,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 Self.Tell(DispatchReady.Instance, Self); // it may have held others back
             }
 
-            runtime.KindLimits.Release(slot.Kind);
+            if (slot.KindHeld)
+            {
+                runtime.KindLimits.Release(slot.Kind);
+            }
+
             if (_admitting && !_paused)
             {
                 runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);
@@ -255,6 +259,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         public DateTimeOffset AdmittedAt { get; } = admittedAt;
 
         public SlotState State { get; set; }
+
+        /// <summary>Whether this slot counts against its kind's cap (and must give it back).</summary>
+        public bool KindHeld { get; init; }
 
         public Execute? Execute { get; set; }
     }
