@@ -159,14 +159,14 @@ internal static class LoadTool
     }
 
     /// <summary>
-    /// N jobs scheduled for later, in batches of 1,000 into a paused queue (all due a minute after the start, or when
-    /// the last batch is in if that takes longer): the schedule rate, the node's resident memory with all of them
+    /// N jobs scheduled for later, in batches of 1,000 into a paused queue, all due <c>JOBS_LOAD_FUTURE_DELAY</c>
+    /// seconds (default 150) after the first batch: the schedule rate, the node's resident memory with all of them
     /// waiting, then the drain rate once they are due and the queue resumes.
     /// </summary>
     private static async Task<string> FutureAsync(ILoadTarget node, int jobs)
     {
         await node.Client.PauseQueueAsync("default");
-        var due = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1);
+        var due = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(Count("JOBS_LOAD_FUTURE_DELAY", 150));
         var started = Stopwatch.GetTimestamp();
         for (var start = 0; start < jobs; start += 1_000)
         {
