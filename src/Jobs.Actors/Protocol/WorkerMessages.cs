@@ -24,7 +24,7 @@ internal sealed class GetPoolStatus
 }
 
 /// <summary>A pool's counts.</summary>
-internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, int Ready = 0, IReadOnlyCollection<string>? Admitted = null);
+internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null);
 
 /// <summary>Run one attempt of a job: sent by the entity to its pool once the start is durable, and by the pool to a worker.</summary>
 internal sealed record Execute(

@@ -106,10 +106,6 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 foreach (var id in due)
                 {
                     _woken[id] = tick;
-                }
-
-                foreach (var id in due)
-                {
                     runtime.Region.Tell(new WakeJob(id), Self);
                 }
 

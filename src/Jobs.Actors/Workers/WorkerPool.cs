@@ -128,7 +128,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, _ready.Count, [.. _slots.Values.Where(s => s.State == SlotState.Reserved).Select(s => s.JobId)]);
+    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, [.. _slots.Values.Where(s => s.State == SlotState.Reserved).Select(s => s.JobId)]);
 
     private void OnExecute(Execute execute)
     {
