@@ -25,6 +25,12 @@ internal sealed class JobEntity : PersistentActor
     private bool _admissionPending;
     private IActorRef? _worker;
 
+    /// <summary>A schedule call held (not stored yet) while the pool says whether a slot is free now: if one is, its first start is stored in the same write.</summary>
+    private (JobScheduled Definition, IActorRef ReplyTo)? _scheduleAwaitingSlot;
+
+    /// <summary>Who waits for a held schedule while it is being stored (told if the write fails).</summary>
+    private IActorRef? _scheduleReplyTo;
+
     public JobEntity(JobsRuntime runtime, string jobId)
     {
         _runtime = runtime;
@@ -94,6 +100,11 @@ internal sealed class JobEntity : PersistentActor
 
     protected override bool ReceiveCommand(object message)
     {
+        if (_scheduleAwaitingSlot is { } awaiting)
+        {
+            return ReceiveAwaitingSlot(message, awaiting.Definition, awaiting.ReplyTo);
+        }
+
         switch (message)
         {
             case ScheduleJob schedule:
@@ -174,7 +185,7 @@ internal sealed class JobEntity : PersistentActor
         // incarnation instead of reaching the stopped one (told before the reply, so it precedes any follow-up).
         Context.Parent.Tell(new Passivate(_jobId), Self);
         base.OnPersistFailure(cause, @event, sequenceNr);
-        if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters))
+        if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the change happened: storage failed, the outcome is unknown.
             sender.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
@@ -189,15 +200,81 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
+        if (schedule.Group is null && TryAwaitSlot(schedule.Definition))
+        {
+            return;
+        }
+
+        var replyTo = Sender;
         PersistMaybeGrouped(schedule.Definition, schedule.Group, e =>
         {
-            _state = _state.Apply(e);
-            _runtime.Statistics.OnScheduled(Now);
-            _runtime.Metrics.OnScheduled(e.Kind, e.Queue);
-            Publish("scheduled", _state);
-            Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
+            OnScheduleStored(e, replyTo);
             AfterPending();
         });
+    }
+
+    /// <summary>
+    /// A job due now, scheduled alone: before storing it, ask the pool for a slot, so that when one is free the
+    /// schedule and the attempt's start are one write (one commit between the call and the handler, not two). The
+    /// pool answers at once; meanwhile other messages wait (stashed).
+    /// </summary>
+    private bool TryAwaitSlot(JobScheduled definition)
+    {
+        if (_admissionPending || !JobDecisions.CanStart(_state.Apply(definition), Now) || !_runtime.Pools.TryGetValue(definition.Queue, out var pool))
+        {
+            return false;
+        }
+
+        _scheduleAwaitingSlot = (definition, Sender);
+        _admissionPending = true;
+        Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
+        pool.Tell(new RequestAdmission(_jobId, Self, definition.Kind, definition.Priority, definition.DueAt), Self);
+        return true;
+    }
+
+    private bool ReceiveAwaitingSlot(object message, JobScheduled definition, IActorRef replyTo)
+    {
+        switch (message)
+        {
+            case Admitted:
+                EndAwaitingSlot(replyTo);
+                Persist(definition, e => OnScheduleStored(e, replyTo));
+                StartAttempt(_state.Apply(definition).CurrentAttempt + 1);
+                return true;
+            case AdmissionRejected or AdmissionTimedOut:
+                EndAwaitingSlot(replyTo); // no slot now: store the schedule alone; the job waits for one as any due job does
+                Persist(definition, e =>
+                {
+                    OnScheduleStored(e, replyTo);
+                    AfterPending();
+                });
+                return true;
+            default:
+                Stash();
+                return true;
+        }
+    }
+
+    private void EndAwaitingSlot(IActorRef replyTo)
+    {
+        _scheduleReplyTo = replyTo;
+        _scheduleAwaitingSlot = null;
+        _admissionPending = false;
+        Timers.Cancel(AdmissionTimeoutKey);
+        UnstashAll(); // handled after the write below completes (commands wait while a write is in flight)
+    }
+
+    private void OnScheduleStored(JobScheduled e, IActorRef replyTo)
+    {
+        _scheduleReplyTo = null;
+        _state = _state.Apply(e);
+        _runtime.Statistics.OnScheduled(Now);
+        _runtime.Metrics.OnScheduled(e.Kind, e.Queue);
+        Publish("scheduled", _state);
+        if (!replyTo.Equals(Context.System.DeadLetters) && !replyTo.Equals(Self))
+        {
+            replyTo.Tell(new ScheduleResult(_jobId, AlreadyExisted: false), Self);
+        }
     }
 
     /// <summary>A schedule call for a job that exists (same id or unique key): return it, reject, or replace it if it waits.</summary>
@@ -381,7 +458,12 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        var attempt = _state.CurrentAttempt + 1;
+        StartAttempt(_state.CurrentAttempt + 1);
+    }
+
+    /// <summary>Stores the start of <paramref name="attempt"/> (after any event persisted before in this turn), then hands it to the pool.</summary>
+    private void StartAttempt(int attempt)
+    {
         Persist(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
         {
             _state = _state.Apply(e);

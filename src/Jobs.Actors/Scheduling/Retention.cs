@@ -63,7 +63,10 @@ internal sealed class Retention(JobsRuntime runtime) : ActorBase
             Log.LogWarning(ex, "Retention round failed; trying again next interval");
         }
 
-        Timers.StartSingleTimer(TickKey, Tick.Instance, full ? TimeSpan.Zero : settings.RetentionInterval);
+        // At a fixed rate: the interval counts from this round's start, so a slow round (or time that moved while it
+        // ran) does not push the next one further out.
+        var next = full ? TimeSpan.Zero : settings.RetentionInterval - (runtime.Clock.GetUtcNow() - now);
+        Timers.StartSingleTimer(TickKey, Tick.Instance, next > TimeSpan.Zero ? next : TimeSpan.Zero);
     }
 
     private async Task<bool> DestroyAsync(string jobId)
