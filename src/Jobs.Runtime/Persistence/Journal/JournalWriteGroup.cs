@@ -11,6 +11,7 @@ public sealed class JournalWriteGroup
     private readonly List<AtomicWrite> _writes = [];
     private readonly TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
+    private readonly CancellationTokenSource? _timeout;
     private int _answered;
 
     /// <summary>A group of <paramref name="expected"/> participants writing to <paramref name="journal"/>.</summary>
@@ -26,9 +27,11 @@ public sealed class JournalWriteGroup
             return;
         }
 
-        _ = Task.Delay(timeout).ContinueWith(
-            _ => _committed.TrySetException(new TimeoutException($"a write group of {expected} did not complete within {timeout} ({Volatile.Read(ref _answered)} answered); nothing was stored")),
-            TaskScheduler.Default);
+        // The timer goes when the group completes: a pending timer would keep the group and its writes reachable
+        // (a burst of batches held every event and index row written until the timeouts ran out).
+        _timeout = new CancellationTokenSource(timeout);
+        _timeout.Token.Register(() => _committed.TrySetException(new TimeoutException($"a write group of {expected} did not complete within {timeout} ({Volatile.Read(ref _answered)} answered); nothing was stored")));
+        _committed.Task.ContinueWith(_ => _timeout.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>How many participants must add or skip before the group commits.</summary>
@@ -64,6 +67,7 @@ public sealed class JournalWriteGroup
         lock (_gate)
         {
             writes = [.. _writes];
+            _writes.Clear();
         }
 
         if (_committed.Task.IsCompleted)
