@@ -208,8 +208,9 @@ internal sealed class JobEntity : PersistentActor
         var replyTo = Sender;
         PersistMaybeGrouped(schedule.Definition, schedule.Group, e =>
         {
-            OnScheduleStored(e, replyTo);
-            AfterPending();
+            OnScheduleStored(e);
+            AfterPending(); // before the reply: its slot request precedes anything the caller does next (a resume)
+            ReplyScheduled(replyTo);
         });
     }
 
@@ -238,15 +239,20 @@ internal sealed class JobEntity : PersistentActor
         {
             case Admitted:
                 EndAwaitingSlot(replyTo);
-                Persist(definition, e => OnScheduleStored(e, replyTo));
+                Persist(definition, e =>
+                {
+                    OnScheduleStored(e);
+                    ReplyScheduled(replyTo);
+                });
                 StartAttempt(_state.Apply(definition).CurrentAttempt + 1);
                 return true;
             case AdmissionRejected or AdmissionTimedOut:
                 EndAwaitingSlot(replyTo); // no slot now: store the schedule alone; the job waits for one as any due job does
                 Persist(definition, e =>
                 {
-                    OnScheduleStored(e, replyTo);
+                    OnScheduleStored(e);
                     AfterPending();
+                    ReplyScheduled(replyTo);
                 });
                 return true;
             default:
@@ -264,13 +270,17 @@ internal sealed class JobEntity : PersistentActor
         UnstashAll(); // handled after the write below completes (commands wait while a write is in flight)
     }
 
-    private void OnScheduleStored(JobScheduled e, IActorRef replyTo)
+    private void OnScheduleStored(JobScheduled e)
     {
         _scheduleReplyTo = null;
         _state = _state.Apply(e);
         _runtime.Statistics.OnScheduled(Now);
         _runtime.Metrics.OnScheduled(e.Kind, e.Queue);
         Publish("scheduled", _state);
+    }
+
+    private void ReplyScheduled(IActorRef replyTo)
+    {
         if (!replyTo.Equals(Context.System.DeadLetters) && !replyTo.Equals(Self))
         {
             replyTo.Tell(new ScheduleResult(_jobId, AlreadyExisted: false), Self);
@@ -299,8 +309,8 @@ internal sealed class JobEntity : PersistentActor
                 {
                     _state = _state.Apply(e);
                     Publish("replaced", _state);
-                    Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
                     AfterPending();
+                    Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
                 });
                 return;
             default:
