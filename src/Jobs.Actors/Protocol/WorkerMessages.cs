@@ -5,6 +5,9 @@ namespace Jobs.Actors.Protocol;
 /// <summary>Ask a pool for a slot for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
 internal sealed record RequestAdmission(string JobId, IActorRef Entity, string Kind, int Priority, DateTimeOffset DueAt);
 
+/// <summary>From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to the rank wait) for earlier ones to start.</summary>
+internal sealed record ExpectWoken(IReadOnlyList<string> JobIds);
+
 /// <summary>Give back an admitted slot that will not be used.</summary>
 internal sealed record ReleaseSlot(string JobId);
 
@@ -23,7 +26,7 @@ internal sealed class GetPoolStatus
     public static readonly GetPoolStatus Instance = new();
 }
 
-/// <summary>A pool's counts.</summary>
+/// <summary>A pool's counts, and every job holding one of its slots (admitted, started or running).</summary>
 internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null);
 
 /// <summary>Run one attempt of a job: sent by the entity to its pool once the start is durable, and by the pool to a worker.</summary>

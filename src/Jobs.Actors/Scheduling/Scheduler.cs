@@ -18,8 +18,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
     /// <summary>How long (real time, in ms) a woken job is not woken again while its entity asks for admission.</summary>
     private const long WakeGraceMs = 500;
 
-    /// <summary>Jobs woken lately (with Environment.TickCount64): still pending in the index until their start is stored, so a pass skips them.</summary>
-    private readonly Dictionary<string, long> _woken = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Jobs woken lately (with Environment.TickCount64 and their queue) that their pool has not admitted yet: still
+    /// pending in the index, so a pass skips them, and their slots are spoken for, so a pass does not give those
+    /// slots to jobs of lower rank.
+    /// </summary>
+    private readonly Dictionary<string, (long Tick, string Queue)> _woken = new(StringComparer.Ordinal);
     private DateTimeOffset? _nextWake;
 
     protected override void PreStart()
@@ -44,7 +48,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
 
                 Arm(due.DueAt);
                 return true;
-            case CapacityAvailable:
+            case CapacityAvailable available:
+                if (available.ReleasedJobId is { } released)
+                {
+                    _woken.Remove(released); // it had its slot (and ran, or gave it back): its wake is settled
+                }
+
                 Arm(runtime.Clock.GetUtcNow());
                 return true;
             case WakeRejected rejected:
@@ -75,7 +84,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
         var now = runtime.Clock.GetUtcNow();
         var moreDueThanCapacity = false;
         var tick = Environment.TickCount64;
-        foreach (var (id, _) in _woken.Where(w => tick - w.Value >= WakeGraceMs).ToList())
+        foreach (var (id, _) in _woken.Where(w => tick - w.Value.Tick >= WakeGraceMs).ToList())
         {
             _woken.Remove(id);
         }
@@ -86,26 +95,38 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
             foreach (var (queue, pool) in runtime.Pools)
             {
                 var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                var admitted = status.Admitted ?? [];
+                foreach (var id in admitted)
+                {
+                    _woken.Remove(id); // its pool has it: skipped through the admitted list while still pending in the index
+                }
+
                 if (!status.Admitting || status.Paused || status.Free == 0)
                 {
                     continue;
                 }
 
-                var limit = Math.Min(status.Free, runtime.Settings.SchedulerBatchSize);
-                var admitted = status.Admitted ?? [];
-
-                // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
-                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + _woken.Count, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
-                var skip = admitted as ISet<string> ?? new HashSet<string>(admitted, StringComparer.Ordinal);
-                foreach (var id in admitted)
+                var inFlight = _woken.Values.Count(w => w.Queue == queue);
+                var limit = Math.Min(status.Free - inFlight, runtime.Settings.SchedulerBatchSize);
+                if (limit <= 0)
                 {
-                    _woken.Remove(id); // its pool has it: it stays skipped through the admitted list until its start is stored
+                    moreDueThanCapacity = true; // the woken ones are admitted or turned away shortly; look again then
+                    continue;
                 }
 
+                // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
+                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
+                var skip = admitted as ISet<string> ?? new HashSet<string>(admitted, StringComparer.Ordinal);
                 var due = read.Where(id => !_woken.ContainsKey(id) && !skip.Contains(id)).Take(limit).ToList();
+                if (due.Count > 1)
+                {
+                    // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
+                    pool.Tell(new ExpectWoken(due), Self);
+                }
+
                 foreach (var id in due)
                 {
-                    _woken[id] = tick;
+                    _woken[id] = (tick, queue);
                     runtime.Region.Tell(new WakeJob(id), Self);
                 }
 

@@ -35,6 +35,13 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>Admitted jobs whose start is still being stored, best rank first.</summary>
     private readonly SortedSet<Slot> _reserved = new(new RankComparer(runtime.Settings.OrderOf(queue)));
 
+    /// <summary>Jobs the scheduler woke, in its order (a counter), not started yet; see <see cref="ExpectWoken"/>.</summary>
+    private readonly Dictionary<string, (long Order, string JobId, DateTimeOffset At)> _expected = new(StringComparer.Ordinal);
+
+    /// <summary>The same, earliest first, with when each was expected.</summary>
+    private readonly SortedSet<(long Order, string JobId, DateTimeOffset At)> _expectedOrder = [];
+    private long _expectCounter;
+
     /// <summary>Which job each busy worker runs.</summary>
     private readonly Dictionary<IActorRef, string> _busy = [];
     private bool _admitting = true;
@@ -70,8 +77,20 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 }
                 else
                 {
+                    Unexpect(request.JobId);
                     request.Entity.Tell(new AdmissionRejected(request.JobId), Self);
                     runtime.Scheduler?.Tell(new Scheduling.Scheduler.WakeRejected(request.JobId), Self);
+                }
+
+                return true;
+            case ExpectWoken expect:
+                var at = runtime.Clock.GetUtcNow();
+                foreach (var id in expect.JobIds.Where(id => !_slots.ContainsKey(id)))
+                {
+                    Unexpect(id);
+                    var entry = (++_expectCounter, id, at);
+                    _expected[id] = entry;
+                    _expectedOrder.Add(entry);
                 }
 
                 return true;
@@ -128,7 +147,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, [.. _slots.Values.Where(s => s.State == SlotState.Reserved).Select(s => s.JobId)]);
+    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, [.. _slots.Keys]);
 
     private void OnExecute(Execute execute)
     {
@@ -140,6 +159,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         _reserved.Remove(slot);
+        Unexpect(execute.JobId);
         slot.State = SlotState.Ready;
         slot.Execute = execute;
         _ready.Add(slot);
@@ -167,6 +187,18 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 }
 
                 _reserved.Remove(waiting); // slow to start: it no longer holds others back (its slot stays reserved)
+                continue;
+            }
+
+            if (_expected.TryGetValue(best.JobId, out var expected) && _expectedOrder.Min is { } earliest && earliest.Order < expected.Order)
+            {
+                if (now - earliest.At < RankWait)
+                {
+                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - earliest.At));
+                    return; // woken before it (so ranked before it): its admission and start follow shortly
+                }
+
+                Unexpect(earliest.JobId); // slow to come: it no longer holds others back
                 continue;
             }
 
@@ -217,8 +249,17 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
+    private void Unexpect(string jobId)
+    {
+        if (_expected.Remove(jobId, out var entry))
+        {
+            _expectedOrder.Remove(entry);
+        }
+    }
+
     private void Release(string jobId)
     {
+        Unexpect(jobId);
         if (_slots.Remove(jobId, out var slot))
         {
             _ready.Remove(slot);
@@ -232,10 +273,8 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 runtime.KindLimits.Release(slot.Kind);
             }
 
-            if (_admitting && !_paused)
-            {
-                runtime.Scheduler.Tell(new CapacityAvailable(queue), Self);
-            }
+            // Also while paused: the scheduler stops counting a job it woke once the job has had its slot.
+            runtime.Scheduler?.Tell(new CapacityAvailable(queue, jobId), Self);
         }
     }
 
