@@ -55,6 +55,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     /// <summary>The client for this node (usable once the node has started; calls made earlier wait for the start).</summary>
     public IJobsClient Client => new DeferredClient(_client.Task);
 
+    /// <summary>The running node's actors and services (null before start); for tests that talk to them directly.</summary>
+    internal JobsRuntime? Runtime => _runtime;
+
     /// <summary>This node's statistics (null before start).</summary>
     public JobsStatistics? Statistics => _runtime?.Statistics;
 

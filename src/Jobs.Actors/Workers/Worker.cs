@@ -70,6 +70,8 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
 
     protected override void PostStop()
     {
+        // Stopped with an attempt running (its pool restarted, or the system stopped): stop the handler too.
+        _current?.Cancel.Cancel();
         _current?.Dispose();
         _current = null;
     }

@@ -4,6 +4,7 @@ using Jobs.Actors.Protocol;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Supervision;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Workers;
 
@@ -38,7 +39,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>Jobs the scheduler woke, in its order (a counter), not started yet; see <see cref="ExpectWoken"/>.</summary>
     private readonly Dictionary<string, (long Order, string JobId, DateTimeOffset At)> _expected = new(StringComparer.Ordinal);
 
-    /// <summary>The same, earliest first, with when each was expected.</summary>
+    /// <summary>The same, earliest first, with when each was expected (its Min is a default tuple when empty: check Count).</summary>
     private readonly SortedSet<(long Order, string JobId, DateTimeOffset At)> _expectedOrder = [];
     private long _expectCounter;
 
@@ -61,6 +62,27 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         Timers.StartPeriodicTimer(SweepKey, SweepReservations.Instance, TimeSpan.FromSeconds(5));
+    }
+
+    protected override void PreRestart(Exception reason, object? message)
+    {
+        // The pool failed (a bug, or a malformed message): its slots die with it, so give every admitted job back now,
+        // or those jobs would stay Running (or their kind permits held) until the process restarts. Running attempts
+        // are reported lost (retried, counted), their workers stop and cancel the handlers; attempts that had not
+        // reached a worker are interrupted (retried, not counted). Reserved jobs send their Execute to the new instance.
+        Log.LogError(reason, "Worker pool {Queue} failed; handing its {Count} admitted jobs back", queue, _slots.Count);
+        HandBackReady($"the worker pool restarted after an error ({reason.Message}); the attempt had not started");
+        foreach (var slot in _slots.Values.ToList())
+        {
+            if (slot.State == SlotState.Running && slot.Execute is { } execute)
+            {
+                runtime.Region.Tell(new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Lost($"the worker pool restarted after an error: {reason.Message}")), Self);
+            }
+
+            Release(slot.JobId);
+        }
+
+        base.PreRestart(reason, message);
     }
 
     protected override bool Receive(object message)
@@ -159,7 +181,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         _reserved.Remove(slot);
-        Unexpect(execute.JobId);
+        if (_expected.TryGetValue(execute.JobId, out var woken))
+        {
+            slot.WokenOrder = woken.Order; // ready now: no longer waited for, but it waits for those woken before it
+            Unexpect(execute.JobId);
+        }
+
         slot.State = SlotState.Ready;
         slot.Execute = execute;
         _ready.Add(slot);
@@ -190,7 +217,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 continue;
             }
 
-            if (_expected.TryGetValue(best.JobId, out var expected) && _expectedOrder.Min is { } earliest && earliest.Order < expected.Order)
+            if (best.WokenOrder is { } order && _expectedOrder.Count > 0 && _expectedOrder.Min is var earliest && earliest.Order < order)
             {
                 if (now - earliest.At < RankWait)
                 {
@@ -303,6 +330,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         public bool KindHeld { get; init; }
 
         public Execute? Execute { get; set; }
+
+        /// <summary>Its place in the scheduler's wake order, when the scheduler woke it (see <see cref="ExpectWoken"/>).</summary>
+        public long? WokenOrder { get; set; }
     }
 
     /// <summary>The queue's backlog order (as the index sorts it), ending in the job id so that no two slots tie.</summary>

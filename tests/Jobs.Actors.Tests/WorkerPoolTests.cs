@@ -1,0 +1,125 @@
+using Jobs.Actors.Protocol;
+using Jobs.Actors.Workers;
+using Jobs.Client;
+using Jobs.Runtime.Actors;
+using Jobs.TestKit;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>
+/// A queue's pool, talked to directly: it keeps the scheduler's wake order even when the woken entities ask for their
+/// slots (and store their starts) in another order, and a pool that fails gives its admitted jobs back.
+/// </summary>
+public sealed class WorkerPoolTests
+{
+    private static async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync()
+    {
+        var node = await TestNode.StartAsync(Backend.Memory, manualClock: false, extraConfig: "jobs.queues.probe.workers = 1");
+        var pool = node.Node.Runtime!.Pools["probe"];
+        return (node, pool, new TestProbe(node.Node.System!));
+    }
+
+    /// <summary>All due at the same moment: the backlog order among them is by job id, as the scheduler woke them.</summary>
+    private static readonly DateTimeOffset Due = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+    private static async Task AdmitAndStartAsync(TestNode node, IActorRef pool, TestProbe entity, string jobId)
+    {
+        var now = Due;
+        pool.Tell(new RequestAdmission(jobId, entity.Ref, "echo", 0, now), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == jobId);
+        pool.Tell(new Execute(jobId, 1, node.Node.Runtime!.Incarnation, "echo", """{"text":"x"}""", now, TimeSpan.FromSeconds(30)), entity.Ref);
+    }
+
+    [Fact]
+    public async Task LaterWokenAttempt_WaitsForAnEarlierWokenOne()
+    {
+        var (node, pool, entity) = await StartAsync();
+        await using var _ = node;
+        pool.Tell(new ExpectWoken(["early", "late"]));
+
+        await AdmitAndStartAsync(node, pool, entity, "late");
+        await Task.Delay(300);
+        Assert.Equal(0, node.Log.Runs("late")); // ready, but "early" was woken first
+
+        await AdmitAndStartAsync(node, pool, entity, "early");
+        await WaitForRunsAsync(node, "early", "late");
+        Assert.Equal(["early", "late"], node.Log.Events.Where(e => e.Event == "start").Select(e => e.JobId));
+    }
+
+    [Fact]
+    public async Task EarlierWokenJobThatNeverComes_HoldsOthersOnlyForTheRankWait()
+    {
+        var (node, pool, entity) = await StartAsync();
+        await using var _ = node;
+        pool.Tell(new ExpectWoken(["gone", "late"]));
+        var started = DateTimeOffset.UtcNow;
+
+        await AdmitAndStartAsync(node, pool, entity, "late");
+        await WaitForRunsAsync(node, "late");
+        Assert.InRange(DateTimeOffset.UtcNow - started, WorkerPool.RankWait - TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
+
+        // The pool still runs attempts afterwards (nothing left waiting on the job that never came).
+        await AdmitAndStartAsync(node, pool, entity, "next");
+        await WaitForRunsAsync(node, "next");
+    }
+
+    [Fact]
+    public async Task AttemptsNotWokenTogether_RunWithoutWaiting()
+    {
+        var (node, pool, entity) = await StartAsync();
+        await using var _ = node;
+        var started = DateTimeOffset.UtcNow;
+
+        await AdmitAndStartAsync(node, pool, entity, "alone");
+        await WaitForRunsAsync(node, "alone");
+        Assert.True(DateTimeOffset.UtcNow - started < WorkerPool.RankWait, "an attempt nobody was woken before must not wait");
+    }
+
+    [Fact]
+    public async Task PoolThatFails_HandsItsJobsBack_AndTheyRunAgain()
+    {
+        var (node, pool, _) = await StartAsync();
+        await using var __ = node;
+        var client = node.Client;
+        await client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("g1")) with { JobId = "running", Queue = "probe" });
+        await WaitForRunsAsync(node, "running");
+        await client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("g2")) with { JobId = "held", Queue = "probe" });
+        await node.WaitForStatusAsync("held", JobStatus.Running); // started, waiting in the pool for its one worker
+
+        pool.Tell(new ExpectWoken([null!])); // malformed: the pool throws and its supervisor restarts it
+
+        // The running attempt is lost (its handler cancelled) and retried; the held one is interrupted and retried.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await client.GetAsync("running"))!.Attempts[0].Outcome != AttemptOutcome.Lost)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the running attempt was not given back when its pool failed");
+            await Task.Delay(20);
+        }
+
+        node.Log.Gates.GetOrAdd("g1", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        node.Log.Gates.GetOrAdd("g2", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        var running = await node.WaitForStatusAsync("running", JobStatus.Succeeded);
+        var held = await node.WaitForStatusAsync("held", JobStatus.Succeeded);
+        Assert.Equal(AttemptOutcome.Lost, running.Attempts[0].Outcome);
+        Assert.Equal(AttemptOutcome.Interrupted, held.Attempts[0].Outcome);
+        Assert.Equal(2, node.Log.Runs("running"));
+        await Task.Delay(200);
+        Assert.DoesNotContain(("running", 1, "end"), node.Log.Events); // the first handler was cancelled, not left running
+        Assert.Contains(("running", 2, "end"), node.Log.Events);
+
+        // Nothing stays admitted: every slot of the restarted pool is free again.
+        var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5));
+        Assert.Empty(status.Admitted ?? []);
+        Assert.Equal(0, status.Busy);
+    }
+
+    private static async Task WaitForRunsAsync(TestNode node, params string[] jobIds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!jobIds.All(id => node.Log.Runs(id) == 1))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not all of {string.Join(", ", jobIds)} ran once");
+            await Task.Delay(10);
+        }
+    }
+}
