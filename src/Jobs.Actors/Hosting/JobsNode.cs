@@ -15,6 +15,7 @@ using Jobs.Runtime.Persistence.Journal;
 using Jobs.Runtime.Persistence.Serialization;
 using Jobs.Runtime.Persistence.Sql;
 using Jobs.Runtime.Persistence.Sqlite;
+using Jobs.Runtime.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -136,7 +137,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         runtime.KindLimits = new KindLimiter(kindLimits);
         runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), "pool-" + q.Key));
-        runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "queue-" + p.Key));
+        // A control whose write or recovery fails stops (its state is unknown); its supervisor brings it back, and
+        // the fresh one recovers the durable state and hands it to the pool again. Calls meanwhile fail at once.
+        runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(
+            BackoffSupervisor.Props(new BackoffOptions(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
+            {
+                ReplyWhileStopped = new StatusFailure(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")),
+            }),
+            "queue-" + p.Key));
         foreach (var control in runtime.QueueControls.Values)
         {
             // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.

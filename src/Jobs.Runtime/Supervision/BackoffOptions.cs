@@ -58,6 +58,12 @@ public sealed record BackoffOptions
     /// <summary>After the child has run this long the delay starts again at the minimum; null uses <see cref="MinBackoff"/>. Default: null.</summary>
     public TimeSpan? ResetAfter { get; init; }
 
+    /// <summary>
+    /// Sent back to the sender of a message that arrives while the child is stopped (backing off), instead of dropping
+    /// the message to dead letters; a <see cref="StatusFailure"/> fails the sender's Ask at once. Default: null (dead letters).
+    /// </summary>
+    public object? ReplyWhileStopped { get; init; }
+
     /// <summary>Recreations allowed before the supervisor gives up and stops; -1 for unlimited. Default: -1.</summary>
     public int MaxRetries { get; init; } = -1;
 

@@ -6,7 +6,7 @@ namespace Jobs.Runtime.Supervision;
 /// <summary>
 /// Supervises one child and recreates it after a growing delay when it stops or fails (Akka's BackoffSupervisor),
 /// so a child that keeps failing (a lost database, say) does not spin. Messages are forwarded to the child while it
-/// lives and go to dead letters while it is being backed off.
+/// lives; while it is being backed off they go to dead letters, or are answered with <see cref="BackoffOptions.ReplyWhileStopped"/>.
 /// </summary>
 public sealed class BackoffSupervisor : ActorBase
 {
@@ -82,6 +82,10 @@ public sealed class BackoffSupervisor : ActorBase
                 if (_child is { } child)
                 {
                     child.Tell(message, Sender);
+                }
+                else if (_options.ReplyWhileStopped is { } reply && Sender is { } sender && !sender.Equals(Context.System.DeadLetters))
+                {
+                    sender.Tell(reply, Self);
                 }
                 else
                 {

@@ -68,6 +68,29 @@ public sealed class BackoffSupervisorTests() : ActorTestKit(new ActorSystemSetti
     }
 
     [Fact]
+    public async Task WhileBackingOff_MessagesAreAnsweredWithReplyWhileStopped_ThenForwardedAgain()
+    {
+        var options = new BackoffOptions(Props.Create(() => new CountingActor(TestActor.Ref, "w")), "w", TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), 0)
+        {
+            ReplyWhileStopped = new StatusFailure(new InvalidOperationException("restarting")),
+        };
+        var supervisor = Sys.ActorOf(BackoffSupervisor.Props(options));
+        await TestActor.ExpectMsgAsync<string>("started:w");
+        var child = (await supervisor.Ask<BackoffSupervisor.CurrentChild>(new BackoffSupervisor.GetCurrentChild())).Child!;
+        child.Tell(PoisonPill.Instance, null);
+        await TestActor.FishForMessageAsync<string>(m => m == "stopped:w");
+        await AwaitAssertAsync(() => Assert.Null(supervisor.Ask<BackoffSupervisor.CurrentChild>(new BackoffSupervisor.GetCurrentChild()).Result.Child));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => supervisor.Ask<string>("hello", TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("restarting", error.Message); // answered at once (the clock is manual: a timeout could not fire)
+
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        await TestActor.ExpectMsgAsync<string>("started:w");
+        supervisor.Tell("again", null);
+        await TestActor.ExpectMsgAsync<string>("again");
+    }
+
+    [Fact]
     public void DelayFor_GrowsExponentially_CappedAndJittered()
     {
         var options = new BackoffOptions(Props.Create<EchoActor>(), "x", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.5);
