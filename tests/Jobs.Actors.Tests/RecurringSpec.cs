@@ -30,14 +30,16 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
 
     protected static DateTimeOffset NextMinute(DateTimeOffset t) => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
-    protected static async Task Eventually(Func<Task<bool>> condition, string what)
+    protected static Task Eventually(Func<Task<bool>> condition, string what) => Eventually(condition, () => what);
+
+    protected static async Task Eventually(Func<Task<bool>> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("still not true after 20 s: " + what);
+                throw new TimeoutException("still not true after 20 s: " + what());
             }
 
             await Task.Delay(20);
@@ -47,7 +49,7 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     protected async Task<RecurringScheduleInfo> WaitFor(string name, Func<RecurringScheduleInfo, bool> condition, string what)
     {
         RecurringScheduleInfo info = null!;
-        await Eventually(async () => condition(info = await Client.GetRecurringAsync(name)), what);
+        await Eventually(async () => condition(info = await Client.GetRecurringAsync(name)), () => $"{what} (last seen: {info})");
         return info;
     }
 

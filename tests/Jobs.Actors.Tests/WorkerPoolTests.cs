@@ -12,9 +12,9 @@ namespace Jobs.Actors.Tests;
 /// </summary>
 public sealed class WorkerPoolTests
 {
-    private static async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync()
+    private static async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync(bool manualClock = false)
     {
-        var node = await TestNode.StartAsync(Backend.Memory, manualClock: false, extraConfig: "jobs.queues.probe.workers = 1");
+        var node = await TestNode.StartAsync(Backend.Memory, manualClock, extraConfig: "jobs.queues.probe.workers = 1");
         var pool = node.Node.Runtime!.Pools["probe"];
         return (node, pool, new TestProbe(node.Node.System!));
     }
@@ -38,7 +38,7 @@ public sealed class WorkerPoolTests
         pool.Tell(new ExpectWoken(["early", "late"]));
 
         await AdmitAndStartAsync(node, pool, entity, "late");
-        await Task.Delay(300);
+        await Task.Delay(150); // well inside the rank wait
         Assert.Equal(0, node.Log.Runs("late")); // ready, but "early" was woken first
 
         await AdmitAndStartAsync(node, pool, entity, "early");
@@ -61,6 +61,38 @@ public sealed class WorkerPoolTests
         // The pool still runs attempts afterwards (nothing left waiting on the job that never came).
         await AdmitAndStartAsync(node, pool, entity, "next");
         await WaitForRunsAsync(node, "next");
+    }
+
+    [Fact]
+    public async Task DeclinedWake_StopsHoldingTheAttemptsWokenAfterIt()
+    {
+        var (node, pool, entity) = await StartAsync();
+        await using var _ = node;
+        pool.Tell(new ExpectWoken(["declines", "late"]));
+        await AdmitAndStartAsync(node, pool, entity, "late");
+        await Task.Delay(150);
+        Assert.Equal(0, node.Log.Runs("late"));
+
+        var declined = DateTimeOffset.UtcNow;
+        pool.Tell(new WakeDeclined("declines"));
+        await WaitForRunsAsync(node, "late");
+        Assert.True(DateTimeOffset.UtcNow - declined < WorkerPool.RankWait / 2, "the attempt kept waiting for a job that said it would not come");
+    }
+
+    [Fact]
+    public async Task WokenEntityWithNothingToRun_Declines_SoLaterAttemptsRunEvenUnderAManualClock()
+    {
+        // Under a manual clock the rank wait never expires on its own: only the entity's answer can free "late".
+        var (node, pool, entity) = await StartAsync(manualClock: true);
+        await using var _ = node;
+        await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")) with { JobId = "done", Queue = "probe" });
+        await node.WaitForStatusAsync("done", JobStatus.Succeeded);
+
+        pool.Tell(new ExpectWoken(["done", "late"]));
+        node.Node.Runtime!.Region.Tell(new WakeJob("done")); // finished: it has nothing to ask a slot for
+        await AdmitAndStartAsync(node, pool, entity, "late");
+        await WaitForRunsAsync(node, "late");
+        Assert.Equal(1, node.Log.Runs("done"));
     }
 
     [Fact]

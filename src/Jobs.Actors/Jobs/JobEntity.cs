@@ -452,10 +452,23 @@ internal sealed class JobEntity : PersistentActor
         if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
         {
             OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")));
+            DeclineWake();
             return;
         }
 
-        TryRun();
+        if (!TryRun())
+        {
+            DeclineWake();
+        }
+    }
+
+    /// <summary>Woken but not asking for a slot now: the pool (and through it the scheduler) stops counting on this job.</summary>
+    private void DeclineWake()
+    {
+        if (_state.Definition is { } definition && _runtime.Pools.TryGetValue(definition.Queue, out var pool))
+        {
+            pool.Tell(new WakeDeclined(_jobId), Self);
+        }
     }
 
     private void OnAdmitted()
@@ -575,16 +588,18 @@ internal sealed class JobEntity : PersistentActor
         AdjustIdleTimeout();
     }
 
-    private void TryRun()
+    /// <summary>Asks the pool for a slot if the job can start now and has not asked already; true if it asked.</summary>
+    private bool TryRun()
     {
         if (!JobDecisions.CanStart(_state, Now) || _admissionPending)
         {
-            return;
+            return false;
         }
 
         _admissionPending = true;
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
         PoolOf().Tell(new RequestAdmission(_jobId, Self, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt), Self);
+        return true;
     }
 
     private IActorRef PoolOf() =>

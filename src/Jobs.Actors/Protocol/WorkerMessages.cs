@@ -8,6 +8,9 @@ internal sealed record RequestAdmission(string JobId, IActorRef Entity, string K
 /// <summary>From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to the rank wait) for earlier ones to start.</summary>
 internal sealed record ExpectWoken(IReadOnlyList<string> JobIds);
 
+/// <summary>From a woken entity that will not ask for a slot (nothing to run now): the pool stops holding later-woken attempts for it.</summary>
+internal sealed record WakeDeclined(string JobId);
+
 /// <summary>Give back an admitted slot that will not be used.</summary>
 internal sealed record ReleaseSlot(string JobId);
 

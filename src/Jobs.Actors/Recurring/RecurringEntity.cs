@@ -26,6 +26,9 @@ internal sealed class RecurringEntity : PersistentActor
     private bool _busy;
     private bool _reconcile = true;
 
+    /// <summary>When the active jobs were last checked: a skip or deferral relies only on a check made once its occurrence was due.</summary>
+    private DateTimeOffset? _activeCheckedAt;
+
     /// <summary>Jobs that ended before their OccurrenceFired was stored (a fast job): applied right after it is.</summary>
     private readonly Dictionary<string, bool> _earlyEnds = new(StringComparer.Ordinal);
 
@@ -122,6 +125,7 @@ internal sealed class RecurringEntity : PersistentActor
                 return true;
             case Reconciled reconciled:
                 _busy = false;
+                _activeCheckedAt = reconciled.At;
                 var now = Now;
                 var ended = reconciled.Ended.Where(e => _state.ActiveJobs.Contains(e.JobId)).Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now)).ToList();
                 if (ended.Count > 0)
@@ -358,6 +362,15 @@ internal sealed class RecurringEntity : PersistentActor
 
     private void Decide(DateTimeOffset occurrence)
     {
+        if (_state.ActiveJobs.Count > 0 && !(_activeCheckedAt >= occurrence))
+        {
+            // What it knows of its running jobs may be stale (an end notification lost, or a job it adopted after a
+            // crash, which never sends one): check them before skipping, deferring or limiting on their account.
+            _reconcile = true;
+            Evaluate();
+            return;
+        }
+
         var d = _state.Definition!;
         var now = Now;
         if (d.Limit is { } limit && _state.Successes + _state.ActiveJobs.Count >= limit)
@@ -462,6 +475,7 @@ internal sealed class RecurringEntity : PersistentActor
         var self = Self;
         var region = _runtime.Region;
         var jobs = _state.ActiveJobs.ToList();
+        var startedAt = Now;
         _ = Task.Run(async () =>
         {
             var ended = new List<(string JobId, bool Succeeded)>();
@@ -485,7 +499,7 @@ internal sealed class RecurringEntity : PersistentActor
                 }
             }
 
-            self.Tell(new Reconciled(ended), self);
+            self.Tell(new Reconciled(ended, startedAt), self);
         });
     }
 
@@ -505,7 +519,7 @@ internal sealed class RecurringEntity : PersistentActor
 
     private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error);
 
-    private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended);
+    private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended, DateTimeOffset At);
 
     private sealed class Retry
     {

@@ -1,7 +1,7 @@
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
-using Jobs.Runtime.Actors;
 using Jobs.Client;
+using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
 
 namespace Jobs.Actors.Workers;

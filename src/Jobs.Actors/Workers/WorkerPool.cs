@@ -116,6 +116,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 }
 
                 return true;
+            case WakeDeclined declined:
+                Unexpect(declined.JobId);
+                runtime.Scheduler?.Tell(new Scheduling.Scheduler.WakeRejected(declined.JobId), Self); // no slot spoken for
+                Dispatch();
+                return true;
             case ReleaseSlot release:
                 Release(release.JobId);
                 return true;
