@@ -14,7 +14,9 @@ namespace Jobs.Actors.Workers;
 /// its attempt start durable and sends its <see cref="Execute"/> here; the pool runs it on an idle worker or holds it
 /// until one frees, so a worker that finishes takes its next job without a database round trip. Held attempts run
 /// in the queue's backlog order, and one does not overtake an admitted job of higher rank whose start is still
-/// being stored (for up to <see cref="RankWait"/>). A crashed worker is restarted; its attempt is reported lost.
+/// being stored, nor a job the scheduler woke before it that has not started or declined (each for up to
+/// <see cref="RankWait"/>). A crashed worker is restarted; its attempt is reported lost. A pool that fails gives
+/// its admitted jobs back before its supervisor restarts it.
 /// </summary>
 internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : ActorBase
 {
