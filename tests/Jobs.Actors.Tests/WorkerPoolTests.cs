@@ -24,10 +24,18 @@ public sealed class WorkerPoolTests
 
     private static async Task AdmitAndStartAsync(TestNode node, IActorRef pool, TestProbe entity, string jobId)
     {
-        var now = Due;
-        pool.Tell(new RequestAdmission(jobId, entity.Ref, "echo", 0, now), entity.Ref);
+        pool.Tell(new RequestAdmission(jobId, entity.Ref, "echo", 0, Due), entity.Ref);
         await entity.ExpectMsgAsync<Admitted>(a => a.JobId == jobId);
-        pool.Tell(new Execute(jobId, 1, node.Node.Runtime!.Incarnation, "echo", """{"text":"x"}""", now, TimeSpan.FromSeconds(30)), entity.Ref);
+        pool.Tell(new Execute(jobId, 1, node.Node.Runtime!.Incarnation, "echo", """{"text":"x"}""", Due, TimeSpan.FromSeconds(30)), entity.Ref);
+    }
+
+    /// <summary>Wakes <paramref name="first"/> and "late" together, starts only "late", and checks that it is held.</summary>
+    private static async Task StartLateBehindAsync(TestNode node, IActorRef pool, TestProbe entity, string first)
+    {
+        pool.Tell(new ExpectWoken([first, "late"]));
+        await AdmitAndStartAsync(node, pool, entity, "late");
+        await Task.Delay(150); // well inside the rank wait
+        Assert.Equal(0, node.Log.Runs("late")); // ready, but the other was woken first
     }
 
     [Fact]
@@ -35,11 +43,7 @@ public sealed class WorkerPoolTests
     {
         var (node, pool, entity) = await StartAsync();
         await using var _ = node;
-        pool.Tell(new ExpectWoken(["early", "late"]));
-
-        await AdmitAndStartAsync(node, pool, entity, "late");
-        await Task.Delay(150); // well inside the rank wait
-        Assert.Equal(0, node.Log.Runs("late")); // ready, but "early" was woken first
+        await StartLateBehindAsync(node, pool, entity, "early");
 
         await AdmitAndStartAsync(node, pool, entity, "early");
         await WaitForRunsAsync(node, "early", "late");
@@ -68,10 +72,7 @@ public sealed class WorkerPoolTests
     {
         var (node, pool, entity) = await StartAsync();
         await using var _ = node;
-        pool.Tell(new ExpectWoken(["declines", "late"]));
-        await AdmitAndStartAsync(node, pool, entity, "late");
-        await Task.Delay(150);
-        Assert.Equal(0, node.Log.Runs("late"));
+        await StartLateBehindAsync(node, pool, entity, "declines");
 
         var declined = DateTimeOffset.UtcNow;
         pool.Tell(new WakeDeclined("declines"));

@@ -28,7 +28,6 @@ internal sealed record PoolPaused(bool Paused);
 internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : PersistentActor
 {
     private bool _paused;
-    private IActorRef? _replyTo;
 
     public override string PersistenceId => "queue-" + queue;
 
@@ -70,7 +69,6 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
             return true;
         }
 
-        _replyTo = Sender;
         var now = runtime.Clock.GetUtcNow();
         object @event = set.Paused ? new QueuePaused(now) : new QueueResumed(now);
         Persist(@event, _ =>
@@ -86,7 +84,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         base.OnPersistFailure(cause, @event, sequenceNr);
-        if (_replyTo is { } caller && !caller.Equals(Context.System.DeadLetters))
+        if (Sender is { } caller && !caller.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the queue changed: the write failed. This actor stops; its supervisor restarts it.
             caller.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
