@@ -219,6 +219,9 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
         Assert.All(results, r => Assert.Null(r.Error));
         await WaitUntilAsync(async () => (await Client.CountAsync(new JobQuery()))[JobStatus.Succeeded] == 300, TimeSpan.FromSeconds(60));
         Assert.All(requests, r => Assert.Equal(1, Node.Log.Runs(r.JobId!)));
+
+        // The index row commits with the event; the counter moves in the entity's persist callback just after.
+        await WaitUntilAsync(() => Task.FromResult(Node.Node.Statistics!.Succeeded >= 300));
         Assert.Equal(300, Node.Node.Statistics!.Succeeded);
     }
 
