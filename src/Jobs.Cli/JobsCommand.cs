@@ -396,7 +396,7 @@ public static class JobsCommand
             {
                 JobValidationException => ExitCodes.Invalid,
                 JobNotFoundException or RecurringNotFoundException => ExitCodes.NotFound,
-                JobStateConflictException or DuplicateJobException => ExitCodes.Conflict,
+                JobStateConflictException or DuplicateJobException or JobKindConflictException => ExitCodes.Conflict,
                 _ when ex.ErrorCode is "unauthorized" or "forbidden" => ExitCodes.Unauthorized,
                 _ when ex.ErrorCode is "unavailable" or "timeout" or "storage-failure" or "rate-limited" => ExitCodes.Unavailable,
                 _ when ex.ErrorCode is "bad-request" or "unsupported-media-type" => ExitCodes.Invalid,

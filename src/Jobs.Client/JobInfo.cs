@@ -47,7 +47,7 @@ public sealed record JobInfo
     /// <summary>When the job finished (succeeded, failed or was cancelled).</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
-    /// <summary>The latest error message.</summary>
+    /// <summary>The error of the latest attempt that ended, or null once an attempt succeeded (each attempt keeps its own error).</summary>
     public string? LastError { get; init; }
 
     /// <summary>The result the handler reported on success, if any.</summary>

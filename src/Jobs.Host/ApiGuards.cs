@@ -76,6 +76,29 @@ public static partial class ApiGuards
         });
     }
 
+    /// <summary>
+    /// Answers 421 with a problem to requests for the API, metrics or dashboard whose Host header is not allowed
+    /// (<c>jobs.http.allowed-hosts</c>). Probes stay open: they reveal only status and orchestrators call them by address.
+    /// </summary>
+    public static IApplicationBuilder UseHostAllowList(this WebApplication app, HttpSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(settings);
+        return app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            var guarded = path.StartsWithSegments("/api", StringComparison.Ordinal) || path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+                || path.StartsWithSegments("/dashboard", StringComparison.Ordinal);
+            if (guarded && !settings.IsHostAllowed(context.Request.Host.Host))
+            {
+                await WriteProblemAsync(context, 421, "host-not-allowed", $"this node does not answer for host '{context.Request.Host.Host}': add it to jobs.http.allowed-hosts if clients reach the node by that name").ConfigureAwait(false);
+                return;
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
+    }
+
     private static ApiKey? Authenticate(HttpRequest request, IReadOnlyList<ApiKey> keys)
     {
         string? presented = null;

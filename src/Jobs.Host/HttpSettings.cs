@@ -39,6 +39,27 @@ public sealed record HttpSettings
     /// <summary>Whether a non-loopback address may be used without authentication.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
+    /// <summary>
+    /// Host names (without port, lowercase) the API and dashboard answer; "*" is any. Empty: loopback names when no
+    /// API keys are configured, any host with keys (see <see cref="IsHostAllowed"/>).
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Whether a request's Host header (<paramref name="host"/>, without port) may be answered. Checking it defeats DNS
+    /// rebinding: a page on another site whose name was made to resolve to this node still sends its own name.
+    /// </summary>
+    public bool IsHostAllowed(string host)
+    {
+        var name = host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
+        if (AllowedHosts.Count == 0)
+        {
+            return ApiKeys.Count > 0 || name == "localhost" || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address));
+        }
+
+        return AllowedHosts.Any(allowed => allowed == "*" || allowed == name || (allowed.StartsWith("*.", StringComparison.Ordinal) && name.EndsWith(allowed[1..], StringComparison.Ordinal)));
+    }
+
     /// <summary>Reads <c>jobs.http</c> from a resolved configuration.</summary>
     public static HttpSettings FromConfig(Config config)
     {
@@ -69,6 +90,7 @@ public sealed record HttpSettings
             StreamKeepAlive = http.GetDuration("stream-keep-alive") is var k && k > TimeSpan.Zero ? k
                 : throw new ConfigException("must be positive", http.GetValue("stream-keep-alive").Origin, "jobs.http.stream-keep-alive"),
             ApiKeys = keys,
+            AllowedHosts = [.. http.GetStringList("allowed-hosts").Select((h, i) => AllowedHost(http, h, i))],
             AllowUnauthenticatedRemote = http.GetBoolean("auth.allow-unauthenticated-remote"),
             CertificatePath = http.GetString("https.certificate-path") is { Length: > 0 } certificate ? certificate : null,
             CertificatePassword = http.GetString("https.certificate-password") is { Length: > 0 } password ? password : null,
@@ -99,6 +121,14 @@ public sealed record HttpSettings
         }
 
         return true;
+    }
+
+    private static string AllowedHost(Config http, string host, int index)
+    {
+        var name = host.Trim().Trim('[', ']').TrimEnd('.').ToLowerInvariant();
+        return name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '*') && (name == "*" || !name[1..].Contains('*', StringComparison.Ordinal))
+            ? name
+            : throw new ConfigException($"'{host}' is not a host name (a name such as jobs.example.com, an address, *.example.com or *)", http.GetValue("allowed-hosts").Origin, $"jobs.http.allowed-hosts[{index}]");
     }
 
     private static long Positive(Config http, string key, long value) =>

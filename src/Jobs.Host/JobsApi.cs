@@ -14,7 +14,7 @@ public static class JobsApi
     /// <summary>Adds the /api/v1 endpoints.</summary>
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/v1").AddEndpointFilter(async (context, next) =>
+        var api = endpoints.MapGroup("/api/v1").WithTags("Jobs").AddEndpointFilter(async (context, next) =>
         {
             try
             {
@@ -23,6 +23,11 @@ public static class JobsApi
             catch (JobsException ex)
             {
                 var problem = ProblemBody.From(ex);
+                if (problem.Status == 503)
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+                }
+
                 return Results.Json(problem, JobsWire.Options, ProblemJson, problem.Status);
             }
         });
@@ -32,7 +37,7 @@ public static class JobsApi
             var result = await client.ScheduleAsync(body.ToRequest(), ct).ConfigureAwait(false);
             return result.AlreadyExisted ? Results.Ok(result) : Results.Created($"/api/v1/jobs/{Uri.EscapeDataString(result.JobId)}", result);
         }).WithName("Schedule").WithSummary("Schedule a job").Produces<ScheduleResult>(201).Produces<ScheduleResult>(200).ProducesProblem(400).ProducesProblem(413);
-        api.MapPost("/jobs/batch", async (ScheduleBody[] bodies, IJobsClient client, CancellationToken ct) =>
+        api.MapPost("/jobs/batch", async (ScheduleBody?[] bodies, IJobsClient client, CancellationToken ct) =>
         {
             var requests = new List<ScheduleRequest>(bodies.Length);
             var invalid = new Dictionary<int, JobsException>();
@@ -40,7 +45,7 @@ public static class JobsApi
             {
                 try
                 {
-                    requests.Add(bodies[i].ToRequest());
+                    requests.Add((bodies[i] ?? throw new JobValidationException("item", "must be a job object, not null")).ToRequest());
                 }
                 catch (JobValidationException ex)
                 {
@@ -163,6 +168,9 @@ public static class JobsApi
 
         return endpoints;
     }
+
+    /// <summary>Seconds a client should wait before retrying a 503 (storage or node unavailable).</summary>
+    private const string RetryAfterSeconds = "5";
 
     /// <summary>The revision in an If-Match header (a job's ETag), null without one or for "*"; anything else is a 400.</summary>
     private static long? IfMatch(HttpContext http)
@@ -302,14 +310,63 @@ public static class JobsApi
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
-            var detail = ex.InnerException is JsonException json
-                ? $"the body is not valid JSON for this request{(json.Path is { } path ? $" at {path}" : string.Empty)}: {json.Message}"
-                : ex.Message;
-            var problem = new ProblemBody { Status = ex.StatusCode, Title = "bad-request", Code = "bad-request", Detail = detail, Type = "https://jobs.dev/errors/bad-request" };
+            var (detail, field) = Describe(ex);
+            var problem = new ProblemBody { Status = ex.StatusCode, Title = "bad-request", Code = "bad-request", Detail = detail, Field = field, Type = "https://jobs.dev/errors/bad-request" };
             context.Response.StatusCode = ex.StatusCode;
             await context.Response.WriteAsJsonAsync(problem, JobsWire.Options, ProblemJson, context.RequestAborted).ConfigureAwait(false);
         }
     });
+
+    /// <summary>
+    /// What was wrong with a request the framework could not bind, in the API's terms (no parameter types or framework
+    /// advice), and the field at fault where there is one.
+    /// </summary>
+    private static (string Detail, string? Field) Describe(BadHttpRequestException ex)
+    {
+        if (ex.InnerException is JsonException json)
+        {
+            var path = json.Path;
+            var property = path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+            if (json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+            {
+                // The path ends at the unknown property: refuse it, so that a typo ("delay") is not silently ignored.
+                var name = property?.Split('.', '[')[^1] ?? "?";
+                return ($"'{name}' is not a property of this request (check its spelling; see /api/v1/openapi.json)", name);
+            }
+
+            if (json.InnerException is InvalidOperationException or DecoderFallbackException || json.Message.Contains("UTF-8", StringComparison.Ordinal))
+            {
+                return ("the body is not valid UTF-8 JSON", property);
+            }
+
+            // The serializer's messages name CLR types ("could not be converted to System.Nullable`1[...]"): say what
+            // the client can act on instead. Only a value of the wrong type names its field; a syntax error's path is
+            // merely where reading stopped.
+            if (json.Message.Contains("could not be converted", StringComparison.Ordinal))
+            {
+                return ($"the value at {path} has the wrong type for this field", property);
+            }
+
+            var reason = System.Text.RegularExpressions.Regex.Replace(json.Message.Split(" Path:", 2)[0], @"\s*\b(System|Jobs)\.[\w`.\[\],]+", string.Empty);
+            return ($"the body is not valid JSON for this request{(path is not null ? $" at {path}" : string.Empty)}: {reason}", null);
+        }
+
+        var message = ex.Message;
+        if (message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || message.StartsWith("Required parameter", StringComparison.Ordinal) && message.Contains("from body", StringComparison.Ordinal))
+        {
+            return ("the request needs a JSON body", null);
+        }
+
+        var bind = System.Text.RegularExpressions.Regex.Match(message, "^Failed to bind parameter \"(?:[^\"]*\\s)?(?<name>\\w+)\" from \"(?<value>.*)\"\\.$");
+        if (bind.Success)
+        {
+            var name = bind.Groups["name"].Value;
+            return ($"'{bind.Groups["value"].Value}' is not a valid value for {name}", name);
+        }
+
+        var required = System.Text.RegularExpressions.Regex.Match(message, "^Required parameter \"(?:[^\"]*\\s)?(?<name>\\w+)\" was not provided");
+        return required.Success ? ($"{required.Groups["name"].Value} is required", required.Groups["name"].Value) : ("the request could not be read", null);
+    }
 
     private static JobStatus? ParseStatus(string? status) =>
         status is null ? null

@@ -63,7 +63,8 @@ public static class JobsHost
             document.Info.Description = "Schedule, inspect and control jobs on a Jobs node. Errors are RFC 9457 problem details with a stable code.";
             return Task.CompletedTask;
         }));
-        builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectCallback = SampleNetwork.ConnectAsync });
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
         var telemetry = TelemetrySettings.FromConfig(config);
@@ -95,6 +96,7 @@ public static class JobsHost
 
         var app = builder.Build();
         app.UseBadRequestProblems();
+        app.UseHostAllowList(http);
         app.UseApiGuards(http, listen);
         app.MapJobsApi();
         app.MapJobsHealth();

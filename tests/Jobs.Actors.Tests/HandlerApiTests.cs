@@ -52,14 +52,16 @@ public sealed class HandlerApiTests
     }
 
     [Fact]
-    public async Task PayloadNotMatchingTheType_FailsPermanently_NamingTheType()
+    public async Task PayloadNotMatchingTheType_IsRefusedAtTheDoor_NamingWhereItDiffers()
     {
+        // Bound once at schedule time exactly as the worker binds it: a payload the handler could never receive is
+        // refused with the field named, instead of being stored and failing every attempt.
         await using var node = await TestNode.StartAsync(Backend.Memory);
         var request = new ScheduleRequest { Kind = "fail", Payload = System.Text.Json.JsonDocument.Parse("""{"failTimes":"not a number"}""").RootElement };
-        var id = (await node.Client.ScheduleAsync(request)).JobId;
-        var info = await node.WaitForStatusAsync(id, JobStatus.Failed);
-        Assert.Equal(AttemptOutcome.FailedPermanently, Assert.Single(info.Attempts).Outcome);
-        Assert.Contains(nameof(FailPayload), info.LastError, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<JobValidationException>(() => node.Client.ScheduleAsync(request));
+        Assert.Equal("payload", refused.Field);
+        Assert.Contains("$.failTimes", refused.Message, StringComparison.Ordinal);
+        Assert.Empty((await node.Client.ListAsync(new JobQuery())).Items);
     }
 
     [Fact]

@@ -102,9 +102,9 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Invalid, badZone.Code);
         Assert.Contains("timeZone", badZone.Err, StringComparison.Ordinal);
 
-        Assert.Contains("scheduled u:echo:order-1", (await RunAsync("schedule", "echo", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
-        Assert.Contains("exists u:echo:order-1", (await RunAsync("schedule", "echo", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
-        Assert.Equal(ExitCodes.Conflict, (await RunAsync("schedule", "echo", "--unique", "order-1", "--on-conflict", "reject")).Code);
+        Assert.Contains("scheduled u:echo:order-1", (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
+        Assert.Contains("exists u:echo:order-1", (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Conflict, (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--on-conflict", "reject")).Code);
 
         Assert.Equal(ExitCodes.Ok, (await RunAsync("queues", "pause", "default")).Code);
         Assert.Contains("yes", (await RunAsync("queues")).Out, StringComparison.Ordinal);
@@ -143,6 +143,13 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Invalid, invalid.Code);
         Assert.Contains("'no-such-kind' is not a registered job kind", invalid.Err, StringComparison.Ordinal);
 
+        var emptyId = await RunAsync("get", "");
+        Assert.Equal(ExitCodes.Invalid, emptyId.Code);
+        Assert.Contains("jobId: is required", emptyId.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", emptyId.Err, StringComparison.Ordinal);
+        var noPayload = await RunAsync("schedule", "echo");
+        Assert.Equal(ExitCodes.Invalid, noPayload.Code);
+        Assert.Contains("payload", noPayload.Err, StringComparison.Ordinal);
         var badJson = await RunAsync("schedule", "echo", "{not json");
         Assert.Equal(ExitCodes.Invalid, badJson.Code);
         Assert.Contains("payload", badJson.Err, StringComparison.Ordinal);

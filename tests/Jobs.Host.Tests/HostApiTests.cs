@@ -109,7 +109,7 @@ public sealed class HostApiTests : IAsyncLifetime
         Assert.Equal("job-not-found", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
         var delay = await _http.PostAsJsonAsync("/api/v1/jobs", new { kind = "echo", delaySeconds = -5 });
-        Assert.Equal("delay", (await delay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        Assert.Equal("delaySeconds", (await delay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
         Assert.Equal(0, (await _http.GetFromJsonAsync<JsonElement>("/api/v1/counts")).EnumerateObject().Sum(p => p.Value.GetInt32()));
     }
 

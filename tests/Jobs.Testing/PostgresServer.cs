@@ -113,7 +113,8 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var bin = FindBinaries();
-        var root = Path.Combine(Path.GetTempPath(), $"jobs-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        await RemoveStaleServersAsync(bin);
+        var root = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         var data = Path.Combine(root, "data");
         if (IsRoot)
@@ -127,12 +128,64 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(
             new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "jobs", Database = "postgres", Pooling = true, Timeout = 30, CommandTimeout = 120 }.ToString(),
             root, data, bin, port);
-        if (ReferenceEquals(external, null))
-        {
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-
+        // Shared and dedicated servers alike are stopped and deleted when the test process exits normally; a killed
+        // process leaves them to the next run's sweep (RemoveStaleServersAsync).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return server;
+    }
+
+    private const string DirectoryPrefix = "jobs-pg-";
+
+    /// <summary>
+    /// Stops and deletes the servers of test processes that are gone (killed before they could clean up): each
+    /// server's directory is named for the process that made it. Servers of live processes (another test project
+    /// running now) are left alone.
+    /// </summary>
+    private static async Task RemoveStaleServersAsync(string bin)
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            var name = Path.GetFileName(directory)[DirectoryPrefix.Length..];
+            if (!int.TryParse(name.Split('-')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var owner) || ProcessAlive(owner))
+            {
+                continue;
+            }
+
+            var data = Path.Combine(directory, "data");
+            if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            {
+                try
+                {
+                    await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Not running (a stale pid file): nothing to stop.
+                }
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another sweeping process got there first, or it is not ours to delete.
+            }
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static async Task StartServerAsync(string bin, string root, string data, int port)

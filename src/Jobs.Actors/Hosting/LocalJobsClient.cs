@@ -15,6 +15,12 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a call waits for its entity before it checks that storage answers.</summary>
+    private static readonly TimeSpan StorageProbeAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long that check waits for the journal.</summary>
+    private static readonly TimeSpan StorageProbeTimeout = TimeSpan.FromSeconds(2);
+
     public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
     {
         var definition = validator.Validate(request);
@@ -89,8 +95,11 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         {
             if (results[i] is null)
             {
-                var first = results[firstOfId[ids[i]!]]!;
-                results[i] = new ScheduleManyItemResult(i, first.Result is { } r ? r with { AlreadyExisted = true, Replaced = false } : null, first.Error);
+                var firstIndex = firstOfId[ids[i]!];
+                var first = results[firstIndex]!;
+                results[i] = requests[i].Kind != requests[firstIndex].Kind
+                    ? new ScheduleManyItemResult(i, null, new JobKindConflictException(ids[i]!, requests[firstIndex].Kind, requests[i].Kind))
+                    : new ScheduleManyItemResult(i, first.Result is { } r ? r with { AlreadyExisted = true, Replaced = false } : null, first.Error);
             }
         }
 
@@ -151,7 +160,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return runtime.Index.CountAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
+        return Query(() => runtime.Index.CountAsync(query, runtime.Clock.GetUtcNow(), cancellationToken));
     }
 
     public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
@@ -162,7 +171,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             throw new JobValidationException("limit", $"must be between 1 and {runtime.Settings.MaxPageSize}");
         }
 
-        return runtime.Index.ListAsync(query, runtime.Clock.GetUtcNow(), cancellationToken);
+        return Query(() => runtime.Index.ListAsync(query, runtime.Clock.GetUtcNow(), cancellationToken));
     }
 
     public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -221,7 +230,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
 
     public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default)
     {
-        var names = await runtime.RecurringIndex.NamesAsync(10_000, cancellationToken).ConfigureAwait(false);
+        var names = await Query(() => runtime.RecurringIndex.NamesAsync(10_000, cancellationToken)).ConfigureAwait(false);
         var infos = new List<RecurringScheduleInfo>(names.Count);
         foreach (var name in names)
         {
@@ -253,7 +262,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         foreach (var (name, pool) in runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var status = await pool.Ask<Protocol.PoolStatus>(Protocol.GetPoolStatus.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
-            var counts = await runtime.Index.CountAsync(new JobQuery { Queue = name }, runtime.Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var counts = await Query(() => runtime.Index.CountAsync(new JobQuery { Queue = name }, runtime.Clock.GetUtcNow(), cancellationToken)).ConfigureAwait(false);
             queues.Add(new QueueInfo
             {
                 Name = name,
@@ -289,15 +298,70 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         return name;
     }
 
+    /// <summary>
+    /// Asks a job's entity. An entity whose storage is down cannot answer (its recovery or write fails and it stops),
+    /// so a call that has no answer after <see cref="StorageProbeAfter"/> asks the journal for a read: when that
+    /// fails too, the call fails at once with storage-failure instead of waiting out the whole ask timeout.
+    /// </summary>
     private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
     {
+        var ask = (region ?? runtime.Region).Ask<T>(message, AskTimeout, cancellationToken);
         try
         {
-            return await (region ?? runtime.Region).Ask<T>(message, AskTimeout, cancellationToken).ConfigureAwait(false);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (await Task.WhenAny(ask, Task.Delay(StorageProbeAfter, wait.Token)).ConfigureAwait(false) != ask)
+            {
+                await wait.CancelAsync().ConfigureAwait(false);
+                if (!ask.IsCompleted && await StorageFailureAsync(cancellationToken).ConfigureAwait(false) is { } failure)
+                {
+                    // The entity's answer, if one ever comes, is not awaited: observe it so its failure is not unobserved.
+                    _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    throw new JobsException("storage-failure", $"'{message.JobId}' cannot answer: the job store is not answering ({failure}); try again shortly");
+                }
+            }
+
+            return await ask.ConfigureAwait(false);
         }
         catch (AskTimeoutException ex)
         {
             throw new JobsException("timeout", $"'{message.JobId}' did not answer within {AskTimeout}", ex);
         }
     }
+
+    /// <summary>Why the journal does not answer a read within <see cref="StorageProbeTimeout"/>, or null when it does.</summary>
+    private async Task<string?> StorageFailureAsync(CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(StorageProbeTimeout);
+        try
+        {
+            await runtime.Journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "no answer in time";
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            return ex.GetBaseException().GetType().Name; // the message may name hosts: it stays out of answers
+        }
+    }
+
+    /// <summary>Runs an index query; a database that does not answer is a storage-failure (503), not a bug (500).</summary>
+    private static async Task<T> Query<T>(Func<Task<T>> query)
+    {
+        try
+        {
+            return await query().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            throw new JobsException("storage-failure", $"the job store is not answering ({ex.GetBaseException().GetType().Name}); try again shortly", ex);
+        }
+    }
+
+    private static bool IsStorageFailure(Exception ex) =>
+        ex is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
+        || ex is InvalidOperationException { InnerException: System.Data.Common.DbException or System.Net.Sockets.SocketException or IOException };
 }

@@ -11,6 +11,7 @@ namespace Jobs.Actors.Hosting;
 internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRegistry handlers, TimeProvider clock)
 {
     private static readonly DateTimeOffset Latest = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static void ValidateJobId(string jobId, string field = "jobId")
     {
@@ -104,21 +105,7 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             throw new JobValidationException("timeout", "must be positive and at most 7 days");
         }
 
-        string? payload = null;
-        if (request.Payload is { } element && element.ValueKind != JsonValueKind.Undefined)
-        {
-            payload = element.GetRawText();
-            if (Encoding.UTF8.GetByteCount(payload) > settings.MaxPayloadBytes)
-            {
-                throw new JobValidationException("payload", $"is larger than the {settings.MaxPayloadBytes} byte limit", JobValidationException.TooLarge);
-            }
-
-            if (payload.Contains('\0', StringComparison.Ordinal) || payload.Contains("\\u0000", StringComparison.Ordinal))
-            {
-                throw new JobValidationException("payload", "must not contain NUL characters");
-            }
-        }
-
+        var payload = BindPayload(registration, request.Kind, request.Payload);
         return new JobScheduled(
             id,
             request.Kind,
@@ -153,6 +140,11 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
         if (key.Contains('\0', StringComparison.Ordinal))
         {
             throw new JobValidationException("uniqueKey", "must not contain NUL characters");
+        }
+
+        if (!IsValidUnicode(key))
+        {
+            throw new JobValidationException("uniqueKey", "is not valid Unicode (it has an unpaired UTF-16 surrogate)");
         }
 
         var readable = $"u:{kind}:{key}";
@@ -260,6 +252,70 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             request.MaxAttempts,
             request.Timeout is { } t ? (long)t.TotalMilliseconds : null,
             request.StartAt?.ToUniversalTime() ?? DateTimeOffset.MinValue);
+    }
+
+    /// <summary>
+    /// The payload text to store: the request's JSON as sent, checked against the size limit, for strings that are
+    /// valid Unicode (a lone surrogate could be stored but never shown or bound again) and bound once as the handler
+    /// will bind it, so that whatever is accepted can be read back and received.
+    /// </summary>
+    private string? BindPayload(Handlers.HandlerRegistration registration, string kind, JsonElement? element)
+    {
+        string? payload = null;
+        if (element is { ValueKind: not JsonValueKind.Undefined } given)
+        {
+            try
+            {
+                payload = given.GetRawText();
+            }
+            catch (InvalidOperationException)
+            {
+                throw new JobValidationException("payload", "is not valid UTF-8");
+            }
+
+            if (Encoding.UTF8.GetByteCount(payload) > settings.MaxPayloadBytes)
+            {
+                throw new JobValidationException("payload", $"is larger than the {settings.MaxPayloadBytes} byte limit", JobValidationException.TooLarge);
+            }
+
+            if (payload.Contains('\0', StringComparison.Ordinal) || payload.Contains("\\u0000", StringComparison.Ordinal))
+            {
+                throw new JobValidationException("payload", "must not contain NUL characters");
+            }
+
+            try
+            {
+                using var sink = new Utf8JsonWriter(System.IO.Stream.Null);
+                given.WriteTo(sink);
+            }
+            catch (InvalidOperationException)
+            {
+                throw new JobValidationException("payload", "contains a string that is not valid Unicode (an unpaired UTF-16 surrogate such as \\ud800)");
+            }
+        }
+
+        try
+        {
+            return registration.Bind(payload);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException("payload", $"does not fit kind '{kind}': {ex.Message}");
+        }
+    }
+
+    /// <summary>Whether <paramref name="text"/> encodes to UTF-8 (it has no unpaired surrogate).</summary>
+    internal static bool IsValidUnicode(string text)
+    {
+        try
+        {
+            _ = StrictUtf8.GetByteCount(text);
+            return true;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
     }
 
     private static void CheckEvery(TimeSpan every, string field)

@@ -291,9 +291,17 @@ internal sealed class JobEntity : PersistentActor
     private void OnDuplicate(ScheduleJob schedule)
     {
         var requested = schedule.Definition;
-        if (schedule.OnConflict != UniqueConflict.Replace || _state.Phase != JobPhase.Pending)
+        if (schedule.OnConflict != UniqueConflict.Replace || _state.Phase != JobPhase.Pending || requested.Kind != _state.Definition!.Kind)
         {
             schedule.Group?.Skip();
+        }
+
+        if (requested.Kind != _state.Definition!.Kind)
+        {
+            // The same id for another kind is a different job: answering "already existed" would report a job that
+            // will never run the caller's handler as scheduled.
+            Reply(new StatusFailure(new JobKindConflictException(_jobId, _state.Definition.Kind, requested.Kind)));
+            return;
         }
 
         switch (schedule.OnConflict)

@@ -91,7 +91,7 @@ internal sealed record JobState
             Queue = d.Queue,
             Priority = d.Priority,
             Status = StatusAt(now),
-            Payload = d.Payload is null ? default : JsonDocument.Parse(d.Payload).RootElement.Clone(),
+            Payload = StoredPayload.ToElement(d.Payload),
             CreatedAt = d.CreatedAt,
             DueAt = DueAt,
             AttemptCount = CountedAttempts,
@@ -122,7 +122,8 @@ internal sealed record JobState
             TimeoutRetriesUsed = TimeoutRetriesUsed + (timeoutLike ? 1 : 0),
             RunningIncarnation = null,
             Result = e.Outcome == AttemptOutcome.Succeeded ? e.Result : Result,
-            LastError = e.Error ?? LastError,
+            // The error of the attempt that ended last: a later success clears it (the attempts keep every error).
+            LastError = e.Outcome == AttemptOutcome.Succeeded ? null : e.Error ?? LastError,
             CompletedAt = phase is JobPhase.Succeeded or JobPhase.Failed ? e.EndedAt : null,
             UpdatedAt = e.EndedAt,
             Attempts = CloseLast(e.Outcome, e.EndedAt, e.Error, e.StackTrace),

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Jobs.Client;
 
 namespace Jobs.Actors.Recurring;
@@ -110,7 +109,7 @@ internal sealed record RecurringScheduleState
         {
             Name = d.Name,
             Kind = d.Kind,
-            Payload = d.Payload is null ? default : JsonDocument.Parse(d.Payload).RootElement.Clone(),
+            Payload = Jobs.StoredPayload.ToElement(d.Payload),
             Cron = d.Cron,
             Every = d.EveryMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
             Named = d.Named,

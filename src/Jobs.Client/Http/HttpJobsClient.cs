@@ -370,7 +370,12 @@ public sealed class HttpJobsClient : IJobsClient
 
     private static string JobPath(string jobId)
     {
-        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        if (string.IsNullOrEmpty(jobId))
+        {
+            // As the node answers it: a bad id is invalid input, not a programming error (the CLI passes it through).
+            throw new JobValidationException("jobId", "is required");
+        }
+
         return "api/v1/jobs/" + Uri.EscapeDataString(jobId);
     }
 
@@ -385,14 +390,12 @@ public sealed class HttpJobsClient : IJobsClient
 
     private static string QueuePath(string queue)
     {
-        ArgumentException.ThrowIfNullOrEmpty(queue);
-        return "api/v1/queues/" + Uri.EscapeDataString(queue);
+        return string.IsNullOrEmpty(queue) ? throw new JobValidationException("queue", "is required") : "api/v1/queues/" + Uri.EscapeDataString(queue);
     }
 
     private static string RecurringPath(string name)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        return "api/v1/recurring/" + Uri.EscapeDataString(name);
+        return string.IsNullOrEmpty(name) ? throw new JobValidationException("name", "is required") : "api/v1/recurring/" + Uri.EscapeDataString(name);
     }
 
     private static HttpRequestMessage Post<T>(string path, T body) =>

@@ -26,6 +26,7 @@ public static class JobsWire
 }
 
 /// <summary>The body of POST /api/v1/jobs. Durations are in seconds so that any language can send them.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ScheduleBody
 {
     /// <summary>The job kind (a registered handler's name).</summary>
@@ -110,6 +111,7 @@ public sealed record ScheduleBody
 }
 
 /// <summary>The body of PUT /api/v1/recurring/{name}: a recurring schedule (the name comes from the path). Durations in seconds.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RecurringBody
 {
     /// <summary>The kind of job each occurrence creates.</summary>
@@ -204,6 +206,7 @@ public sealed record RecurringBody
 }
 
 /// <summary>The body of POST /api/v1/jobs/{id}/reschedule.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RescheduleBody(DateTimeOffset RunAt);
 
 /// <summary>One item of the answer to POST /api/v1/jobs/batch: the result, or that item's error.</summary>
@@ -231,27 +234,43 @@ public sealed record ProblemBody
     public string? Code { get; init; }
 
     /// <summary>For invalid requests: the field at fault.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Field { get; init; }
 
     /// <summary>For conflicts: the job's status.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JobStatus? JobStatus { get; init; }
 
     /// <summary>For conflicts: the refused operation.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Operation { get; init; }
 
     /// <summary>For unknown jobs and conflicts: the job id.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? JobId { get; init; }
 
     /// <summary>For duplicate jobs: the unique key.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UniqueKey { get; init; }
 
     /// <summary>For unknown recurring schedules: the name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Name { get; init; }
 
+    /// <summary>For id conflicts: the existing job's kind.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExistingKind { get; init; }
+
+    /// <summary>For id conflicts: the kind the request asked for.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RequestedKind { get; init; }
+
     /// <summary>For failed preconditions: the revision the request expected.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? ExpectedRevision { get; init; }
 
     /// <summary>For failed preconditions: the job's revision now.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? Revision { get; init; }
 
     /// <summary>The problem for <paramref name="error"/>, with its HTTP status.</summary>
@@ -268,10 +287,11 @@ public sealed record ProblemBody
         };
         return error switch
         {
-            JobValidationException v => body with { Field = v.Field },
+            JobValidationException v => body with { Field = WireField(v.Field), Detail = Rename(error.Message, v.Field, WireField(v.Field)) },
             JobNotFoundException n => body with { JobId = n.JobId },
             JobStateConflictException c => body with { JobId = c.JobId, JobStatus = c.Status, Operation = c.Operation },
             DuplicateJobException d => body with { JobId = d.JobId, UniqueKey = d.UniqueKey },
+            JobKindConflictException k => body with { JobId = k.JobId, ExistingKind = k.ExistingKind, RequestedKind = k.RequestedKind },
             RecurringNotFoundException r => body with { Name = r.Name },
             JobPreconditionFailedException p => body with { JobId = p.JobId, ExpectedRevision = p.ExpectedRevision, Revision = p.ActualRevision },
             _ => body,
@@ -286,15 +306,30 @@ public sealed record ProblemBody
         return code switch
         {
             "invalid-request" or JobValidationException.TooLarge when Field is { } field =>
-                new JobValidationException(field, detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail, code),
+                new JobValidationException(ClientField(field), detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail, code),
             "job-not-found" when JobId is { } id => new JobNotFoundException(id),
             "job-state-conflict" when JobId is { } id && JobStatus is { } status => new JobStateConflictException(id, status, Operation ?? "change"),
             "duplicate-job" when JobId is { } id => new DuplicateJobException(id, UniqueKey),
+            "job-id-conflict" when JobId is { } id && ExistingKind is { } existing => new JobKindConflictException(id, existing, RequestedKind ?? "?"),
             "recurring-not-found" when Name is { } name => new RecurringNotFoundException(name),
             "precondition-failed" when JobId is { } id => new JobPreconditionFailedException(id, ExpectedRevision ?? 0, Revision ?? 0),
             _ => new JobsException(code, detail),
         };
     }
+
+    // The C# API takes durations; the JSON bodies take seconds. Problems name the field as the request did.
+    private static readonly (string Client, string Wire)[] Fields =
+    [
+        ("delay", "delaySeconds"), ("timeout", "timeoutSeconds"), ("uniquePeriod", "uniquePeriodSeconds"),
+        ("every", "everySeconds"), ("catchUpWindow", "catchUpWindowSeconds"),
+    ];
+
+    private static string WireField(string field) => Array.Find(Fields, f => f.Client == field) is { Wire: { } wire } ? wire : field;
+
+    private static string ClientField(string field) => Array.Find(Fields, f => f.Wire == field) is { Client: { } client } ? client : field;
+
+    private static string Rename(string message, string from, string to) =>
+        from != to && message.StartsWith(from + ": ", StringComparison.Ordinal) ? to + message[from.Length..] : message;
 
     /// <summary>The HTTP status an error is answered with.</summary>
     public static int StatusOf(JobsException error) => error switch
@@ -302,7 +337,7 @@ public sealed record ProblemBody
         JobValidationException { ErrorCode: JobValidationException.TooLarge } => 413,
         JobValidationException => 400,
         JobNotFoundException or RecurringNotFoundException => 404,
-        JobStateConflictException or DuplicateJobException => 409,
+        JobStateConflictException or DuplicateJobException or JobKindConflictException => 409,
         JobPreconditionFailedException => 412,
         _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
         _ => 500,

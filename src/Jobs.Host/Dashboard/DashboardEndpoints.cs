@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
+using Jobs.Client.Http;
 
 namespace Jobs.Host.Dashboard;
 
@@ -56,24 +57,53 @@ public static class DashboardEndpoints
                     return;
                 }
 
-                var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-                if (!isLogin && !DashboardGuard.CsrfValid(context, form))
-                {
-                    context.Response.StatusCode = 403;
-                    await context.Response.WriteAsync("the form token is missing or wrong (cross-site request refused); reload the page").ConfigureAwait(false);
-                    return;
-                }
-
+                // A read-only session is refused whatever it sends; the others need this browser's form token.
                 if (!isLogin && !access.CanAct)
                 {
                     context.Response.StatusCode = 403;
                     await context.Response.WriteAsync("the dashboard is read-only for this session").ConfigureAwait(false);
                     return;
                 }
+
+                var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+                if (!isLogin && !guard.CsrfValid(context, form))
+                {
+                    context.Response.StatusCode = 403;
+                    await context.Response.WriteAsync("the form token is missing or wrong (cross-site request refused); reload the page").ConfigureAwait(false);
+                    return;
+                }
             }
 
             context.Items[typeof(DashboardGuard.Access)] = access;
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+            {
+                // Every failure gets a page in the dashboard's own look, with a way back, instead of a bare status.
+                var (status, title, text) = ex switch
+                {
+                    JobsException j when ProblemBody.StatusOf(j) == 503 => (503, "Storage unavailable", "The job store is not answering right now. This page will work again once it is back; try again in a few seconds."),
+                    JobNotFoundException or RecurringNotFoundException => (404, "Not found", ex.Message),
+                    JobsException j => (ProblemBody.StatusOf(j), "Not done", ex.Message),
+                    _ => (500, "Something went wrong", "The node could not show this page. The error is in the node's log."),
+                };
+                if (status == 500)
+                {
+                    app.Logger.LogError(ex, "Dashboard page {Path} failed", context.Request.Path);
+                }
+
+                context.Response.Clear();
+                context.Response.StatusCode = status;
+                if (status == 503)
+                {
+                    context.Response.Headers.RetryAfter = "5";
+                }
+
+                context.Response.ContentType = Html;
+                await context.Response.WriteAsync(DashboardPages.Layout(title, string.Empty, $"<p>{DashboardPages.H(text)}</p><p><a href=\"/dashboard\">Back to the overview</a></p>", string.Empty), context.RequestAborted).ConfigureAwait(false);
+            }
         });
 
         var group = app.MapGroup("/dashboard").ExcludeFromDescription();
@@ -163,9 +193,10 @@ public static class DashboardEndpoints
                 var job = await client.GetAsync(id, ct).ConfigureAwait(false);
                 return Page(node, "Job " + job.Id, "jobs", DashboardPages.Job(job, settings.RedactKeys, guard.CsrfToken(context), CanAct(context)));
             }
-            catch (JobNotFoundException)
+            catch (Exception ex) when (ex is JobNotFoundException or JobValidationException)
             {
-                return Results.Content(DashboardPages.Layout("Not found", "jobs", $"<p>No job {DashboardPages.H(id)}.</p>", node.NodeName ?? string.Empty), Html, statusCode: 404);
+                // An id that is not well-formed names no job either: the same friendly 404 page.
+                return Results.Content(DashboardPages.Layout("Not found", "jobs", $"<p>No job {DashboardPages.H(id)}.</p><p><a href=\"/dashboard/jobs\">All jobs</a></p>", node.NodeName ?? string.Empty), Html, statusCode: 404);
             }
         });
 

@@ -9,15 +9,16 @@ namespace Jobs.Host.Dashboard;
 /// Who may use the dashboard and how its forms are protected. Without API keys configured, only requests from this
 /// machine are answered (403 otherwise). With keys, a login form takes a key and sets a signed, HttpOnly,
 /// SameSite=Strict session cookie; a read-only key (or jobs.dashboard.read-only) allows pages but no actions.
-/// Every POST must carry the form token that matches the per-browser CSRF cookie, and a same-origin Origin header
-/// when the browser sends one.
+/// Every POST must carry the form token of this browser: an HMAC, under the dashboard's secret, of a random
+/// per-browser id (a cookie) and the session, so that a cookie and field pair chosen by someone else never passes;
+/// and a same-origin Origin header when the browser sends one.
 /// </summary>
 internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settings)
 {
     public const string SessionCookie = "jobs_session";
     public const string CsrfCookie = "jobs_csrf";
     public const string CsrfField = "csrf";
-    private readonly byte[] _secret = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] _secret = settings.Secret is { } shared ? SHA256.HashData(Encoding.UTF8.GetBytes(shared)) : RandomNumberGenerator.GetBytes(32);
 
     public bool AuthRequired => http.ApiKeys.Count > 0;
 
@@ -67,35 +68,36 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
         return true;
     }
 
-    /// <summary>The CSRF token of this browser, set as a cookie when it has none.</summary>
+    /// <summary>The form token of this browser (and session): sets the browser's id cookie when it has none.</summary>
     public string CsrfToken(HttpContext context)
     {
-        if (context.Request.Cookies.TryGetValue(CsrfCookie, out var existing) && existing is { Length: 43 })
+        if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var browser) || browser is not { Length: 43 })
         {
-            return existing;
+            if (context.Items[CsrfCookie] is string issued)
+            {
+                browser = issued;
+            }
+            else
+            {
+                browser = Base64Url(RandomNumberGenerator.GetBytes(32));
+                context.Items[CsrfCookie] = browser;
+                context.Response.Cookies.Append(CsrfCookie, browser, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/dashboard" });
+            }
         }
 
-        if (context.Items[CsrfCookie] is string issued)
-        {
-            return issued;
-        }
-
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        context.Items[CsrfCookie] = token;
-        context.Response.Cookies.Append(CsrfCookie, token, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/dashboard" });
-        return token;
+        return FormToken(browser, Session(context));
     }
 
-    /// <summary>True when a POST carries the browser's CSRF token and, if present, a same-origin Origin header.</summary>
-    public static bool CsrfValid(HttpContext context, IFormCollection form)
+    /// <summary>True when a POST carries this browser's form token and, if present, a same-origin Origin header.</summary>
+    public bool CsrfValid(HttpContext context, IFormCollection form)
     {
-        if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var cookie) || string.IsNullOrEmpty(cookie))
+        if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var browser) || string.IsNullOrEmpty(browser))
         {
             return false;
         }
 
-        var field = form[CsrfField].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(cookie), Encoding.UTF8.GetBytes(field)))
+        var expected = Encoding.ASCII.GetBytes(FormToken(browser, Session(context)));
+        if (!CryptographicOperations.FixedTimeEquals(expected, Encoding.UTF8.GetBytes(form[CsrfField].ToString())))
         {
             return false;
         }
@@ -105,6 +107,12 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
             ? origin.Length == 0
             : Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
+
+    private static string Session(HttpContext context) => context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? session ?? string.Empty : string.Empty;
+
+    private string FormToken(string browser, string session) => Base64Url(Sign("csrf|" + browser + "|" + session));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private bool? ReadSession(HttpContext context)
     {

@@ -17,6 +17,12 @@ public sealed record DashboardSettings
     /// <summary>How long a dashboard login lasts.</summary>
     public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
 
+    /// <summary>
+    /// The secret that signs dashboard sessions and form tokens, shared by every node behind one address; null means a
+    /// random secret per process (logins and open forms end when the process restarts).
+    /// </summary>
+    public string? Secret { get; init; }
+
     /// <summary>Reads <c>jobs.dashboard</c>; a bad value names its key.</summary>
     public static DashboardSettings FromConfig(Config config)
     {
@@ -28,8 +34,15 @@ public sealed record DashboardSettings
             throw new ConfigException($"must be positive but is {lifetime}", section.GetValue("session-lifetime").Origin, "jobs.dashboard.session-lifetime");
         }
 
+        var secret = section.GetString("secret");
+        if (secret.Length is > 0 and < 32)
+        {
+            throw new ConfigException($"must be at least 32 characters (it signs sessions and form tokens) but has {secret.Length}", section.GetValue("secret").Origin, "jobs.dashboard.secret");
+        }
+
         return new DashboardSettings
         {
+            Secret = secret.Length > 0 ? secret : null,
             Enabled = section.GetBoolean("enabled"),
             ReadOnly = section.GetBoolean("read-only"),
             RedactKeys = [.. section.GetStringList("redact-keys").Where(k => k.Length > 0)],
