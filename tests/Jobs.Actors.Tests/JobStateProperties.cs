@@ -3,7 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Jobs.Actors.Jobs;
 using Jobs.Client;
-using Jobs.Runtime.Persistence.Serialization;
+using Jobs.Persistence.Serialization;
 
 namespace Jobs.Actors.Tests;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Postgres;
-using Jobs.Runtime.Persistence.Sqlite;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Postgres;
+using Jobs.Persistence.Sqlite;
 using Npgsql;
 
 // A process for crash tests: writes atomic 3-event writes to many streams as fast as it can and prints

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Memory;
-using Jobs.Runtime.Persistence.Postgres;
-using Jobs.Runtime.Persistence.Serialization;
-using Jobs.Runtime.Persistence.Sqlite;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Memory;
+using Jobs.Persistence.Postgres;
+using Jobs.Persistence.Serialization;
+using Jobs.Persistence.Sqlite;
 using Jobs.Testing;
 using Npgsql;
 

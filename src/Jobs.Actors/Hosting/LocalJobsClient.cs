@@ -6,7 +6,7 @@ using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence.Journal;
+using Jobs.Persistence.Journal;
 
 namespace Jobs.Actors.Hosting;
 

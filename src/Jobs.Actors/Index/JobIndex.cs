@@ -3,8 +3,8 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Jobs.Client;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Sql;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Sql;
 
 namespace Jobs.Actors.Index;
 

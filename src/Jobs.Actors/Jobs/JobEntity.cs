@@ -5,7 +5,7 @@ using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
-using Jobs.Runtime.Persistence.Journal;
+using Jobs.Persistence.Journal;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Jobs;

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Jobs.Actors.Recurring;
 using Jobs.Actors.Workers;
-using Jobs.Runtime.Persistence.Serialization;
+using Jobs.Persistence.Serialization;
 
 namespace Jobs.Actors.Jobs;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Sql;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Sql;
 using Npgsql;
 
 namespace Jobs.Actors.Outbox;

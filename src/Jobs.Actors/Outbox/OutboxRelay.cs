@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Jobs.Client;
 using Jobs.Client.Http;
-using Jobs.Runtime.Persistence.Sql;
+using Jobs.Persistence.Sql;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

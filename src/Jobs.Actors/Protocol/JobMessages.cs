@@ -1,6 +1,6 @@
 using Jobs.Actors.Jobs;
 using Jobs.Client;
-using Jobs.Runtime.Persistence.Journal;
+using Jobs.Persistence.Journal;
 
 namespace Jobs.Actors.Protocol;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Sql;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Sql;
 
 namespace Jobs.Actors.Recurring;
 

@@ -1,7 +1,7 @@
 using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Serialization;
-using Jobs.Runtime.Persistence.Snapshots;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Serialization;
+using Jobs.Persistence.Snapshots;
 
 namespace Jobs.Runtime.Persistence;
 

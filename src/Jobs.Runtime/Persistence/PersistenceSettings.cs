@@ -1,9 +1,9 @@
 using Jobs.Runtime.Configuration;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Memory;
-using Jobs.Runtime.Persistence.Postgres;
-using Jobs.Runtime.Persistence.Snapshots;
-using Jobs.Runtime.Persistence.Sqlite;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Memory;
+using Jobs.Persistence.Postgres;
+using Jobs.Persistence.Snapshots;
+using Jobs.Persistence.Sqlite;
 using Npgsql;
 
 namespace Jobs.Runtime.Persistence;
@@ -70,7 +70,7 @@ public sealed record PersistenceSettings
         };
         try
         {
-            _ = new Sql.SqlNames(SqlDialect.PostgreSql, settings.PostgresSchema, settings.TablePrefix);
+            _ = new global::Jobs.Persistence.Sql.SqlNames(SqlDialect.PostgreSql, settings.PostgresSchema, settings.TablePrefix);
         }
         catch (ArgumentException ex)
         {

@@ -1,6 +1,6 @@
 using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Snapshots;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Snapshots;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Runtime.Persistence;

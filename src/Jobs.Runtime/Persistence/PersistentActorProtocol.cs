@@ -1,4 +1,4 @@
-using Jobs.Runtime.Persistence.Snapshots;
+using Jobs.Persistence.Snapshots;
 
 namespace Jobs.Runtime.Persistence;
 

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Snapshots;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Snapshots;
 
 namespace Jobs.Runtime.Persistence;
 

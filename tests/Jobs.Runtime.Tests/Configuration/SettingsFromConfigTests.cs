@@ -86,7 +86,7 @@ public sealed class PersistenceSettingsTests
     public void Reference_Defaults_SqliteWithDocumentedValues()
     {
         var settings = Jobs.Runtime.Persistence.PersistenceSettings.FromConfig(ConfigFactory.Load(options: new ConfigParseOptions { Environment = null }));
-        Assert.Equal(Jobs.Runtime.Persistence.Journal.SqlDialect.Sqlite, settings.Backend);
+        Assert.Equal(Jobs.Persistence.Journal.SqlDialect.Sqlite, settings.Backend);
         Assert.Equal("data/jobs.db", settings.SqlitePath);
         Assert.Equal(1000, settings.Journal.MaxBatchSize);
         Assert.True(settings.Journal.AutoMigrate);

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Jobs.Runtime.Actors;
 using Jobs.Runtime.Persistence;
-using Jobs.Runtime.Persistence.Journal;
-using Jobs.Runtime.Persistence.Memory;
-using Jobs.Runtime.Persistence.Serialization;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Memory;
+using Jobs.Persistence.Serialization;
 using Jobs.TestKit;
 
 namespace Jobs.Runtime.Tests.Persistence;

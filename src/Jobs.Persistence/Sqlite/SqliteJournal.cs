@@ -1,0 +1,175 @@
+using System.Data.Common;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Sql;
+using Microsoft.Data.Sqlite;
+
+namespace Jobs.Persistence.Sqlite;
+
+/// <summary>
+/// The embedded node's journal: one SQLite file in WAL mode with synchronous=FULL (checked at start-up), one writer
+/// connection that stores each batch in one transaction, pooled connections for reads.
+/// </summary>
+public sealed class SqliteJournal : SqlJournal
+{
+    /// <summary>SQLite's database clock in unix milliseconds (lease expiry is judged by it).</summary>
+    internal const string NowMillis = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
+    private readonly string _connectionString;
+    private SqliteConnection? _writer;
+
+    /// <summary>Creates a journal on the database file at <paramref name="path"/> (created if missing).</summary>
+    public SqliteJournal(string path, JournalOptions? options = null, string tablePrefix = "jobs_", IReadOnlyList<IWriteParticipant>? participants = null)
+        : base(new SqlNames(SqlDialect.Sqlite, null, tablePrefix), (options ?? new JournalOptions()).Validate(), participants)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string Backend => "sqlite";
+
+    /// <summary>The connection string in use (for tools and tests).</summary>
+    public string ConnectionString => _connectionString;
+
+    private protected override string FalseLiteral => "0";
+
+    private protected override string TrueLiteral => "1";
+
+    private protected override int WriterParallelism => 1; // SQLite has one writer at a time anyway
+
+    /// <summary>Opens a connection with the durability pragmas every connection of this journal uses.</summary>
+    public static async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+
+    private protected override async Task<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken) =>
+        _writer ??= await OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+
+    private protected override ValueTask ReleaseWriterConnectionAsync(DbConnection connection) => ValueTask.CompletedTask; // kept for the next batch
+
+    private protected override async Task CheckDurabilityAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL";
+        var mode = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"SQLite journal_mode is '{mode}' but WAL is required (in-memory databases cannot be used: use the memory journal)");
+        }
+
+        command.CommandText = "PRAGMA synchronous";
+        var synchronous = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        if (synchronous < 2)
+        {
+            throw new InvalidOperationException($"SQLite synchronous is {synchronous} but FULL (2) is required for durable commits");
+        }
+    }
+
+    private protected override IReadOnlyList<Migration> JournalMigrations() =>
+    [
+        new(1, "journal, snapshots and leases",
+        [
+            $"CREATE TABLE {Names.Journal} (ordering INTEGER PRIMARY KEY AUTOINCREMENT, persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, " +
+            "manifest TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL, writer TEXT NOT NULL, is_deleted INTEGER NOT NULL DEFAULT 0, " +
+            "UNIQUE (persistence_id, sequence_nr))",
+            $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, created_at INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
+            $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
+        ]),
+    ];
+
+    private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer) VALUES (@p, @s, @m, @b, @t, @w)";
+        var p = command.CreateParameter();
+        p.ParameterName = "@p";
+        var s = command.CreateParameter();
+        s.ParameterName = "@s";
+        var m = command.CreateParameter();
+        m.ParameterName = "@m";
+        var b = command.CreateParameter();
+        b.ParameterName = "@b";
+        var t = command.CreateParameter();
+        t.ParameterName = "@t";
+        var w = command.CreateParameter();
+        w.ParameterName = "@w";
+        command.Parameters.AddRange(new[] { p, s, m, b, t, w });
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var write in writes)
+        {
+            foreach (var e in write.Events)
+            {
+                p.Value = e.PersistenceId;
+                s.Value = e.SequenceNr;
+                m.Value = e.Manifest;
+                b.Value = e.Payload;
+                t.Value = e.Timestamp.ToUnixTimeMilliseconds();
+                w.Value = e.WriterId;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken)
+    {
+        var failed = new HashSet<WriteFence>();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT COUNT(*) FROM {Names.Leases} WHERE name = @n AND owner = @o AND epoch = @e AND expires_at > {NowMillis}";
+        var n = command.CreateParameter();
+        n.ParameterName = "@n";
+        var o = command.CreateParameter();
+        o.ParameterName = "@o";
+        var e = command.CreateParameter();
+        e.ParameterName = "@e";
+        command.Parameters.AddRange(new[] { n, o, e });
+        foreach (var fence in fences)
+        {
+            n.Value = fence.LeaseName;
+            o.Value = fence.Owner;
+            e.Value = fence.Epoch;
+            if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                failed.Add(fence);
+            }
+        }
+
+        return failed;
+    }
+
+    private protected override bool IsUniqueViolation(DbException error) =>
+        error is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT (UNIQUE on persistence_id, sequence_nr)
+
+    private protected override async ValueTask DisposeCoreAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+    }
+}

@@ -1,7 +1,0 @@
-namespace Jobs.Runtime.Persistence.Snapshots;
-
-/// <summary>A stored snapshot as loaded.</summary>
-/// <param name="Metadata">Which snapshot.</param>
-/// <param name="Manifest">The stable type name of the state.</param>
-/// <param name="Payload">The serialized state.</param>
-public sealed record SelectedSnapshot(SnapshotMetadata Metadata, string Manifest, byte[] Payload);

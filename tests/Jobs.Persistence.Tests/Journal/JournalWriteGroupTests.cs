@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Memory;
+
+namespace Jobs.Persistence.Tests.Journal;
+
+/// <summary>A write group once stored holds nothing of what it wrote (its timeout timer is gone with it).</summary>
+public sealed class JournalWriteGroupTests
+{
+    [Fact]
+    public async Task ACommittedGroup_ReleasesItsWrites_LongBeforeItsTimeout()
+    {
+        await using var journal = new InMemoryJournal();
+        await journal.StartAsync(CancellationToken.None);
+        var attachment = await CommitOneAsync(journal);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(attachment.TryGetTarget(out _), "the committed group's write is still reachable");
+        Assert.Equal(1, await journal.ReadHighestSequenceNrAsync("g-1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AGroupThatTimesOut_FailsAndStoresNothing()
+    {
+        await using var journal = new InMemoryJournal();
+        await journal.StartAsync(CancellationToken.None);
+        var group = new JournalWriteGroup(journal, expected: 2, TimeSpan.FromMilliseconds(100));
+        var first = group.AddAsync(Write("g-2", new object()));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => first);
+        Assert.Contains("1 answered", error.Message);
+        group.Skip(); // the last answer comes too late: nothing is written
+        Assert.Equal(0, await journal.ReadHighestSequenceNrAsync("g-2", CancellationToken.None));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference<object>> CommitOneAsync(InMemoryJournal journal)
+    {
+        var attachment = new object();
+        var group = new JournalWriteGroup(journal, expected: 1, TimeSpan.FromMinutes(10));
+        await group.AddAsync(Write("g-1", attachment));
+        return new WeakReference<object>(attachment);
+    }
+
+    private static AtomicWrite Write(string stream, object attachment) =>
+        new(stream, [new PersistentRepr(stream, 1, "m", [1], DateTimeOffset.UnixEpoch, "w")], Attachment: attachment);
+}
