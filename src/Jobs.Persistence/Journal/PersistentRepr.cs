@@ -7,4 +7,8 @@ namespace Jobs.Persistence.Journal;
 /// <param name="Payload">The serialized event (UTF-8 JSON).</param>
 /// <param name="Timestamp">When it was written (the writer's clock).</param>
 /// <param name="WriterId">Which node or process wrote it.</param>
-public sealed record PersistentRepr(string PersistenceId, long SequenceNr, string Manifest, byte[] Payload, DateTimeOffset Timestamp, string WriterId);
+/// <param name="SerializerId">
+/// The id of the serializer that wrote <paramref name="Payload"/> under <paramref name="Manifest"/>, or null for the
+/// journal's own event serializer (every row written before serializer ids were stored).
+/// </param>
+public sealed record PersistentRepr(string PersistenceId, long SequenceNr, string Manifest, byte[] Payload, DateTimeOffset Timestamp, string WriterId, int? SerializerId = null);

@@ -21,7 +21,7 @@ public sealed class InMemorySnapshotStore : ISnapshotStore
     }
 
     /// <inheritdoc />
-    public Task SaveAsync(SnapshotMetadata metadata, string manifest, byte[] payload, CancellationToken cancellationToken)
+    public Task SaveAsync(SnapshotMetadata metadata, int? serializerId, string manifest, byte[] payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         lock (_gate)
@@ -31,7 +31,7 @@ public sealed class InMemorySnapshotStore : ISnapshotStore
                 _snapshots[metadata.PersistenceId] = list = [];
             }
 
-            list[metadata.SequenceNr] = new SelectedSnapshot(metadata, manifest, payload);
+            list[metadata.SequenceNr] = new SelectedSnapshot(metadata, manifest, payload, serializerId);
         }
 
         return Task.CompletedTask;

@@ -69,6 +69,11 @@ public sealed class PostgresJournal : SqlJournal
             $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL, created_at BIGINT NOT NULL, manifest TEXT NOT NULL, payload BYTEA NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
             $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
         ]),
+        new(2, "serializer ids (null: the journal's own event serializer)",
+        [
+            $"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER",
+            $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER",
+        ]),
     ];
 
     private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
@@ -80,6 +85,7 @@ public sealed class PostgresJournal : SqlJournal
         var payloads = new byte[count][];
         var times = new long[count];
         var writers = new string[count];
+        var serializers = new int?[count];
         var i = 0;
         foreach (var write in writes)
         {
@@ -91,13 +97,14 @@ public sealed class PostgresJournal : SqlJournal
                 payloads[i] = e.Payload;
                 times[i] = e.Timestamp.ToUnixTimeMilliseconds();
                 writers[i] = e.WriterId;
+                serializers[i] = e.SerializerId;
                 i++;
             }
         }
 
         await using var command = new NpgsqlCommand(
-            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer) " +
-            "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w)",
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
+            "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w, @z)",
             (NpgsqlConnection)connection,
             (NpgsqlTransaction)transaction);
         command.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
@@ -106,6 +113,7 @@ public sealed class PostgresJournal : SqlJournal
         command.Parameters.Add(new NpgsqlParameter<byte[][]>("b", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = payloads });
         command.Parameters.Add(new NpgsqlParameter<long[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = times });
         command.Parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = writers });
+        command.Parameters.Add(new NpgsqlParameter<int?[]>("z", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = serializers });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -22,8 +22,12 @@ public interface ISnapshotStore
         return result;
     }
 
-    /// <summary>Stores (or replaces) the snapshot at the metadata's sequence number.</summary>
-    Task SaveAsync(SnapshotMetadata metadata, string manifest, byte[] payload, CancellationToken cancellationToken);
+    /// <summary>Stores (or replaces) the snapshot at the metadata's sequence number, written by the journal's own serializer.</summary>
+    Task SaveAsync(SnapshotMetadata metadata, string manifest, byte[] payload, CancellationToken cancellationToken) =>
+        SaveAsync(metadata, null, manifest, payload, cancellationToken);
+
+    /// <summary>Stores (or replaces) the snapshot at the metadata's sequence number, written by serializer <paramref name="serializerId"/>.</summary>
+    Task SaveAsync(SnapshotMetadata metadata, int? serializerId, string manifest, byte[] payload, CancellationToken cancellationToken);
 
     /// <summary>Deletes every snapshot of the stream matching <paramref name="criteria"/>.</summary>
     Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken);

@@ -91,7 +91,7 @@ public abstract class SqlJournal : IJournal
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT sequence_nr, manifest, payload, created_at, writer FROM {Names.Journal} " +
+            $"SELECT sequence_nr, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} " +
             $"WHERE persistence_id = @p AND sequence_nr >= @from AND sequence_nr <= @to AND is_deleted = {FalseLiteral} ORDER BY sequence_nr LIMIT @max";
         Add(command, "@p", persistenceId);
         Add(command, "@from", fromSequenceNr);
@@ -106,7 +106,8 @@ public abstract class SqlJournal : IJournal
                 reader.GetString(1),
                 (byte[])reader.GetValue(2),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.GetString(4));
+                reader.GetString(4),
+                NullableInt(reader, 5));
         }
     }
 
@@ -129,7 +130,7 @@ public abstract class SqlJournal : IJournal
 
             // Every row of these streams, the deleted marker included (it carries the highest number): one round trip.
             command.CommandText =
-                $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer FROM {Names.Journal} " +
+                $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} " +
                 $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. from.Keys])}) ORDER BY persistence_id, sequence_nr";
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -148,7 +149,7 @@ public abstract class SqlJournal : IJournal
                     events[id] = list = [];
                 }
 
-                list.Add(new PersistentRepr(id, sequenceNr, reader.GetString(3), (byte[])reader.GetValue(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6)));
+                list.Add(new PersistentRepr(id, sequenceNr, reader.GetString(3), (byte[])reader.GetValue(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6), NullableInt(reader, 7)));
             }
         }
 
@@ -249,6 +250,10 @@ public abstract class SqlJournal : IJournal
 
     /// <summary>Releases backend resources.</summary>
     private protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+
+    /// <summary>A nullable integer column (SQLite answers long, PostgreSQL int).</summary>
+    internal static int? NullableInt(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToInt32(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     private protected static void Add(DbCommand command, string name, object? value)
     {

@@ -97,13 +97,18 @@ public sealed class SqliteJournal : SqlJournal
             $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, created_at INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
             $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
         ]),
+        new(2, "serializer ids (null: the journal's own event serializer)",
+        [
+            $"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER",
+            $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER",
+        ]),
     ];
 
     private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer) VALUES (@p, @s, @m, @b, @t, @w)";
+        command.CommandText = $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) VALUES (@p, @s, @m, @b, @t, @w, @z)";
         var p = command.CreateParameter();
         p.ParameterName = "@p";
         var s = command.CreateParameter();
@@ -116,7 +121,9 @@ public sealed class SqliteJournal : SqlJournal
         t.ParameterName = "@t";
         var w = command.CreateParameter();
         w.ParameterName = "@w";
-        command.Parameters.AddRange(new[] { p, s, m, b, t, w });
+        var z = command.CreateParameter();
+        z.ParameterName = "@z";
+        command.Parameters.AddRange(new[] { p, s, m, b, t, w, z });
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         foreach (var write in writes)
         {
@@ -128,6 +135,7 @@ public sealed class SqliteJournal : SqlJournal
                 b.Value = e.Payload;
                 t.Value = e.Timestamp.ToUnixTimeMilliseconds();
                 w.Value = e.WriterId;
+                z.Value = e.SerializerId is { } id ? id : DBNull.Value;
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -141,6 +141,29 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SerializerIds_RoundTrip_AndRowsWithoutOne_StayWithout()
+    {
+        var own = Event("z", 1);
+        var foreign = Event("z", 2) with { SerializerId = 42, Manifest = "Q" };
+        await Journal.WriteAsync(new AtomicWrite("z", [own, foreign]), CancellationToken.None);
+        var replayed = await ReplayAll("z");
+        Assert.Null(replayed[0].SerializerId);
+        Assert.Equal(42, replayed[1].SerializerId);
+        Assert.Equal("Q", replayed[1].Manifest);
+        var many = await Journal.ReplayManyAsync([("z", 1)], CancellationToken.None);
+        Assert.Equal([null, 42], many["z"].Events.Select(e => e.SerializerId));
+
+        var store = _backend.Snapshots;
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        await store.SaveAsync(new SnapshotMetadata("z", 1, t0), "state.v1", [1], CancellationToken.None);
+        Assert.Null((await store.LoadAsync("z", SnapshotSelectionCriteria.Latest, CancellationToken.None))!.SerializerId);
+        await store.SaveAsync(new SnapshotMetadata("z", 2, t0), 7, "S", [2], CancellationToken.None);
+        var loaded = await store.LoadAsync("z", SnapshotSelectionCriteria.Latest, CancellationToken.None);
+        Assert.Equal(7, loaded!.SerializerId);
+        Assert.Equal(7, (await store.LoadLatestManyAsync(["z"], CancellationToken.None))["z"].SerializerId);
+    }
+
+    [Fact]
     public async Task Snapshots_LoadLatestMany_PicksEachStreamsNewest()
     {
         var store = _backend.Snapshots;
