@@ -1,0 +1,11 @@
+namespace Jobs.Persistence.Plugin;
+
+/// <summary>
+/// An event persisted together with an attachment for the journal's write participants (a query-index row, say):
+/// the plugin stores <see cref="Event"/> alone and hands <see cref="Attachment"/> to the participants in the same
+/// transaction. Recovery replays the event, never the envelope. When one atomic write holds several attached
+/// events, the last attachment stands for the write (each describes the state after its event).
+/// </summary>
+/// <param name="Event">The event to store.</param>
+/// <param name="Attachment">The participants' data; it is not stored by the journal itself.</param>
+public sealed record Attached(object Event, object Attachment);
