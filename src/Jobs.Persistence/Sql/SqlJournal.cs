@@ -40,6 +40,7 @@ public abstract class SqlJournal : IJournal
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        AcquireOwnership();
         var connection = await OpenWriterConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -247,6 +248,11 @@ public abstract class SqlJournal : IJournal
 
     /// <summary>True when <paramref name="error"/> is a unique-key violation.</summary>
     private protected abstract bool IsUniqueViolation(DbException error);
+
+    /// <summary>Takes whatever makes this journal the database's only writer, before anything is read or written.</summary>
+    private protected virtual void AcquireOwnership()
+    {
+    }
 
     /// <summary>Releases backend resources.</summary>
     private protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;

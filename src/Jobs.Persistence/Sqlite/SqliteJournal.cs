@@ -15,7 +15,9 @@ public sealed class SqliteJournal : SqlJournal
     internal const string NowMillis = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
     private readonly string _connectionString;
+    private readonly string _lockPath;
     private SqliteConnection? _writer;
+    private FileStream? _ownership;
 
     /// <summary>Creates a journal on the database file at <paramref name="path"/> (created if missing).</summary>
     public SqliteJournal(string path, JournalOptions? options = null, string tablePrefix = "jobs_", IReadOnlyList<IWriteParticipant>? participants = null)
@@ -28,6 +30,7 @@ public sealed class SqliteJournal : SqlJournal
             Directory.CreateDirectory(directory);
         }
 
+        _lockPath = Path.GetFullPath(path) + ".lock";
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -40,6 +43,9 @@ public sealed class SqliteJournal : SqlJournal
 
     /// <inheritdoc />
     public override string Backend => "sqlite";
+
+    /// <summary>The file beside the database whose exclusive lock makes this journal the database's one owner.</summary>
+    public string LockPath => _lockPath;
 
     /// <summary>The connection string in use (for tools and tests).</summary>
     public string ConnectionString => _connectionString;
@@ -171,6 +177,30 @@ public sealed class SqliteJournal : SqlJournal
     private protected override bool IsUniqueViolation(DbException error) =>
         error is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT (UNIQUE on persistence_id, sequence_nr)
 
+    /// <summary>
+    /// An embedded database has one owner at a time: a second process on the same file would recover the first one's
+    /// running attempts as lost and run them again. The lock is an operating-system lock on a file beside the
+    /// database, so the kernel frees it when the process dies (a restart after kill -9 waits for nothing).
+    /// </summary>
+    private protected override void AcquireOwnership()
+    {
+        if (_ownership is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _ownership = new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"the SQLite database '{_lockPath[..^5]}' is in use by another process (it holds '{_lockPath}'): an embedded database has one owner at a time. " +
+                "Stop the other node, or give this one its own database file (several nodes share a PostgreSQL database).", ex);
+        }
+    }
+
     private protected override async ValueTask DisposeCoreAsync()
     {
         if (_writer is not null)
@@ -179,5 +209,10 @@ public sealed class SqliteJournal : SqlJournal
         }
 
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        if (_ownership is not null)
+        {
+            await _ownership.DisposeAsync().ConfigureAwait(false);
+            _ownership = null;
+        }
     }
 }

@@ -27,6 +27,16 @@ public sealed class CrashTests
             var acked = await RunWriterAsync("sqlite", path, async (writer, acks) =>
             {
                 await acks.WaitForAsync(600);
+
+                // A second owner is refused before it reads or writes anything (it would recover the writer's
+                // streams under its feet), with an error naming the database and its lock file.
+                await using (var second = new SqliteJournal(path))
+                {
+                    var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(CancellationToken.None));
+                    Assert.Contains("in use by another process", refused.Message, StringComparison.Ordinal);
+                    Assert.Contains(second.LockPath, refused.Message, StringComparison.Ordinal);
+                }
+
                 writer.Kill(entireProcessTree: true); // SIGKILL: no shutdown code runs
             });
 
