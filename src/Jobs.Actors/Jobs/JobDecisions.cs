@@ -15,7 +15,14 @@ internal static class JobDecisions
     }
 
     /// <summary>Whether an attempt may start now: the job waits and its time has come.</summary>
-    public static bool CanStart(JobState state, DateTimeOffset now) => state.Phase == JobPhase.Pending && state.DueAt <= now;
+    public static bool CanStart(JobState state, DateTimeOffset now) => state.Phase == JobPhase.Pending && IsDue(state.DueAt, now);
+
+    /// <summary>
+    /// Whether a job due at <paramref name="dueAt"/> is due at <paramref name="now"/>, at the query index's precision
+    /// (whole milliseconds): the entity and the index agree on every due time, so a job the scheduler reads as due is
+    /// never turned away for the fraction of a millisecond the index does not keep.
+    /// </summary>
+    public static bool IsDue(DateTimeOffset dueAt, DateTimeOffset now) => dueAt.ToUnixTimeMilliseconds() <= now.ToUnixTimeMilliseconds();
 
     /// <summary>Whether a report belongs to the attempt that runs now (anything else is late and ignored).</summary>
     public static bool IsCurrent(JobState state, int attempt, string incarnation) =>

@@ -467,6 +467,12 @@ internal sealed class JobEntity : PersistentActor
         if (!TryRun())
         {
             DeclineWake();
+            if (_state.Phase == JobPhase.Pending && !_admissionPending && !JobDecisions.IsDue(_state.DueAt, Now))
+            {
+                // Woken before it is due (a clock moved back, a reschedule raced the wake): the scheduler must wake
+                // it again in time, not after its longest sleep.
+                _runtime.Scheduler.Tell(new JobDue(_state.Definition!.Queue, _state.DueAt, _jobId), Self);
+            }
         }
     }
 
@@ -584,7 +590,7 @@ internal sealed class JobEntity : PersistentActor
     /// <summary>After the job became (or stayed) pending: run now if due, else make sure the scheduler wakes it in time.</summary>
     private void AfterPending()
     {
-        if (_state.DueAt <= Now)
+        if (JobDecisions.IsDue(_state.DueAt, Now))
         {
             TryRun();
         }
