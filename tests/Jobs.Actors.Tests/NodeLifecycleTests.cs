@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
 using Jobs.Client;
+using Jobs.Runtime.Actors;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Tests;
@@ -55,12 +57,22 @@ public sealed class NodeLifecycleTests
             blocker = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
             await node.WaitForStatusAsync(blocker, JobStatus.Running);
             held = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("held " + i)))).JobId))];
-            foreach (var id in held)
+            var pool = node.Node.Runtime!.Pools["default"];
+            var admittedBy = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!held.All(((await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5))).Admitted ?? []).Contains))
             {
-                await node.WaitForStatusAsync(id, JobStatus.Running); // started (durably) ahead of a free worker
+                Assert.True(DateTime.UtcNow < admittedBy, "the pool did not take the jobs ahead of a free worker");
+                await Task.Delay(20);
             }
 
-            await Task.Delay(200);
+            foreach (var id in held)
+            {
+                // Held ahead of a free worker, nothing stored: not Running, no attempt (issue 16, bugs 1 and 4).
+                var info = await node.Client.GetAsync(id);
+                Assert.Equal(JobStatus.Queued, info.Status);
+                Assert.Empty(info.Attempts);
+            }
+
             Assert.All(held, id => Assert.Equal(0, log.Runs(id))); // the only worker is busy: none of them ran
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             var stopping = node.StopAsync(deadline.Token);
@@ -75,7 +87,7 @@ public sealed class NodeLifecycleTests
             foreach (var id in held)
             {
                 var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded);
-                Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], info.Attempts.Select(a => a.Outcome));
+                Assert.Equal([AttemptOutcome.Succeeded], info.Attempts.Select(a => a.Outcome)); // never started before: one attempt
                 Assert.Equal(1, info.AttemptCount);
                 Assert.Equal(1, log.Runs(id));
             }

@@ -1,5 +1,6 @@
 // A job node in its own process, for the kill -9 test (tests/Jobs.Actors.Tests/StaleRecoveryTests.cs).
-//   schedule <db> <log>: schedules two jobs that block on their first attempt, then quick jobs one after another,
+//   schedule <db> <log>: schedules four jobs that block on their first attempt (every worker), then quick jobs one
+//                        after another, which wait (the first ones held ahead of a worker, in prefetch),
 //                        printing "ack <id>" once each Schedule returned (durable); runs until killed.
 //   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
@@ -35,7 +36,7 @@ var client = node.Client;
 
 if (mode == "schedule")
 {
-    foreach (var id in new[] { "block-1", "block-2" })
+    foreach (var id in new[] { "block-1", "block-2", "block-3", "block-4" })
     {
         await client.ScheduleAsync(ScheduleRequest.Create("mark", new MarkPayload()) with { JobId = id });
         Console.WriteLine($"ack {id}");

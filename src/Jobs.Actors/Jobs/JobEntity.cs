@@ -23,6 +23,9 @@ internal sealed class JobEntity : PersistentActor
     private readonly string _jobId;
     private JobState _state = JobState.Empty;
     private bool _admissionPending;
+
+    /// <summary>The attempt waiting in its pool's prefetch (not started, not stored), or null.</summary>
+    private int? _preparedAttempt;
     private IActorRef? _worker;
 
     /// <summary>A schedule call held (not stored yet) while the pool says whether a slot is free now: if one is, its first start is stored in the same write.</summary>
@@ -47,7 +50,7 @@ internal sealed class JobEntity : PersistentActor
     private void AdjustIdleTimeout()
     {
         var settings = _runtime.Settings;
-        var waiting = _state.IsFinished || (_state.Phase == JobPhase.Pending && !_admissionPending && _state.DueAt > Now + settings.PassivateAfter);
+        var waiting = _state.IsFinished || (_state.Phase == JobPhase.Pending && !HoldsSlot && _state.DueAt > Now + settings.PassivateAfter);
         Context.SetReceiveTimeout(waiting ? settings.PassivateWaitingAfter : settings.PassivateAfter);
     }
 
@@ -141,7 +144,23 @@ internal sealed class JobEntity : PersistentActor
                 OnWake();
                 return true;
             case Admitted admitted:
-                OnAdmitted();
+                OnAdmitted(admitted.WorkerReserved);
+                return true;
+            case BeginAttempt begin:
+                OnBeginAttempt(begin.Attempt);
+                return true;
+            case AttemptNotStarted notStarted:
+                if (_preparedAttempt == notStarted.Attempt)
+                {
+                    // Nothing was stored for it: the job is simply pending again, and asks for a slot when it can.
+                    _preparedAttempt = null;
+                    Log.LogDebug("Attempt {Attempt} of job {JobId} did not start: {Reason}", notStarted.Attempt, _jobId, notStarted.Reason);
+                    if (_state.Phase == JobPhase.Pending)
+                    {
+                        AfterPending();
+                    }
+                }
+
                 return true;
             case AdmissionRejected:
                 _admissionPending = false;
@@ -157,7 +176,7 @@ internal sealed class JobEntity : PersistentActor
                 Context.Parent.Tell(new Passivate(_jobId), Self);
                 return true;
             case PassivateStop:
-                if (_state.Phase == JobPhase.Running || _admissionPending)
+                if (_state.Phase == JobPhase.Running || HoldsSlot)
                 {
                     Context.Parent.Tell(new PassivationCancelled(_jobId), Self);
                 }
@@ -168,7 +187,7 @@ internal sealed class JobEntity : PersistentActor
 
                 return true;
             case ReceiveTimeout:
-                if (_state.Phase != JobPhase.Running && !_admissionPending)
+                if (_state.Phase != JobPhase.Running && !HoldsSlot)
                 {
                     Context.Parent.Tell(new Passivate(_jobId), Self);
                 }
@@ -237,14 +256,22 @@ internal sealed class JobEntity : PersistentActor
     {
         switch (message)
         {
-            case Admitted:
+            case Admitted admitted:
                 EndAwaitingSlot(replyTo);
                 Persist(definition, e =>
                 {
                     OnScheduleStored(e);
                     ReplyScheduled(replyTo);
                 });
-                StartAttempt(_state.Apply(definition).CurrentAttempt + 1);
+                if (admitted.WorkerReserved)
+                {
+                    StartAttempt(_state.Apply(definition).CurrentAttempt + 1); // one write: the schedule and the start
+                }
+                else
+                {
+                    Defer(definition, _ => PrepareAttempt(_state.CurrentAttempt + 1)); // after the schedule is stored
+                }
+
                 return true;
             case AdmissionRejected or AdmissionTimedOut:
                 EndAwaitingSlot(replyTo); // no slot now: store the schedule alone; the job waits for one as any due job does
@@ -373,6 +400,7 @@ internal sealed class JobEntity : PersistentActor
             }
 
             _worker = null;
+            DropPrepared();
             Reply(JobAck.Instance);
             _runtime.NotifyObservers(_state.ToInfo(Now), AttemptOutcome.Cancelled);
             NotifyRecurring(succeeded: false);
@@ -399,6 +427,7 @@ internal sealed class JobEntity : PersistentActor
             _state = _state.Apply(e);
             Publish("rescheduled", _state);
             Reply(JobAck.Instance);
+            DropPrepared(); // its slot was for the old time: ask again for the new one
             AfterPending();
         });
     }
@@ -439,6 +468,8 @@ internal sealed class JobEntity : PersistentActor
             worker.Tell(new CancelAttempt(_jobId, _state.CurrentAttempt), Self);
         }
 
+        DropPrepared();
+
         var wasActive = !_state.IsFinished;
         Persist(new JobDestroyed(Now), e =>
         {
@@ -467,7 +498,7 @@ internal sealed class JobEntity : PersistentActor
         if (!TryRun())
         {
             DeclineWake();
-            if (_state.Phase == JobPhase.Pending && !_admissionPending && !JobDecisions.IsDue(_state.DueAt, Now))
+            if (_state.Phase == JobPhase.Pending && !HoldsSlot && !JobDecisions.IsDue(_state.DueAt, Now))
             {
                 // Woken before it is due (a clock moved back, a reschedule raced the wake): the scheduler must wake
                 // it again in time, not after its longest sleep.
@@ -485,17 +516,83 @@ internal sealed class JobEntity : PersistentActor
         }
     }
 
-    private void OnAdmitted()
+    private bool HoldsSlot => _admissionPending || _preparedAttempt is not null;
+
+    private void OnAdmitted(bool workerReserved)
     {
         _admissionPending = false;
         Timers.Cancel(AdmissionTimeoutKey);
-        if (!JobDecisions.CanStart(_state, Now))
+        if (!JobDecisions.CanStart(_state, Now) || _preparedAttempt is not null)
         {
             PoolOf().Tell(new ReleaseSlot(_jobId), Self);
             return;
         }
 
-        StartAttempt(_state.CurrentAttempt + 1);
+        if (workerReserved)
+        {
+            StartAttempt(_state.CurrentAttempt + 1);
+        }
+        else
+        {
+            PrepareAttempt(_state.CurrentAttempt + 1);
+        }
+    }
+
+    /// <summary>
+    /// Hands the pool an unstarted attempt to hold until a worker frees (prefetch). Nothing is stored: the start is
+    /// stored when the pool reserves a worker for it, right before the handler runs.
+    /// </summary>
+    private void PrepareAttempt(int attempt)
+    {
+        _preparedAttempt = attempt;
+        PoolOf().Tell(ExecuteOf(attempt) with { Started = false }, Self);
+    }
+
+    /// <summary>A worker waits for the prepared attempt: store its start (durable before the handler runs), or give the worker back.</summary>
+    private void OnBeginAttempt(int attempt)
+    {
+        if (_preparedAttempt != attempt || !JobDecisions.CanStart(_state, Now))
+        {
+            // Not ours (an older incarnation prepared it, or it was dropped), or no longer startable: give the
+            // worker back; a job that is due asks for a slot again.
+            var stale = _preparedAttempt == attempt;
+            _preparedAttempt = null;
+            if (_state.Definition is not null && _runtime.Pools.TryGetValue(_state.Definition.Queue, out var pool))
+            {
+                pool.Tell(new ReleaseSlot(_jobId), Self);
+            }
+
+            if (!stale && _state.Phase == JobPhase.Pending)
+            {
+                AfterPending();
+            }
+
+            return;
+        }
+
+        _preparedAttempt = null;
+        StartAttempt(attempt);
+    }
+
+    /// <summary>Gives back the prefetch slot of a prepared attempt that will not run (cancelled, moved, destroyed).</summary>
+    private void DropPrepared()
+    {
+        if (_preparedAttempt is null)
+        {
+            return;
+        }
+
+        _preparedAttempt = null;
+        if (_state.Definition is not null && _runtime.Pools.TryGetValue(_state.Definition.Queue, out var pool))
+        {
+            pool.Tell(new ReleaseSlot(_jobId), Self);
+        }
+    }
+
+    private Execute ExecuteOf(int attempt)
+    {
+        var d = _state.Definition!;
+        return new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority);
     }
 
     /// <summary>Stores the start of <paramref name="attempt"/> (after any event persisted before in this turn), then hands it to the pool.</summary>
@@ -509,7 +606,7 @@ internal sealed class JobEntity : PersistentActor
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
             _runtime.Metrics.OnStarted(d.Kind, d.Queue, e.StartedAt - _state.DueAt);
-            _worker.Tell(new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority), Self);
+            _worker.Tell(ExecuteOf(attempt), Self);
         });
     }
 
@@ -605,7 +702,7 @@ internal sealed class JobEntity : PersistentActor
     /// <summary>Asks the pool for a slot if the job can start now and has not asked already; true if it asked.</summary>
     private bool TryRun()
     {
-        if (!JobDecisions.CanStart(_state, Now) || _admissionPending)
+        if (!JobDecisions.CanStart(_state, Now) || HoldsSlot)
         {
             return false;
         }

@@ -43,8 +43,19 @@ internal sealed class JobAck
     public static readonly JobAck Instance = new();
 }
 
-/// <summary>From a pool: a worker is reserved for this job.</summary>
-internal sealed record Admitted(string JobId);
+/// <summary>
+/// From a pool: the job has a slot. With <paramref name="WorkerReserved"/>, an idle worker waits for it, so the entity
+/// stores the attempt's start now and sends the started <see cref="Execute"/>; otherwise the slot is a reservation
+/// (prefetch): the entity sends an unstarted Execute and stores the start only when the pool says a worker is free
+/// (<see cref="BeginAttempt"/>), so that a job waiting in prefetch is neither Running nor counted if the node dies.
+/// </summary>
+internal sealed record Admitted(string JobId, bool WorkerReserved = false);
+
+/// <summary>From a pool, through the region: a worker is reserved for the job's prepared attempt: store its start and send it.</summary>
+internal sealed record BeginAttempt(string JobId, int Attempt) : IJobMessage;
+
+/// <summary>From a pool, through the region: the job's prepared attempt will not run there (shutdown, pool restart); nothing was started.</summary>
+internal sealed record AttemptNotStarted(string JobId, int Attempt, string Reason) : IJobMessage;
 
 /// <summary>From a pool: no worker is free (or the pool stopped admitting).</summary>
 internal sealed record AdmissionRejected(string JobId);

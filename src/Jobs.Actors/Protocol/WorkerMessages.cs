@@ -32,7 +32,11 @@ internal sealed class GetPoolStatus
 /// <summary>A pool's counts, and every job holding one of its slots (admitted, started or running).</summary>
 internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null);
 
-/// <summary>Run one attempt of a job: sent by the entity to its pool once the start is durable, and by the pool to a worker.</summary>
+/// <summary>
+/// Run one attempt of a job: sent by the entity to its pool, and by the pool to a worker. <see cref="Started"/> says
+/// the attempt's start is durable; an unstarted one is a prefetch reservation that the pool turns into a start
+/// (<see cref="BeginAttempt"/>) when a worker frees. A worker only ever gets started attempts.
+/// </summary>
 internal sealed record Execute(
     string JobId,
     int Attempt,
@@ -42,7 +46,8 @@ internal sealed record Execute(
     DateTimeOffset DueAt,
     TimeSpan Timeout,
     string? TraceParent = null,
-    int Priority = 0);
+    int Priority = 0,
+    bool Started = true);
 
 /// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
 internal sealed record CancelAttempt(string JobId, int Attempt);

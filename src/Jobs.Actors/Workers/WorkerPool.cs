@@ -10,13 +10,16 @@ namespace Jobs.Actors.Workers;
 
 /// <summary>
 /// The pool of one queue: creates and supervises its workers and admits a job only when it has a slot for it (the
-/// admission control a blind round-robin router lacks). Slots are the workers plus a prefetch: an admitted job makes
-/// its attempt start durable and sends its <see cref="Execute"/> here; the pool runs it on an idle worker or holds it
-/// until one frees, so a worker that finishes takes its next job without a database round trip. Held attempts run
-/// in the queue's backlog order, and one does not overtake an admitted job of higher rank whose start is still
-/// being stored, nor a job the scheduler woke before it that has not started or declined (each for up to
-/// <see cref="RankWait"/>). A crashed worker is restarted; its attempt is reported lost. A pool that fails gives
-/// its admitted jobs back before its supervisor restarts it.
+/// admission control a blind round-robin router lacks). Slots are the workers plus a prefetch. A job admitted while
+/// a worker is idle and nothing ranks before it gets that worker reserved: it stores its attempt's start and sends
+/// the started <see cref="Execute"/>, which the pool hands to the worker. Otherwise the slot is a reservation: the
+/// entity sends an unstarted Execute, the pool holds it and, when a worker frees, reserves the worker and asks the
+/// entity to store the start (<see cref="BeginAttempt"/>), so the start is durable right before the handler runs and
+/// an attempt waiting in prefetch is neither shown Running nor counted if the node dies. Held attempts run in the
+/// queue's backlog order, and one does not overtake an admitted job of higher rank whose Execute has not come, nor a
+/// job the scheduler woke before it that has not come or declined (each for up to <see cref="RankWait"/>). A crashed
+/// worker is restarted; its attempt is reported lost. A pool that fails gives its admitted jobs back before its
+/// supervisor restarts it.
 /// </summary>
 internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : ActorBase
 {
@@ -32,10 +35,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>Every admitted job (reserved, ready or running), with its kind and when it was admitted.</summary>
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
-    /// <summary>Started attempts waiting for a worker, best rank first.</summary>
+    /// <summary>Attempts waiting for a worker (prepared, or started late), best rank first.</summary>
     private readonly SortedSet<Slot> _ready = new(new RankComparer(runtime.Settings.OrderOf(queue)));
 
-    /// <summary>Admitted jobs whose start is still being stored, best rank first.</summary>
+    /// <summary>Admitted jobs whose Execute has not come yet, best rank first.</summary>
     private readonly SortedSet<Slot> _reserved = new(new RankComparer(runtime.Settings.OrderOf(queue)));
 
     /// <summary>Jobs the scheduler woke, in its order (a counter), not started yet; see <see cref="ExpectWoken"/>.</summary>
@@ -96,8 +99,19 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 {
                     var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
                     _slots[request.JobId] = slot;
-                    _reserved.Add(slot);
-                    request.Entity.Tell(new Admitted(request.JobId), Self);
+                    if (_admitting && _idle.Count > 0 && IsNextInLine(request.JobId))
+                    {
+                        // A worker is free and nothing ranks before this job: reserve it, so the start is stored at
+                        // once (with the schedule, for a new job) and the handler follows that one commit.
+                        Unexpect(request.JobId);
+                        Reserve(slot, _idle.Pop());
+                        request.Entity.Tell(new Admitted(request.JobId, WorkerReserved: true), Self);
+                    }
+                    else
+                    {
+                        _reserved.Add(slot);
+                        request.Entity.Tell(new Admitted(request.JobId), Self);
+                    }
                 }
                 else
                 {
@@ -161,9 +175,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 return true;
             case SweepReservations:
                 var expired = runtime.Clock.GetUtcNow() - ReservationTimeout;
-                foreach (var (jobId, _) in _slots.Where(s => s.Value.State == SlotState.Reserved && s.Value.AdmittedAt < expired).ToList())
+                foreach (var (jobId, _) in _slots.Where(s => s.Value.State is SlotState.Reserved or SlotState.Starting && s.Value.AdmittedAt < expired).ToList())
                 {
-                    Release(jobId); // admitted, but its entity never started the attempt (it stopped or declined silently)
+                    // Admitted, but its entity never sent the attempt, or never stored its start (it stopped, or its
+                    // write failed): the slot and any worker kept for it are free again.
+                    Release(jobId);
                 }
 
                 Dispatch();
@@ -182,9 +198,43 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     {
         if (!_slots.TryGetValue(execute.JobId, out var slot))
         {
+            if (!execute.Started)
+            {
+                // Its reservation expired (or the pool restarted): nothing was stored, so the job just asks again.
+                runtime.Region.Tell(new AttemptNotStarted(execute.JobId, execute.Attempt, "its reservation in the pool expired"), Self);
+                return;
+            }
+
             // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity).
             slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = runtime.KindLimits.TryAcquire(execute.Kind) };
             _slots[execute.JobId] = slot;
+        }
+
+        if (slot.State == SlotState.Starting && slot.Worker is { } reserved)
+        {
+            if (!execute.Started)
+            {
+                // A worker was kept for a start that comes unstarted (a stale reservation): ask for the start again.
+                slot.Execute = execute;
+                runtime.Region.Tell(new BeginAttempt(execute.JobId, execute.Attempt), Self);
+                return;
+            }
+
+            // The start is stored: the worker kept for it runs it now.
+            slot.State = SlotState.Running;
+            slot.Execute = execute;
+            if (!_admitting)
+            {
+                _busy.Remove(reserved);
+                _idle.Push(reserved);
+                _ready.Add(slot);
+                slot.State = SlotState.Ready;
+                HandBackReady("the node is shutting down; the attempt had not started");
+                return;
+            }
+
+            reserved.Tell(execute, Self);
+            return;
         }
 
         _reserved.Remove(slot);
@@ -238,11 +288,32 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
             _ready.Remove(best);
             var worker = _idle.Pop();
-            best.State = SlotState.Running;
-            _busy[worker] = best.JobId;
-            worker.Tell(best.Execute!, Self);
+            if (best.Execute!.Started)
+            {
+                best.State = SlotState.Running;
+                _busy[worker] = best.JobId;
+                worker.Tell(best.Execute, Self);
+            }
+            else
+            {
+                // A prepared attempt: keep the worker for it while its entity stores the start.
+                Reserve(best, worker);
+                runtime.Region.Tell(new BeginAttempt(best.JobId, best.Execute.Attempt), Self);
+            }
         }
     }
+
+    /// <summary>Keeps <paramref name="worker"/> for <paramref name="slot"/> while its entity stores the attempt's start.</summary>
+    private void Reserve(Slot slot, IActorRef worker)
+    {
+        slot.State = SlotState.Starting;
+        slot.Worker = worker;
+        _busy[worker] = slot.JobId;
+    }
+
+    /// <summary>Whether nothing ranks before <paramref name="jobId"/> here: no attempt waits, none is admitted without its Execute, none woken before it.</summary>
+    private bool IsNextInLine(string jobId) =>
+        _ready.Count == 0 && _reserved.Count == 0 && (_expectedOrder.Count == 0 || _expectedOrder.Min.JobId == jobId);
 
     private void OnIdle(IActorRef worker)
     {
@@ -266,19 +337,26 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             }
         }
 
-        if (_slots.TryGetValue(cancel.JobId, out var slot) && slot.State == SlotState.Ready && slot.Execute!.Attempt == cancel.Attempt)
+        if (_slots.TryGetValue(cancel.JobId, out var slot) && slot.State is SlotState.Ready or SlotState.Starting && slot.Execute?.Attempt == cancel.Attempt)
         {
             Release(cancel.JobId); // never started: nothing to stop, and the entity recorded the cancel already
         }
     }
 
-    /// <summary>Started attempts that never reached a worker go back to their jobs as interrupted (retried, not counted).</summary>
+    /// <summary>
+    /// Attempts that never reached a worker go back to their jobs: prepared ones as not started (nothing was stored),
+    /// ones whose start was stored as interrupted (retried, not counted).
+    /// </summary>
     private void HandBackReady(string reason)
     {
         while (_ready.Min is { } slot)
         {
             var execute = slot.Execute!;
-            runtime.Region.Tell(new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted(reason)), Self);
+            runtime.Region.Tell(
+                execute.Started
+                    ? new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted(reason))
+                    : new AttemptNotStarted(execute.JobId, execute.Attempt, reason),
+                Self);
             Release(execute.JobId);
         }
     }
@@ -297,6 +375,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         if (_slots.Remove(jobId, out var slot))
         {
             _ready.Remove(slot);
+            if (slot.State == SlotState.Starting && slot.Worker is { } kept && _busy.Remove(kept))
+            {
+                _idle.Push(kept); // kept for a start that will not come: free again
+                Self.Tell(DispatchReady.Instance, Self);
+            }
+
             if (_reserved.Remove(slot))
             {
                 Self.Tell(DispatchReady.Instance, Self); // it may have held others back
@@ -314,8 +398,16 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private enum SlotState
     {
+        /// <summary>Admitted; its Execute has not come.</summary>
         Reserved,
+
+        /// <summary>Its Execute waits for a worker.</summary>
         Ready,
+
+        /// <summary>A worker is kept for it while its entity stores the start.</summary>
+        Starting,
+
+        /// <summary>On a worker.</summary>
         Running,
     }
 
@@ -337,6 +429,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         public bool KindHeld { get; init; }
 
         public Execute? Execute { get; set; }
+
+        /// <summary>The worker kept for it (Starting) or running it.</summary>
+        public IActorRef? Worker { get; set; }
 
         /// <summary>Its place in the scheduler's wake order, when the scheduler woke it (see <see cref="ExpectWoken"/>).</summary>
         public long? WokenOrder { get; set; }
