@@ -15,6 +15,9 @@ public sealed record JobQuery
     /// <summary>The most items in one page. Default: 100.</summary>
     public int Limit { get; init; } = 100;
 
-    /// <summary>The cursor from a previous page, or null for the first page.</summary>
+    /// <summary>The cursor from a previous page (of the same order), or null for the first page.</summary>
     public string? Cursor { get; init; }
+
+    /// <summary>The order of a list. Default: <see cref="JobListOrder.Backlog"/>.</summary>
+    public JobListOrder Order { get; init; } = JobListOrder.Backlog;
 }

@@ -86,8 +86,9 @@ public static class JobsApi
             await (IfMatch(http) is { } revision ? client.DestroyAsync(id, revision, ct) : client.DestroyAsync(id, ct)).ConfigureAwait(false);
             return Results.NoContent();
         }).WithName("DestroyJob").WithSummary("Delete a job and its history. If-Match: only at that revision").Produces(204).ProducesProblem(404).ProducesProblem(412);
-        api.MapGet("/jobs", (string? status, string? kind, string? queue, int? limit, string? cursor, IJobsClient client, CancellationToken ct) =>
-            client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor }, ct)).WithName("ListJobs").WithSummary("Jobs by status, kind and queue, highest priority first, cursor-paged").Produces<JobPage>(200).ProducesProblem(400);
+        api.MapGet("/jobs", (string? status, string? kind, string? queue, int? limit, string? cursor, string? order, IJobsClient client, CancellationToken ct) =>
+            client.ListAsync(new JobQuery { Status = ParseStatus(status), Kind = kind, Queue = queue, Limit = limit ?? 100, Cursor = cursor, Order = ParseOrder(order) }, ct))
+            .WithName("ListJobs").WithSummary("Jobs by status, kind and queue, cursor-paged; order=backlog (highest priority first, the default) or newest (most recently changed first)").Produces<JobPage>(200).ProducesProblem(400);
         api.MapGet("/jobs/{id}/watch", (string id, HttpContext http, IJobsClient client, HttpSettings settings, CancellationToken ct) =>
             StreamAsync(http, settings, client.WatchAsync(new WatchQuery { JobId = id }, ct), deferStart: true, ct))
             .WithName("WatchJob").WithSummary("Server-sent events: the job's current state, then each transition until it finishes").Produces(200, contentType: "text/event-stream").ProducesProblem(404);
@@ -112,6 +113,11 @@ public static class JobsApi
             await client.ResumeRecurringAsync(name, ct).ConfigureAwait(false);
             return Results.NoContent();
         }).WithName("ResumeRecurring").WithSummary("Resume a paused recurring schedule from its next occurrence").Produces(204).ProducesProblem(404);
+        api.MapPost("/recurring/{name}/trigger", async (string name, IJobsClient client, CancellationToken ct) =>
+        {
+            var result = await RecurringTrigger.TriggerAsync(client, name, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            return Results.Created($"/api/v1/jobs/{Uri.EscapeDataString(result.JobId)}", result);
+        }).WithName("TriggerRecurring").WithSummary("Run one job of a recurring schedule now (the schedule is unchanged)").Produces<ScheduleResult>(201).ProducesProblem(404);
         api.MapDelete("/recurring/{name}", async (string name, IJobsClient client, CancellationToken ct) =>
         {
             await client.DeleteRecurringAsync(name, ct).ConfigureAwait(false);
@@ -367,6 +373,13 @@ public static class JobsApi
         var required = System.Text.RegularExpressions.Regex.Match(message, "^Required parameter \"(?:[^\"]*\\s)?(?<name>\\w+)\" was not provided");
         return required.Success ? ($"{required.Groups["name"].Value} is required", required.Groups["name"].Value) : ("the request could not be read", null);
     }
+
+    private static JobListOrder ParseOrder(string? order) => order?.ToLowerInvariant() switch
+    {
+        null or "" or "backlog" => JobListOrder.Backlog,
+        "newest" => JobListOrder.Newest,
+        _ => throw new JobValidationException("order", $"'{order}' is not an order (backlog or newest)"),
+    };
 
     private static JobStatus? ParseStatus(string? status) =>
         status is null ? null

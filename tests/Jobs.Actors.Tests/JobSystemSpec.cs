@@ -35,6 +35,33 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_NewestFirst_PagesThroughEveryJobOnce_InOrderOfTheirLastChange()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await Client.ScheduleAsync(Echo("n" + i, "newest-" + i) with { Delay = TimeSpan.FromHours(1), Priority = i % 2 })).JobId);
+            Node.Clock!.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        await Client.RescheduleAsync("newest-1", Node.Clock!.GetUtcNow().AddHours(2)); // changed last: first in the list
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await Client.ListAsync(new JobQuery { Order = JobListOrder.Newest, Limit = 2, Cursor = cursor, Status = JobStatus.Scheduled });
+            seen.AddRange(page.Items.Select(j => j.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["newest-1", "newest-4", "newest-3", "newest-2", "newest-0"], seen);
+        var backlogCursor = (await Client.ListAsync(new JobQuery { Limit = 1 })).NextCursor;
+        var wrong = await Assert.ThrowsAsync<JobValidationException>(() => Client.ListAsync(new JobQuery { Order = JobListOrder.Newest, Cursor = backlogCursor }));
+        Assert.Equal("cursor", wrong.Field);
+    }
+
+    [Fact]
     public async Task Schedule_SameClientId_Twice_IsIdempotent()
     {
         var first = await Client.ScheduleAsync(Echo("a", "client-id-1"));

@@ -117,6 +117,48 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BulkSelection_CancelsTheSelectedJobs_AndRecurringCanBeTriggeredAndDeleted()
+    {
+        foreach (var id in new[] { "pick-1", "pick-2", "keep" })
+        {
+            await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob(id)) with { JobId = id, Delay = TimeSpan.FromHours(2) });
+        }
+
+        await _host.Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "browser-hourly", Kind = "echo", Cron = "0 * * * *", Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")) });
+        var page = await _browser.NewPageAsync();
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.SetViewportSizeAsync(1280, 900);
+        await page.GotoAsync(Local("/dashboard/jobs?status=scheduled"));
+        await page.CheckAsync("input[name=id][value=pick-1]");
+        await page.CheckAsync("input[name=id][value=pick-2]");
+        await page.ClickAsync("#bulk-cancel");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("2 cancelled");
+        Assert.Equal(JobStatus.Cancelled, (await _host.Client.GetAsync("pick-2")).Status);
+        Assert.Equal(JobStatus.Scheduled, (await _host.Client.GetAsync("keep")).Status);
+
+        // Select all, then delete: every job on the page goes (after the confirmation).
+        await page.GotoAsync(Local("/dashboard/jobs?status=cancelled"));
+        await page.CheckAsync("#select-all");
+        await page.ClickAsync("#bulk-delete");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("2 deleted");
+        await Assert.ThrowsAsync<JobNotFoundException>(() => _host.Client.GetAsync("pick-1"));
+
+        await page.GotoAsync(Local("/dashboard/recurring"));
+        await page.ClickAsync("text=trigger now");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Triggered browser-hourly");
+        await page.ClickAsync("button.danger");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Deleted browser-hourly");
+        await Assert.ThrowsAsync<RecurringNotFoundException>(() => _host.Client.GetRecurringAsync("browser-hourly"));
+
+        // A narrow window: the tables scroll inside their frame instead of widening the page.
+        await page.SetViewportSizeAsync(390, 800);
+        await page.GotoAsync(Local("/dashboard/jobs"));
+        var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        Assert.True(width <= 400, $"the page is {width} px wide on a 390 px window");
+        await ShotAsync(page, "jobs-narrow");
+    }
+
+    [Fact]
     public async Task AScriptInAPayload_IsShownAsText_AndNeverRuns()
     {
         await _host.Client.ScheduleAsync(new ScheduleRequest

@@ -65,7 +65,7 @@ public sealed partial class DashboardTests : IAsyncLifetime
         var overview = await _browser.GetStringAsync("/dashboard");
         Assert.Contains("id=\"count-succeeded\">1<", overview, StringComparison.Ordinal);
         Assert.Contains("<svg", overview, StringComparison.Ordinal);
-        Assert.Contains("EventSource('/dashboard/live')", overview, StringComparison.Ordinal);
+        Assert.Contains("EventSource('/dashboard/live?range=1h')", overview, StringComparison.Ordinal);
         var list = await _browser.GetStringAsync("/dashboard/jobs?status=succeeded");
         Assert.Contains("/dashboard/jobs/page-job", list, StringComparison.Ordinal);
         var search = await _browser.GetAsync("/dashboard/jobs?q=page-job");
@@ -82,7 +82,72 @@ public sealed partial class DashboardTests : IAsyncLifetime
         using var live = await _browser.GetAsync("/dashboard/live", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await live.Content.ReadAsStreamAsync());
         Assert.Equal("event: stats", await reader.ReadLineAsync());
-        Assert.Contains("\"succeeded\":1", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        var data = await reader.ReadLineAsync();
+        Assert.Contains("\"succeeded\":1", data, StringComparison.Ordinal);
+        Assert.Contains("chart-throughput", data, StringComparison.Ordinal); // the live stream carries the rendered charts
+    }
+
+    [Theory]
+    [InlineData("3m")]
+    [InlineData("1h")]
+    [InlineData("24h")]
+    public async Task OverviewCharts_HaveATimeAxisAndAScale_ForEachRange(string range)
+    {
+        var overview = await _browser.GetStringAsync("/dashboard?range=" + range);
+        foreach (var chart in new[] { "chart-throughput", "chart-latency" })
+        {
+            var svg = Regex.Match(overview, $"<svg[^>]*id=\"{chart}\".*?</svg>", RegexOptions.Singleline).Value;
+            Assert.NotEmpty(svg);
+            var labels = Regex.Matches(svg, "<text class=\"axis\"[^>]*>([^<]*)</text>").Select(m => m.Groups[1].Value).ToList();
+            Assert.Equal(6, labels.Count); // three values on the scale, three times on the axis
+            Assert.Equal("0" + (chart == "chart-latency" ? " ms" : string.Empty), labels[0]);
+            Assert.All(labels.Skip(3), l => Assert.Matches(range == "3m" ? "^\\d\\d:\\d\\d:\\d\\d$" : "^\\d\\d:\\d\\d$", l));
+        }
+
+        Assert.Contains($"href=\"/dashboard?range={range}\" class=\"on\"", overview, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobList_NewestFirst_WithRelativeTimesAndTotal_BulkActionsAndRecurringActionsWork()
+    {
+        var client = _host.Client;
+        foreach (var id in new[] { "bulk-1", "bulk-2", "bulk-3" })
+        {
+            await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob(id)) with { JobId = id, Delay = TimeSpan.FromHours(1) });
+            await Task.Delay(5); // distinct change times, so the order is certain
+        }
+
+        var list = await _browser.GetStringAsync("/dashboard/jobs?status=scheduled");
+        Assert.True(list.IndexOf("bulk-3", StringComparison.Ordinal) < list.IndexOf("bulk-1", StringComparison.Ordinal), "newest first");
+        Assert.Contains("3 jobs match", list, StringComparison.Ordinal);
+        Assert.Contains("in 59 min", list, StringComparison.Ordinal);
+
+        var token = Csrf(list);
+        var bulk = await _browser.PostAsync("/dashboard/jobs/bulk", Form(("csrf", token), ("action", "cancel"), ("id", "bulk-1"), ("id", "bulk-2"), ("id", "never-was")));
+        Assert.Equal(HttpStatusCode.Redirect, bulk.StatusCode);
+        var after = await _browser.GetStringAsync(bulk.Headers.Location!.ToString());
+        Assert.Contains("2 cancelled, 1 skipped", after, StringComparison.Ordinal);
+        Assert.Equal(JobStatus.Cancelled, (await client.GetAsync("bulk-1")).Status);
+        Assert.Equal(JobStatus.Scheduled, (await client.GetAsync("bulk-3")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _browser.PostAsync("/dashboard/jobs/bulk", Form(("action", "delete"), ("id", "bulk-3")))).StatusCode);
+
+        await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "hourly", Kind = "echo", Cron = "0 * * * *", Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")) });
+        var recurring = await _browser.GetStringAsync("/dashboard/recurring");
+        var trigger = await _browser.PostAsync("/dashboard/recurring/hourly/trigger", Form(("csrf", Csrf(recurring))));
+        Assert.Equal(HttpStatusCode.Redirect, trigger.StatusCode);
+        var triggered = Regex.Match(Uri.UnescapeDataString(trigger.Headers.Location!.ToString()), "job (rs:hourly:now:\\d+)").Groups[1].Value;
+        Assert.Equal("tick", (await WaitAsync(triggered, JobStatus.Succeeded)).Result?.GetProperty("echo").GetString());
+        Assert.Null((await client.GetRecurringAsync("hourly")).PreviousJobId); // not an occurrence: the schedule is unchanged
+        Assert.Equal(HttpStatusCode.Redirect, (await _browser.PostAsync("/dashboard/recurring/hourly/delete", Form(("csrf", Csrf(recurring))))).StatusCode);
+        await Assert.ThrowsAsync<RecurringNotFoundException>(() => client.GetRecurringAsync("hourly"));
+    }
+
+    [Fact]
+    public async Task QueuesPage_ExplainsCapsPerKind_WhenThereAreNone()
+    {
+        var page = await _browser.GetStringAsync("/dashboard/queues");
+        Assert.Contains("id=\"no-caps\"", page, StringComparison.Ordinal);
+        Assert.Contains("jobs.kind-limits", page, StringComparison.Ordinal);
     }
 
     [Fact]

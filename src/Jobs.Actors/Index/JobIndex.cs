@@ -75,6 +75,10 @@ internal sealed class JobIndex : IWriteParticipant
                 $"CREATE INDEX {_names.Plain("job_index_pending_due")} ON {Table} (due_at) WHERE status = 'pending'",
                 $"CREATE INDEX {_names.Plain("job_index_finished_at")} ON {Table} (status, updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled')",
             ]),
+            new(6, "lists newest first (the dashboard's default)", [
+                $"CREATE INDEX {_names.Plain("job_index_newest")} ON {Table} (updated_at DESC, job_id DESC)",
+                $"CREATE INDEX {_names.Plain("job_index_status_newest")} ON {Table} (status, updated_at DESC, job_id DESC)",
+            ]),
         };
         return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
     }
@@ -279,55 +283,117 @@ internal sealed class JobIndex : IWriteParticipant
         return counts;
     }
 
-    /// <summary>A page of jobs, highest priority first, then due time, then id; the cursor is the last row's sort key.</summary>
+    /// <summary>
+    /// A page of jobs in the query's order (the backlog's: highest priority first, then due time, then id; or newest:
+    /// latest change first, then id); the cursor is the last row's sort key.
+    /// </summary>
     public async Task<JobPage> ListAsync(JobQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (query.Order == JobListOrder.Newest)
+        {
+            return await ListNewestAsync(query, now, cancellationToken).ConfigureAwait(false);
+        }
+
         var nowMs = now.ToUnixTimeMilliseconds();
         var cursor = Cursor.Parse(query.Cursor);
         var limit = query.Limit;
         List<JobIndexRow> rows;
         if (_dialect == SqlDialect.Memory)
         {
-            rows = [.. _memory.Values
-                .Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)
-                    && (query.Status is null || ToStatus(r.Status, r.DueAtMs, nowMs) == query.Status))
+            rows = [.. MemoryMatches(query, nowMs)
                 .OrderByDescending(r => r.Priority).ThenBy(r => r.DueAtMs).ThenBy(r => r.JobId, StringComparer.Ordinal)
                 .Where(r => cursor is null || cursor.IsBefore(r.Priority, r.DueAtMs, r.JobId))
                 .Take(limit + 1)];
         }
         else
         {
-            var (where, bind) = Filter(query, nowMs);
-            var after = cursor is null ? string.Empty : (where.Length == 0 ? "WHERE " : " AND ") +
-                "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))";
-            await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard FROM {Table} {where}{after} " +
-                "ORDER BY priority DESC, due_at, job_id LIMIT @limit";
-            bind(command);
-            if (cursor is not null)
-            {
-                Add(command, "@cp", cursor.Priority);
-                Add(command, "@cd", cursor.DueAtMs);
-                Add(command, "@ci", cursor.JobId);
-            }
-
-            Add(command, "@limit", limit + 1);
-            rows = [];
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(new JobIndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetInt64(5),
-                    reader.GetInt64(6), reader.GetInt64(7), reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
-                    reader.GetInt32(11), false));
-            }
+            rows = await SelectPageAsync(
+                query,
+                nowMs,
+                cursor is null ? null : "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))",
+                "priority DESC, due_at, job_id",
+                command =>
+                {
+                    Add(command, "@cp", cursor!.Priority);
+                    Add(command, "@cd", cursor.DueAtMs);
+                    Add(command, "@ci", cursor.JobId);
+                },
+                cancellationToken).ConfigureAwait(false);
         }
 
+        return ToPage(rows, limit, nowMs, last => new Cursor(last.Priority, last.DueAtMs, last.JobId).ToString());
+    }
+
+    private async Task<JobPage> ListNewestAsync(JobQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var cursor = NewestCursor.Parse(query.Cursor);
+        var limit = query.Limit;
+        List<JobIndexRow> rows;
+        if (_dialect == SqlDialect.Memory)
+        {
+            rows = [.. MemoryMatches(query, nowMs)
+                .OrderByDescending(r => r.UpdatedAtMs).ThenByDescending(r => r.JobId, StringComparer.Ordinal)
+                .Where(r => cursor is null || r.UpdatedAtMs < cursor.UpdatedAtMs || (r.UpdatedAtMs == cursor.UpdatedAtMs && string.CompareOrdinal(r.JobId, cursor.JobId) < 0))
+                .Take(limit + 1)];
+        }
+        else
+        {
+            rows = await SelectPageAsync(
+                query,
+                nowMs,
+                cursor is null ? null : "(updated_at < @cu OR (updated_at = @cu AND job_id < @ci))",
+                "updated_at DESC, job_id DESC",
+                command =>
+                {
+                    Add(command, "@cu", cursor!.UpdatedAtMs);
+                    Add(command, "@ci", cursor.JobId);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return ToPage(rows, limit, nowMs, last => new NewestCursor(last.UpdatedAtMs, last.JobId).ToString());
+    }
+
+    /// <summary>The in-memory rows the query's filters match.</summary>
+    private IEnumerable<JobIndexRow> MemoryMatches(JobQuery query, long nowMs) => _memory.Values
+        .Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)
+            && (query.Status is null || ToStatus(r.Status, r.DueAtMs, nowMs) == query.Status));
+
+    /// <summary>One page of rows (and one more, to know whether a next page exists) matching the query's filters, after the cursor's row.</summary>
+    private async Task<List<JobIndexRow>> SelectPageAsync(JobQuery query, long nowMs, string? after, string orderBy, Action<System.Data.Common.DbCommand> bindCursor, CancellationToken cancellationToken)
+    {
+        var (where, bind) = Filter(query, nowMs);
+        var afterClause = after is null ? string.Empty : (where.Length == 0 ? "WHERE " : " AND ") + after;
+        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard FROM {Table} {where}{afterClause} " +
+            $"ORDER BY {orderBy} LIMIT @limit";
+        bind(command);
+        if (after is not null)
+        {
+            bindCursor(command);
+        }
+
+        Add(command, "@limit", query.Limit + 1);
+        var rows = new List<JobIndexRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new JobIndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetInt64(5),
+                reader.GetInt64(6), reader.GetInt64(7), reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                reader.GetInt32(11), false));
+        }
+
+        return rows;
+    }
+
+    private static JobPage ToPage(List<JobIndexRow> rows, int limit, long nowMs, Func<JobIndexRow, string> cursorAfter)
+    {
         var page = rows.Take(limit).ToList();
-        var next = rows.Count > limit ? new Cursor(page[^1].Priority, page[^1].DueAtMs, page[^1].JobId).ToString() : null;
         return new JobPage(
             [.. page.Select(r => new JobSummary(r.JobId, r.Kind, r.Queue, r.Priority, ToStatus(r.Status, r.DueAtMs, nowMs), DateTimeOffset.FromUnixTimeMilliseconds(r.DueAtMs), r.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAtMs)))],
-            next);
+            rows.Count > limit ? cursorAfter(page[^1]) : null);
     }
 
     internal static JobStatus ToStatus(string stored, long dueAtMs, long nowMs) => stored switch
@@ -417,6 +483,32 @@ internal sealed class JobIndex : IWriteParticipant
     }
 
     /// <summary>An opaque page cursor: the sort key of the last row (base64 of "priority|due|id").</summary>
+    /// <summary>The position after a row of a newest-first list ("n|updated|id", so a backlog cursor is never mistaken for one).</summary>
+    private sealed record NewestCursor(long UpdatedAtMs, string JobId)
+    {
+        public static NewestCursor? Parse(string? text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return null;
+            }
+
+            try
+            {
+                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(text)).Split('|', 3);
+                return parts is ["n", var updated, var id]
+                    ? new NewestCursor(long.Parse(updated, CultureInfo.InvariantCulture), id)
+                    : throw new FormatException("not a newest-first cursor");
+            }
+            catch (Exception ex) when (ex is FormatException or OverflowException)
+            {
+                throw new JobValidationException("cursor", "is not a cursor returned by a previous page of this order");
+            }
+        }
+
+        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"n|{UpdatedAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}"));
+    }
+
     private sealed record Cursor(int Priority, long DueAtMs, string JobId)
     {
         public static Cursor? Parse(string? text)

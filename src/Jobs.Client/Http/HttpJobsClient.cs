@@ -158,7 +158,8 @@ public sealed class HttpJobsClient : IJobsClient
             ("kind", query.Kind),
             ("queue", query.Queue),
             ("limit", query.Limit.ToString(CultureInfo.InvariantCulture)),
-            ("cursor", query.Cursor));
+            ("cursor", query.Cursor),
+            ("order", query.Order == JobListOrder.Backlog ? null : query.Order.ToString().ToLowerInvariant()));
         return (await SendAsync<JobPage>(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false)).Value;
     }
 

@@ -119,7 +119,7 @@ public static class DashboardEndpoints
             return Results.Content(DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login("That key is not accepted."), string.Empty), Html, statusCode: 401);
         });
 
-        group.MapGet("/", async (HttpContext context, IJobsClient client, JobsNode node, IServiceProvider services, CancellationToken ct) =>
+        group.MapGet("/", async (HttpContext context, IJobsClient client, JobsNode node, IServiceProvider services, string? range, CancellationToken ct) =>
         {
             var queues = await client.ListQueuesAsync(ct).ConfigureAwait(false);
             var counts = new Dictionary<string, IReadOnlyDictionary<JobStatus, long>>(StringComparer.Ordinal);
@@ -128,12 +128,13 @@ public static class DashboardEndpoints
                 counts[q.Name] = await client.CountAsync(new JobQuery { Queue = q.Name }, ct).ConfigureAwait(false);
             }
 
-            var samples = Sampler(services)?.Samples() ?? [];
-            return Page(node, "Overview", "overview", DashboardPages.Overview(queues, counts, samples));
+            var key = RangeKey(range);
+            return Page(node, "Overview", "overview", DashboardPages.Overview(queues, counts, key, Charts(services, key)));
         });
 
-        group.MapGet("/live", async (HttpContext context, IJobsClient client, IServiceProvider services, CancellationToken ct) =>
+        group.MapGet("/live", async (HttpContext context, IJobsClient client, IServiceProvider services, string? range, CancellationToken ct) =>
         {
+            var key = RangeKey(range);
             context.Response.ContentType = "text/event-stream";
             context.Response.Headers.CacheControl = "no-store";
             try
@@ -141,12 +142,10 @@ public static class DashboardEndpoints
                 while (!ct.IsCancellationRequested)
                 {
                     var counts = await client.CountAsync(new JobQuery(), ct).ConfigureAwait(false);
-                    var samples = Sampler(services)?.Samples() ?? [];
                     var data = JsonSerializer.Serialize(new
                     {
                         counts = counts.ToDictionary(c => DashboardPages.Lower(c.Key), c => c.Value),
-                        throughput = DashboardPages.Points(samples.Select(s => s.Throughput).ToList()),
-                        latency = DashboardPages.Points(samples.Select(s => s.LatencyMs).ToList()),
+                        charts = Charts(services, key),
                     });
                     await context.Response.WriteAsync($"event: stats\ndata: {data}\n\n", ct).ConfigureAwait(false);
                     await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
@@ -159,7 +158,7 @@ public static class DashboardEndpoints
             }
         });
 
-        group.MapGet("/jobs", async (HttpContext context, IJobsClient client, JobsNode node, string? status, string? kind, string? queue, string? q, string? cursor, CancellationToken ct) =>
+        group.MapGet("/jobs", async (HttpContext context, IJobsClient client, JobsNode node, string? status, string? kind, string? queue, string? q, string? cursor, string? order, string? done, CancellationToken ct) =>
         {
             if (!string.IsNullOrWhiteSpace(q))
             {
@@ -181,9 +180,23 @@ public static class DashboardEndpoints
                 Queue = string.IsNullOrEmpty(queue) ? null : queue,
                 Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
                 Limit = 50,
+                Order = order == "backlog" ? JobListOrder.Backlog : JobListOrder.Newest,
             };
-            var page = await client.ListAsync(query, ct).ConfigureAwait(false);
-            return Page(node, "Jobs", "jobs", DashboardPages.JobList(page, query, q, guard.CsrfToken(context), CanAct(context)));
+            JobPage page;
+            try
+            {
+                page = await client.ListAsync(query, ct).ConfigureAwait(false);
+            }
+            catch (JobValidationException)
+            {
+                // A cursor of the other order, or an old one: start from the first page.
+                query = query with { Cursor = null };
+                page = await client.ListAsync(query, ct).ConfigureAwait(false);
+            }
+
+            var counts = await client.CountAsync(query, ct).ConfigureAwait(false);
+            var total = query.Status is { } only ? counts[only] : counts.Values.Sum();
+            return Page(node, "Jobs", "jobs", DashboardPages.JobList(page, query, q, total, DateTimeOffset.UtcNow, string.IsNullOrEmpty(done) ? null : done, guard.CsrfToken(context), CanAct(context)));
         });
 
         group.MapGet("/jobs/{id}", async (string id, HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
@@ -234,6 +247,41 @@ public static class DashboardEndpoints
             return Results.Redirect(back);
         });
 
+        group.MapPost("/jobs/bulk", async (HttpContext context, IJobsClient client, CancellationToken ct) =>
+        {
+            var form = context.Request.Form;
+            var action = form["action"].ToString();
+            if (action is not ("cancel" or "retry" or "delete"))
+            {
+                return Results.Content(DashboardPages.Layout("Not done", "jobs", "<p>Unknown action.</p><a href=\"/dashboard/jobs\">back</a>", string.Empty), Html, statusCode: 400);
+            }
+
+            var ids = form["id"].Where(id => !string.IsNullOrEmpty(id)).Select(id => id!).Distinct(StringComparer.Ordinal).Take(1000).ToList();
+            var done = 0;
+            var skipped = 0;
+            foreach (var id in ids)
+            {
+                try
+                {
+                    await (action switch
+                    {
+                        "cancel" => client.CancelAsync(id, ct),
+                        "retry" => client.RetryAsync(id, ct),
+                        _ => client.DestroyAsync(id, ct),
+                    }).ConfigureAwait(false);
+                    done++;
+                }
+                catch (Exception ex) when (ex is JobStateConflictException or JobNotFoundException or JobValidationException)
+                {
+                    skipped++; // finished, changed or gone meanwhile: the others go on
+                }
+            }
+
+            var past = action switch { "cancel" => "cancelled", "retry" => "retried", _ => "deleted" };
+            var message = ids.Count == 0 ? "Select jobs first." : $"{done} {past}" + (skipped > 0 ? $", {skipped} skipped (not in a state that allows it, or gone)." : ".");
+            return Results.Redirect("/dashboard/jobs?done=" + Uri.EscapeDataString(message));
+        });
+
         group.MapPost("/jobs/retry-failed", async (HttpContext context, IJobsClient client, CancellationToken ct) =>
         {
             var form = context.Request.Form;
@@ -255,12 +303,34 @@ public static class DashboardEndpoints
             return Results.Redirect($"/dashboard/jobs?status=failed&retried={retried}");
         });
 
-        group.MapGet("/recurring", async (HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
-            Page(node, "Recurring schedules", "recurring", DashboardPages.Recurring(await client.ListRecurringAsync(ct).ConfigureAwait(false), guard.CsrfToken(context), CanAct(context))));
+        group.MapGet("/recurring", async (HttpContext context, IJobsClient client, JobsNode node, string? done, CancellationToken ct) =>
+            Page(node, "Recurring schedules", "recurring", DashboardPages.Recurring(await client.ListRecurringAsync(ct).ConfigureAwait(false), DateTimeOffset.UtcNow, string.IsNullOrEmpty(done) ? null : done, guard.CsrfToken(context), CanAct(context))));
         group.MapPost("/recurring/{name}/{action}", async (string name, string action, IJobsClient client, CancellationToken ct) =>
         {
-            await (action == "pause" ? client.PauseRecurringAsync(name, ct) : client.ResumeRecurringAsync(name, ct)).ConfigureAwait(false);
-            return Results.Redirect("/dashboard/recurring");
+            string message;
+            switch (action)
+            {
+                case "pause":
+                    await client.PauseRecurringAsync(name, ct).ConfigureAwait(false);
+                    message = $"Paused {name}.";
+                    break;
+                case "resume":
+                    await client.ResumeRecurringAsync(name, ct).ConfigureAwait(false);
+                    message = $"Resumed {name}.";
+                    break;
+                case "trigger":
+                    var job = await RecurringTrigger.TriggerAsync(client, name, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+                    message = $"Triggered {name}: job {job.JobId}.";
+                    break;
+                case "delete":
+                    await client.DeleteRecurringAsync(name, ct).ConfigureAwait(false);
+                    message = $"Deleted {name} (its jobs stay).";
+                    break;
+                default:
+                    return Results.NotFound();
+            }
+
+            return Results.Redirect("/dashboard/recurring?done=" + Uri.EscapeDataString(message));
         });
 
         group.MapGet("/queues", async (HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
@@ -289,6 +359,24 @@ public static class DashboardEndpoints
     private static bool CanAct(HttpContext context) => context.Items[typeof(DashboardGuard.Access)] is DashboardGuard.Access { CanAct: true };
 
     private static DashboardSampler? Sampler(IServiceProvider services) => services.GetServices<IHostedService>().OfType<DashboardSampler>().FirstOrDefault();
+
+    private static string RangeKey(string? range) => DashboardPages.Ranges.Any(r => r.Key == range) ? range! : "1h";
+
+    /// <summary>The overview's charts for a range: the live samples for minutes, the minute buckets for an hour or a day.</summary>
+    private static string Charts(IServiceProvider services, string key)
+    {
+        var (_, _, length, points) = DashboardPages.Ranges.First(r => r.Key == key);
+        var now = DateTimeOffset.UtcNow;
+        var sampler = Sampler(services);
+        if (key == "3m")
+        {
+            var samples = sampler?.Samples() ?? [];
+            var series = samples.Select((s, i) => (now - (DashboardSampler.Interval * (samples.Count - 1 - i)), (double?)s.Throughput, (double?)s.LatencyMs)).ToList();
+            return DashboardPages.Charts(series, now - length, now);
+        }
+
+        return DashboardPages.Charts(sampler?.History(length, points, now) ?? [], now - length, now);
+    }
 
     private static IResult Page(JobsNode node, string title, string active, string body) =>
         Results.Content(DashboardPages.Layout(title, active, body, node.NodeName ?? string.Empty), Html);
