@@ -21,6 +21,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// <summary>How long that check waits for the journal.</summary>
     private static readonly TimeSpan StorageProbeTimeout = TimeSpan.FromSeconds(2);
 
+    private readonly object _probeGate = new();
+    private Task<string?>? _probe;
+    private long _probeStarted;
+
     public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
     {
         var definition = validator.Validate(request);
@@ -328,17 +332,33 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
     }
 
-    /// <summary>Why the journal does not answer a read within <see cref="StorageProbeTimeout"/>, or null when it does.</summary>
-    private async Task<string?> StorageFailureAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Why the journal does not answer a read within <see cref="StorageProbeTimeout"/>, or null when it does. Calls
+    /// that wait at the same time share one probe (a batch of thousands makes one read, not thousands).
+    /// </summary>
+    private Task<string?> StorageFailureAsync(CancellationToken cancellationToken)
     {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(StorageProbeTimeout);
+        lock (_probeGate)
+        {
+            if (_probe is null || Environment.TickCount64 - _probeStarted > (long)StorageProbeAfter.TotalMilliseconds)
+            {
+                _probeStarted = Environment.TickCount64;
+                _probe = ProbeStorageAsync();
+            }
+
+            return _probe.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<string?> ProbeStorageAsync()
+    {
+        using var bounded = new CancellationTokenSource(StorageProbeTimeout);
         try
         {
             await runtime.Journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false);
             return null;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
             return "no answer in time";
         }
