@@ -1,5 +1,5 @@
 using System.Net;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Host;
 

@@ -8,7 +8,7 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Host;
 

@@ -399,7 +399,7 @@ public sealed class DeclaredRecurringTests
     [InlineData("jobs.recurring { r { kind = nope, cron = \"* * * * *\" } }", "jobs.recurring.r.kind")]
     public async Task BadDeclarations_StopTheNode_NamingTheKey(string config, string key)
     {
-        var error = await Assert.ThrowsAsync<global::Jobs.Runtime.Configuration.ConfigException>(() => TestNode.StartAsync(Backend.Memory, extraConfig: config));
+        var error = await Assert.ThrowsAsync<global::Jobs.Hocon.ConfigException>(() => TestNode.StartAsync(Backend.Memory, extraConfig: config));
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }
 }

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Jobs.Client;
 using Jobs.Client.Http;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Host.Tests;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Jobs.Client;
 using Jobs.Client.Http;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Jobs.Actors.Handlers;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Hosting;

@@ -8,7 +8,7 @@ using Jobs.Actors.Sharding;
 using Jobs.Actors.Workers;
 using Jobs.Client;
 using Jobs.Runtime.Actors;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 using Jobs.Runtime.Lifecycle;
 using Jobs.Runtime.Persistence;
 using Jobs.Persistence.Journal;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Jobs.Client;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Actors.Hosting;
 

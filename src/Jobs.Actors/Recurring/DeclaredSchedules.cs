@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Client;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Actors.Recurring;
 

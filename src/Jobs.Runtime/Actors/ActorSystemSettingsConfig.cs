@@ -1,4 +1,4 @@
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 
 namespace Jobs.Runtime.Actors;
 

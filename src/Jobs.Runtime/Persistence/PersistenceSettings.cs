@@ -1,4 +1,4 @@
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 using Jobs.Persistence.Journal;
 using Jobs.Persistence.Memory;
 using Jobs.Persistence.Postgres;

@@ -1,5 +1,5 @@
 using Jobs.Runtime.Actors;
-using Jobs.Runtime.Configuration;
+using Jobs.Hocon;
 using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Runtime.Tests.Configuration;

@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>An unresolved value in the parse tree (before substitutions are resolved).</summary>
 internal abstract class Node(ConfigOrigin origin)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>
 /// Resolves substitutions over a whole parsed document: lazily (a substitution looks forward to the final value),

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A resolved object; fields keep the order in which they were first defined.</summary>
 public sealed class ConfigObject : ConfigValue, IReadOnlyDictionary<string, ConfigValue>

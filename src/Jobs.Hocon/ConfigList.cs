@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Text.Json;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A resolved list.</summary>
 public sealed class ConfigList : ConfigValue, IReadOnlyList<ConfigValue>

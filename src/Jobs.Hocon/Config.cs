@@ -1,7 +1,7 @@
 using System.Globalization;
-using Jobs.Runtime.Configuration.Hocon;
+using Jobs.Hocon.Parsing;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>
 /// A resolved, immutable configuration with typed getters. Paths are HOCON path expressions (<c>jobs.runtime.throughput</c>).

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>How configuration text is parsed and resolved.</summary>
 public sealed record ConfigParseOptions

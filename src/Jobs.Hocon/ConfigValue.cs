@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A resolved, immutable configuration value: an object, a list or a scalar.</summary>
 public abstract class ConfigValue

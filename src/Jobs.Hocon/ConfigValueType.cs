@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>The JSON type of a resolved configuration value.</summary>
 public enum ConfigValueType

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>Java .properties files (HOCON's mapping): dotted keys become paths, every value is a string.</summary>
 internal static class PropertiesParser

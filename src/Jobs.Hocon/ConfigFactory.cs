@@ -1,7 +1,7 @@
 using System.Text;
-using Jobs.Runtime.Configuration.Hocon;
+using Jobs.Hocon.Parsing;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>Parses HOCON text and files, and loads an application's configuration over the embedded reference.conf.</summary>
 public static class ConfigFactory

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A string, number, boolean or null; numbers keep the text they were written with.</summary>
 public sealed class ConfigScalar : ConfigValue

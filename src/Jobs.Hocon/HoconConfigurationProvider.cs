@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>Flattens a resolved HOCON configuration into configuration keys: <c>a.b.c</c> becomes <c>a:b:c</c>, list items <c>a:0</c>.</summary>
 public sealed class HoconConfigurationProvider(HoconConfigurationSource source) : ConfigurationProvider

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A HOCON file as a Microsoft.Extensions.Configuration source (so options binding works), with the reference configuration beneath it.</summary>
 public sealed class HoconConfigurationSource : IConfigurationSource

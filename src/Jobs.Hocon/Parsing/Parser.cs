@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>
 /// Parses HOCON tokens into an unresolved tree. Duplicate keys are merged as they are read, so self-referential

@@ -1,6 +1,4 @@
-using Jobs.Runtime.Configuration;
-
-namespace Jobs.Runtime.Tests.Configuration;
+namespace Jobs.Hocon.Tests;
 
 /// <summary>One test (or a few) per rule of HOCON.md, in the order of the spec's sections.</summary>
 public sealed class HoconSpecTests

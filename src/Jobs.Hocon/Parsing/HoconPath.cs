@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>Path expressions: parsing <c>a.b."c.d"</c> into elements and rendering them back.</summary>
 internal static class HoconPath

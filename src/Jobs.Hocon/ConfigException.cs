@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>A configuration could not be parsed, resolved or read as the requested type; the message names where and what.</summary>
 public sealed class ConfigException : Exception

@@ -1,10 +1,8 @@
-using Jobs.Runtime.Configuration;
-
-namespace Jobs.Runtime.Tests.Configuration;
+namespace Jobs.Hocon.Tests;
 
 public sealed class HoconConformanceTests
 {
-    private static readonly string Corpus = Path.Combine(AppContext.BaseDirectory, "Configuration", "conformance");
+    private static readonly string Corpus = Path.Combine(AppContext.BaseDirectory, "conformance");
 
     public static TheoryData<string, string> Files()
     {

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>Adds HOCON files to an <see cref="IConfigurationBuilder"/>.</summary>
 public static class HoconConfigurationExtensions

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 /// <summary>Turns HOCON text into tokens (comments dropped); errors name the origin, line and column.</summary>
 internal sealed class Lexer(string text, string originName)

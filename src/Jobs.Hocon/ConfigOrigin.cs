@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>Where a configuration value was written: file (or other source), line and column, 1-based.</summary>
 /// <param name="Description">The file path or source name.</param>

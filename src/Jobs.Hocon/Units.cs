@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 
-namespace Jobs.Runtime.Configuration;
+namespace Jobs.Hocon;
 
 /// <summary>HOCON's unit formats: durations (default milliseconds) and sizes in bytes (default bytes).</summary>
 internal static class Units

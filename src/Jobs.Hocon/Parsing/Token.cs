@@ -1,4 +1,4 @@
-namespace Jobs.Runtime.Configuration.Hocon;
+namespace Jobs.Hocon.Parsing;
 
 internal enum TokenKind
 {
