@@ -21,25 +21,25 @@ internal sealed record JobScheduled(
     string? UniqueKey = null,
     long UniquePeriodMs = 0,
     string? Recurring = null,
-    string? TraceParent = null);
+    string? TraceParent = null) : Serialization.IPersistedEvent;
 
 /// <summary>A waiting unique job was replaced by a newer schedule call for its key (payload, time and priority).</summary>
-internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Priority, DateTimeOffset At);
+internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Priority, DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>An attempt began on a node (persisted before the handler is called, so a crash leaves a trace).</summary>
-internal sealed record AttemptStarted(int Attempt, string Node, string Incarnation, DateTimeOffset StartedAt);
+internal sealed record AttemptStarted(int Attempt, string Node, string Incarnation, DateTimeOffset StartedAt) : Serialization.IPersistedEvent;
 
 /// <summary>An attempt ended; <see cref="RetryAt"/> set means the job waits for another attempt, null means it is finished.</summary>
-internal sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, DateTimeOffset EndedAt, string? Error, string? StackTrace, string? Result, DateTimeOffset? RetryAt);
+internal sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, DateTimeOffset EndedAt, string? Error, string? StackTrace, string? Result, DateTimeOffset? RetryAt) : Serialization.IPersistedEvent;
 
 /// <summary>The job was cancelled (a running attempt's token is cancelled too).</summary>
-internal sealed record JobCancelled(DateTimeOffset At);
+internal sealed record JobCancelled(DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>A failed or cancelled job was sent back to wait for another attempt, its allowance renewed.</summary>
-internal sealed record JobRetried(DateTimeOffset DueAt, DateTimeOffset At);
+internal sealed record JobRetried(DateTimeOffset DueAt, DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>A waiting job was moved to another time.</summary>
-internal sealed record JobRescheduled(DateTimeOffset DueAt, DateTimeOffset At);
+internal sealed record JobRescheduled(DateTimeOffset DueAt, DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>The job was destroyed: its events are deleted right after.</summary>
-internal sealed record JobDestroyed(DateTimeOffset At);
+internal sealed record JobDestroyed(DateTimeOffset At) : Serialization.IPersistedEvent;

@@ -7,10 +7,10 @@ using Jobs.Runtime.Persistence;
 namespace Jobs.Actors.Workers;
 
 /// <summary>A queue was paused.</summary>
-internal sealed record QueuePaused(DateTimeOffset At);
+internal sealed record QueuePaused(DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>A queue was resumed.</summary>
-internal sealed record QueueResumed(DateTimeOffset At);
+internal sealed record QueueResumed(DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>Pause or resume (Paused = true/false); replies JobAck after the change is durable.</summary>
 internal sealed record SetQueuePaused(bool Paused);
