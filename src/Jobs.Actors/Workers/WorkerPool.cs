@@ -175,7 +175,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 return true;
             case SweepReservations:
                 var expired = runtime.Clock.GetUtcNow() - ReservationTimeout;
-                foreach (var (jobId, _) in _slots.Where(s => s.Value.State is SlotState.Reserved or SlotState.Starting && s.Value.AdmittedAt < expired).ToList())
+                foreach (var (jobId, _) in _slots.Where(s => (s.Value.State == SlotState.Reserved && s.Value.AdmittedAt < expired) || (s.Value.State == SlotState.Starting && s.Value.StartingSince < expired)).ToList())
                 {
                     // Admitted, but its entity never sent the attempt, or never stored its start (it stopped, or its
                     // write failed): the slot and any worker kept for it are free again.
@@ -307,6 +307,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     private void Reserve(Slot slot, IActorRef worker)
     {
         slot.State = SlotState.Starting;
+        slot.StartingSince = runtime.Clock.GetUtcNow(); // (a prefetched slot may have been admitted long before)
         slot.Worker = worker;
         _busy[worker] = slot.JobId;
     }
@@ -432,6 +433,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
         /// <summary>The worker kept for it (Starting) or running it.</summary>
         public IActorRef? Worker { get; set; }
+
+        /// <summary>When a worker was kept for it (its entity has that long to store the start).</summary>
+        public DateTimeOffset StartingSince { get; set; }
 
         /// <summary>Its place in the scheduler's wake order, when the scheduler woke it (see <see cref="ExpectWoken"/>).</summary>
         public long? WokenOrder { get; set; }
