@@ -38,3 +38,15 @@ internal sealed class PayloadCodec(ExtendedActorSystem system, int legacySeriali
         return _serialization.Deserialize(bytes, id, manifest);
     }
 }
+
+/// <summary>What a plugin actor needs: its settings (its HOCON over the plugin's defaults), its codec and the stores.</summary>
+internal sealed record PluginContext(PluginSettings Settings, PayloadCodec Codec, SqlPersistence Stores)
+{
+    /// <summary>Reads the plugin at <paramref name="pluginId"/> from its section <paramref name="config"/>, over the embedded defaults.</summary>
+    public static PluginContext Create(Akka.Configuration.Config config, string pluginId, ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var settings = PluginSettings.From(config.WithFallback(SqlPersistence.DefaultConfig.GetConfig(pluginId)), pluginId);
+        return new(settings, new PayloadCodec((ExtendedActorSystem)system, settings.LegacySerializerId, settings.RejectUnboundPayloads), SqlPersistence.Get(system));
+    }
+}

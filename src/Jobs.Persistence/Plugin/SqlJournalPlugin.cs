@@ -23,14 +23,8 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     private readonly SqlPersistence _stores;
 
     /// <summary>Creates the plugin from its HOCON section (over the plugin's defaults).</summary>
-    public SqlJournalPlugin(Config config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var effective = config.WithFallback(SqlPersistence.DefaultConfig.GetConfig(SqlPersistence.JournalPluginId));
-        _settings = PluginSettings.From(effective, SqlPersistence.JournalPluginId);
-        _codec = new PayloadCodec((ExtendedActorSystem)Context.System, _settings.LegacySerializerId, _settings.RejectUnboundPayloads);
-        _stores = SqlPersistence.Get(Context.System);
-    }
+    public SqlJournalPlugin(Config config) =>
+        (_settings, _codec, _stores) = PluginContext.Create(config, SqlPersistence.JournalPluginId, Context.System);
 
     /// <inheritdoc />
     protected override void PreStart()

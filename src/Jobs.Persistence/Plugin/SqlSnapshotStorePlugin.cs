@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
@@ -15,14 +14,8 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     private readonly SqlPersistence _stores;
 
     /// <summary>Creates the plugin from its HOCON section (over the plugin's defaults).</summary>
-    public SqlSnapshotStorePlugin(Config config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var effective = config.WithFallback(SqlPersistence.DefaultConfig.GetConfig(SqlPersistence.SnapshotPluginId));
-        _settings = PluginSettings.From(effective, SqlPersistence.SnapshotPluginId);
-        _codec = new PayloadCodec((ExtendedActorSystem)Context.System, _settings.LegacySerializerId, _settings.RejectUnboundPayloads);
-        _stores = SqlPersistence.Get(Context.System);
-    }
+    public SqlSnapshotStorePlugin(Config config) =>
+        (_settings, _codec, _stores) = PluginContext.Create(config, SqlPersistence.SnapshotPluginId, Context.System);
 
     /// <inheritdoc />
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
