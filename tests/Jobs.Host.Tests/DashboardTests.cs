@@ -202,6 +202,7 @@ public sealed partial class DashboardTests : IAsyncLifetime
         await WaitAsync("once", JobStatus.Failed);
         var retry = await _browser.PostAsync("/dashboard/jobs/retry-failed", Form(("csrf", token), ("kind", "fail-n-times"), ("queue", "")));
         Assert.Equal(HttpStatusCode.Redirect, retry.StatusCode);
+        Assert.Contains("1 retried.", await _browser.GetStringAsync(retry.Headers.Location!.ToString()), StringComparison.Ordinal);
         Assert.Equal(2, (await WaitAsync("once", JobStatus.Succeeded)).Attempts.Count);
 
         await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("later")) with { JobId = "later", Delay = TimeSpan.FromHours(1) });

@@ -300,7 +300,7 @@ public static class DashboardEndpoints
                 }
             }
 
-            return Results.Redirect($"/dashboard/jobs?status=failed&retried={retried}");
+            return Results.Redirect("/dashboard/jobs?status=failed&done=" + Uri.EscapeDataString($"{retried} retried."));
         });
 
         group.MapGet("/recurring", async (HttpContext context, IJobsClient client, JobsNode node, string? done, CancellationToken ct) =>
