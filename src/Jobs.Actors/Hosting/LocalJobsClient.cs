@@ -312,16 +312,21 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         var ask = (region ?? runtime.Region).Ask<T>(message, AskTimeout, cancellationToken);
         try
         {
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if (await Task.WhenAny(ask, Task.Delay(StorageProbeAfter, wait.Token)).ConfigureAwait(false) != ask)
+            try
             {
-                await wait.CancelAsync().ConfigureAwait(false);
-                if (!ask.IsCompleted && await StorageFailureAsync(cancellationToken).ConfigureAwait(false) is { } failure)
-                {
-                    // The entity's answer, if one ever comes, is not awaited: observe it so its failure is not unobserved.
-                    _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                    throw new JobsException("storage-failure", $"'{message.JobId}' cannot answer: the job store is not answering ({failure}); try again shortly");
-                }
+                // WaitAsync drops its timer as soon as the answer comes, so the usual, fast call leaves nothing behind.
+                return await ask.WaitAsync(StorageProbeAfter, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (!ask.IsCompleted)
+            {
+                // No answer yet: is it storage?
+            }
+
+            if (await StorageFailureAsync(cancellationToken).ConfigureAwait(false) is { } failure && !ask.IsCompleted)
+            {
+                // The entity's answer, if one ever comes, is not awaited: observe it so its failure is not unobserved.
+                _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw new JobsException("storage-failure", $"'{message.JobId}' cannot answer: the job store is not answering ({failure}); try again shortly");
             }
 
             return await ask.ConfigureAwait(false);

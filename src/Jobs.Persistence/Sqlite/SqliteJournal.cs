@@ -115,21 +115,8 @@ public sealed class SqliteJournal : SqlJournal
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) VALUES (@p, @s, @m, @b, @t, @w, @z)";
-        var p = command.CreateParameter();
-        p.ParameterName = "@p";
-        var s = command.CreateParameter();
-        s.ParameterName = "@s";
-        var m = command.CreateParameter();
-        m.ParameterName = "@m";
-        var b = command.CreateParameter();
-        b.ParameterName = "@b";
-        var t = command.CreateParameter();
-        t.ParameterName = "@t";
-        var w = command.CreateParameter();
-        w.ParameterName = "@w";
-        var z = command.CreateParameter();
-        z.ParameterName = "@z";
-        command.Parameters.AddRange(new[] { p, s, m, b, t, w, z });
+        var (p, s, m, b) = (Parameter(command, "@p"), Parameter(command, "@s"), Parameter(command, "@m"), Parameter(command, "@b"));
+        var (t, w, z) = (Parameter(command, "@t"), Parameter(command, "@w"), Parameter(command, "@z"));
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         foreach (var write in writes)
         {
@@ -153,13 +140,7 @@ public sealed class SqliteJournal : SqlJournal
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"SELECT COUNT(*) FROM {Names.Leases} WHERE name = @n AND owner = @o AND epoch = @e AND expires_at > {NowMillis}";
-        var n = command.CreateParameter();
-        n.ParameterName = "@n";
-        var o = command.CreateParameter();
-        o.ParameterName = "@o";
-        var e = command.CreateParameter();
-        e.ParameterName = "@e";
-        command.Parameters.AddRange(new[] { n, o, e });
+        var (n, o, e) = (Parameter(command, "@n"), Parameter(command, "@o"), Parameter(command, "@e"));
         foreach (var fence in fences)
         {
             n.Value = fence.LeaseName;
@@ -172,6 +153,15 @@ public sealed class SqliteJournal : SqlJournal
         }
 
         return failed;
+    }
+
+    /// <summary>A named parameter added to <paramref name="command"/>, its value set per execution.</summary>
+    private static DbParameter Parameter(DbCommand command, string name)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        command.Parameters.Add(parameter);
+        return parameter;
     }
 
     private protected override bool IsUniqueViolation(DbException error) =>
