@@ -508,11 +508,14 @@ internal sealed class JobEntity : PersistentActor
     }
 
     /// <summary>Woken but not asking for a slot now: the pool (and through it the scheduler) stops counting on this job.</summary>
-    private void DeclineWake()
+    private void DeclineWake() => TellPool(new WakeDeclined(_jobId));
+
+    /// <summary>Tells the pool of the job's queue, when the job exists and this node runs that queue.</summary>
+    private void TellPool(object message)
     {
         if (_state.Definition is { } definition && _runtime.Pools.TryGetValue(definition.Queue, out var pool))
         {
-            pool.Tell(new WakeDeclined(_jobId), Self);
+            pool.Tell(message, Self);
         }
     }
 
@@ -557,10 +560,7 @@ internal sealed class JobEntity : PersistentActor
             // worker back; a job that is due asks for a slot again.
             var stale = _preparedAttempt == attempt;
             _preparedAttempt = null;
-            if (_state.Definition is not null && _runtime.Pools.TryGetValue(_state.Definition.Queue, out var pool))
-            {
-                pool.Tell(new ReleaseSlot(_jobId), Self);
-            }
+            TellPool(new ReleaseSlot(_jobId));
 
             if (!stale && _state.Phase == JobPhase.Pending)
             {
@@ -583,10 +583,7 @@ internal sealed class JobEntity : PersistentActor
         }
 
         _preparedAttempt = null;
-        if (_state.Definition is not null && _runtime.Pools.TryGetValue(_state.Definition.Queue, out var pool))
-        {
-            pool.Tell(new ReleaseSlot(_jobId), Self);
-        }
+        TellPool(new ReleaseSlot(_jobId));
     }
 
     private Execute ExecuteOf(int attempt)
