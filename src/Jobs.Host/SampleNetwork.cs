@@ -11,6 +11,9 @@ namespace Jobs.Host;
 /// </summary>
 internal static class SampleNetwork
 {
+    /// <summary>The metadata address of IPv6-only cloud instances.</summary>
+    private static readonly IPAddress Ipv6Metadata = IPAddress.Parse("fd00:ec2::254");
+
     /// <summary>Connects to the first allowed address of the endpoint's host; refuses when none is allowed.</summary>
     public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -56,7 +59,6 @@ internal static class SampleNetwork
             return !(b[0] == 169 && b[1] == 254) && !(b[0] == 100 && b[1] == 100 && b[2] == 100 && b[3] == 200);
         }
 
-        // fd00:ec2::254 is a metadata address on IPv6-only instances.
-        return !address.IsIPv6LinkLocal && !address.Equals(IPAddress.Parse("fd00:ec2::254"));
+        return !address.IsIPv6LinkLocal && !address.Equals(Ipv6Metadata);
     }
 }
