@@ -4,7 +4,7 @@ using Jobs.Hocon.Parsing;
 namespace Jobs.Hocon;
 
 /// <summary>
-/// A resolved, immutable configuration with typed getters. Paths are HOCON path expressions (<c>jobs.runtime.throughput</c>).
+/// A resolved, immutable configuration with typed getters. Paths are HOCON path expressions (<c>jobs.scheduler.prefetch</c>).
 /// Getters throw <see cref="ConfigException"/> naming the path and origin when a value is missing or of the wrong type.
 /// </summary>
 public sealed class Config

@@ -53,7 +53,7 @@ public sealed class JobsTestNode : IAsyncDisposable
                 jobs.persistence.backend = memory
                 jobs.node.name = test
                 jobs.defaults.backoff.jitter = 0
-                jobs.runtime.log-dead-letters = 0
+                akka.log-dead-letters = 0
                 """);
             configure(jobs);
         });
@@ -74,7 +74,7 @@ public sealed class JobsTestNode : IAsyncDisposable
     /// <exception cref="TestKitAssertionException">Jobs were still due or running when <paramref name="timeout"/> (default 10 s, times the time factor) passed.</exception>
     public async Task RunDueJobsAsync(TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + TestKitSettings.FromEnvironment().Dilated(timeout ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + Dilated(timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             var counts = await Client.CountAsync(new JobQuery()).ConfigureAwait(false);
@@ -91,6 +91,15 @@ public sealed class JobsTestNode : IAsyncDisposable
             await Task.Delay(5).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// <paramref name="wait"/> times the factor in the JOBS_TESTKIT_TIMEFACTOR environment variable (default 1), for
+    /// slow machines (CI), as Akka's test kit dilates its waits.
+    /// </summary>
+    private static TimeSpan Dilated(TimeSpan wait) =>
+        double.TryParse(Environment.GetEnvironmentVariable("JOBS_TESTKIT_TIMEFACTOR"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var factor) && factor >= 1
+            ? wait * factor
+            : wait;
 
     /// <summary>Every job (in any status), highest priority first.</summary>
     public async Task<IReadOnlyList<JobInfo>> JobsAsync(string? kind = null, JobStatus? status = null)

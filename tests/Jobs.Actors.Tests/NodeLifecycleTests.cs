@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Tests;

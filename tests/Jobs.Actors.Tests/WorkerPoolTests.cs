@@ -1,8 +1,8 @@
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Workers;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
-using Jobs.TestKit;
+using Akka.Actor;
+using Akka.TestKit;
 
 namespace Jobs.Actors.Tests;
 
@@ -10,13 +10,13 @@ namespace Jobs.Actors.Tests;
 /// A queue's pool, talked to directly: it keeps the scheduler's wake order even when the woken entities ask for their
 /// slots (and store their starts) in another order, and a pool that fails gives its admitted jobs back.
 /// </summary>
-public sealed class WorkerPoolTests
+public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync(bool manualClock = false)
+    private async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync(bool manualClock = false)
     {
         var node = await TestNode.StartAsync(Backend.Memory, manualClock, extraConfig: "jobs.queues.probe.workers = 1");
         var pool = node.Node.Runtime!.Pools["probe"];
-        return (node, pool, new TestProbe(node.Node.System!));
+        return (node, pool, CreateTestProbe(node.Node.System!));
     }
 
     /// <summary>All due at the same moment: the backlog order among them is by job id, as the scheduler woke them.</summary>

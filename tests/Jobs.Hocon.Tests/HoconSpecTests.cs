@@ -355,7 +355,7 @@ public sealed class HoconSpecTests
     public void Includes_EmbeddedResource_Classpath()
     {
         var config = Parse("include classpath(\"reference.conf\")");
-        Assert.True(config.HasPath("jobs.runtime.throughput"));
+        Assert.True(config.HasPath("jobs.scheduler.prefetch"));
     }
 
     [Fact]
@@ -462,9 +462,9 @@ public sealed class HoconSpecTests
     [Fact]
     public void Load_UserOverReference_ResolvedTogether()
     {
-        var config = ConfigFactory.Load(text: "jobs.runtime.throughput = 7\nmine = ${jobs.runtime.throughput}", options: new ConfigParseOptions { Environment = null });
-        Assert.Equal(7, config.GetInt("jobs.runtime.throughput"));
+        var config = ConfigFactory.Load(text: "jobs.scheduler.prefetch = 7\nmine = ${jobs.scheduler.prefetch}", options: new ConfigParseOptions { Environment = null });
+        Assert.Equal(7, config.GetInt("jobs.scheduler.prefetch"));
         Assert.Equal(7, config.GetInt("mine"));
-        Assert.True(config.HasPath("jobs.runtime.ask-timeout"));
+        Assert.True(config.HasPath("jobs.scheduler.batch-size"));
     }
 }

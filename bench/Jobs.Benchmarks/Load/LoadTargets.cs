@@ -98,7 +98,7 @@ internal sealed class InProcessTarget : ILoadTarget
             .UseConfigFile(null, $"""
                 jobs.queues.default.workers = {LoadTool.Workers}
                 jobs.scheduler.prefetch = {prefetch}
-                jobs.runtime.log-dead-letters = 0
+                akka.log-dead-letters = 0
                 {storage}
                 """)
             .AddHandler<NoOpHandler, NoOp>("noop"));
@@ -177,7 +177,7 @@ internal sealed class RemoteTarget : ILoadTarget
             jobs.node.name = load
             jobs.queues.default.workers = {LoadTool.Workers}
             jobs.scheduler.prefetch = {prefetch}
-            jobs.runtime.log-dead-letters = 0
+            akka.log-dead-letters = 0
             jobs.http.requests-per-second = 0
             {storage}
             """);

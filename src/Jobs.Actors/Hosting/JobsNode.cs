@@ -7,15 +7,18 @@ using Jobs.Actors.Scheduling;
 using Jobs.Actors.Sharding;
 using Jobs.Actors.Workers;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Akka.Hosting.Logging;
+using Akka.Pattern;
+using Jobs.Actors.Serialization;
+using Jobs.Actors.Support;
 using Jobs.Hocon;
-using Jobs.Runtime.Lifecycle;
-using Jobs.Runtime.Persistence;
 using Jobs.Persistence.Journal;
-using Jobs.Persistence.Serialization;
+using Jobs.Persistence.Plugin;
 using Jobs.Persistence.Sql;
 using Jobs.Persistence.Sqlite;
-using Jobs.Runtime.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -80,7 +83,6 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         var config = _builder.ResolveConfig();
         var settings = JobsSettings.FromConfig(config);
         var persistence = PersistenceSettings.FromConfig(config);
-        var systemSettings = ActorSystemSettingsConfig.FromConfig(config, new ActorSystemSettings { TimeProvider = _clock, LoggerFactory = _loggers });
 
         var names = new SqlNames(persistence.Backend, persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null, persistence.TablePrefix);
         NpgsqlDataSource? indexSource = null;
@@ -104,10 +106,12 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         await journal.StartAsync(cancellationToken).ConfigureAwait(false);
         _journal = journal;
 
-        var system = ActorSystem.Create(ActorSystemSettingsConfig.SystemName(config), systemSettings);
+        var system = ActorSystem.Create(settings.SystemName, AkkaSetup(config, _loggers));
         _system = system;
-        var serializer = JobsJsonContext.RegisterEvents(new EventSerializer());
-        PersistenceExtension.Register(system, new PersistenceExtension(journal, snapshots, serializer, new PersistenceOptions { MaxConcurrentRecoveries = persistence.MaxConcurrentRecoveries, RecoveryBatchSize = persistence.RecoveryBatchSize }));
+
+        // The node owns its journal (one owner of an embedded file; batches of new jobs written in one transaction
+        // through it): the Akka.Persistence plugin writes through the same one (provider = "provided").
+        SqlPersistence.Get(system).Provide(journal, snapshots);
 
         var validator = new ScheduleValidator(settings, _builder.Handlers, _clock);
         var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
@@ -119,8 +123,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             Journal = journal,
         };
         _runtime = runtime;
-        runtime.Region = system.ActorOf(Props.Create(() => new ShardRegion(id => Props.Create(() => new JobEntity(runtime, id)))), "jobs");
-        runtime.Recurring = system.ActorOf(Props.Create(() => new ShardRegion(name => Props.Create(() => new RecurringEntity(runtime, name)))), "recurring");
+        runtime.Region = system.ActorOf(ActorProps.Of(() => new ShardRegion(id => ActorProps.Of(() => new JobEntity(runtime, id)))), "jobs");
+        runtime.Recurring = system.ActorOf(ActorProps.Of(() => new ShardRegion(name => ActorProps.Of(() => new RecurringEntity(runtime, name)))), "recurring");
         var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in _builder.Handlers.Kinds)
         {
@@ -136,14 +140,13 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         runtime.KindLimits = new KindLimiter(kindLimits);
-        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(Props.Create(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), "pool-" + q.Key));
+        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), "pool-" + q.Key));
         // A control whose write or recovery fails stops (its state is unknown); its supervisor brings it back, and
         // the fresh one recovers the durable state and hands it to the pool again. Calls meanwhile fail at once.
         runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(
-            BackoffSupervisor.Props(new BackoffOptions(Props.Create(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2)
-            {
-                ReplyWhileStopped = new StatusFailure(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")),
-            }),
+            BackoffSupervisor.Props(
+                Backoff.OnStop(ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
+                    .WithReplyWhileStopped(new Status.Failure(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
             "queue-" + p.Key));
         foreach (var control in runtime.QueueControls.Values)
         {
@@ -151,8 +154,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             await control.Ask<bool>(GetQueuePaused.Instance, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         }
 
-        runtime.Scheduler = system.ActorOf(Props.Create(() => new Scheduler(runtime)), "scheduler");
-        system.ActorOf(Props.Create(() => new Retention(runtime)), "retention");
+        runtime.Scheduler = system.ActorOf(ActorProps.Of(() => new Scheduler(runtime)), "scheduler");
+        system.ActorOf(ActorProps.Of(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
         var client = new LocalJobsClient(runtime, validator);
         foreach (var request in declared)
@@ -209,7 +212,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             // The host's token fires at its shutdown deadline: running handlers get until then.
             _drainDeadline = cancellationToken;
-            await system.TerminateAsync("node stopping").ConfigureAwait(false);
+            await CoordinatedShutdown.Get(system).Run(NodeStopping.Instance).ConfigureAwait(false);
+            await system.WhenTerminated.ConfigureAwait(false);
         }
 
         if (_journal is { } journal)
@@ -270,10 +274,6 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             {
                 return "no answer in time";
             }
-            catch (AskTargetTerminatedException)
-            {
-                return "stopped";
-            }
             catch (Exception ex) when (ex is global::System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException or global::System.Net.Sockets.SocketException)
             {
                 _log.LogWarning(ex, "Health check failed");
@@ -323,16 +323,19 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
     private void RegisterShutdown(ActorSystem system, JobsRuntime runtime)
     {
-        system.CoordinatedShutdown.AddTask(ShutdownPhase.ServiceUnbind, "stop-admitting", async ct =>
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-admitting", async () =>
         {
             foreach (var pool in runtime.Pools.Values)
             {
-                await pool.Ask<PoolStatus>(StopAdmitting.Instance, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                await pool.Ask<PoolStatus>(StopAdmitting.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
+
+            return Akka.Done.Instance;
         });
-        system.CoordinatedShutdown.AddTask(ShutdownPhase.ServiceRequestsDone, "drain-running-jobs", async ct =>
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "drain-running-jobs", async () =>
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _drainDeadline);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_drainDeadline);
             try
             {
                 while (true)
@@ -345,7 +348,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
                     if (busy == 0)
                     {
-                        return;
+                        return Akka.Done.Instance;
                     }
 
                     await Task.Delay(50, deadline.Token).ConfigureAwait(false);
@@ -356,12 +359,34 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                 // Deadline: interrupt what still runs; each attempt is recorded as interrupted and runs again later.
                 foreach (var pool in runtime.Pools.Values)
                 {
-                    pool.Tell(InterruptAttempt.Instance, null);
+                    pool.Tell(InterruptAttempt.Instance, ActorRefs.NoSender);
                 }
 
                 await Task.Delay(runtime.Settings.CancelGrace > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : runtime.Settings.CancelGrace, CancellationToken.None).ConfigureAwait(false);
+                return Akka.Done.Instance;
             }
         });
+    }
+
+    /// <summary>
+    /// The actor system's setup: the node's <c>akka { }</c> tree as read by our HOCON reader (with the job system's
+    /// defaults from reference.conf), the event serializer's bindings, the journal plugin's defaults beneath, and
+    /// Akka's log routed to the host's logger factory.
+    /// </summary>
+    private static ActorSystemSetup AkkaSetup(Hocon.Config config, ILoggerFactory loggers)
+    {
+        var akka = config.ToAkkaConfig()
+            .WithFallback(ConfigurationFactory.ParseString(JobsEventSerializer.Hocon))
+            .WithFallback(SqlPersistence.DefaultConfig);
+        return BootstrapSetup.Create().WithConfig(akka).And(new LoggerFactorySetup(loggers));
+    }
+
+    /// <summary>Why the actor system's coordinated shutdown ran: the host stopped the node.</summary>
+    private sealed class NodeStopping : CoordinatedShutdown.Reason
+    {
+        public static readonly NodeStopping Instance = new();
+
+        public override int ExitCode => 0;
     }
 
     private static string SqliteConnectionString(string path) =>

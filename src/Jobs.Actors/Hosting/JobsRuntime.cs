@@ -1,7 +1,7 @@
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Index;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Hosting;
@@ -50,8 +50,6 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     /// <summary>Concurrency caps per kind, shared by every pool.</summary>
     public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
 
-    /// <summary>Each queue's pause state as last recovered or set (absent: not known yet, so its pool holds).</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> PausedQueues { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Each queue's durable pause state.</summary>
     public IReadOnlyDictionary<string, IActorRef> QueueControls { get; set; } = new Dictionary<string, IActorRef>();
@@ -60,7 +58,7 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public TransitionHub Transitions { get; } = new(settings.WatchBuffer);
 
-    public int ShardOf(string jobId) => (int)(global::Jobs.Runtime.Routing.ConsistentHashableEnvelope.StableHash(jobId) % (uint)Settings.NumberOfShards);
+    public int ShardOf(string jobId) => Sharding.JobShards.ShardOf(jobId, Settings.NumberOfShards);
 
     public void NotifyObservers(JobInfo job, AttemptOutcome outcome)
     {

@@ -10,6 +10,9 @@ public sealed partial record JobsSettings
     /// <summary>This node's name, shown in attempts. Default: the machine name.</summary>
     public string NodeName { get; init; } = Environment.MachineName;
 
+    /// <summary>The actor system's name (<c>jobs.node.system-name</c>): the same on every node of one cluster.</summary>
+    public string SystemName { get; init; } = "jobs";
+
     /// <summary>Worker count per queue. Default: "default" with one worker per processor.</summary>
     public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = Environment.ProcessorCount };
 
@@ -169,6 +172,7 @@ public sealed partial record JobsSettings
         var settings = new JobsSettings
         {
             NodeName = string.IsNullOrWhiteSpace(nodeName) ? Environment.MachineName : nodeName,
+            SystemName = ActorSystemName(jobs),
             Queues = queues,
             QueueOrders = orders,
             QueuePrefetch = prefetch,
@@ -212,6 +216,14 @@ public sealed partial record JobsSettings
 
     /// <summary>True when <paramref name="name"/> is a valid queue name.</summary>
     public static bool IsValidQueueName(string name) => QueuePattern().IsMatch(name);
+
+    private static string ActorSystemName(Config jobs)
+    {
+        var name = jobs.GetString("node.system-name");
+        return name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && char.IsAsciiLetterOrDigit(name[0])
+            ? name
+            : throw new ConfigException($"must be letters, digits, '-' or '_' (starting with a letter or digit) but is '{name}'", jobs.GetValue("node.system-name").Origin, "jobs.node.system-name");
+    }
 
     private static T Check<T>(Config jobs, string key, T value, Func<T, bool> valid, string rule) =>
         valid(value) ? value : throw new ConfigException($"must be {rule} but is {value}", jobs.GetValue(key).Origin, "jobs." + key);

@@ -5,7 +5,7 @@ using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
 using Jobs.Persistence.Journal;
 
 namespace Jobs.Actors.Hosting;

@@ -3,9 +3,9 @@ using Jobs.Actors.Index;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence;
-using Jobs.Persistence.Journal;
+using Akka.Actor;
+using Jobs.Actors.Support;
+using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Jobs;
@@ -16,8 +16,11 @@ namespace Jobs.Actors.Jobs;
 /// the handler runs, and decides after each attempt: done, retry at T, or failed. Reports from attempts that are
 /// no longer current (another attempt, another incarnation) are ignored.
 /// </summary>
-internal sealed class JobEntity : PersistentActor
+internal sealed class JobEntity : JobsPersistentActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => _runtime;
+
     private static readonly object AdmissionTimeoutKey = new();
     private readonly JobsRuntime _runtime;
     private readonly string _jobId;
@@ -54,7 +57,7 @@ internal sealed class JobEntity : PersistentActor
         Context.SetReceiveTimeout(waiting ? settings.PassivateWaitingAfter : settings.PassivateAfter);
     }
 
-    protected override bool ReceiveRecover(object message)
+    protected override bool Recover(object message)
     {
         switch (message)
         {
@@ -101,7 +104,7 @@ internal sealed class JobEntity : PersistentActor
             Deleted: false);
     }
 
-    protected override bool ReceiveCommand(object message)
+    protected override bool Command(object message)
     {
         if (_scheduleAwaitingSlot is { } awaiting)
         {
@@ -207,7 +210,7 @@ internal sealed class JobEntity : PersistentActor
         if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the change happened: storage failed, the outcome is unknown.
-            sender.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
         }
     }
 
@@ -225,12 +228,12 @@ internal sealed class JobEntity : PersistentActor
         }
 
         var replyTo = Sender;
-        PersistMaybeGrouped(schedule.Definition, schedule.Group, e =>
+        PersistIndexed(schedule.Definition, e =>
         {
             OnScheduleStored(e);
             AfterPending(); // before the reply: its slot request precedes anything the caller does next (a resume)
             ReplyScheduled(replyTo);
-        });
+        }, schedule.Group);
     }
 
     /// <summary>
@@ -258,24 +261,24 @@ internal sealed class JobEntity : PersistentActor
         {
             case Admitted admitted:
                 EndAwaitingSlot(replyTo);
-                Persist(definition, e =>
+                PersistIndexed(definition, e =>
                 {
                     OnScheduleStored(e);
                     ReplyScheduled(replyTo);
+                    if (!admitted.WorkerReserved)
+                    {
+                        PrepareAttempt(_state.CurrentAttempt + 1); // once the schedule is stored
+                    }
                 });
                 if (admitted.WorkerReserved)
                 {
                     StartAttempt(_state.Apply(definition).CurrentAttempt + 1); // one write: the schedule and the start
                 }
-                else
-                {
-                    Defer(definition, _ => PrepareAttempt(_state.CurrentAttempt + 1)); // after the schedule is stored
-                }
 
                 return true;
             case AdmissionRejected or AdmissionTimedOut:
                 EndAwaitingSlot(replyTo); // no slot now: store the schedule alone; the job waits for one as any due job does
-                Persist(definition, e =>
+                PersistIndexed(definition, e =>
                 {
                     OnScheduleStored(e);
                     AfterPending();
@@ -283,7 +286,7 @@ internal sealed class JobEntity : PersistentActor
                 });
                 return true;
             default:
-                Stash();
+                Stash.Stash();
                 return true;
         }
     }
@@ -294,7 +297,7 @@ internal sealed class JobEntity : PersistentActor
         _scheduleAwaitingSlot = null;
         _admissionPending = false;
         Timers.Cancel(AdmissionTimeoutKey);
-        UnstashAll(); // handled after the write below completes (commands wait while a write is in flight)
+        Stash.UnstashAll(); // handled after the write below completes (commands wait while a write is in flight)
     }
 
     private void OnScheduleStored(JobScheduled e)
@@ -327,44 +330,30 @@ internal sealed class JobEntity : PersistentActor
         {
             // The same id for another kind is a different job: answering "already existed" would report a job that
             // will never run the caller's handler as scheduled.
-            Reply(new StatusFailure(new JobKindConflictException(_jobId, _state.Definition.Kind, requested.Kind)));
+            Reply(new Status.Failure(new JobKindConflictException(_jobId, _state.Definition.Kind, requested.Kind)));
             return;
         }
 
         switch (schedule.OnConflict)
         {
             case UniqueConflict.Reject:
-                Reply(new StatusFailure(new DuplicateJobException(_jobId, requested.UniqueKey)));
+                Reply(new Status.Failure(new DuplicateJobException(_jobId, requested.UniqueKey)));
                 return;
             case UniqueConflict.Replace when _state.Phase != JobPhase.Pending:
                 Reply(Conflict("replace"));
                 return;
             case UniqueConflict.Replace:
-                PersistMaybeGrouped(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), schedule.Group, e =>
+                PersistIndexed(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), e =>
                 {
                     _state = _state.Apply(e);
                     Publish("replaced", _state);
                     AfterPending();
                     Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
-                });
+                }, schedule.Group);
                 return;
             default:
                 Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
                 return;
-        }
-    }
-
-    /// <summary>Persists alone, or as part of a batch's write group (one transaction for the whole batch).</summary>
-    private void PersistMaybeGrouped<TEvent>(TEvent @event, JournalWriteGroup? group, Action<TEvent> handler)
-        where TEvent : notnull
-    {
-        if (group is null)
-        {
-            Persist(@event, handler);
-        }
-        else
-        {
-            PersistInGroup(@event, group, handler);
         }
     }
 
@@ -384,7 +373,7 @@ internal sealed class JobEntity : PersistentActor
 
         var running = _state.Phase == JobPhase.Running ? _state.CurrentAttempt : (int?)null;
         var runningSince = running is null ? (DateTimeOffset?)null : _state.Attempts[^1].StartedAt;
-        Persist(new JobCancelled(Now), e =>
+        PersistIndexed(new JobCancelled(Now), e =>
         {
             _state = _state.Apply(e);
             Publish("cancelled", _state, running is null ? null : AttemptOutcome.Cancelled);
@@ -422,7 +411,7 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        Persist(new JobRescheduled(reschedule.DueAt, Now), e =>
+        PersistIndexed(new JobRescheduled(reschedule.DueAt, Now), e =>
         {
             _state = _state.Apply(e);
             Publish("rescheduled", _state);
@@ -446,7 +435,7 @@ internal sealed class JobEntity : PersistentActor
             return;
         }
 
-        Persist(new JobRetried(Now, Now), e =>
+        PersistIndexed(new JobRetried(Now, Now), e =>
         {
             _state = _state.Apply(e);
             Publish("retried", _state);
@@ -471,7 +460,7 @@ internal sealed class JobEntity : PersistentActor
         DropPrepared();
 
         var wasActive = !_state.IsFinished;
-        Persist(new JobDestroyed(Now), e =>
+        PersistIndexed(new JobDestroyed(Now), e =>
         {
             if (wasActive)
             {
@@ -595,7 +584,7 @@ internal sealed class JobEntity : PersistentActor
     /// <summary>Stores the start of <paramref name="attempt"/> (after any event persisted before in this turn), then hands it to the pool.</summary>
     private void StartAttempt(int attempt)
     {
-        Persist(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
+        PersistIndexed(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
         {
             _state = _state.Apply(e);
             _worker = PoolOf(); // the pool runs it on a worker (or holds it until one frees) and forwards a cancel
@@ -616,7 +605,7 @@ internal sealed class JobEntity : PersistentActor
         }
 
         var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble());
-        Persist(ended, e =>
+        PersistIndexed(ended, e =>
         {
             var startedAt = _state.Attempts[^1].StartedAt;
             _state = _state.Apply(e);
@@ -723,7 +712,7 @@ internal sealed class JobEntity : PersistentActor
         }
     }
 
-    private StatusFailure NotFound() => new(new JobNotFoundException(_jobId));
+    private Status.Failure NotFound() => new(new JobNotFoundException(_jobId));
 
     /// <summary>A conditional command goes ahead only at the revision the caller saw; otherwise it is refused (412).</summary>
     private bool PreconditionHolds(long? ifRevision)
@@ -733,11 +722,11 @@ internal sealed class JobEntity : PersistentActor
             return true;
         }
 
-        Reply(new StatusFailure(new JobPreconditionFailedException(_jobId, expected, _state.Revision)));
+        Reply(new Status.Failure(new JobPreconditionFailedException(_jobId, expected, _state.Revision)));
         return false;
     }
 
-    private StatusFailure Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
+    private Status.Failure Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
 
     private sealed class AdmissionTimedOut
     {

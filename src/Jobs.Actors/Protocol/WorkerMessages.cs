@@ -1,4 +1,4 @@
-using Jobs.Runtime.Actors;
+using Akka.Actor;
 
 namespace Jobs.Actors.Protocol;
 

@@ -2,8 +2,9 @@ using Jobs.Actors.Hosting;
 using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence;
+using Akka.Actor;
+using Jobs.Actors.Support;
+using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Recurring;
@@ -15,8 +16,11 @@ namespace Jobs.Actors.Recurring;
 /// handled) is persisted with each decision; missed occurrences within the catch-up window fire, older ones are
 /// recorded as missed. The scheduler wakes the entity through the recurring index when the next occurrence is due.
 /// </summary>
-internal sealed class RecurringEntity : PersistentActor
+internal sealed class RecurringEntity : JobsPersistentActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => _runtime;
+
     private static readonly object RetryKey = new();
     private static readonly object PollKey = new();
     private readonly JobsRuntime _runtime;
@@ -47,7 +51,7 @@ internal sealed class RecurringEntity : PersistentActor
 
     protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
 
-    protected override bool ReceiveRecover(object message)
+    protected override bool Recover(object message)
     {
         switch (message)
         {
@@ -82,11 +86,11 @@ internal sealed class RecurringEntity : PersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
         if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters) && !sender.Equals(Self))
         {
-            sender.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
         }
     }
 
-    protected override bool ReceiveCommand(object message)
+    protected override bool Command(object message)
     {
         switch (message)
         {
@@ -112,7 +116,7 @@ internal sealed class RecurringEntity : PersistentActor
             case RecurringJobEnded jobEnded:
                 if (_state.ActiveJobs.Contains(jobEnded.OccurrenceJobId))
                 {
-                    Persist(new OccurrenceEnded(jobEnded.OccurrenceJobId, jobEnded.Succeeded, Now), Applied);
+                    PersistIndexed(new OccurrenceEnded(jobEnded.OccurrenceJobId, jobEnded.Succeeded, Now), Applied);
                 }
                 else if (_busy && _earlyEnds.Count < 1000)
                 {
@@ -130,7 +134,7 @@ internal sealed class RecurringEntity : PersistentActor
                 var ended = reconciled.Ended.Where(e => _state.ActiveJobs.Contains(e.JobId)).Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now)).ToList();
                 if (ended.Count > 0)
                 {
-                    PersistAll(ended, Applied);
+                    PersistAllIndexed(ended, Applied);
                 }
                 else
                 {
@@ -184,7 +188,7 @@ internal sealed class RecurringEntity : PersistentActor
             from = _state.Cursor;
         }
 
-        Persist(new RecurringDefined(definition, from, now), e =>
+        PersistIndexed(new RecurringDefined(definition, from, now), e =>
         {
             Applied(e);
             Reply(Info());
@@ -205,7 +209,7 @@ internal sealed class RecurringEntity : PersistentActor
             return;
         }
 
-        Persist(new RecurringPaused(Now), e =>
+        PersistIndexed(new RecurringPaused(Now), e =>
         {
             Applied(e);
             Reply(JobAck.Instance);
@@ -227,7 +231,7 @@ internal sealed class RecurringEntity : PersistentActor
         }
 
         var now = Now;
-        Persist(new RecurringResumed(now, now), e =>
+        PersistIndexed(new RecurringResumed(now, now), e =>
         {
             Applied(e);
             Reply(JobAck.Instance);
@@ -242,7 +246,7 @@ internal sealed class RecurringEntity : PersistentActor
             return;
         }
 
-        Persist(new RecurringDeleted(Now), e =>
+        PersistIndexed(new RecurringDeleted(Now), e =>
         {
             Applied(e);
             Reply(JobAck.Instance);
@@ -350,7 +354,7 @@ internal sealed class RecurringEntity : PersistentActor
         if (missed > 0)
         {
             Log.LogWarning("Recurring schedule {Name} missed {Count} occurrences older than its catch-up window (the last at {Last})", _name, missed, cursor);
-            Persist(new OccurrencesMissed(missed, cursor, now), Applied);
+            PersistIndexed(new OccurrencesMissed(missed, cursor, now), Applied);
             return;
         }
 
@@ -375,7 +379,7 @@ internal sealed class RecurringEntity : PersistentActor
         var now = Now;
         if (d.Limit is { } limit && _state.Successes + _state.ActiveJobs.Count >= limit)
         {
-            Persist(new OccurrenceSkipped(occurrence, $"limit: {_state.ActiveJobs.Count} job(s) still running could reach the limit of {limit} successful runs", now), Applied);
+            PersistIndexed(new OccurrenceSkipped(occurrence, $"limit: {_state.ActiveJobs.Count} job(s) still running could reach the limit of {limit} successful runs", now), Applied);
             return;
         }
 
@@ -384,13 +388,13 @@ internal sealed class RecurringEntity : PersistentActor
             switch (d.Overlap)
             {
                 case OverlapPolicy.Skip:
-                    Persist(new OccurrenceSkipped(occurrence, $"overlap: job {_state.ActiveJobs[^1]} is still active", now), Applied);
+                    PersistIndexed(new OccurrenceSkipped(occurrence, $"overlap: job {_state.ActiveJobs[^1]} is still active", now), Applied);
                     return;
                 case OverlapPolicy.QueueOne when _state.Deferred is null:
-                    Persist(new OccurrenceDeferred(occurrence, now), Applied);
+                    PersistIndexed(new OccurrenceDeferred(occurrence, now), Applied);
                     return;
                 case OverlapPolicy.QueueOne:
-                    Persist(new OccurrenceSkipped(occurrence, $"overlap: the occurrence of {_state.Deferred:O} is already waiting", now), Applied);
+                    PersistIndexed(new OccurrenceSkipped(occurrence, $"overlap: the occurrence of {_state.Deferred:O} is already waiting", now), Applied);
                     return;
             }
         }
@@ -419,7 +423,7 @@ internal sealed class RecurringEntity : PersistentActor
         }
         catch (JobValidationException ex)
         {
-            Persist(new OccurrenceSkipped(occurrence, "the job could not be created: " + ex.Message, Now), Applied);
+            PersistIndexed(new OccurrenceSkipped(occurrence, "the job could not be created: " + ex.Message, Now), Applied);
             return;
         }
 
@@ -452,14 +456,14 @@ internal sealed class RecurringEntity : PersistentActor
             _reconcile = true;
         }
 
-        Persist(new OccurrenceFired(fired.Occurrence, fired.JobId, Now), e =>
+        PersistIndexed(new OccurrenceFired(fired.Occurrence, fired.JobId, Now), e =>
         {
             _state = _state.Apply(e);
             var endedEarly = _earlyEnds.Remove(e.JobId, out var succeeded);
             _earlyEnds.Clear();
             if (endedEarly)
             {
-                Persist(new OccurrenceEnded(e.JobId, succeeded, Now), Applied);
+                PersistIndexed(new OccurrenceEnded(e.JobId, succeeded, Now), Applied);
                 return;
             }
 
@@ -515,7 +519,7 @@ internal sealed class RecurringEntity : PersistentActor
         }
     }
 
-    private StatusFailure NotFound() => new(new RecurringNotFoundException(_name));
+    private Status.Failure NotFound() => new(new RecurringNotFoundException(_name));
 
     private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error);
 

@@ -1,7 +1,8 @@
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
+using Jobs.Actors.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Scheduling;
@@ -11,8 +12,11 @@ namespace Jobs.Actors.Scheduling;
 /// their status's retention period, in bounded batches, through their entities (so events and index rows go
 /// together). A full batch is followed by another round at once.
 /// </summary>
-internal sealed class Retention(JobsRuntime runtime) : ActorBase
+internal sealed class Retention(JobsRuntime runtime) : JobsActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => runtime;
+
     private static readonly object TickKey = new();
 
     protected override void PreStart() => Timers.StartSingleTimer(TickKey, Tick.Instance, runtime.Settings.RetentionInterval);
@@ -24,7 +28,7 @@ internal sealed class Retention(JobsRuntime runtime) : ActorBase
             return false;
         }
 
-        RunTask(RoundAsync());
+        RunTask(RoundAsync);
         return true;
     }
 
@@ -43,12 +47,12 @@ internal sealed class Retention(JobsRuntime runtime) : ActorBase
                     continue;
                 }
 
-                var ids = await runtime.Index.FinishedBeforeAsync(status, now - period, settings.RetentionBatchSize, CancellationToken.None).ConfigureAwait(false);
+                var ids = await runtime.Index.FinishedBeforeAsync(status, now - period, settings.RetentionBatchSize, CancellationToken.None);
                 full |= ids.Count == settings.RetentionBatchSize;
                 // A few at a time: bounded work in flight, however large the batch.
                 foreach (var chunk in ids.Chunk(16))
                 {
-                    var results = await Task.WhenAll(chunk.Select(DestroyAsync)).ConfigureAwait(false);
+                    var results = await Task.WhenAll(chunk.Select(DestroyAsync));
                     removed += results.Count(r => r);
                 }
             }
@@ -73,7 +77,7 @@ internal sealed class Retention(JobsRuntime runtime) : ActorBase
     {
         try
         {
-            await runtime.Region.Ask<JobAck>(new DestroyJob(jobId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await runtime.Region.Ask<JobAck>(new DestroyJob(jobId), TimeSpan.FromSeconds(30));
             return true;
         }
         catch (JobNotFoundException)

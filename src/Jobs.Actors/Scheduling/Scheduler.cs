@@ -1,6 +1,7 @@
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
+using Jobs.Actors.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Scheduling;
@@ -11,8 +12,11 @@ namespace Jobs.Actors.Scheduling;
 /// the earliest next due time. Entities tell it about earlier due times, pools about freed workers. Jobs wait as
 /// rows, not actors, so a million future jobs cost no memory here.
 /// </summary>
-internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
+internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => runtime;
+
     private static readonly object TickKey = new();
 
     /// <summary>How long (real time, in ms) a woken job is not woken again while its entity asks for admission.</summary>
@@ -38,7 +42,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
         {
             case SchedulerTick:
                 _nextWake = null;
-                RunTask(PassAsync());
+                RunTask(PassAsync);
                 return true;
             case JobDue due:
                 if (due.JobId is { } id)
@@ -60,7 +64,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 _woken.Remove(rejected.JobId); // its pool turned it away: the next pass may wake it again
                 return true;
             case RecoverStale:
-                RunTask(RecoverStaleAsync());
+                RunTask(RecoverStaleAsync);
                 return true;
             default:
                 return false;
@@ -94,7 +98,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
             var saturated = runtime.KindLimits.Saturated();
             foreach (var (queue, pool) in runtime.Pools)
             {
-                var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10));
                 var admitted = status.Admitted ?? [];
                 foreach (var id in admitted)
                 {
@@ -115,7 +119,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 }
 
                 // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
-                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None).ConfigureAwait(false);
+                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None);
                 var skip = admitted as ISet<string> ?? new HashSet<string>(admitted, StringComparer.Ordinal);
                 var due = read.Where(id => !_woken.ContainsKey(id) && !skip.Contains(id)).Take(limit).ToList();
                 if (due.Count > 1)
@@ -133,7 +137,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 moreDueThanCapacity |= due.Count == limit || read.Count > due.Count;
             }
 
-            var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None).ConfigureAwait(false);
+            var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None);
             foreach (var name in dueSchedules)
             {
                 runtime.Recurring.Tell(new Recurring.WakeRecurring(name), Self);
@@ -147,8 +151,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
                 return;
             }
 
-            var nextJob = await runtime.Index.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
-            var nextSchedule = await runtime.RecurringIndex.NextDueAsync(CancellationToken.None).ConfigureAwait(false);
+            var nextJob = await runtime.Index.NextDueAsync(CancellationToken.None);
+            var nextSchedule = await runtime.RecurringIndex.NextDueAsync(CancellationToken.None);
             var nextDue = nextJob is null ? nextSchedule : nextSchedule is null ? nextJob : nextJob < nextSchedule ? nextJob : nextSchedule;
             var latest = now + runtime.Settings.SchedulerMaxSleep;
             Arm(nextDue is { } n && n > now && n < latest ? n : latest);
@@ -164,7 +168,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : ActorBase
     {
         try
         {
-            var stale = await runtime.Index.StaleRunningAsync(runtime.Incarnation, 100_000, CancellationToken.None).ConfigureAwait(false);
+            var stale = await runtime.Index.StaleRunningAsync(runtime.Incarnation, 100_000, CancellationToken.None);
             foreach (var id in stale)
             {
                 runtime.Region.Tell(new WakeJob(id), Self);

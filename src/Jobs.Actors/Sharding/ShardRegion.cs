@@ -1,5 +1,5 @@
 using Jobs.Actors.Protocol;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
 
 namespace Jobs.Actors.Sharding;
 
@@ -41,7 +41,7 @@ internal sealed class ShardRegion(Func<string, Props> entityProps) : ActorBase
 
                 return true;
             case Terminated terminated:
-                if (_ids.Remove(terminated.Actor, out var id))
+                if (_ids.Remove(terminated.ActorRef, out var id))
                 {
                     _entities.Remove(id);
                     if (_stopping.Remove(id, out var buffered))

@@ -1,8 +1,9 @@
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
-using Jobs.Runtime.Persistence;
+using Akka.Actor;
+using Jobs.Actors.Support;
+using Akka.Persistence;
 
 namespace Jobs.Actors.Workers;
 
@@ -24,14 +25,23 @@ internal sealed class GetQueuePaused
 /// <summary>To a pool: admit nothing while paused.</summary>
 internal sealed record PoolPaused(bool Paused);
 
-/// <summary>A queue's durable pause state: recovered at start and handed to its pool, so a pause survives restarts.</summary>
-internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : PersistentActor
+/// <summary>A pool that restarted asks its queue's control for the pause state (answered with <see cref="PoolPaused"/>).</summary>
+internal sealed class GetPoolPaused
 {
+    public static readonly GetPoolPaused Instance = new();
+}
+
+/// <summary>A queue's durable pause state: recovered at start and handed to its pool, so a pause survives restarts.</summary>
+internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : JobsPersistentActor
+{
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => runtime;
+
     private bool _paused;
 
     public override string PersistenceId => "queue-" + queue;
 
-    protected override bool ReceiveRecover(object message)
+    protected override bool Recover(object message)
     {
         switch (message)
         {
@@ -42,7 +52,6 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
                 _paused = false;
                 return true;
             case RecoveryCompleted:
-                runtime.PausedQueues[queue] = _paused;
                 pool.Tell(new PoolPaused(_paused), Self);
                 return true;
             default:
@@ -50,11 +59,17 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         }
     }
 
-    protected override bool ReceiveCommand(object message)
+    protected override bool Command(object message)
     {
         if (message is GetQueuePaused)
         {
             Sender.Tell(_paused, Self);
+            return true;
+        }
+
+        if (message is GetPoolPaused)
+        {
+            Sender.Tell(new PoolPaused(_paused), Self);
             return true;
         }
 
@@ -71,10 +86,9 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
 
         var now = runtime.Clock.GetUtcNow();
         object @event = set.Paused ? new QueuePaused(now) : new QueueResumed(now);
-        Persist(@event, _ =>
+        PersistIndexed(@event, _ =>
         {
             _paused = set.Paused;
-            runtime.PausedQueues[queue] = _paused;
             pool.Tell(new PoolPaused(_paused), Self);
             Sender.Tell(JobAck.Instance, Self);
         });
@@ -87,7 +101,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         if (Sender is { } caller && !caller.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the queue changed: the write failed. This actor stops; its supervisor restarts it.
-            caller.Tell(new StatusFailure(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
+            caller.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
         }
     }
 }

@@ -4,7 +4,8 @@ using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
-using Jobs.Runtime.Actors;
+using Akka.Actor;
+using Jobs.Actors.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Workers;
@@ -14,8 +15,11 @@ namespace Jobs.Actors.Workers;
 /// still receives Cancel, timeout and shutdown signals while it runs; after a signal the handler gets
 /// <see cref="JobsSettings.CancelGrace"/> to stop before the attempt is abandoned and recorded.
 /// </summary>
-internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) : ActorBase
+internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) : JobsActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => runtime;
+
     private static readonly object GraceKey = new();
     private Running? _current;
     private long _sequence;

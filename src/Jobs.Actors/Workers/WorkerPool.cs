@@ -2,8 +2,8 @@ using Jobs.Actors.Hosting;
 using Jobs.Actors.Jobs;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Jobs.Runtime.Actors;
-using Jobs.Runtime.Supervision;
+using Akka.Actor;
+using Jobs.Actors.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Workers;
@@ -21,8 +21,11 @@ namespace Jobs.Actors.Workers;
 /// worker is restarted; its attempt is reported lost. A pool that fails gives its admitted jobs back before its
 /// supervisor restarts it.
 /// </summary>
-internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : ActorBase
+internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : JobsActor
 {
+    /// <inheritdoc />
+    protected override JobsRuntime Runtime => runtime;
+
     /// <summary>How long a ready attempt waits for admitted jobs of higher rank to become ready.</summary>
     internal static readonly TimeSpan RankWait = TimeSpan.FromSeconds(1);
 
@@ -60,10 +63,18 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     protected override void PreStart()
     {
         // Held until its QueueControl has recovered whether the queue is paused (also after a restart of the pool).
-        _paused = !runtime.PausedQueues.TryGetValue(queue, out var paused) || paused;
+        // Held until its queue's control says whether the queue is paused: the control tells every pool when it has
+        // recovered; a pool that restarts later asks it.
+        _paused = true;
+        if (runtime.QueueControls.TryGetValue(queue, out var control))
+        {
+            control.Tell(GetPoolPaused.Instance, Self);
+        }
+
+        var pool = Self; // (not read inside the factory: it runs again when a worker restarts, in the worker's context)
         for (var i = 0; i < workers; i++)
         {
-            _idle.Push(Context.ActorOf(Props.Create(() => new Worker(runtime, queue, Self)), $"worker-{i}"));
+            _idle.Push(Context.ActorOf(ActorProps.Of(() => new Worker(runtime, queue, pool)), $"worker-{i}"));
         }
 
         Timers.StartPeriodicTimer(SweepKey, SweepReservations.Instance, TimeSpan.FromSeconds(5));

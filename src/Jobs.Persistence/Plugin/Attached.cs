@@ -7,5 +7,9 @@ namespace Jobs.Persistence.Plugin;
 /// events, the last attachment stands for the write (each describes the state after its event).
 /// </summary>
 /// <param name="Event">The event to store.</param>
-/// <param name="Attachment">The participants' data; it is not stored by the journal itself.</param>
-public sealed record Attached(object Event, object Attachment);
+/// <param name="Attachment">The participants' data; it is not stored by the journal itself (null: none).</param>
+/// <param name="Group">
+/// The write group this write commits with (one transaction for writes of many actors, e.g. a batch of new jobs);
+/// null: the write commits on its own. A group lives in this process only: the envelope is never serialized.
+/// </param>
+public sealed record Attached(object Event, object? Attachment, Journal.JournalWriteGroup? Group = null);

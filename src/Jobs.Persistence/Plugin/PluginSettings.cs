@@ -16,7 +16,10 @@ internal sealed record PluginSettings(
     bool RejectUnboundPayloads)
 {
     /// <summary>Identifies the database and tables: plugins with the same key share one journal (one writer).</summary>
-    public string StoreKey => Provider == "sqlite"
+    /// <summary>The store key of the journal an application provided (provider = "provided").</summary>
+    public const string ProvidedKey = "provided";
+
+    public string StoreKey => Provider == "provided" ? ProvidedKey : Provider == "sqlite"
         ? $"sqlite|{System.IO.Path.GetFullPath(SqlitePath)}|{TablePrefix}"
         : $"postgresql|{PostgresConnectionString}|{PostgresSchema}|{TablePrefix}";
 
@@ -25,9 +28,9 @@ internal sealed record PluginSettings(
     {
         ArgumentNullException.ThrowIfNull(config);
         var provider = config.GetString("provider", "sqlite").Trim().ToLowerInvariant();
-        if (provider is not ("sqlite" or "postgresql"))
+        if (provider is not ("sqlite" or "postgresql" or "provided"))
         {
-            throw new ConfigurationException($"{path}.provider must be \"sqlite\" or \"postgresql\", not \"{provider}\"");
+            throw new ConfigurationException($"{path}.provider must be \"sqlite\", \"postgresql\" or \"provided\", not \"{provider}\"");
         }
 
         var settings = new PluginSettings(

@@ -39,16 +39,17 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     /// <inheritdoc />
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<Akka.Persistence.AtomicWrite> messages, CancellationToken cancellationToken)
     {
-        var journal = await _stores.JournalAsync(_settings).ConfigureAwait(false);
+        var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         var writes = messages.ToList();
         var results = new Exception?[writes.Count];
         var pending = new Task?[writes.Count];
         for (var i = 0; i < writes.Count; i++)
         {
             StoredWrite stored;
+            JournalWriteGroup? group;
             try
             {
-                stored = ToStored(writes[i]);
+                (stored, group) = ToStored(writes[i]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -57,7 +58,8 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
                 continue;
             }
 
-            pending[i] = journal.WriteAsync(stored, cancellationToken);
+            // A write that belongs to a group (one transaction for many actors' writes) commits with its group.
+            pending[i] = group is null ? journal.WriteAsync(stored, cancellationToken) : group.AddAsync(stored);
         }
 
         Exception? failure = null;
@@ -93,7 +95,7 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     /// <inheritdoc />
     protected override async Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
     {
-        var journal = await _stores.JournalAsync(_settings).ConfigureAwait(false);
+        var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         await journal.DeleteMessagesToAsync(persistenceId, toSequenceNr, cancellationToken).ConfigureAwait(false);
     }
 
@@ -101,7 +103,7 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max, Action<IPersistentRepresentation> recoveryCallback)
     {
         ArgumentNullException.ThrowIfNull(recoveryCallback);
-        var journal = await _stores.JournalAsync(_settings).ConfigureAwait(false);
+        var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         await foreach (var stored in journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max, CancellationToken.None).ConfigureAwait(false))
         {
             recoveryCallback(new Persistent(
@@ -119,7 +121,7 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     /// <inheritdoc />
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        var journal = await _stores.JournalAsync(_settings).ConfigureAwait(false);
+        var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         return await journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
     }
 
@@ -127,8 +129,9 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     /// The stored form of one of Akka's atomic writes: tags are not kept (this journal has no tag queries), an
     /// <see cref="Attached"/> envelope is opened (its event stored, its attachment handed to the participants).
     /// </summary>
-    private StoredWrite ToStored(Akka.Persistence.AtomicWrite write)
+    private (StoredWrite Write, JournalWriteGroup? Group) ToStored(Akka.Persistence.AtomicWrite write)
     {
+        JournalWriteGroup? group = null;
         var events = (IImmutableList<IPersistentRepresentation>)write.Payload;
         var stored = new List<StoredEvent>(events.Count);
         object? attachment = null;
@@ -139,13 +142,14 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
             if (payload is Attached attached)
             {
                 payload = attached.Event;
-                attachment = attached.Attachment;
+                attachment = attached.Attachment ?? attachment;
+                group ??= attached.Group;
             }
 
             var (serializerId, manifest, bytes) = _codec.Serialize(payload);
             stored.Add(new StoredEvent(repr.PersistenceId, repr.SequenceNr, manifest, bytes, now, repr.WriterGuid ?? string.Empty, serializerId));
         }
 
-        return new StoredWrite(write.PersistenceId, stored, Attachment: attachment);
+        return (new StoredWrite(write.PersistenceId, stored, Attachment: attachment), group);
     }
 }

@@ -22,7 +22,7 @@ public sealed class SqlPersistence : IExtension
     /// <summary>The snapshot-store plugin's id (its HOCON path).</summary>
     public const string SnapshotPluginId = "akka.persistence.snapshot-store.jobs-sql";
 
-    private readonly ConcurrentDictionary<string, Lazy<Task<SqlJournal>>> _stores = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<PluginStores>>> _stores = new(StringComparer.Ordinal);
     private readonly List<IWriteParticipant> _participants = [];
     private readonly object _gate = new();
     private bool _started;
@@ -31,9 +31,9 @@ public sealed class SqlPersistence : IExtension
     {
         system.RegisterOnTermination(() =>
         {
-            foreach (var store in _stores.Values.Where(s => s.IsValueCreated && s.Value.IsCompletedSuccessfully))
+            foreach (var store in _stores.Values.Where(s => s.IsValueCreated && s.Value.IsCompletedSuccessfully && s.Value.Result.Owned))
             {
-                store.Value.Result.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                store.Value.Result.Journal.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         });
     }
@@ -64,11 +64,34 @@ public sealed class SqlPersistence : IExtension
         }
     }
 
+    /// <summary>
+    /// Hands the plugin a journal and snapshot store its application started itself (provider = "provided"): the
+    /// plugin uses them as they are and never disposes them. For an application that also writes to the journal
+    /// directly (one write spanning many actors) or owns it for other reasons (one owner of an embedded file).
+    /// </summary>
+    /// <param name="journal">The started journal.</param>
+    /// <param name="snapshots">The snapshot store beside it.</param>
+    public void Provide(IJournal journal, Snapshots.ISnapshotStore snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        var stores = Task.FromResult(new PluginStores(journal, snapshots, Owned: false));
+        if (!_stores.TryAdd(PluginSettings.ProvidedKey, new Lazy<Task<PluginStores>>(() => stores)))
+        {
+            throw new InvalidOperationException("a journal was provided to this actor system already");
+        }
+    }
+
     /// <summary>The started journal of the database a plugin with <paramref name="settings"/> uses.</summary>
-    internal async Task<SqlJournal> JournalAsync(PluginSettings settings)
+    internal async Task<PluginStores> JournalAsync(PluginSettings settings)
     {
         var key = settings.StoreKey;
-        var store = _stores.GetOrAdd(key, _ => new Lazy<Task<SqlJournal>>(() => StartAsync(settings)));
+        if (key == PluginSettings.ProvidedKey && !_stores.ContainsKey(key))
+        {
+            throw new InvalidOperationException($"{settings.Path}.provider = provided, but no journal was provided (SqlPersistence.Provide)");
+        }
+
+        var store = _stores.GetOrAdd(key, _ => new Lazy<Task<PluginStores>>(() => StartAsync(settings)));
         try
         {
             return await store.Value.ConfigureAwait(false);
@@ -81,7 +104,7 @@ public sealed class SqlPersistence : IExtension
         }
     }
 
-    private async Task<SqlJournal> StartAsync(PluginSettings settings)
+    private async Task<PluginStores> StartAsync(PluginSettings settings)
     {
         IReadOnlyList<IWriteParticipant> participants;
         lock (_gate)
@@ -96,7 +119,7 @@ public sealed class SqlPersistence : IExtension
         try
         {
             await journal.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            return journal;
+            return new PluginStores(journal, journal.CreateSnapshotStore(), Owned: true);
         }
         catch
         {
@@ -115,6 +138,12 @@ public sealed class SqlPersistence : IExtension
 }
 
 /// <summary>Creates the <see cref="SqlPersistence"/> extension.</summary>
+/// <summary>The journal and snapshot store one plugin configuration writes to.</summary>
+/// <param name="Journal">The journal.</param>
+/// <param name="Snapshots">The snapshot store.</param>
+/// <param name="Owned">Started (and disposed) by the plugin, not provided by the application.</param>
+internal sealed record PluginStores(IJournal Journal, Snapshots.ISnapshotStore Snapshots, bool Owned);
+
 internal sealed class SqlPersistenceProvider : ExtensionIdProvider<SqlPersistence>
 {
     public override SqlPersistence CreateExtension(ExtendedActorSystem system) => new(system);

@@ -20,7 +20,7 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     /// <inheritdoc />
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).CreateSnapshotStore();
+        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         if (await store.LoadAsync(persistenceId, ToStored(criteria), cancellationToken).ConfigureAwait(false) is not { } loaded)
         {
             return null;
@@ -40,7 +40,7 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     protected override async Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).CreateSnapshotStore();
+        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         var (serializerId, manifest, bytes) = _codec.Serialize(snapshot);
         var at = metadata.Timestamp == DateTime.MinValue ? DateTimeOffset.UtcNow : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
         await store.SaveAsync(new StoredMetadata(metadata.PersistenceId, metadata.SequenceNr, at), serializerId, manifest, bytes, cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     protected override async Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).CreateSnapshotStore();
+        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         var upTo = metadata.Timestamp == DateTime.MinValue ? DateTimeOffset.MaxValue : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
         await store.DeleteAsync(metadata.PersistenceId, new StoredCriteria(metadata.SequenceNr, upTo, metadata.SequenceNr), cancellationToken).ConfigureAwait(false);
     }
@@ -58,7 +58,7 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     /// <inheritdoc />
     protected override async Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).CreateSnapshotStore();
+        var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         await store.DeleteAsync(persistenceId, ToStored(criteria), cancellationToken).ConfigureAwait(false);
     }
 

@@ -6,10 +6,10 @@ using Jobs.Persistence.Snapshots;
 using Jobs.Persistence.Sqlite;
 using Npgsql;
 
-namespace Jobs.Runtime.Persistence;
+namespace Jobs.Actors.Hosting;
 
 /// <summary>The <c>jobs.persistence</c> settings, parsed once and validated; builds the configured journal.</summary>
-public sealed record PersistenceSettings
+internal sealed record PersistenceSettings
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "jobs.persistence";
@@ -22,12 +22,6 @@ public sealed record PersistenceSettings
 
     /// <summary>Table-name prefix. Default: jobs_.</summary>
     public string TablePrefix { get; init; } = "jobs_";
-
-    /// <summary>Concurrent recoveries. Default: 50.</summary>
-    public int MaxConcurrentRecoveries { get; init; } = 4;
-
-    /// <summary>Most streams one recovery read takes (<c>recovery-batch-size</c>).</summary>
-    public int RecoveryBatchSize { get; init; } = 256;
 
     /// <summary>The SQLite database file. Default: data/jobs.db.</summary>
     public string SqlitePath { get; init; } = "data/jobs.db";
@@ -55,8 +49,6 @@ public sealed record PersistenceSettings
         {
             Backend = backend,
             TablePrefix = section.GetString("table-prefix"),
-            MaxConcurrentRecoveries = Positive(section, "max-concurrent-recoveries"),
-            RecoveryBatchSize = Positive(section, "recovery-batch-size"),
             SqlitePath = section.GetString("sqlite.path"),
             PostgresConnectionString = section.GetString("postgresql.connection-string"),
             PostgresSchema = section.GetString("postgresql.schema"),
