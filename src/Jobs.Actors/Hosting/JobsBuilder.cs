@@ -74,5 +74,20 @@ public sealed class JobsBuilder
         return this;
     }
 
+    /// <summary>True once <see cref="UseAkkaHosting"/> was called: the job system runs in Akka.Hosting's actor system.</summary>
+    internal bool HostedByAkka { get; private set; }
+
+    /// <summary>
+    /// Runs the job system inside the actor system that Akka.Hosting creates (<c>services.AddAkka(...)</c>) instead of
+    /// one of its own: add <c>.WithJobs(serviceProvider)</c> to that Akka builder. The node's <c>akka { }</c> settings
+    /// then go beneath the application's own.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public JobsBuilder UseAkkaHosting()
+    {
+        HostedByAkka = true;
+        return this;
+    }
+
     internal Config ResolveConfig() => Config ?? ConfigFactory.Load(ConfigFile, ConfigText);
 }

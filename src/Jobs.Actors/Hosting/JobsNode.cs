@@ -8,10 +8,13 @@ using Jobs.Actors.Sharding;
 using Jobs.Actors.Workers;
 using Jobs.Client;
 using Akka.Actor;
-using Akka.Actor.Setup;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.Hosting.Logging;
 using Akka.Pattern;
+using AkkaConfigFile = Akka.Configuration.Config;
 using Jobs.Actors.Serialization;
 using Jobs.Actors.Support;
 using Jobs.Hocon;
@@ -78,7 +81,21 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     public ActorSystem? System => _system;
 
     /// <inheritdoc />
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _builder.HostedByAkka
+            ? Task.CompletedTask // started by Akka.Hosting's startup task (WithJobs) once it has created the actor system
+            : StartCoreAsync(null, null, cancellationToken);
+
+    /// <summary>
+    /// Starts the job system inside an actor system that Akka.Hosting created (<see cref="JobsAkkaHostingExtensions.WithJobs"/>),
+    /// and registers its actors in <paramref name="registry"/>.
+    /// </summary>
+    internal Task AttachAsync(ActorSystem system, Akka.Hosting.IActorRegistry registry) => StartCoreAsync(system, registry, CancellationToken.None);
+
+    /// <summary>The Akka settings the job system needs beneath an application's own (for Akka.Hosting's builder).</summary>
+    internal AkkaConfigFile AkkaDefaults() => AkkaConfigOf(_builder.ResolveConfig());
+
+    private async Task StartCoreAsync(ActorSystem? hostSystem, Akka.Hosting.IActorRegistry? registry, CancellationToken cancellationToken)
     {
         var config = _builder.ResolveConfig();
         var settings = JobsSettings.FromConfig(config);
@@ -106,7 +123,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         await journal.StartAsync(cancellationToken).ConfigureAwait(false);
         _journal = journal;
 
-        var system = ActorSystem.Create(settings.SystemName, AkkaSetup(config, _loggers));
+        var system = hostSystem ?? ActorSystem.Create(settings.SystemName, BootstrapSetup.Create().WithConfig(AkkaConfigOf(config)).And(new LoggerFactorySetup(_loggers)));
         _system = system;
 
         // The node owns its journal (one owner of an embedded file; batches of new jobs written in one transaction
@@ -123,8 +140,15 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             Journal = journal,
         };
         _runtime = runtime;
-        runtime.Region = system.ActorOf(ActorProps.Of(() => new ShardRegion(id => ActorProps.Of(() => new JobEntity(runtime, id)))), "jobs");
-        runtime.Recurring = system.ActorOf(ActorProps.Of(() => new ShardRegion(name => ActorProps.Of(() => new RecurringEntity(runtime, name)))), "recurring");
+        await JoinClusterAsync(system, persistence, cancellationToken).ConfigureAwait(false);
+
+        // Jobs and recurring schedules are sharded entities (this node hosts every shard of a one-node cluster); an
+        // entity stops through PassivateStop, from its own Passivate or a hand-off, never with what it waits for lost.
+        var sharding = ClusterSharding.Get(system);
+        var shardingSettings = ClusterShardingSettings.Create(system);
+        var extractor = new JobsMessageExtractor(settings.NumberOfShards);
+        runtime.Region = await sharding.StartAsync("job", ActorProps.Of(() => new JobEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
+        runtime.Recurring = await sharding.StartAsync("recurring", ActorProps.Of(() => new RecurringEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
         var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in _builder.Handlers.Kinds)
         {
@@ -154,7 +178,20 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             await control.Ask<bool>(GetQueuePaused.Instance, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         }
 
-        runtime.Scheduler = system.ActorOf(ActorProps.Of(() => new Scheduler(runtime)), "scheduler");
+        // The scheduler is a cluster singleton; every node talks to it through a proxy.
+        system.ActorOf(
+            ClusterSingletonManager.Props(ActorProps.Of(() => new Scheduler(runtime)), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithSingletonName("scheduler")),
+            "scheduler");
+        runtime.Scheduler = system.ActorOf(
+            ClusterSingletonProxy.Props("/user/scheduler", ClusterSingletonProxySettings.Create(system).WithSingletonName("scheduler")),
+            "scheduler-proxy");
+        if (registry is not null)
+        {
+            registry.Register<JobShardRegion>(runtime.Region);
+            registry.Register<RecurringShardRegion>(runtime.Recurring);
+            registry.Register<JobScheduler>(runtime.Scheduler);
+        }
+
         system.ActorOf(ActorProps.Of(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
         var client = new LocalJobsClient(runtime, validator);
@@ -226,7 +263,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// Checks that this node can do its work, each check bounded by <paramref name="timeout"/>: the journal answers a
-    /// read, and the scheduler and every worker pool process messages (they answer an Identify from their mailbox).
+    /// read, and the scheduler (the cluster singleton, through its proxy) and every worker pool process messages (they
+    /// answer from their mailbox).
     /// </summary>
     public async Task<NodeHealth> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -247,7 +285,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         var journalCheck = Check(async () => await journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false));
-        var actors = new List<(string Name, Task<string> Check)> { ("scheduler", Identify(runtime.Scheduler)) };
+        var actors = new List<(string Name, Task<string> Check)> { ("scheduler", Check(async () => await runtime.Scheduler.Ask<Pong>(Ping.Instance, timeout, bounded.Token).ConfigureAwait(false))) };
         actors.AddRange(runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ("pool:" + p.Key, Identify(p.Value))));
         checks["journal"] = await journalCheck.ConfigureAwait(false);
         foreach (var (name, check) in actors)
@@ -369,17 +407,42 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// The actor system's setup: the node's <c>akka { }</c> tree as read by our HOCON reader (with the job system's
-    /// defaults from reference.conf), the event serializer's bindings, the journal plugin's defaults beneath, and
-    /// Akka's log routed to the host's logger factory.
+    /// Joins the Akka cluster and waits until this node is Up. Without seed nodes the node joins itself (a one-node
+    /// cluster). A node on an embedded SQLite file is a cluster of one: it joins itself only, and a guard downs any
+    /// other member that joins it (the file has one owner; another node could not reach its jobs).
     /// </summary>
-    private static ActorSystemSetup AkkaSetup(Hocon.Config config, ILoggerFactory loggers)
+    private static async Task JoinClusterAsync(ActorSystem system, PersistenceSettings persistence, CancellationToken cancellationToken)
     {
-        var akka = config.ToAkkaConfig()
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var seeds = system.Settings.Config.GetStringList("akka.cluster.seed-nodes");
+        if (persistence.Backend != SqlDialect.PostgreSql)
+        {
+            if (seeds.Count > 0)
+            {
+                throw new ConfigException($"akka.cluster.seed-nodes is set, but jobs.persistence.backend = {persistence.Backend.ToString().ToLowerInvariant()} keeps jobs in this process: a cluster of several nodes needs backend = postgresql");
+            }
+
+            system.ActorOf(Props.Create(() => new SingleMemberGuard()), "single-member-guard");
+        }
+
+        if (seeds.Count == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The Akka configuration of a node: its <c>akka { }</c> tree as read by our HOCON reader (with the job system's
+    /// defaults from reference.conf), the event serializer's bindings, and the journal plugin's defaults beneath.
+    /// </summary>
+    private static AkkaConfigFile AkkaConfigOf(Hocon.Config config) =>
+        config.ToAkkaConfig()
             .WithFallback(ConfigurationFactory.ParseString(JobsEventSerializer.Hocon))
             .WithFallback(SqlPersistence.DefaultConfig);
-        return BootstrapSetup.Create().WithConfig(akka).And(new LoggerFactorySetup(loggers));
-    }
 
     /// <summary>Why the actor system's coordinated shutdown ran: the host stopped the node.</summary>
     private sealed class NodeStopping : CoordinatedShutdown.Reason

@@ -37,10 +37,10 @@ internal sealed class JobEntity : JobsPersistentActor
     /// <summary>Who waits for a held schedule while it is being stored (told if the write fails).</summary>
     private IActorRef? _scheduleReplyTo;
 
-    public JobEntity(JobsRuntime runtime, string jobId)
+    public JobEntity(JobsRuntime runtime)
     {
         _runtime = runtime;
-        _jobId = jobId;
+        _jobId = Uri.UnescapeDataString(Self.Path.Name); // the shard names its entities by their escaped ids
     }
 
     public override string PersistenceId => "job-" + _jobId;
@@ -66,6 +66,12 @@ internal sealed class JobEntity : JobsPersistentActor
                 {
                     // The attempt was started by a process that is gone: it is lost.
                     Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
+                }
+                else if (_state.Phase == JobPhase.Running && _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool))
+                {
+                    // Running here under an earlier incarnation of this entity (it was stopped by its shard): the
+                    // pool still runs the attempt, forwards a cancel to its worker, and the report comes here.
+                    _worker = pool;
                 }
 
                 AdjustIdleTimeout();
@@ -176,23 +182,24 @@ internal sealed class JobEntity : JobsPersistentActor
                 OnAttemptCompleted(completed);
                 return true;
             case DeleteMessagesSuccess or DeleteMessagesFailure:
-                Context.Parent.Tell(new Passivate(_jobId), Self);
+                Passivate();
                 return true;
             case PassivateStop:
-                if (_state.Phase == JobPhase.Running || HoldsSlot)
+                // The shard stops this entity (it asked to, or the shard moves): a held slot goes back to the pool
+                // now; a running attempt reports to the next incarnation, which recovers it as running.
+                Timers.Cancel(AdmissionTimeoutKey);
+                DropPrepared();
+                if (_admissionPending)
                 {
-                    Context.Parent.Tell(new PassivationCancelled(_jobId), Self);
-                }
-                else
-                {
-                    Context.Stop(Self);
+                    TellPool(new ReleaseSlot(_jobId));
                 }
 
+                Context.Stop(Self);
                 return true;
             case ReceiveTimeout:
                 if (_state.Phase != JobPhase.Running && !HoldsSlot)
                 {
-                    Context.Parent.Tell(new Passivate(_jobId), Self);
+                    Passivate();
                 }
 
                 return true;
@@ -205,7 +212,7 @@ internal sealed class JobEntity : JobsPersistentActor
     {
         // The entity stops now. Through the region, first: messages that come meanwhile are buffered for a fresh
         // incarnation instead of reaching the stopped one (told before the reply, so it precedes any follow-up).
-        Context.Parent.Tell(new Passivate(_jobId), Self);
+        Passivate();
         base.OnPersistFailure(cause, @event, sequenceNr);
         if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
@@ -713,6 +720,9 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     private Status.Failure NotFound() => new(new JobNotFoundException(_jobId));
+
+    /// <summary>Asks the shard to stop this entity; what arrives for it meanwhile waits for its next incarnation.</summary>
+    private void Passivate() => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PassivateStop.Instance), Self);
 
     /// <summary>A conditional command goes ahead only at the revision the caller saw; otherwise it is refused (412).</summary>
     private bool PreconditionHolds(long? ifRevision)

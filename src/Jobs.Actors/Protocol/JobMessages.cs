@@ -60,17 +60,13 @@ internal sealed record AttemptNotStarted(string JobId, int Attempt, string Reaso
 /// <summary>From a pool: no worker is free (or the pool stopped admitting).</summary>
 internal sealed record AdmissionRejected(string JobId);
 
-/// <summary>From an entity to its region: stop me when idle (passivation through the parent).</summary>
-internal sealed record Passivate(string JobId);
-
 /// <summary>
-/// From the region to a passivating entity, through its mailbox so that messages already queued are handled first
-/// (and stashed while a write is in flight): stop now, unless work started meanwhile.
+/// The stop message of job and schedule entities: sent by their shard, through the entity's mailbox (so messages
+/// already queued are handled first, and a write in flight completes), when the entity asked to passivate or its
+/// shard moves. The entity gives back any slot it holds and stops; what it waited for reaches its next incarnation.
 /// </summary>
 internal sealed class PassivateStop
 {
     public static readonly PassivateStop Instance = new();
 }
 
-/// <summary>From an entity to its region: work arrived before the stop, so it stays; deliver what was buffered.</summary>
-internal sealed record PassivationCancelled(string JobId);

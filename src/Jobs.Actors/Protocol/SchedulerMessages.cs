@@ -11,3 +11,18 @@ internal sealed class SchedulerTick
 {
     public static readonly SchedulerTick Instance = new();
 }
+
+/// <summary>
+/// Asks an actor of the job system to answer from its mailbox (<see cref="Pong"/>): a health check that reaches the
+/// actor itself, also through a proxy or router (an Identify would be answered by the proxy).
+/// </summary>
+internal sealed class Ping
+{
+    public static readonly Ping Instance = new();
+}
+
+/// <summary>The answer to <see cref="Ping"/>.</summary>
+internal sealed class Pong
+{
+    public static readonly Pong Instance = new();
+}

@@ -36,10 +36,10 @@ internal sealed class RecurringEntity : JobsPersistentActor
     /// <summary>Jobs that ended before their OccurrenceFired was stored (a fast job): applied right after it is.</summary>
     private readonly Dictionary<string, bool> _earlyEnds = new(StringComparer.Ordinal);
 
-    public RecurringEntity(JobsRuntime runtime, string name)
+    public RecurringEntity(JobsRuntime runtime)
     {
         _runtime = runtime;
-        _name = name;
+        _name = Uri.UnescapeDataString(Self.Path.Name); // the shard names its entities by their escaped names
     }
 
     public override string PersistenceId => "recurring-" + _name;
@@ -82,7 +82,7 @@ internal sealed class RecurringEntity : JobsPersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        Context.Parent.Tell(new Passivate(_name), Self); // buffered by the region for the next incarnation
+        Passivate(); // what arrives meanwhile is buffered by the shard for the next incarnation
         base.OnPersistFailure(cause, @event, sequenceNr);
         if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters) && !sender.Equals(Self))
         {
@@ -147,20 +147,14 @@ internal sealed class RecurringEntity : JobsPersistentActor
                 Evaluate();
                 return true;
             case PassivateStop:
-                if (_busy || _state.Deferred is not null)
-                {
-                    Context.Parent.Tell(new PassivationCancelled(_name), Self);
-                }
-                else
-                {
-                    Context.Stop(Self);
-                }
-
+                // Stopped by its shard (it asked to, or the shard moves): everything it decided is stored, and the
+                // scheduler wakes its next incarnation when the next occurrence is due.
+                Context.Stop(Self);
                 return true;
             case ReceiveTimeout:
                 if (!_busy && _state.Deferred is null)
                 {
-                    Context.Parent.Tell(new Passivate(_name), Self);
+                    Passivate();
                 }
 
                 return true;
@@ -510,6 +504,9 @@ internal sealed class RecurringEntity : JobsPersistentActor
     private RecurringScheduleInfo Info() => _recurrence is null
         ? _state.ToInfo(new FunctionSchedule("missing", _ => null)) with { State = RecurringState.Completed }
         : _state.ToInfo(_recurrence);
+
+    /// <summary>Asks the shard to stop this entity; what arrives for it meanwhile waits for its next incarnation.</summary>
+    private void Passivate() => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PassivateStop.Instance), Self);
 
     private void Reply(object message)
     {

@@ -66,6 +66,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             case RecoverStale:
                 RunTask(RecoverStaleAsync);
                 return true;
+            case Ping:
+                Sender.Tell(Pong.Instance, Self);
+                return true;
             default:
                 return false;
         }

@@ -35,6 +35,16 @@ internal abstract class JobsPersistentActor : PersistentActor
     /// <summary>The host's logger for this actor's type.</summary>
     protected new ILogger Log => _log ??= Runtime.Loggers.CreateLogger(GetType());
 
+    /// <summary>
+    /// Always the node's journal and the snapshot store beside it (the plugin with the journal the node started),
+    /// whatever an application's default journal is.
+    /// </summary>
+    protected JobsPersistentActor()
+    {
+        JournalPluginId = SqlPersistence.JournalPluginId;
+        SnapshotPluginId = SqlPersistence.SnapshotPluginId;
+    }
+
     /// <summary>Job actors keep no snapshots: recovery replays the events alone (no snapshot query).</summary>
     public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
 
