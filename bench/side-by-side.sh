@@ -20,7 +20,7 @@ for round in $(seq 1 "$rounds"); do
     dir="$PWD"; [ "$build" = base ] && dir="$worktree"
     for target in $targets; do
       for w in $workloads; do
-        line=$(cd "$dir" && dotnet bench/Jobs.Benchmarks/bin/Release/net10.0/Jobs.Benchmarks.dll load "$w" "$target" | tail -1)
+        line=$(cd "$dir" && dotnet bench/Jobs.Benchmarks/bin/Release/net10.0/Jobs.Benchmarks.dll load "$w" "$target" | grep "^{" | tail -1)
         echo "{\"build\":\"$build\",\"round\":$round,${line#\{}"
       done
     done

@@ -48,6 +48,16 @@ public sealed class AkkaHostingTests
             Assert.Equal("/system/sharding/job", region.Path.ToStringWithoutAddress());
             var info = await region.Ask<JobInfo>(new Protocol.GetJob(id), TimeSpan.FromSeconds(5));
             Assert.Equal(JobStatus.Succeeded, info.Status);
+
+            // An Akka application's door: typed messages and replies through the gateway.
+            var gateway = await host.Services.GetRequiredService<IRequiredActor<Messages.JobsGateway>>().GetAsync();
+            var scheduled = await gateway.Ask<ScheduleResult>(new Messages.ScheduleJob(ScheduleRequest.Create("echo", new EchoPayload("by message")) with { Delay = TimeSpan.FromHours(1) }), TimeSpan.FromSeconds(5));
+            Assert.Equal(JobStatus.Scheduled, (await gateway.Ask<JobInfo>(new Messages.GetJob(scheduled.JobId), TimeSpan.FromSeconds(5))).Status);
+            Assert.Equal(new Messages.JobCancelled(scheduled.JobId), await gateway.Ask<Messages.JobCancelled>(new Messages.CancelJob(scheduled.JobId), TimeSpan.FromSeconds(5)));
+            Assert.Equal(JobStatus.Cancelled, (await client.GetAsync(scheduled.JobId)).Status);
+            await Assert.ThrowsAsync<JobNotFoundException>(() => gateway.Ask<JobInfo>(new Messages.GetJob("no-such-job"), TimeSpan.FromSeconds(5)));
+            var invalid = await Assert.ThrowsAsync<JobValidationException>(() => gateway.Ask<ScheduleResult>(new Messages.ScheduleJob(new ScheduleRequest { Kind = "no-such-kind" }), TimeSpan.FromSeconds(5)));
+            Assert.Equal("kind", invalid.Field);
         }
         finally
         {

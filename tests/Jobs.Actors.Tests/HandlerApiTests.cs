@@ -28,6 +28,19 @@ public sealed class HandlerApiTests
     }
 
     [Fact]
+    public async Task PayloadSerializerOptions_SetAfterTheHandlers_StillApply()
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j =>
+        {
+            j.AddHandler<SnakeHandler, SnakePayload>("snake");
+            j.PayloadSerializerOptions = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+        });
+        var payload = System.Text.Json.JsonDocument.Parse("""{"the_text":"snake"}""").RootElement;
+        var id = (await node.Client.ScheduleAsync(new ScheduleRequest { Kind = "snake", Payload = payload })).JobId;
+        await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+    }
+
+    [Fact]
     public async Task DefaultKind_IsThePayloadTypeName()
     {
         await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j => j.AddHandler<OtherEchoHandler, OtherEcho>());
@@ -96,6 +109,14 @@ public sealed class HandlerApiTests
 }
 
 public sealed record OtherEcho(string Text);
+
+public sealed record SnakePayload(string TheText);
+
+public sealed class SnakeHandler : IJobHandler<SnakePayload>
+{
+    public Task<JobOutcome> HandleAsync(SnakePayload payload, JobContext context) =>
+        Task.FromResult(payload.TheText == "snake" ? JobOutcome.Success() : JobOutcome.Fail("bound without the naming policy"));
+}
 
 public sealed class OtherEchoHandler : IJobHandler<OtherEcho>
 {

@@ -99,6 +99,7 @@ internal sealed class InProcessTarget : ILoadTarget
                 jobs.queues.default.workers = {LoadTool.Workers}
                 jobs.scheduler.prefetch = {prefetch}
                 akka.log-dead-letters = 0
+                akka.loglevel = WARNING
                 {storage}
                 """)
             .AddHandler<NoOpHandler, NoOp>("noop"));
@@ -178,6 +179,7 @@ internal sealed class RemoteTarget : ILoadTarget
             jobs.queues.default.workers = {LoadTool.Workers}
             jobs.scheduler.prefetch = {prefetch}
             akka.log-dead-letters = 0
+            akka.loglevel = WARNING
             jobs.http.requests-per-second = 0
             {storage}
             """);

@@ -19,18 +19,23 @@ internal sealed record HandlerRegistration(
     Func<string?, string?> Bind,
     Func<IServiceProvider, string?, JobContext, Task<JobOutcome>> Invoke)
 {
-    public static HandlerRegistration For<THandler, TPayload>(string kind, JobKindOptions options, JsonSerializerOptions json)
+    public static HandlerRegistration For<THandler, TPayload>(string kind, JobKindOptions options, Func<JsonSerializerOptions> json)
         where THandler : class, IJobHandler<TPayload>
     {
         // Required constructor parameters and non-nullable annotations are enforced, so that a payload accepted at the
         // door is one the handler can use: {"kind":"echo"} is refused for a record Echo(string Text) instead of
-        // reaching the handler with a null Text and failing every attempt.
-        var strict = new JsonSerializerOptions(json) { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };
-        strict.MakeReadOnly(populateMissingResolver: true);
-        return new(kind, typeof(TPayload), options, payload => BindPayload<TPayload>(payload, strict), async (services, payload, context) =>
+        // reaching the handler with a null Text and failing every attempt. The options are read at first use (the
+        // node runs), not at registration: they may be set after the handlers are added.
+        var strict = new Lazy<JsonSerializerOptions>(() =>
+        {
+            var made = new JsonSerializerOptions(json()) { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };
+            made.MakeReadOnly(populateMissingResolver: true);
+            return made;
+        });
+        return new(kind, typeof(TPayload), options, payload => BindPayload<TPayload>(payload, strict.Value), async (services, payload, context) =>
         {
             // The payload type is fixed by the registration; the data never names a type.
-            var value = JsonSerializer.Deserialize<TPayload>(payload ?? "null", strict);
+            var value = JsonSerializer.Deserialize<TPayload>(payload ?? "null", strict.Value);
             var handler = services.GetRequiredService<THandler>();
             return await handler.HandleAsync(value!, context).ConfigureAwait(false);
         });

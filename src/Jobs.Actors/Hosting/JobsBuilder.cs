@@ -24,7 +24,7 @@ public sealed class JobsBuilder
 
     internal string? ConfigText { get; private set; }
 
-    /// <summary>How payloads are deserialized for handlers (set it before AddHandler: each registration keeps the options it saw). Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
+    /// <summary>How payloads are deserialized for handlers, read when the node starts (so it may be set before or after AddHandler). Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
     public JsonSerializerOptions PayloadSerializerOptions { get; set; } = JsonSerializerOptions.Web;
 
     /// <summary>Registers <typeparamref name="THandler"/> for jobs of <paramref name="kind"/> (default: the payload type's name).</summary>
@@ -33,7 +33,7 @@ public sealed class JobsBuilder
         where THandler : class, IJobHandler<TPayload>
     {
         var name = kind ?? typeof(TPayload).Name;
-        Handlers.Add(HandlerRegistration.For<THandler, TPayload>(name, options ?? new JobKindOptions(), PayloadSerializerOptions));
+        Handlers.Add(HandlerRegistration.For<THandler, TPayload>(name, options ?? new JobKindOptions(), () => PayloadSerializerOptions));
         Services.AddTransient<THandler>();
         return this;
     }

@@ -185,16 +185,21 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         runtime.Scheduler = system.ActorOf(
             ClusterSingletonProxy.Props("/user/scheduler", ClusterSingletonProxySettings.Create(system).WithSingletonName("scheduler")),
             "scheduler-proxy");
+
+        system.ActorOf(ActorProps.Of(() => new Retention(runtime)), "retention");
+        RegisterShutdown(system, runtime);
+        var client = new LocalJobsClient(runtime, validator);
+
+        // The door for Akka applications (typed messages); with Akka.Hosting, the registry holds it and the regions.
+        var gateway = system.ActorOf(ActorProps.Of(() => new Messages.JobsGateway(client)), "jobs-gateway");
         if (registry is not null)
         {
+            registry.Register<Messages.JobsGateway>(gateway);
             registry.Register<JobShardRegion>(runtime.Region);
             registry.Register<RecurringShardRegion>(runtime.Recurring);
             registry.Register<JobScheduler>(runtime.Scheduler);
         }
 
-        system.ActorOf(ActorProps.Of(() => new Retention(runtime)), "retention");
-        RegisterShutdown(system, runtime);
-        var client = new LocalJobsClient(runtime, validator);
         foreach (var request in declared)
         {
             try

@@ -23,8 +23,16 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     private readonly SqlPersistence _stores;
 
     /// <summary>Creates the plugin from its HOCON section (over the plugin's defaults).</summary>
-    public SqlJournalPlugin(Config config) =>
+    public SqlJournalPlugin(Config config)
+    {
         (_settings, _codec, _stores) = PluginContext.Create(config, SqlPersistence.JournalPluginId, Context.System);
+        _reads = new RecoveryReads(() => _journal ?? throw new InvalidOperationException("the journal has not started"));
+    }
+
+    private readonly RecoveryReads _reads;
+
+    /// <summary>The started journal, once a call has waited for it (recovery reads use it from their own loop).</summary>
+    private IJournal? _journal;
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -103,26 +111,40 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max, Action<IPersistentRepresentation> recoveryCallback)
     {
         ArgumentNullException.ThrowIfNull(recoveryCallback);
+        if (_reads.TryTake(persistenceId, fromSequenceNr, out var read))
+        {
+            // Read with this actor's highest sequence number, together with the streams of other recovering actors.
+            foreach (var stored in read.Where(e => e.SequenceNr <= toSequenceNr).Take(max >= int.MaxValue ? int.MaxValue : (int)Math.Max(0, max)))
+            {
+                recoveryCallback(ToPersistent(stored));
+            }
+
+            return;
+        }
+
         var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         await foreach (var stored in journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max, CancellationToken.None).ConfigureAwait(false))
         {
-            recoveryCallback(new Persistent(
-                _codec.Deserialize(stored.SerializerId, stored.Manifest, stored.Payload),
-                stored.SequenceNr,
-                stored.PersistenceId,
-                string.Empty,
-                isDeleted: false,
-                ActorRefs.NoSender,
-                stored.WriterId,
-                stored.Timestamp.UtcTicks));
+            recoveryCallback(ToPersistent(stored));
         }
     }
+
+    private Persistent ToPersistent(StoredEvent stored) => new(
+        _codec.Deserialize(stored.SerializerId, stored.Manifest, stored.Payload),
+        stored.SequenceNr,
+        stored.PersistenceId,
+        string.Empty,
+        isDeleted: false,
+        ActorRefs.NoSender,
+        stored.WriterId,
+        stored.Timestamp.UtcTicks);
 
     /// <inheritdoc />
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
-        return await journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+        // Asked first in every recovery: read the events too, with every stream recovering meanwhile (RecoveryReads).
+        _journal ??= (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
+        return await _reads.ReadHighestAsync(persistenceId, fromSequenceNr + 1).ConfigureAwait(false);
     }
 
     /// <summary>

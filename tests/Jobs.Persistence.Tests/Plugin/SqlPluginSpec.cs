@@ -106,6 +106,36 @@ public abstract class SqlPluginSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ManyRecoveriesAtOnce_AreReadTogether_EachGetsItsOwnStream()
+    {
+        // 60 streams recovering at the same moment: their reads share queries (RecoveryReads), and each actor must
+        // still get exactly its own events, from where it asked, and its own highest sequence number.
+        var ids = Enumerable.Range(0, 60).Select(i => $"many-{i}").ToList();
+        Journal.Tell(new WriteMessages([.. ids.Select((id, i) => Write(id, 1, 1 + (i % 4)))], TestActor, 1));
+        ExpectMsg<WriteMessagesSuccessful>();
+        ReceiveN(ids.Select((_, i) => 1 + (i % 4)).Sum());
+
+        var probes = ids.Select(_ => CreateTestProbe()).ToList();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Journal.Tell(new ReplayMessages(i % 2 == 0 ? 1 : 2, long.MaxValue, long.MaxValue, ids[i], probes[i].Ref));
+        }
+
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var expected = Enumerable.Range(i % 2 == 0 ? 1 : 2, Math.Max(0, 1 + (i % 4) - (i % 2 == 0 ? 0 : 1))).Select(n => new Evt($"{ids[i]}-{n}")).ToList();
+            var replayed = new List<object>();
+            while (await probes[i].ExpectMsgAsync<object>(TimeSpan.FromSeconds(10)) is ReplayedMessage message)
+            {
+                replayed.Add(message.Persistent.Payload);
+            }
+
+            Assert.Equal(expected, replayed);
+            Assert.Equal(1 + (i % 4), probes[i].LastMessage is RecoverySuccess success ? success.HighestSequenceNr : -1);
+        }
+    }
+
+    [Fact]
     public void AConflictingWrite_IsRejectedAlone_TheRestOfTheCallIsStored()
     {
         Journal.Tell(new WriteMessages([Write("c", 1, 2)], TestActor, 1));
