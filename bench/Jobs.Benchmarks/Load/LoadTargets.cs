@@ -101,6 +101,7 @@ internal sealed class InProcessTarget : ILoadTarget
                 akka.log-dead-letters = 0
                 akka.loglevel = WARNING
                 {storage}
+                {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
                 """)
             .AddHandler<NoOpHandler, NoOp>("noop"));
         var provider = services.BuildServiceProvider();
@@ -182,6 +183,7 @@ internal sealed class RemoteTarget : ILoadTarget
             akka.loglevel = WARNING
             jobs.http.requests-per-second = 0
             {storage}
+            {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
             """);
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [host, "--config", config, "--listen", $"http://127.0.0.1:{port}"])

@@ -21,6 +21,7 @@ namespace Jobs.Benchmarks.Load;
 /// Targets: <c>sqlite</c> and <c>postgres</c> (a node in this process), <c>http</c> (the stock node, Jobs.Host, in
 /// a separate process on PostgreSQL, driven over its HTTP API) and <c>http-sqlite</c>. Every job's handler runs
 /// exactly once or the line says so (<c>exactly_once</c>). <c>chart FILE.jsonl OUT.svg</c> draws the results.
+/// <c>JOBS_LOAD_CONFIG</c> adds HOCON lines to the node's configuration (experiments with one setting changed).
 /// </summary>
 internal static class LoadTool
 {

@@ -77,14 +77,23 @@ internal abstract class JobsPersistentActor : PersistentActor
     /// </summary>
     protected virtual object? CreateAttachment(IReadOnlyList<object> events) => null;
 
-    /// <summary>Handles a recovered event, snapshot offer or <see cref="RecoveryCompleted"/> (nothing may be persisted here).</summary>
+    /// <summary>Handles a recovered event, snapshot offer or <see cref="RecoveryCompleted"/> (only the last may persist).</summary>
     protected abstract bool Recover(object message);
 
     /// <summary>Handles a command; what it persists is written as one atomic write when it returns.</summary>
     protected abstract bool Command(object message);
 
     /// <inheritdoc />
-    protected sealed override bool ReceiveRecover(object message) => Recover(message is Attached attached ? attached.Event : message);
+    protected sealed override bool ReceiveRecover(object message)
+    {
+        var handled = Recover(message is Attached attached ? attached.Event : message);
+        if (message is RecoveryCompleted)
+        {
+            FlushTurn(); // what the end of recovery persists is written at once, not with the next command
+        }
+
+        return handled;
+    }
 
     /// <inheritdoc />
     protected sealed override bool ReceiveCommand(object message)
