@@ -47,14 +47,14 @@ internal sealed class JobEntity : JobsPersistentActor
 
     private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
 
-    protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
+    protected override void PreStart() => SetIdleTimeout(_runtime.Settings.PassivateAfter);
 
     /// <summary>A finished job, or one due later than the normal idle time, need not stay in memory: stop soon when idle.</summary>
     private void AdjustIdleTimeout()
     {
         var settings = _runtime.Settings;
         var waiting = _state.IsFinished || (_state.Phase == JobPhase.Pending && !HoldsSlot && _state.DueAt > Now + settings.PassivateAfter);
-        Context.SetReceiveTimeout(waiting ? settings.PassivateWaitingAfter : settings.PassivateAfter);
+        SetIdleTimeout(waiting ? settings.PassivateWaitingAfter : settings.PassivateAfter);
     }
 
     protected override bool Recover(object message)

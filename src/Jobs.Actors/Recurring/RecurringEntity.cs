@@ -49,7 +49,7 @@ internal sealed class RecurringEntity : JobsPersistentActor
     /// <summary>The job id of one occurrence: the same schedule and time always give the same id.</summary>
     public static string OccurrenceJobId(string name, DateTimeOffset occurrence) => $"rs:{name}:{occurrence.ToUnixTimeMilliseconds()}";
 
-    protected override void PreStart() => Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
+    protected override void PreStart() => SetIdleTimeout(_runtime.Settings.PassivateAfter);
 
     protected override bool Recover(object message)
     {
