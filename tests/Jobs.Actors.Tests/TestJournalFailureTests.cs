@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Persistence.TestKit;
 using Jobs.Client;
 using Jobs.Persistence.Plugin;
@@ -35,7 +37,14 @@ public sealed class TestJournalFailureTests
 
         // A job due in an hour passivates after passivate-waiting-after (2 s); reading it recovers a fresh entity
         // from the test journal, which replays what it was given: the event inside its index envelope.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        var region = ClusterSharding.Get(node.Node.System!).ShardRegion("job");
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5))).Shards.Any(s => s.EntityIds.Contains("tj-1")))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the entity did not passivate");
+            await Task.Delay(100);
+        }
+
         var info = await node.Client.GetAsync("tj-1");
         Assert.Equal(JobStatus.Scheduled, info.Status);
         Assert.Equal("later", info.Payload.GetProperty("text").GetString());
