@@ -93,11 +93,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     internal Task AttachAsync(ActorSystem system, Akka.Hosting.IActorRegistry registry) => StartCoreAsync(system, registry, CancellationToken.None);
 
     /// <summary>The Akka settings the job system needs beneath an application's own (for Akka.Hosting's builder).</summary>
-    internal AkkaConfigFile AkkaDefaults() => AkkaConfigOf(_builder.ResolveConfig());
+    internal AkkaConfigFile AkkaDefaults() => AkkaConfigOf(ResolvedConfig);
+
+    /// <summary>The node's configuration, read once (Akka.Hosting asks for its akka tree before the node starts).</summary>
+    private Hocon.Config ResolvedConfig => _config ??= _builder.ResolveConfig();
 
     private async Task StartCoreAsync(ActorSystem? hostSystem, Akka.Hosting.IActorRegistry? registry, CancellationToken cancellationToken)
     {
-        var config = _builder.ResolveConfig();
+        var config = ResolvedConfig;
         var settings = JobsSettings.FromConfig(config);
         var persistence = PersistenceSettings.FromConfig(config);
 
@@ -329,6 +332,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
     private CancellationToken _drainDeadline;
+
+    private Hocon.Config? _config;
 
     private Outbox.OutboxRelay? _relay;
 
