@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Jobs.Client;
 
-/// <summary>Everything known about one job (jobsd's RunState plus the attempt history).</summary>
+/// <summary>Everything known about one job: its state, counters and every attempt.</summary>
 public sealed record JobInfo
 {
     /// <summary>The job's id.</summary>

@@ -1,6 +1,6 @@
 namespace Jobs.Client;
 
-/// <summary>The order a queue's backlog of due jobs runs in (arrower's poll strategies).</summary>
+/// <summary>The order a queue's backlog of due jobs runs in.</summary>
 public enum QueueOrder
 {
     /// <summary>Highest priority first; among equal priorities, the earliest due. The default.</summary>

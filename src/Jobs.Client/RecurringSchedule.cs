@@ -62,7 +62,7 @@ public sealed record RecurringScheduleRequest
     /// <summary>No occurrence after this instant. Default: none.</summary>
     public DateTimeOffset? EndAt { get; init; }
 
-    /// <summary>Stop after this many successful runs (jobsd's Limit). Default: no limit.</summary>
+    /// <summary>Stop after this many successful runs. Default: no limit.</summary>
     public int? Limit { get; init; }
 
     /// <summary>What to do when an occurrence comes while an earlier one's job is still active. Default: skip.</summary>

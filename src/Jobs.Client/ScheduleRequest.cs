@@ -33,7 +33,7 @@ public sealed record ScheduleRequest
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>
-    /// A uniqueness key (jobsd's Unique, axe's Label): the job's id derives from (kind, key), so at most one job per key
+    /// A uniqueness key: the job's id derives from (kind, key), so at most one job per key
     /// is active cluster-wide. Cannot be combined with <see cref="JobId"/>.
     /// </summary>
     public string? UniqueKey { get; init; }

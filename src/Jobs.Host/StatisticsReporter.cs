@@ -2,7 +2,7 @@ using Jobs.Actors.Hosting;
 
 namespace Jobs.Host;
 
-/// <summary>Logs the node's instance statistics (jobsd's Instance) at a fixed interval while anything changes.</summary>
+/// <summary>Logs the node's instance statistics at a fixed interval while anything changes.</summary>
 internal sealed partial class StatisticsReporter(JobsNode node, ILogger<StatisticsReporter> log, NodeOptions options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

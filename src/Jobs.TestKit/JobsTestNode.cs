@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.TestKit;
 
 /// <summary>
-/// A job node for users' own tests (the role of arrower's TestQueue and River's rivertest): in memory, on a clock
+/// A job node for users' own tests: in memory, on a clock
 /// that moves only when the test says so, with the application's own handlers. Schedule through
 /// <see cref="Client"/> (or hand it to the code under test), move time with <see cref="AdvanceAsync"/>, which
 /// returns once every job that became due has run, and check what was scheduled with the Assert methods.

@@ -69,8 +69,8 @@ public sealed class StoredEventsReadByAkkaTests
             var reader = system.ActorOf(Akka.Actor.Props.Create(() => new EventReader("job-" + id)));
             var events = await Akka.Actor.Futures.Ask<List<object>>(reader, "events", TimeSpan.FromSeconds(20));
             Assert.Equal(["JobScheduled", "AttemptStarted", "AttemptEnded"], events.Select(e => e.GetType().Name));
-            Assert.Equal(id, ((Jobs.JobScheduled)events[0]).Id);
-            Assert.Equal(Client.AttemptOutcome.Succeeded, ((Jobs.AttemptEnded)events[2]).Outcome);
+            Assert.Equal(id, ((Entities.JobScheduled)events[0]).Id);
+            Assert.Equal(Client.AttemptOutcome.Succeeded, ((Entities.AttemptEnded)events[2]).Outcome);
             await system.Terminate();
         }
         finally

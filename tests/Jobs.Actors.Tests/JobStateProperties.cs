@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Client;
 using Jobs.Persistence.Serialization;
 

@@ -307,7 +307,7 @@ public abstract class RecurringRestartSpec(Backend backend)
     {
         var directory = Directory.CreateTempSubdirectory("jobs-recurring-").FullName;
         var storage = await TestNode.StorageConfigAsync(backend, directory);
-        var clock = new global::Jobs.TestKit.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new Jobs.TestKit.ManualTimeProvider(DateTimeOffset.UtcNow);
         var log = new HandlerLog();
         var now = clock.GetUtcNow();
         var first = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
@@ -399,7 +399,7 @@ public sealed class DeclaredRecurringTests
     [InlineData("jobs.recurring { r { kind = nope, cron = \"* * * * *\" } }", "jobs.recurring.r.kind")]
     public async Task BadDeclarations_StopTheNode_NamingTheKey(string config, string key)
     {
-        var error = await Assert.ThrowsAsync<global::Jobs.Hocon.ConfigException>(() => TestNode.StartAsync(Backend.Memory, extraConfig: config));
+        var error = await Assert.ThrowsAsync<Jobs.Hocon.ConfigException>(() => TestNode.StartAsync(Backend.Memory, extraConfig: config));
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 
 namespace Jobs.Actors.Tests;
 

@@ -12,7 +12,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Attempts_AreTraced_AndCounted()
     {
-        using var activities = new global::Jobs.Testing.ActivityRecorder(JobsTelemetry.Name);
+        using var activities = new Jobs.Testing.ActivityRecorder(JobsTelemetry.Name);
         var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
         using var meterListener = new MeterListener
         {

@@ -19,10 +19,10 @@ public abstract record JobOutcome
     /// <summary>This attempt failed; try again at <paramref name="at"/> (counts as an attempt).</summary>
     public static JobOutcome RetryAt(DateTimeOffset at, string reason) => new Retry(at, reason);
 
-    /// <summary>This attempt failed and must not be retried (axe's E with retry=false).</summary>
+    /// <summary>This attempt failed and must not be retried.</summary>
     public static JobOutcome Fail(string reason) => new FailedPermanently(reason);
 
-    /// <summary>Not now: run again after <paramref name="delay"/>, without counting an attempt (River's snooze).</summary>
+    /// <summary>Not now: run again after <paramref name="delay"/>, without counting an attempt (a snooze).</summary>
     public static JobOutcome Snooze(TimeSpan delay) => new Snoozed(delay);
 
     /// <summary>Success.</summary>

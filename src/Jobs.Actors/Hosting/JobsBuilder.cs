@@ -41,7 +41,7 @@ public sealed class JobsBuilder
     internal List<(string Name, Func<DateTimeOffset, DateTimeOffset?> Next)> NamedSchedules { get; } = [];
 
     /// <summary>
-    /// Registers a named schedule (jobsd's RegisterSchedule): <paramref name="next"/> maps an instant to the next
+    /// Registers a named schedule: <paramref name="next"/> maps an instant to the next
     /// occurrence after it (null: no more). It must be pure: the same input always gives the same output, because
     /// occurrences are identified by their time. Recurring schedules use it with <c>Named = name</c>.
     /// </summary>

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Jobs.Actors.Index;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Actors.Scheduling;

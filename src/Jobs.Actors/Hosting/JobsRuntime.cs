@@ -45,7 +45,7 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     public ScheduleValidator Validator { get; set; } = null!;
 
     /// <summary>The journal, for batch writes that span many entities.</summary>
-    public global::Jobs.Persistence.Journal.IJournal Journal { get; set; } = null!;
+    public Jobs.Persistence.Journal.IJournal Journal { get; set; } = null!;
 
     /// <summary>Concurrency caps per kind, shared by every pool.</summary>
     public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());

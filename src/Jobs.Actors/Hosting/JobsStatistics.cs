@@ -1,6 +1,6 @@
 namespace Jobs.Actors.Hosting;
 
-/// <summary>This node's job counters since it started (jobsd's Instance statistics). Thread-safe.</summary>
+/// <summary>This node's job counters since it started. Thread-safe.</summary>
 public sealed class JobsStatistics
 {
     private long _scheduled;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;

@@ -62,7 +62,7 @@ internal sealed record PersistenceSettings
         };
         try
         {
-            _ = new global::Jobs.Persistence.Sql.SqlNames(SqlDialect.PostgreSql, settings.PostgresSchema, settings.TablePrefix);
+            _ = new Jobs.Persistence.Sql.SqlNames(SqlDialect.PostgreSql, settings.PostgresSchema, settings.TablePrefix);
         }
         catch (ArgumentException ex)
         {

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Jobs.Actors.Handlers;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Client;
 
 namespace Jobs.Actors.Hosting;

@@ -9,8 +9,8 @@ using Npgsql;
 namespace Jobs.Actors.Outbox;
 
 /// <summary>
-/// Schedules jobs inside the application's own PostgreSQL transaction (arrower's transactional enqueue, River's
-/// InsertTx): the request is written to the outbox table in that transaction, and a node relays it to the job
+/// Schedules jobs inside the application's own PostgreSQL transaction (a transactional
+/// enqueue): the request is written to the outbox table in that transaction, and a node relays it to the job
 /// entity after the commit. The job exists if and only if the transaction commits; a rollback leaves nothing.
 /// </summary>
 public static class JobsOutbox

@@ -1,4 +1,4 @@
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Client;
 using Jobs.Persistence.Journal;
 

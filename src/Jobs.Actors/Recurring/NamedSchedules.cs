@@ -1,9 +1,8 @@
 namespace Jobs.Actors.Recurring;
 
 /// <summary>
-/// Named schedules a recurring schedule can refer to: functions registered in code (JobsBuilder.AddNamedSchedule,
-/// jobsd's RegisterSchedule) and cron expressions declared in HOCON under <c>jobs.named-schedules</c> (revel's
-/// named cron entries; read in the schedule's time zone).
+/// Named schedules a recurring schedule can refer to: functions registered in code (JobsBuilder.AddNamedSchedule)
+/// and cron expressions declared in HOCON under <c>jobs.named-schedules</c> (read in the schedule's time zone).
 /// </summary>
 internal sealed class NamedSchedules
 {

@@ -109,7 +109,7 @@ internal sealed record RecurringScheduleState
         {
             Name = d.Name,
             Kind = d.Kind,
-            Payload = Jobs.StoredPayload.ToElement(d.Payload),
+            Payload = Entities.StoredPayload.ToElement(d.Payload),
             Cron = d.Cron,
             Every = d.EveryMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
             Named = d.Named,

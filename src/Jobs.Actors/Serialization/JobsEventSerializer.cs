@@ -15,7 +15,7 @@ internal sealed class JobsEventSerializer(ExtendedActorSystem system) : Serializ
     /// <summary>The serializer's id, stored with every event it wrote: it never changes.</summary>
     public const int Id = 7401;
 
-    private static readonly EventSerializer Events = Jobs.JobsJsonContext.RegisterEvents(new EventSerializer());
+    private static readonly EventSerializer Events = Entities.JobsJsonContext.RegisterEvents(new EventSerializer());
 
     /// <inheritdoc />
     public override int Identifier => Id;

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Jobs.Actors.Workers;
 
 /// <summary>
-/// Concurrency caps per job kind on this node (revel's constrained pool), shared by every queue's pool: a pool
+/// Concurrency caps per job kind on this node, shared by every queue's pool: a pool
 /// admits a job only if its kind has a free slot, and the scheduler skips kinds that are full so they do not
 /// block the rest of the backlog.
 /// </summary>

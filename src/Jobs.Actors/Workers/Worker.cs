@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Akka.Actor;
 using Jobs.Actors.Support;

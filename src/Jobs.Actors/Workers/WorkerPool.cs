@@ -1,5 +1,5 @@
 using Jobs.Actors.Hosting;
-using Jobs.Actors.Jobs;
+using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
 using Akka.Actor;

@@ -3,7 +3,7 @@ namespace Jobs.Persistence.Journal;
 /// <summary>Options of the SQL journals (the <c>jobs.persistence</c> configuration section).</summary>
 public sealed record JournalOptions
 {
-    /// <summary>Create and migrate tables at start-up (jobsd's AutoMigrate). Default: true.</summary>
+    /// <summary>Create and migrate tables at start-up. Default: true.</summary>
     public bool AutoMigrate { get; init; } = true;
 
     /// <summary>Writes waiting for a batch before callers are made to wait. Default: 50,000.</summary>

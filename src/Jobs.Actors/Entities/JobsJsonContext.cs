@@ -3,7 +3,7 @@ using Jobs.Actors.Recurring;
 using Jobs.Actors.Workers;
 using Jobs.Persistence.Serialization;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>Source-generated JSON for the job entity's events; manifests are stable names, never CLR type names.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]

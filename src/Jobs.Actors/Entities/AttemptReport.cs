@@ -1,4 +1,4 @@
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>What happened to one attempt, as observed by the worker (or by recovery).</summary>
 internal abstract record AttemptReport

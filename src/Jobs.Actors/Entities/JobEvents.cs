@@ -1,6 +1,6 @@
 using Jobs.Client;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>A job was created. Carries everything needed to run and retry it (its options are fixed at schedule time).</summary>
 internal sealed record JobScheduled(

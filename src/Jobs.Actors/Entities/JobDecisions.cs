@@ -1,6 +1,6 @@
 using Jobs.Client;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>The pure rules that turn an attempt report into the event that ends the attempt (retry or finish).</summary>
 internal static class JobDecisions

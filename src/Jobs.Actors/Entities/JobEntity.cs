@@ -8,7 +8,7 @@ using Jobs.Actors.Support;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>
 /// One job: a persistent actor holding the job's state machine. Every transition is an event, and the job's

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Jobs.Client;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>A job's state, rebuilt from its events by <see cref="Apply"/> (pure: the same events give the same state).</summary>
 internal sealed record JobState

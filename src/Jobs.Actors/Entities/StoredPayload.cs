@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Jobs.Actors.Jobs;
+namespace Jobs.Actors.Entities;
 
 /// <summary>Turns a stored payload back into JSON for queries, whatever an older version let into storage.</summary>
 internal static class StoredPayload
