@@ -1,10 +1,14 @@
 namespace Jobs.Client;
 
 /// <summary>
-/// The job system's API, the same in process (the node's own client) and over HTTP (the remote client).
+/// The job system's whole API, the same in process (the node's own client) and over HTTP (the remote client): the
+/// four narrower interfaces together. Inject the narrower one a component needs (each is registered beside this one).
 /// Every call that changes a job returns only after the change is durable.
 /// </summary>
-public interface IJobsClient
+public interface IJobsClient : IJobSchedulingClient, IJobMonitoringClient, IRecurringJobsClient, IJobsAdministrationClient;
+
+/// <summary>Creates and changes jobs: schedule, cancel, reschedule, retry, destroy. Every call returns after the change is durable.</summary>
+public interface IJobSchedulingClient
 {
     /// <summary>Schedules a job; returns after it is stored. With a <see cref="ScheduleRequest.JobId"/>, repeating the call is safe.</summary>
     /// <exception cref="JobValidationException">A field is invalid (unknown kind, bad time, ...); nothing is stored.</exception>
@@ -12,10 +16,6 @@ public interface IJobsClient
 
     /// <summary>Schedules many jobs; each item succeeds or fails on its own (failures carry the error).</summary>
     Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default);
-
-    /// <summary>Everything known about a job.</summary>
-    /// <exception cref="JobNotFoundException">No such job.</exception>
-    Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels a job: a waiting job never runs; a running job's token is cancelled and it ends Cancelled.</summary>
     /// <exception cref="JobStateConflictException">The job already finished.</exception>
@@ -43,6 +43,14 @@ public interface IJobsClient
 
     /// <summary>Deletes a job and its history (a running attempt is cancelled); later lookups say not found.</summary>
     Task DestroyAsync(string jobId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Reads jobs: one job, counts, pages of jobs, and a live stream of their transitions.</summary>
+public interface IJobMonitoringClient
+{
+    /// <summary>Everything known about a job.</summary>
+    /// <exception cref="JobNotFoundException">No such job.</exception>
+    Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>Counts jobs per status matching <paramref name="query"/> (its status filter is ignored).</summary>
     Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default);
@@ -57,7 +65,11 @@ public interface IJobsClient
     /// </summary>
     /// <exception cref="JobNotFoundException">Watching one job that does not exist.</exception>
     IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, CancellationToken cancellationToken = default);
+}
 
+/// <summary>Manages recurring schedules: create or replace, read, pause, resume, delete.</summary>
+public interface IRecurringJobsClient
+{
     /// <summary>Creates or replaces the recurring schedule <see cref="RecurringScheduleRequest.Name"/>; returns it after it is stored.</summary>
     /// <exception cref="JobValidationException">A field is invalid (cron, zone, kind, ...); nothing is stored.</exception>
     Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default);
@@ -77,7 +89,11 @@ public interface IJobsClient
 
     /// <summary>Deletes a recurring schedule (jobs already created stay).</summary>
     Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default);
+}
 
+/// <summary>Operates the queues: their workers and backlog, pause and resume.</summary>
+public interface IJobsAdministrationClient
+{
     /// <summary>The queues with their workers, running jobs, backlog and pause state.</summary>
     Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default);
 

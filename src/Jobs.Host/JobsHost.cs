@@ -68,7 +68,7 @@ public static class JobsHost
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
         var telemetry = TelemetrySettings.FromConfig(config);
-        AddOpenTelemetry(builder, telemetry, JobsSettings.FromConfig(config).NodeName);
+        AddOpenTelemetry(builder, telemetry, JobsNode.NodeNameFrom(config));
         if (telemetry.Prometheus)
         {
             builder.Services.AddSingleton<PrometheusMetrics>();

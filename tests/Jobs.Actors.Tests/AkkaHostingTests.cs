@@ -32,6 +32,10 @@ public sealed class AkkaHostingTests
         try
         {
             var client = host.Services.GetRequiredService<IJobsClient>();
+            Assert.Same(client, host.Services.GetRequiredService<IJobSchedulingClient>());
+            Assert.Same(client, host.Services.GetRequiredService<IJobMonitoringClient>());
+            Assert.Same(client, host.Services.GetRequiredService<IRecurringJobsClient>());
+            Assert.Same(client, host.Services.GetRequiredService<IJobsAdministrationClient>());
             var id = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("hosted")))).JobId;
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while ((await client.GetAsync(id)).Status != JobStatus.Succeeded)

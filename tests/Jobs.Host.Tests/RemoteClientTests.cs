@@ -197,6 +197,12 @@ public sealed class RemoteClientTests : IAsyncLifetime
         Assert.Equal(1, provider.GetRequiredService<HttpJobsClientOptions>().MaxRetries);
         var id = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("di")))).JobId;
         await WaitForAsync(client, id, JobStatus.Succeeded);
+
+        // The narrower interfaces are the same client seen through one role each.
+        var scheduled = await provider.GetRequiredService<IJobSchedulingClient>().ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("narrow")));
+        Assert.Equal("echo", (await provider.GetRequiredService<IJobMonitoringClient>().GetAsync(scheduled.JobId)).Kind);
+        Assert.Contains(await provider.GetRequiredService<IJobsAdministrationClient>().ListQueuesAsync(), q => q.Name == "default");
+        Assert.Empty(await provider.GetRequiredService<IRecurringJobsClient>().ListRecurringAsync());
     }
 
     [Fact]

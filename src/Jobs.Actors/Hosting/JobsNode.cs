@@ -1,3 +1,6 @@
+using System.Data.Common;
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Jobs.Actors.Index;
 using Jobs.Actors.Entities;
@@ -71,11 +74,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     /// <summary>The node's name.</summary>
     public string? NodeName => _runtime?.Settings.NodeName;
 
+    /// <summary>The name a node started with <paramref name="config"/> takes (<c>jobs.node.name</c>, else the machine's name).</summary>
+    public static string NodeNameFrom(Jobs.Hocon.Config config) => JobsSettings.FromConfig(config).NodeName;
+
     /// <summary>Concurrency caps per kind on this node (empty before start).</summary>
     public IReadOnlyDictionary<string, int> KindLimits => _runtime?.KindLimits.Limits ?? new Dictionary<string, int>();
 
     /// <summary>This node's meter (named <see cref="JobsTelemetry.Name"/>; null before start), to tell it from other nodes' in one process.</summary>
-    public global::System.Diagnostics.Metrics.Meter? Meter => _runtime?.Metrics.Meter;
+    public Meter? Meter => _runtime?.Metrics.Meter;
 
     /// <summary>The actor system (null before start).</summary>
     public ActorSystem? System => _system;
@@ -320,7 +326,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             {
                 return "no answer in time";
             }
-            catch (Exception ex) when (ex is global::System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException or global::System.Net.Sockets.SocketException)
+            catch (Exception ex) when (ex is DbException or IOException or TimeoutException or InvalidOperationException or SocketException)
             {
                 _log.LogWarning(ex, "Health check failed");
                 return "failing (" + ex.GetBaseException().GetType().Name + ")"; // the message may name hosts: it goes to the log only
@@ -356,7 +362,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                         metrics.SetQueue(queue.Name, queue.Queued, queue.Running);
                     }
                 }
-                catch (Exception ex) when (ex is JobsException or global::System.Data.Common.DbException or TimeoutException or AskTimeoutException)
+                catch (Exception ex) when (ex is JobsException or DbException or TimeoutException or AskTimeoutException)
                 {
                     // Storage is not answering: keep the last values; health endpoints report it.
                 }

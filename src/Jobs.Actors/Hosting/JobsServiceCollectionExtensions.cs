@@ -8,7 +8,8 @@ namespace Jobs.Actors.Hosting;
 public static class JobsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the job node (started and stopped with the host), <see cref="IJobsClient"/> and the handlers
+    /// Registers the job node (started and stopped with the host), <see cref="IJobsClient"/> with its narrower
+    /// interfaces, and the handlers
     /// configured in <paramref name="configure"/>.
     /// </summary>
     public static IServiceCollection AddJobs(this IServiceCollection services, Action<JobsBuilder> configure)
@@ -21,6 +22,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobsNode>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobsNode>());
         services.AddSingleton<IJobsClient>(sp => sp.GetRequiredService<JobsNode>().Client);
+        services.AddJobsClientInterfaces();
         return services;
     }
 }

@@ -5,7 +5,7 @@ using Jobs.Hocon;
 namespace Jobs.Actors.Hosting;
 
 /// <summary>The job system's settings (<c>jobs.node</c>, <c>jobs.defaults</c>, <c>jobs.queues</c>, <c>jobs.scheduler</c>, <c>jobs.sharding</c>, <c>jobs.limits</c>), parsed once.</summary>
-public sealed partial record JobsSettings
+internal sealed partial record JobsSettings
 {
     /// <summary>This node's name, shown in attempts. Default: the machine name.</summary>
     public string NodeName { get; init; } = Environment.MachineName;

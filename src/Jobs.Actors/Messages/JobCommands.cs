@@ -7,7 +7,7 @@ namespace Jobs.Actors.Messages;
 /// <c>IRequiredActor&lt;JobsGateway&gt;</c>). The reply is the <see cref="ScheduleResult"/> once the job is durable,
 /// or a <c>Status.Failure</c> holding a <see cref="JobsException"/> (a validation error names the field).
 /// </summary>
-/// <param name="Request">What to run and when, as for <see cref="IJobsClient.ScheduleAsync"/>.</param>
+/// <param name="Request">What to run and when, as for <see cref="IJobSchedulingClient.ScheduleAsync"/>.</param>
 public sealed record ScheduleJob(ScheduleRequest Request);
 
 /// <summary>Reads a job: the reply is its <see cref="JobInfo"/>, or a <c>Status.Failure</c> holding a <see cref="JobNotFoundException"/>.</summary>

@@ -10,7 +10,7 @@ namespace Jobs.Actors.Recurring;
 /// As in Vixie cron and robfig/cron, when both day fields are restricted a day matching either one matches.
 /// Time zones and DST are not handled here (see <see cref="CronSchedule"/>): this type only walks local times.
 /// </summary>
-public sealed class CronExpression
+internal sealed class CronExpression
 {
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];

@@ -5,7 +5,7 @@ using Jobs.Client;
 namespace Jobs.Actors.Recurring;
 
 /// <summary>When a recurring schedule's occurrences are: a pure function from an instant to the next occurrence after it.</summary>
-public interface IRecurrence
+internal interface IRecurrence
 {
     /// <summary>The first occurrence strictly after <paramref name="after"/>, or null when there is none.</summary>
     DateTimeOffset? Next(DateTimeOffset after);
@@ -16,7 +16,7 @@ public interface IRecurrence
 /// valid instant after it (the end of the gap), and a wall-clock time repeated in a fall-back overlap occurs once, at
 /// its first instant. Occurrences that land on the same instant (several times in one gap) are one occurrence.
 /// </summary>
-public sealed class CronSchedule(CronExpression cron, TimeZoneInfo zone) : IRecurrence
+internal sealed class CronSchedule(CronExpression cron, TimeZoneInfo zone) : IRecurrence
 {
     /// <summary>The expression.</summary>
     public CronExpression Cron { get; } = cron;
@@ -84,7 +84,7 @@ public sealed class CronSchedule(CronExpression cron, TimeZoneInfo zone) : IRecu
 }
 
 /// <summary>Every <see cref="Every"/> from <see cref="Anchor"/>: occurrences are Anchor + k * Every (zones do not matter).</summary>
-public sealed class IntervalSchedule(TimeSpan every, DateTimeOffset anchor) : IRecurrence
+internal sealed class IntervalSchedule(TimeSpan every, DateTimeOffset anchor) : IRecurrence
 {
     /// <summary>The interval.</summary>
     public TimeSpan Every { get; } = every;
@@ -107,7 +107,7 @@ public sealed class IntervalSchedule(TimeSpan every, DateTimeOffset anchor) : IR
 }
 
 /// <summary>A schedule registered in code under a name: a function from an instant to the next occurrence after it.</summary>
-public sealed class FunctionSchedule(string name, Func<DateTimeOffset, DateTimeOffset?> next) : IRecurrence
+internal sealed class FunctionSchedule(string name, Func<DateTimeOffset, DateTimeOffset?> next) : IRecurrence
 {
     /// <summary>The registered name.</summary>
     public string Name { get; } = name;
@@ -117,7 +117,7 @@ public sealed class FunctionSchedule(string name, Func<DateTimeOffset, DateTimeO
 }
 
 /// <summary>Parsing of time zones and <c>@every</c> durations, with errors naming the field.</summary>
-public static partial class RecurrenceParser
+internal static partial class RecurrenceParser
 {
     /// <summary>Finds an IANA (or Windows) zone id; a bad id throws <see cref="JobValidationException"/>.</summary>
     public static TimeZoneInfo Zone(string? id, string field = "timeZone")

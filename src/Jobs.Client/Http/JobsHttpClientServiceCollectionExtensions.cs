@@ -8,7 +8,7 @@ namespace Jobs.Client.Http;
 public static class JobsHttpClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="IJobsClient"/> talking to a node over HTTP. Options come from <paramref name="configuration"/>
+    /// Adds <see cref="IJobsClient"/> (and its narrower interfaces) talking to a node over HTTP. Options come from <paramref name="configuration"/>
     /// (keys BaseAddress, TryTimeout, MaxRetries, RetryDelay, MaxRetryDelay; for example the <c>jobs.client</c>
     /// section of a HOCON file added with AddHoconFile), then from <paramref name="configure"/>.
     /// </summary>
@@ -28,6 +28,7 @@ public static class JobsHttpClientServiceCollectionExtensions
 
         options.Validate(o => o.BaseAddress is { IsAbsoluteUri: true }, "HttpJobsClientOptions.BaseAddress must be an absolute URI");
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<HttpJobsClientOptions>>().Value);
+        services.AddJobsClientInterfaces();
         return services.AddHttpClient<IJobsClient, HttpJobsClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<HttpJobsClientOptions>().BaseAddress);
     }
 }
