@@ -24,7 +24,7 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
 
     private static async Task AdmitAndStartAsync(TestNode node, IActorRef pool, TestProbe entity, string jobId)
     {
-        pool.Tell(new RequestAdmission(jobId, entity.Ref, "echo", 0, Due), entity.Ref);
+        pool.Tell(new RequestAdmission(jobId, "echo", 0, Due), entity.Ref);
         await entity.ExpectMsgAsync<Admitted>(a => a.JobId == jobId);
         pool.Tell(new Execute(jobId, 1, node.Node.Runtime!.Incarnation, "echo", """{"text":"x"}""", Due, TimeSpan.FromSeconds(30)), entity.Ref);
     }

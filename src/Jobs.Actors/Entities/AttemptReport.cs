@@ -1,6 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace Jobs.Actors.Entities;
 
-/// <summary>What happened to one attempt, as observed by the worker (or by recovery).</summary>
+/// <summary>What happened to one attempt, as observed by the worker (or by recovery); sent between nodes with a "kind" name.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Succeeded), "succeeded")]
+[JsonDerivedType(typeof(Threw), "threw")]
+[JsonDerivedType(typeof(RetryAt), "retry-at")]
+[JsonDerivedType(typeof(FailedPermanently), "failed-permanently")]
+[JsonDerivedType(typeof(Snoozed), "snoozed")]
+[JsonDerivedType(typeof(TimedOut), "timed-out")]
+[JsonDerivedType(typeof(Lost), "lost")]
+[JsonDerivedType(typeof(Interrupted), "interrupted")]
 internal abstract record AttemptReport
 {
     public sealed record Succeeded(string? Result) : AttemptReport;

@@ -6,6 +6,7 @@ using Jobs.Client;
 using Akka.Actor;
 using Jobs.Actors.Support;
 using Akka.Persistence;
+using Jobs.Persistence.Journal;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Entities;
@@ -120,7 +121,10 @@ internal sealed class JobEntity : JobsPersistentActor
         switch (message)
         {
             case ScheduleJob schedule:
-                OnSchedule(schedule);
+                OnSchedule(schedule, null);
+                return true;
+            case ScheduleJobInBatch item:
+                OnSchedule(item.Schedule, item.Group);
                 return true;
             case GetJob:
                 Reply(_state.Exists ? _state.ToInfo(Now) : NotFound());
@@ -217,19 +221,19 @@ internal sealed class JobEntity : JobsPersistentActor
         if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the change happened: storage failed, the outcome is unknown.
-            sender.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
         }
     }
 
-    private void OnSchedule(ScheduleJob schedule)
+    private void OnSchedule(ScheduleJob schedule, JournalWriteGroup? group)
     {
         if (_state.Exists && !JobDecisions.UniqueKeyFree(_state, Now))
         {
-            OnDuplicate(schedule);
+            OnDuplicate(schedule, group);
             return;
         }
 
-        if (schedule.Group is null && TryAwaitSlot(schedule.Definition))
+        if (group is null && TryAwaitSlot(schedule.Definition))
         {
             return;
         }
@@ -240,7 +244,7 @@ internal sealed class JobEntity : JobsPersistentActor
             OnScheduleStored(e);
             AfterPending(); // before the reply: its slot request precedes anything the caller does next (a resume)
             ReplyScheduled(replyTo);
-        }, schedule.Group);
+        }, group);
     }
 
     /// <summary>
@@ -258,7 +262,7 @@ internal sealed class JobEntity : JobsPersistentActor
         _scheduleAwaitingSlot = (definition, Sender);
         _admissionPending = true;
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        pool.Tell(new RequestAdmission(_jobId, Self, definition.Kind, definition.Priority, definition.DueAt), Self);
+        pool.Tell(new RequestAdmission(_jobId, definition.Kind, definition.Priority, definition.DueAt), Self);
         return true;
     }
 
@@ -325,26 +329,26 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     /// <summary>A schedule call for a job that exists (same id or unique key): return it, reject, or replace it if it waits.</summary>
-    private void OnDuplicate(ScheduleJob schedule)
+    private void OnDuplicate(ScheduleJob schedule, JournalWriteGroup? group)
     {
         var requested = schedule.Definition;
         if (schedule.OnConflict != UniqueConflict.Replace || _state.Phase != JobPhase.Pending || requested.Kind != _state.Definition!.Kind)
         {
-            schedule.Group?.Skip();
+            group?.Skip();
         }
 
         if (requested.Kind != _state.Definition!.Kind)
         {
             // The same id for another kind is a different job: answering "already existed" would report a job that
             // will never run the caller's handler as scheduled.
-            Reply(new Status.Failure(new JobKindConflictException(_jobId, _state.Definition.Kind, requested.Kind)));
+            Reply(new JobsFailed(new JobKindConflictException(_jobId, _state.Definition.Kind, requested.Kind)));
             return;
         }
 
         switch (schedule.OnConflict)
         {
             case UniqueConflict.Reject:
-                Reply(new Status.Failure(new DuplicateJobException(_jobId, requested.UniqueKey)));
+                Reply(new JobsFailed(new DuplicateJobException(_jobId, requested.UniqueKey)));
                 return;
             case UniqueConflict.Replace when _state.Phase != JobPhase.Pending:
                 Reply(Conflict("replace"));
@@ -356,7 +360,7 @@ internal sealed class JobEntity : JobsPersistentActor
                     Publish("replaced", _state);
                     AfterPending();
                     Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
-                }, schedule.Group);
+                }, group);
                 return;
             default:
                 Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
@@ -702,7 +706,7 @@ internal sealed class JobEntity : JobsPersistentActor
 
         _admissionPending = true;
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        PoolOf().Tell(new RequestAdmission(_jobId, Self, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt), Self);
+        PoolOf().Tell(new RequestAdmission(_jobId, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt), Self);
         return true;
     }
 
@@ -719,7 +723,7 @@ internal sealed class JobEntity : JobsPersistentActor
         }
     }
 
-    private Status.Failure NotFound() => new(new JobNotFoundException(_jobId));
+    private JobsFailed NotFound() => new(new JobNotFoundException(_jobId));
 
     /// <summary>Asks the shard to stop this entity; what arrives for it meanwhile waits for its next incarnation.</summary>
     private void Passivate() => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PassivateStop.Instance), Self);
@@ -732,13 +736,13 @@ internal sealed class JobEntity : JobsPersistentActor
             return true;
         }
 
-        Reply(new Status.Failure(new JobPreconditionFailedException(_jobId, expected, _state.Revision)));
+        Reply(new JobsFailed(new JobPreconditionFailedException(_jobId, expected, _state.Revision)));
         return false;
     }
 
-    private Status.Failure Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
+    private JobsFailed Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
 
-    private sealed class AdmissionTimedOut
+    private sealed class AdmissionTimedOut : INoSerializationVerificationNeeded
     {
         public static readonly AdmissionTimedOut Instance = new();
     }

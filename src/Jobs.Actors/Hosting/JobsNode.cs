@@ -179,7 +179,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(
             BackoffSupervisor.Props(
                 Backoff.OnStop(ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
-                    .WithReplyWhileStopped(new Status.Failure(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
+                    .WithReplyWhileStopped(new JobsFailed(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
             "queue-" + p.Key));
         foreach (var control in runtime.QueueControls.Values)
         {
@@ -453,11 +453,12 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// The Akka configuration of a node: its <c>akka { }</c> tree as read by our HOCON reader (with the job system's
-    /// defaults from reference.conf), the event serializer's bindings, and the journal plugin's defaults beneath.
+    /// defaults from reference.conf), the event and message serializers' bindings, and the journal plugin's defaults
+    /// beneath.
     /// </summary>
     private static AkkaConfigFile AkkaConfigOf(Hocon.Config config) =>
         config.ToAkkaConfig()
-            .WithFallback(ConfigurationFactory.ParseString(JobsEventSerializer.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(JobsEventSerializer.Hocon + JobsMessageSerializer.Hocon))
             .WithFallback(SqlPersistence.DefaultConfig);
 
     /// <summary>Why the actor system's coordinated shutdown ran: the host stopped the node.</summary>

@@ -82,7 +82,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         {
             try
             {
-                return new ScheduleManyItemResult(send.Index, await AskAsync<ScheduleResult>(new ScheduleJob(send.Definition, send.OnConflict, group), cancellationToken).ConfigureAwait(false), null);
+                return new ScheduleManyItemResult(send.Index, await AskAsync<ScheduleResult>(new ScheduleJobInBatch(new ScheduleJob(send.Definition, send.OnConflict), group), cancellationToken).ConfigureAwait(false), null);
             }
             catch (JobsException ex)
             {
@@ -293,7 +293,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             throw new JobValidationException("queue", $"'{queue}' is not a configured queue (configured: {string.Join(", ", runtime.QueueControls.Keys.Order(StringComparer.Ordinal))})");
         }
 
-        await control.Ask<JobAck>(new Workers.SetQueuePaused(paused), AskTimeout, cancellationToken).ConfigureAwait(false);
+        await control.AskEntity<JobAck>(new Workers.SetQueuePaused(paused), AskTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     private static string CheckName(string name)
@@ -309,7 +309,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// </summary>
     private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
     {
-        var ask = (region ?? runtime.Region).Ask<T>(message, AskTimeout, cancellationToken);
+        var ask = (region ?? runtime.Region).AskEntity<T>(message, AskTimeout, cancellationToken);
         try
         {
             try

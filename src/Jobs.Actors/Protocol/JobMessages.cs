@@ -1,19 +1,30 @@
+using Akka.Actor;
 using Jobs.Actors.Entities;
+using Jobs.Actors.Serialization;
 using Jobs.Client;
 using Jobs.Persistence.Journal;
 
 namespace Jobs.Actors.Protocol;
 
-/// <summary>A message for one job entity; the shard region routes it by <see cref="JobId"/>.</summary>
-internal interface IJobMessage
+/// <summary>A message for one job or schedule entity; the shard region routes it by <see cref="JobId"/>.</summary>
+internal interface IJobMessage : IWireMessage
 {
     string JobId { get; }
 }
 
 /// <summary>Create the job (idempotent per id): replies a ScheduleResult after the event is durable.</summary>
-internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnConflict = UniqueConflict.ReturnExisting, JournalWriteGroup? Group = null) : IJobMessage
+internal sealed record ScheduleJob(JobScheduled Definition, UniqueConflict OnConflict = UniqueConflict.ReturnExisting) : IJobMessage
 {
     public string JobId => Definition.Id;
+}
+
+/// <summary>
+/// <see cref="ScheduleJob"/> as one item of a batch: the entity adds its event to <paramref name="Group"/>, which
+/// commits the whole batch in one transaction. The group is an object of this process: the message never leaves it.
+/// </summary>
+internal sealed record ScheduleJobInBatch(ScheduleJob Schedule, JournalWriteGroup Group) : IJobMessage, INoSerializationVerificationNeeded
+{
+    public string JobId => Schedule.JobId;
 }
 
 /// <summary>Reply with the job's JobInfo, or a failure with JobNotFoundException.</summary>
@@ -38,7 +49,7 @@ internal sealed record WakeJob(string JobId) : IJobMessage;
 internal sealed record AttemptCompleted(string JobId, int Attempt, string Incarnation, AttemptReport Report) : IJobMessage;
 
 /// <summary>The reply to commands that return nothing.</summary>
-internal sealed class JobAck
+internal sealed class JobAck : IWireMessage
 {
     public static readonly JobAck Instance = new();
 }
@@ -49,7 +60,7 @@ internal sealed class JobAck
 /// (prefetch): the entity sends an unstarted Execute and stores the start only when the pool says a worker is free
 /// (<see cref="BeginAttempt"/>), so that a job waiting in prefetch is neither Running nor counted if the node dies.
 /// </summary>
-internal sealed record Admitted(string JobId, bool WorkerReserved = false);
+internal sealed record Admitted(string JobId, bool WorkerReserved = false) : IWireMessage;
 
 /// <summary>From a pool, through the region: a worker is reserved for the job's prepared attempt: store its start and send it.</summary>
 internal sealed record BeginAttempt(string JobId, int Attempt) : IJobMessage;
@@ -58,14 +69,14 @@ internal sealed record BeginAttempt(string JobId, int Attempt) : IJobMessage;
 internal sealed record AttemptNotStarted(string JobId, int Attempt, string Reason) : IJobMessage;
 
 /// <summary>From a pool: no worker is free (or the pool stopped admitting).</summary>
-internal sealed record AdmissionRejected(string JobId);
+internal sealed record AdmissionRejected(string JobId) : IWireMessage;
 
 /// <summary>
 /// The stop message of job and schedule entities: sent by their shard, through the entity's mailbox (so messages
 /// already queued are handled first, and a write in flight completes), when the entity asked to passivate or its
 /// shard moves. The entity gives back any slot it holds and stops; what it waited for reaches its next incarnation.
 /// </summary>
-internal sealed class PassivateStop
+internal sealed class PassivateStop : INoSerializationVerificationNeeded
 {
     public static readonly PassivateStop Instance = new();
 }

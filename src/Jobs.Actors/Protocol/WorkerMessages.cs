@@ -1,36 +1,37 @@
 using Akka.Actor;
+using Jobs.Actors.Serialization;
 
 namespace Jobs.Actors.Protocol;
 
-/// <summary>Ask a pool for a slot for this job; replies Admitted or AdmissionRejected to <see cref="Entity"/>.</summary>
-internal sealed record RequestAdmission(string JobId, IActorRef Entity, string Kind, int Priority, DateTimeOffset DueAt);
+/// <summary>From a job entity: ask a pool for a slot for this job; the pool answers the sender Admitted or AdmissionRejected.</summary>
+internal sealed record RequestAdmission(string JobId, string Kind, int Priority, DateTimeOffset DueAt) : IWireMessage;
 
 /// <summary>From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to the rank wait) for earlier ones to start.</summary>
-internal sealed record ExpectWoken(IReadOnlyList<string> JobIds);
+internal sealed record ExpectWoken(IReadOnlyList<string> JobIds) : IWireMessage;
 
 /// <summary>From a woken entity that will not ask for a slot (nothing to run now): the pool stops holding later-woken attempts for it.</summary>
-internal sealed record WakeDeclined(string JobId);
+internal sealed record WakeDeclined(string JobId) : IWireMessage;
 
 /// <summary>Give back an admitted slot that will not be used.</summary>
-internal sealed record ReleaseSlot(string JobId);
+internal sealed record ReleaseSlot(string JobId) : IWireMessage;
 
 /// <summary>From a worker to its pool: I am free again.</summary>
-internal sealed record WorkerIdle(IActorRef Worker);
+internal sealed record WorkerIdle(IActorRef Worker) : INoSerializationVerificationNeeded;
 
 /// <summary>Stop admitting new attempts (shutdown); running ones continue.</summary>
-internal sealed class StopAdmitting
+internal sealed class StopAdmitting : INoSerializationVerificationNeeded
 {
     public static readonly StopAdmitting Instance = new();
 }
 
 /// <summary>Ask a pool for its counts; replies <see cref="PoolStatus"/>.</summary>
-internal sealed class GetPoolStatus
+internal sealed class GetPoolStatus : IWireMessage
 {
     public static readonly GetPoolStatus Instance = new();
 }
 
 /// <summary>A pool's counts, and every job holding one of its slots (admitted, started or running).</summary>
-internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null);
+internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null) : IWireMessage;
 
 /// <summary>
 /// Run one attempt of a job: sent by the entity to its pool, and by the pool to a worker. <see cref="Started"/> says
@@ -47,13 +48,13 @@ internal sealed record Execute(
     TimeSpan Timeout,
     string? TraceParent = null,
     int Priority = 0,
-    bool Started = true);
+    bool Started = true) : IWireMessage;
 
 /// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
-internal sealed record CancelAttempt(string JobId, int Attempt);
+internal sealed record CancelAttempt(string JobId, int Attempt) : IWireMessage;
 
 /// <summary>Cancel whatever runs now (shutdown deadline passed); it is reported as interrupted.</summary>
-internal sealed class InterruptAttempt
+internal sealed class InterruptAttempt : INoSerializationVerificationNeeded
 {
     public static readonly InterruptAttempt Instance = new();
 }

@@ -86,7 +86,7 @@ internal sealed class RecurringEntity : JobsPersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
         if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters) && !sender.Equals(Self))
         {
-            sender.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
         }
     }
 
@@ -423,7 +423,7 @@ internal sealed class RecurringEntity : JobsPersistentActor
 
         _busy = true;
         var self = Self;
-        _runtime.Region.Ask<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30)).ContinueWith(
+        _runtime.Region.AskEntity<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30)).ContinueWith(
             t => self.Tell(new FireCompleted(occurrence, jobId, t.IsCompletedSuccessfully && t.Result.AlreadyExisted, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()), self),
             TaskScheduler.Default);
     }
@@ -481,7 +481,7 @@ internal sealed class RecurringEntity : JobsPersistentActor
             {
                 try
                 {
-                    var info = await region.Ask<JobInfo>(new GetJob(jobId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    var info = await region.AskEntity<JobInfo>(new GetJob(jobId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                     if (info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled)
                     {
                         ended.Add((jobId, info.Status == JobStatus.Succeeded));
@@ -516,13 +516,13 @@ internal sealed class RecurringEntity : JobsPersistentActor
         }
     }
 
-    private Status.Failure NotFound() => new(new RecurringNotFoundException(_name));
+    private JobsFailed NotFound() => new(new RecurringNotFoundException(_name));
 
-    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error);
+    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended, DateTimeOffset At);
+    private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended, DateTimeOffset At) : INoSerializationVerificationNeeded;
 
-    private sealed class Retry
+    private sealed class Retry : INoSerializationVerificationNeeded
     {
         public static readonly Retry Instance = new();
     }

@@ -77,7 +77,7 @@ internal sealed class Retention(JobsRuntime runtime) : JobsActor
     {
         try
         {
-            await runtime.Region.Ask<JobAck>(new DestroyJob(jobId), TimeSpan.FromSeconds(30));
+            await runtime.Region.AskEntity<JobAck>(new DestroyJob(jobId), TimeSpan.FromSeconds(30));
             return true;
         }
         catch (JobNotFoundException)
@@ -86,7 +86,7 @@ internal sealed class Retention(JobsRuntime runtime) : JobsActor
         }
     }
 
-    private sealed class Tick
+    private sealed class Tick : INoSerializationVerificationNeeded
     {
         public static readonly Tick Instance = new();
     }

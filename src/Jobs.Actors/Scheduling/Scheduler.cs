@@ -190,9 +190,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     }
 
     /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>
-    internal sealed record WakeRejected(string JobId);
+    internal sealed record WakeRejected(string JobId) : Serialization.IWireMessage;
 
-    private sealed class RecoverStale
+    private sealed class RecoverStale : INoSerializationVerificationNeeded
     {
         public static readonly RecoverStale Instance = new();
     }

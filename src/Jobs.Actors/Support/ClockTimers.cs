@@ -77,5 +77,5 @@ internal sealed class ClockTimers(IActorRef owner, TimeProvider clock)
     private readonly record struct Entry(ITimer Timer, int Generation);
 
     /// <summary>One tick of a timer, delivered to the owner's mailbox and opened by <see cref="Accept"/>.</summary>
-    internal sealed record Tick(object Key, int Generation, object Message, bool Single, IActorRef Owner);
+    internal sealed record Tick(object Key, int Generation, object Message, bool Single, IActorRef Owner) : INoSerializationVerificationNeeded;
 }

@@ -208,7 +208,7 @@ internal abstract class JobsPersistentActor : PersistentActor
     }
 
     /// <summary>The repeating idle check of <see cref="SetIdleTimeout"/>.</summary>
-    private sealed class IdleCheck
+    private sealed class IdleCheck : INoSerializationVerificationNeeded
     {
         public static readonly IdleCheck Instance = new();
     }

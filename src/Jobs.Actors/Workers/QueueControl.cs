@@ -14,19 +14,19 @@ internal sealed record QueuePaused(DateTimeOffset At) : Serialization.IPersisted
 internal sealed record QueueResumed(DateTimeOffset At) : Serialization.IPersistedEvent;
 
 /// <summary>Pause or resume (Paused = true/false); replies JobAck after the change is durable.</summary>
-internal sealed record SetQueuePaused(bool Paused);
+internal sealed record SetQueuePaused(bool Paused) : INoSerializationVerificationNeeded;
 
 /// <summary>Replies whether the queue is paused (answered after recovery, so a node can wait for it at start).</summary>
-internal sealed class GetQueuePaused
+internal sealed class GetQueuePaused : INoSerializationVerificationNeeded
 {
     public static readonly GetQueuePaused Instance = new();
 }
 
 /// <summary>To a pool: admit nothing while paused.</summary>
-internal sealed record PoolPaused(bool Paused);
+internal sealed record PoolPaused(bool Paused) : INoSerializationVerificationNeeded;
 
 /// <summary>A pool that restarted asks its queue's control for the pause state (answered with <see cref="PoolPaused"/>).</summary>
-internal sealed class GetPoolPaused
+internal sealed class GetPoolPaused : INoSerializationVerificationNeeded
 {
     public static readonly GetPoolPaused Instance = new();
 }
@@ -101,7 +101,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         if (Sender is { } caller && !caller.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the queue changed: the write failed. This actor stops; its supervisor restarts it.
-            caller.Tell(new Status.Failure(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
+            caller.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
         }
     }
 }

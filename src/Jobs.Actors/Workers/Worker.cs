@@ -206,11 +206,11 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         }
     }
 
-    private sealed record TimeoutFired(long Key);
+    private sealed record TimeoutFired(long Key) : INoSerializationVerificationNeeded;
 
-    private sealed record GraceExpired(long Key);
+    private sealed record GraceExpired(long Key) : INoSerializationVerificationNeeded;
 
-    private sealed record HandlerFinished(long Key, JobOutcome? Outcome, Exception? Error);
+    private sealed record HandlerFinished(long Key, JobOutcome? Outcome, Exception? Error) : INoSerializationVerificationNeeded;
 
     /// <summary>The queue this worker serves (diagnostics).</summary>
     internal string Queue => queue;

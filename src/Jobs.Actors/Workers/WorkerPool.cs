@@ -116,18 +116,18 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                         // once (with the schedule, for a new job) and the handler follows that one commit.
                         Unexpect(request.JobId);
                         Reserve(slot, _idle.Pop());
-                        request.Entity.Tell(new Admitted(request.JobId, WorkerReserved: true), Self);
+                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: true), Self);
                     }
                     else
                     {
                         _reserved.Add(slot);
-                        request.Entity.Tell(new Admitted(request.JobId), Self);
+                        Sender.Tell(new Admitted(request.JobId), Self);
                     }
                 }
                 else
                 {
                     Unexpect(request.JobId);
-                    request.Entity.Tell(new AdmissionRejected(request.JobId), Self);
+                    Sender.Tell(new AdmissionRejected(request.JobId), Self);
                     runtime.Scheduler?.Tell(new Scheduling.Scheduler.WakeRejected(request.JobId), Self);
                 }
 
@@ -470,12 +470,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    private sealed class SweepReservations
+    private sealed class SweepReservations : INoSerializationVerificationNeeded
     {
         public static readonly SweepReservations Instance = new();
     }
 
-    private sealed class DispatchReady
+    private sealed class DispatchReady : INoSerializationVerificationNeeded
     {
         public static readonly DispatchReady Instance = new();
     }
