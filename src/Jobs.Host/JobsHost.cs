@@ -19,7 +19,7 @@ public static class JobsHost
     public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = ConfigFactory.Load(options.ConfigFile);
+        var config = ConfigFactory.Load(options.ConfigFile, options.Overrides);
         var http = HttpSettings.FromConfig(config);
         var listen = options.Listen ?? http.Listen;
         if (http.ApiKeys.Count == 0 && !HttpSettings.IsLoopback(listen) && !http.AllowUnauthenticatedRemote)

@@ -47,7 +47,7 @@ public sealed class MessageSerializationTests : IDisposable
         new RequestAdmission("j1", "echo", 2, At), new ExpectWoken(["j1", "j2"]), new WakeDeclined("j1"), new ReleaseSlot("j1"),
         new PoolStatus("default", 4, 1, 3, true, Paused: false, Admitted: ["j1", "j2"]),
         new Execute("j1", 1, "node/1", "echo", """{"a":1}""", At, TimeSpan.FromSeconds(30), "00-abc-def-01", 2, Started: false),
-        new CancelAttempt("j1", 1),
+        new CancelAttempt("j1", 1), new Workers.QueuePauseChanged("default"),
         new ScheduleResult("j1", AlreadyExisted: true, Replaced: true),
         new JobInfo
         {

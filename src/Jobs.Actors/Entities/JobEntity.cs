@@ -4,6 +4,7 @@ using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
 using Akka.Actor;
+using Akka.Cluster;
 using Jobs.Actors.Support;
 using Akka.Persistence;
 using Jobs.Persistence.Journal;
@@ -23,6 +24,9 @@ internal sealed class JobEntity : JobsPersistentActor
     protected override JobsRuntime Runtime => _runtime;
 
     private static readonly object AdmissionTimeoutKey = new();
+
+    /// <summary>The id of the Identify sent to the pool of another member running this job's attempt.</summary>
+    private const string RemoteAttemptKey = "remote-attempt";
     private readonly JobsRuntime _runtime;
     private readonly string _jobId;
     private JobState _state = JobState.Empty;
@@ -31,6 +35,16 @@ internal sealed class JobEntity : JobsPersistentActor
     /// <summary>The attempt waiting in its pool's prefetch (not started, not stored), or null.</summary>
     private int? _preparedAttempt;
     private IActorRef? _worker;
+
+    /// <summary>The pool of another member that runs this job's attempt (Nobody until it answers); null otherwise.</summary>
+    private IActorRef? _remoteAttempt;
+
+    /// <summary>The pool that admitted this job (on this or another member) while it holds a slot or runs; null otherwise.</summary>
+    private IActorRef? _pool;
+
+    /// <summary>The name and incarnation of that pool's node, recorded with the attempt's start.</summary>
+    private string? _poolNode;
+    private string? _poolIncarnation;
 
     /// <summary>A schedule call held (not stored yet) while the pool says whether a slot is free now: if one is, its first start is stored in the same write.</summary>
     private (JobScheduled Definition, IActorRef ReplyTo)? _scheduleAwaitingSlot;
@@ -44,7 +58,10 @@ internal sealed class JobEntity : JobsPersistentActor
         _jobId = Uri.UnescapeDataString(Self.Path.Name); // the shard names its entities by their escaped ids
     }
 
-    public override string PersistenceId => "job-" + _jobId;
+    public override string PersistenceId => PersistenceIdOf(_jobId);
+
+    /// <summary>The journal stream of job <paramref name="jobId"/>.</summary>
+    internal static string PersistenceIdOf(string jobId) => "job-" + jobId;
 
     private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
 
@@ -65,8 +82,18 @@ internal sealed class JobEntity : JobsPersistentActor
             case RecoveryCompleted:
                 if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
                 {
-                    // The attempt was started by a process that is gone: it is lost.
-                    Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
+                    if (NodeIncarnation.LiveMember(Context.System, _state.RunningIncarnation) is { } node)
+                    {
+                        // Started on another member that is still in the cluster (this entity's shard moved here from
+                        // it): the attempt goes on there and reports here through the region. Its pool is watched:
+                        // if that node is removed from the cluster first, the attempt is lost.
+                        WatchRemoteAttempt(node);
+                    }
+                    else
+                    {
+                        // The attempt was started by a process that is gone: it is lost.
+                        Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
+                    }
                 }
                 else if (_state.Phase == JobPhase.Running && _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool))
                 {
@@ -85,29 +112,32 @@ internal sealed class JobEntity : JobsPersistentActor
         }
     }
 
-    protected override object? CreateAttachment(IReadOnlyList<object> events)
+    protected override object? CreateAttachment(IReadOnlyList<object> events) =>
+        IndexRowOf(_jobId, events.Aggregate(_state, (s, e) => s.Apply(e)), _runtime);
+
+    /// <summary>The query-index row of job <paramref name="jobId"/> in <paramref name="state"/>, stored with the events that made it.</summary>
+    internal static JobIndexRow IndexRowOf(string jobId, JobState state, JobsRuntime runtime)
     {
-        var next = events.Aggregate(_state, (s, e) => s.Apply(e));
-        if (next.Phase == JobPhase.Destroyed)
+        if (state.Phase == JobPhase.Destroyed)
         {
-            return new JobIndexRow(_jobId, string.Empty, string.Empty, 0, string.Empty, 0, 0, 0, 0, null, null, 0, Deleted: true);
+            return new JobIndexRow(jobId, string.Empty, string.Empty, 0, string.Empty, 0, 0, 0, 0, null, null, 0, Deleted: true);
         }
 
-        var d = next.Definition!;
-        var last = next.Attempts.Count > 0 ? next.Attempts[^1] : null;
+        var d = state.Definition!;
+        var last = state.Attempts.Count > 0 ? state.Attempts[^1] : null;
         return new JobIndexRow(
-            _jobId,
+            jobId,
             d.Kind,
             d.Queue,
             d.Priority,
-            next.Phase.ToString().ToLowerInvariant(),
-            next.DueAt.ToUnixTimeMilliseconds(),
+            state.Phase.ToString().ToLowerInvariant(),
+            state.DueAt.ToUnixTimeMilliseconds(),
             d.CreatedAt.ToUnixTimeMilliseconds(),
-            next.UpdatedAt.ToUnixTimeMilliseconds(),
-            next.CountedAttempts,
+            state.UpdatedAt.ToUnixTimeMilliseconds(),
+            state.CountedAttempts,
             last?.Node,
-            next.RunningIncarnation,
-            _runtime.ShardOf(_jobId),
+            state.RunningIncarnation,
+            runtime.ShardOf(jobId),
             Deleted: false);
     }
 
@@ -128,6 +158,7 @@ internal sealed class JobEntity : JobsPersistentActor
                 return true;
             case GetJob:
                 Reply(_state.Exists ? _state.ToInfo(Now) : NotFound());
+                PassivateIfNoJob();
                 return true;
             case CancelJob cancel:
                 if (PreconditionHolds(cancel.IfRevision))
@@ -153,10 +184,11 @@ internal sealed class JobEntity : JobsPersistentActor
                 }
 
                 return true;
-            case WakeJob:
-                OnWake();
+            case WakeJob wake:
+                OnWake(wake.Pool);
                 return true;
             case Admitted admitted:
+                AdmittedBy(admitted);
                 OnAdmitted(admitted.WorkerReserved);
                 return true;
             case BeginAttempt begin:
@@ -177,13 +209,24 @@ internal sealed class JobEntity : JobsPersistentActor
                 return true;
             case AdmissionRejected:
                 _admissionPending = false;
+                _pool = null;
                 Timers.Cancel(AdmissionTimeoutKey);
                 return true;
             case AdmissionTimedOut:
                 _admissionPending = false;
+                _pool = null;
                 return true;
             case AttemptCompleted completed:
                 OnAttemptCompleted(completed);
+                return true;
+            case ActorIdentity identity when RemoteAttemptKey.Equals(identity.MessageId):
+                OnRemotePool(identity.Subject);
+                return true;
+            case Terminated terminated when terminated.ActorRef.Equals(_remoteAttempt):
+                OnRemotePool(null);
+                return true;
+            case CheckRemoteAttempt:
+                OnCheckRemoteAttempt();
                 return true;
             case DeleteMessagesSuccess or DeleteMessagesFailure:
                 Passivate();
@@ -271,6 +314,7 @@ internal sealed class JobEntity : JobsPersistentActor
         switch (message)
         {
             case Admitted admitted:
+                AdmittedBy(admitted);
                 EndAwaitingSlot(replyTo);
                 PersistIndexed(definition, e =>
                 {
@@ -486,8 +530,14 @@ internal sealed class JobEntity : JobsPersistentActor
         });
     }
 
-    private void OnWake()
+    private void OnWake(string? poolNode)
     {
+        if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation && _remoteAttempt is not null)
+        {
+            DeclineWake(); // it runs on another member, watched: its report or that member's removal settles it
+            return;
+        }
+
         if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
         {
             OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")));
@@ -495,9 +545,10 @@ internal sealed class JobEntity : JobsPersistentActor
             return;
         }
 
-        if (!TryRun())
+        if (!TryRun(poolNode))
         {
-            DeclineWake();
+            DeclineWake(poolNode);
+            PassivateIfNoJob();
             if (_state.Phase == JobPhase.Pending && !HoldsSlot && !JobDecisions.IsDue(_state.DueAt, Now))
             {
                 // Woken before it is due (a clock moved back, a reschedule raced the wake): the scheduler must wake
@@ -508,15 +559,54 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     /// <summary>Woken but not asking for a slot now: the pool (and through it the scheduler) stops counting on this job.</summary>
-    private void DeclineWake() => TellPool(new WakeDeclined(_jobId));
+    private void DeclineWake(string? poolNode = null)
+    {
+        if (PoolAt(poolNode) is { } remote)
+        {
+            remote.Tell(new WakeDeclined(_jobId), Self);
+        }
+        else
+        {
+            TellPool(new WakeDeclined(_jobId));
+        }
+    }
 
-    /// <summary>Tells the pool of the job's queue, when the job exists and this node runs that queue.</summary>
+    /// <summary>
+    /// Tells the pool this job deals with: the one that admitted it (on any member) while it holds a slot or runs,
+    /// otherwise this node's pool of its queue (when the job exists and this node runs that queue).
+    /// </summary>
     private void TellPool(object message)
     {
-        if (_state.Definition is { } definition && _runtime.Pools.TryGetValue(definition.Queue, out var pool))
+        if (_pool is { } admittedBy)
+        {
+            admittedBy.Tell(message, Self);
+        }
+        else if (_state.Definition is { } definition && _runtime.Pools.TryGetValue(definition.Queue, out var pool))
         {
             pool.Tell(message, Self);
         }
+    }
+
+    /// <summary>The pool of this job's queue on the member at <paramref name="poolNode"/>, or null for this node's own.</summary>
+    private ActorSelection? PoolAt(string? poolNode) =>
+        poolNode is null || _state.Definition is null || poolNode == Cluster.Get(Context.System).SelfAddress.ToString()
+            ? null
+            : Context.ActorSelection(new RootActorPath(Address.Parse(poolNode)) / "user" / ("pool-" + _state.Definition.Queue));
+
+    /// <summary>A pool admitted this job: it is the pool to deal with until the slot is given back or the attempt ends.</summary>
+    private void AdmittedBy(Admitted admitted)
+    {
+        _pool = Sender;
+        _poolNode = admitted.Node;
+        _poolIncarnation = admitted.Incarnation;
+    }
+
+    /// <summary>The slot or attempt is over: the next admission may come from any pool.</summary>
+    private void ForgetPool()
+    {
+        _pool = null;
+        _poolNode = null;
+        _poolIncarnation = null;
     }
 
     private bool HoldsSlot => _admissionPending || _preparedAttempt is not null;
@@ -528,6 +618,11 @@ internal sealed class JobEntity : JobsPersistentActor
         if (!JobDecisions.CanStart(_state, Now) || _preparedAttempt is not null)
         {
             PoolOf().Tell(new ReleaseSlot(_jobId), Self);
+            if (_preparedAttempt is null)
+            {
+                ForgetPool();
+            }
+
             return;
         }
 
@@ -561,6 +656,7 @@ internal sealed class JobEntity : JobsPersistentActor
             var stale = _preparedAttempt == attempt;
             _preparedAttempt = null;
             TellPool(new ReleaseSlot(_jobId));
+            ForgetPool();
 
             if (!stale && _state.Phase == JobPhase.Pending)
             {
@@ -584,21 +680,30 @@ internal sealed class JobEntity : JobsPersistentActor
 
         _preparedAttempt = null;
         TellPool(new ReleaseSlot(_jobId));
+        ForgetPool();
     }
 
     private Execute ExecuteOf(int attempt)
     {
         var d = _state.Definition!;
-        return new Execute(_jobId, attempt, _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority);
+        return new Execute(_jobId, attempt, _poolIncarnation ?? _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority);
     }
 
     /// <summary>Stores the start of <paramref name="attempt"/> (after any event persisted before in this turn), then hands it to the pool.</summary>
     private void StartAttempt(int attempt)
     {
-        PersistIndexed(new AttemptStarted(attempt, _runtime.Settings.NodeName, _runtime.Incarnation, Now), e =>
+        PersistIndexed(new AttemptStarted(attempt, _poolNode ?? _runtime.Settings.NodeName, _poolIncarnation ?? _runtime.Incarnation, Now), e =>
         {
             _state = _state.Apply(e);
             _worker = PoolOf(); // the pool runs it on a worker (or holds it until one frees) and forwards a cancel
+            if (e.Incarnation != _runtime.Incarnation)
+            {
+                // It runs on another member: watched, so that the attempt is lost if that member is removed.
+                _remoteAttempt = _worker;
+                Context.Watch(_worker);
+                Timers.StartPeriodicTimer(RemoteAttemptKey, CheckRemoteAttempt.Instance, TimeSpan.FromSeconds(2));
+            }
+
             Publish("started", _state);
             _runtime.Statistics.OnStarted(e.StartedAt);
             var d = _state.Definition!;
@@ -614,6 +719,15 @@ internal sealed class JobEntity : JobsPersistentActor
             Log.LogDebug("Ignoring a late report for attempt {Attempt} of job {JobId}", completed.Attempt, _jobId);
             return;
         }
+
+        if (_remoteAttempt is { } remote)
+        {
+            Context.Unwatch(remote);
+            _remoteAttempt = null;
+            Timers.Cancel(RemoteAttemptKey);
+        }
+
+        ForgetPool();
 
         var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble());
         PersistIndexed(ended, e =>
@@ -696,8 +810,11 @@ internal sealed class JobEntity : JobsPersistentActor
         AdjustIdleTimeout();
     }
 
-    /// <summary>Asks the pool for a slot if the job can start now and has not asked already; true if it asked.</summary>
-    private bool TryRun()
+    /// <summary>
+    /// Asks a pool for a slot if the job can start now and has not asked already; true if it asked. The pool is the
+    /// one on the member at <paramref name="poolNode"/> (chosen by the scheduler), or this node's own.
+    /// </summary>
+    private bool TryRun(string? poolNode = null)
     {
         if (!JobDecisions.CanStart(_state, Now) || HoldsSlot)
         {
@@ -705,12 +822,25 @@ internal sealed class JobEntity : JobsPersistentActor
         }
 
         _admissionPending = true;
+        ForgetPool();
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        PoolOf().Tell(new RequestAdmission(_jobId, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt), Self);
+        var request = new RequestAdmission(_jobId, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt);
+        if (PoolAt(poolNode) is { } remote)
+        {
+            remote.Tell(request, Self);
+        }
+        else
+        {
+            LocalPool().Tell(request, Self);
+        }
+
         return true;
     }
 
-    private IActorRef PoolOf() =>
+    /// <summary>The pool this job deals with now: the one that admitted it, else this node's pool of its queue.</summary>
+    private IActorRef PoolOf() => _pool ?? LocalPool();
+
+    private IActorRef LocalPool() =>
         _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool)
             ? pool
             : throw new InvalidOperationException($"queue '{_state.Definition.Queue}' of job '{_jobId}' is not configured on this node");
@@ -724,6 +854,18 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     private JobsFailed NotFound() => new(new JobNotFoundException(_jobId));
+
+    /// <summary>
+    /// An entity of an id without a job keeps nothing: it stops at once, so that a job stored later for the id
+    /// without it (a batch of new jobs) is read by its next incarnation, not hidden by this one's empty state.
+    /// </summary>
+    private void PassivateIfNoJob()
+    {
+        if (!_state.Exists && !HoldsSlot && _scheduleAwaitingSlot is null)
+        {
+            Passivate();
+        }
+    }
 
     /// <summary>Asks the shard to stop this entity; what arrives for it meanwhile waits for its next incarnation.</summary>
     private void Passivate() => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PassivateStop.Instance), Self);
@@ -741,6 +883,64 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     private JobsFailed Conflict(string operation) => new(new JobStateConflictException(_jobId, _state.StatusAt(Now), operation));
+
+    /// <summary>
+    /// Asks the pool of the member running this job's attempt to identify itself, to watch it, and checks again
+    /// every few seconds: an answer lost with a dying member, or a removal seen before the watch, settles it too.
+    /// </summary>
+    private void WatchRemoteAttempt(Address node)
+    {
+        _remoteAttempt = ActorRefs.Nobody;
+        Context.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
+        Timers.StartPeriodicTimer(RemoteAttemptKey, CheckRemoteAttempt.Instance, TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>The periodic check of an attempt running on another member: lost once that member is no longer one.</summary>
+    private void OnCheckRemoteAttempt()
+    {
+        if (_remoteAttempt is null || _state.Phase != JobPhase.Running || _state.RunningIncarnation == _runtime.Incarnation)
+        {
+            Timers.Cancel(RemoteAttemptKey);
+            return;
+        }
+
+        if (NodeIncarnation.LiveMember(Context.System, _state.RunningIncarnation) is not { } node)
+        {
+            OnRemotePool(null);
+        }
+        else if (_remoteAttempt.Equals(ActorRefs.Nobody))
+        {
+            Context.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
+        }
+    }
+
+    /// <summary>The remote pool answered (watched now), or it is gone: then the attempt it ran is lost.</summary>
+    private void OnRemotePool(IActorRef? pool)
+    {
+        if (_state.Phase != JobPhase.Running || _state.RunningIncarnation == _runtime.Incarnation || _remoteAttempt is null)
+        {
+            return;
+        }
+
+        if (pool is not null && _remoteAttempt.Equals(ActorRefs.Nobody))
+        {
+            _remoteAttempt = pool;
+            _worker = pool; // a cancel goes to that pool, which forwards it to the worker
+            _pool = pool;
+            Context.Watch(pool);
+            return;
+        }
+
+        _remoteAttempt = null;
+        _worker = null;
+        Timers.Cancel(RemoteAttemptKey);
+        OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it left the cluster")));
+    }
+
+    private sealed class CheckRemoteAttempt : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckRemoteAttempt Instance = new();
+    }
 
     private sealed class AdmissionTimedOut : INoSerializationVerificationNeeded
     {

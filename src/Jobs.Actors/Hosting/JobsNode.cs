@@ -147,6 +147,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             NamedSchedules = namedSchedules,
             Validator = validator,
             Journal = journal,
+            Incarnation = NodeIncarnation.Of(Cluster.Get(system).SelfUniqueAddress),
+            System = system,
         };
         _runtime = runtime;
         await JoinClusterAsync(system, persistence, cancellationToken).ConfigureAwait(false);

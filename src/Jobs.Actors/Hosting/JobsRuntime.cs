@@ -22,7 +22,7 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     public ILoggerFactory Loggers { get; } = loggers;
 
     /// <summary>Identifies this process's life: attempts recorded under another incarnation were lost with their process.</summary>
-    public string Incarnation { get; } = Guid.NewGuid().ToString("N");
+    public string Incarnation { get; init; } = Guid.NewGuid().ToString("N");
 
     public JobsStatistics Statistics { get; } = new(clock.GetUtcNow(), new JobsMetrics(settings.NodeName));
 
@@ -30,6 +30,9 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     public JobsMetrics Metrics => Statistics.Metrics!;
 
     public IReadOnlyDictionary<string, IActorRef> Pools { get; set; } = new Dictionary<string, IActorRef>();
+
+    /// <summary>The node's actor system.</summary>
+    public ActorSystem System { get; set; } = null!;
 
     public IActorRef Scheduler { get; set; } = null!;
 

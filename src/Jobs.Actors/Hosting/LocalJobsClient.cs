@@ -15,6 +15,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a read waits for an answer before it asks again (see <see cref="ReadAsync{T}"/>).</summary>
+    private static readonly TimeSpan ReadRetryAfter = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a call waits for its entity before it checks that storage answers.</summary>
     private static readonly TimeSpan StorageProbeAfter = TimeSpan.FromSeconds(1);
 
@@ -22,6 +25,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     private static readonly TimeSpan StorageProbeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly object _probeGate = new();
+    private readonly NewJobsBatch _newJobs = new(runtime, runtime.System);
     private Task<string?>? _probe;
     private long _probeStarted;
 
@@ -77,18 +81,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             sends = [.. sends.Select(s => s with { Definition = s.Definition with { TraceParent = batchTrace } })];
         }
 
-        var group = new JournalWriteGroup(runtime.Journal, sends.Count, AskTimeout);
-        var replies = await Task.WhenAll(sends.Select(async send =>
-        {
-            try
-            {
-                return new ScheduleManyItemResult(send.Index, await AskAsync<ScheduleResult>(new ScheduleJobInBatch(new ScheduleJob(send.Definition, send.OnConflict), group), cancellationToken).ConfigureAwait(false), null);
-            }
-            catch (JobsException ex)
-            {
-                return new ScheduleManyItemResult(send.Index, null, ex);
-            }
-        })).ConfigureAwait(false);
+        var replies = await StoreBatchAsync(sends, cancellationToken).ConfigureAwait(false);
         foreach (var reply in replies)
         {
             results[reply.Index] = reply;
@@ -110,10 +103,50 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         return results!;
     }
 
+    /// <summary>
+    /// One durable write for the batch. Ids that are all new (the usual batch) are stored in one transaction without
+    /// their entities (<see cref="NewJobsBatch"/>). When some exist, the entities answer for theirs: on a node alone
+    /// in its cluster every entity adds its event to a shared write group that commits in one transaction; across
+    /// members (entities elsewhere cannot join a group of this process) each item is stored on its own.
+    /// </summary>
+    private async Task<ScheduleManyItemResult[]> StoreBatchAsync(List<(int Index, JobScheduled Definition, UniqueConflict OnConflict)> sends, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (sends.Count > 0 && await _newJobs.TryStoreAsync([.. sends.Select(s => s.Definition)], cancellationToken).ConfigureAwait(false))
+            {
+                return [.. sends.Select(s => new ScheduleManyItemResult(s.Index, new ScheduleResult(s.Definition.Id, AlreadyExisted: false), null))];
+            }
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            var failure = new JobsException("storage-failure", $"storing the batch failed ({ex.GetBaseException().GetType().Name}); nothing or all of it may be stored: the same ids again are safe", ex);
+            return [.. sends.Select(s => new ScheduleManyItemResult(s.Index, null, failure))];
+        }
+
+        var alone = Akka.Cluster.Cluster.Get(runtime.System).State.Members.Count <= 1;
+        var group = alone ? new JournalWriteGroup(runtime.Journal, sends.Count, AskTimeout) : null;
+        return await Task.WhenAll(sends.Select(async send =>
+        {
+            try
+            {
+                var schedule = new ScheduleJob(send.Definition, send.OnConflict);
+                var result = group is null
+                    ? await AskAsync<ScheduleResult>(schedule, cancellationToken).ConfigureAwait(false)
+                    : await AskAsync<ScheduleResult>(new ScheduleJobInBatch(schedule, group), cancellationToken).ConfigureAwait(false);
+                return new ScheduleManyItemResult(send.Index, result, null);
+            }
+            catch (JobsException ex)
+            {
+                return new ScheduleManyItemResult(send.Index, null, ex);
+            }
+        })).ConfigureAwait(false);
+    }
+
     public Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobInfo>(new GetJob(jobId), cancellationToken);
+        return ReadAsync<JobInfo>(new GetJob(jobId), cancellationToken);
     }
 
     public Task CancelAsync(string jobId, CancellationToken cancellationToken = default)
@@ -230,7 +263,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     }
 
     public Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        AskAsync<RecurringScheduleInfo>(new GetRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+        ReadAsync<RecurringScheduleInfo>(new GetRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
 
     public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default)
     {
@@ -307,9 +340,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// so a call that has no answer after <see cref="StorageProbeAfter"/> asks the journal for a read: when that
     /// fails too, the call fails at once with storage-failure instead of waiting out the whole ask timeout.
     /// </summary>
-    private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
+    private async Task<T> AskAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null, TimeSpan? timeout = null)
     {
-        var ask = (region ?? runtime.Region).AskEntity<T>(message, AskTimeout, cancellationToken);
+        var ask = (region ?? runtime.Region).AskEntity<T>(message, timeout ?? AskTimeout, cancellationToken);
         try
         {
             try
@@ -333,7 +366,29 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
         catch (AskTimeoutException ex)
         {
-            throw new JobsException("timeout", $"'{message.JobId}' did not answer within {AskTimeout}", ex);
+            throw new JobsException("timeout", $"'{message.JobId}' did not answer within {timeout ?? AskTimeout}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Asks an entity a question that changes nothing, again after each <see cref="ReadRetryAfter"/> without an
+    /// answer, up to <see cref="AskTimeout"/>: a question sent to a member that just died is lost with it, and asked
+    /// again it reaches the entity's new home once the cluster has removed that member.
+    /// </summary>
+    private async Task<T> ReadAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
+    {
+        var deadline = Environment.TickCount64 + (long)AskTimeout.TotalMilliseconds;
+        while (true)
+        {
+            var left = TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
+            try
+            {
+                return await AskAsync<T>(message, cancellationToken, region, left < ReadRetryAfter ? left : ReadRetryAfter).ConfigureAwait(false);
+            }
+            catch (JobsException ex) when (ex.ErrorCode == "timeout" && deadline - Environment.TickCount64 > 0)
+            {
+                // No answer yet: ask again (the entity answers a repeated read as it did the first).
+            }
         }
     }
 

@@ -42,8 +42,11 @@ internal sealed record RetryJob(string JobId) : IJobMessage;
 /// <summary>Delete the job and its history; replies <see cref="JobAck"/>.</summary>
 internal sealed record DestroyJob(string JobId, long? IfRevision = null) : IJobMessage;
 
-/// <summary>From the scheduler: the job is due (or may have a stale attempt); try to run it.</summary>
-internal sealed record WakeJob(string JobId) : IJobMessage;
+/// <summary>
+/// From the scheduler: the job is due (or may have a stale attempt); try to run it, asking the pool of the member at
+/// <paramref name="Pool"/> (the scheduler chose it for its free slots; null: this node's own pool).
+/// </summary>
+internal sealed record WakeJob(string JobId, string? Pool = null) : IJobMessage;
 
 /// <summary>From a worker: how an attempt ended. Rejected unless it matches the current attempt and incarnation.</summary>
 internal sealed record AttemptCompleted(string JobId, int Attempt, string Incarnation, AttemptReport Report) : IJobMessage;
@@ -59,8 +62,9 @@ internal sealed class JobAck : IWireMessage
 /// stores the attempt's start now and sends the started <see cref="Execute"/>; otherwise the slot is a reservation
 /// (prefetch): the entity sends an unstarted Execute and stores the start only when the pool says a worker is free
 /// (<see cref="BeginAttempt"/>), so that a job waiting in prefetch is neither Running nor counted if the node dies.
+/// The pool's node name and incarnation say where the attempt runs (recorded with its start).
 /// </summary>
-internal sealed record Admitted(string JobId, bool WorkerReserved = false) : IWireMessage;
+internal sealed record Admitted(string JobId, bool WorkerReserved = false, string? Node = null, string? Incarnation = null) : IWireMessage;
 
 /// <summary>From a pool, through the region: a worker is reserved for the job's prepared attempt: store its start and send it.</summary>
 internal sealed record BeginAttempt(string JobId, int Attempt) : IJobMessage;

@@ -88,6 +88,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
     private async Task PassAsync()
     {
+        var cluster = Akka.Cluster.Cluster.Get(Context.System);
         var now = runtime.Clock.GetUtcNow();
         var moreDueThanCapacity = false;
         var tick = Environment.TickCount64;
@@ -99,22 +100,24 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         try
         {
             var saturated = runtime.KindLimits.Saturated();
-            foreach (var (queue, pool) in runtime.Pools)
+            foreach (var queue in runtime.Pools.Keys)
             {
-                var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10));
-                var admitted = status.Admitted ?? [];
+                // The queue's pools on every member: their free slots, and the jobs they hold.
+                var pools = await PoolsOfAsync(queue, cluster);
+                var admitted = new HashSet<string>(pools.SelectMany(p => p.Status.Admitted ?? []), StringComparer.Ordinal);
                 foreach (var id in admitted)
                 {
                     _woken.Remove(id); // its pool has it: skipped through the admitted list while still pending in the index
                 }
 
-                if (!status.Admitting || status.Paused || status.Free == 0)
+                var open = pools.Where(p => p.Status is { Admitting: true, Paused: false, Free: > 0 }).ToList();
+                if (open.Count == 0)
                 {
                     continue;
                 }
 
                 var inFlight = _woken.Values.Count(w => w.Queue == queue);
-                var limit = Math.Min(status.Free - inFlight, runtime.Settings.SchedulerBatchSize);
+                var limit = Math.Min(open.Sum(p => p.Status.Free) - inFlight, runtime.Settings.SchedulerBatchSize);
                 if (limit <= 0)
                 {
                     moreDueThanCapacity = true; // the woken ones are admitted or turned away shortly; look again then
@@ -123,18 +126,20 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
                 // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
                 var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None);
-                var skip = admitted as ISet<string> ?? new HashSet<string>(admitted, StringComparer.Ordinal);
-                var due = read.Where(id => !_woken.ContainsKey(id) && !skip.Contains(id)).Take(limit).ToList();
-                if (due.Count > 1)
+                var due = read.Where(id => !_woken.ContainsKey(id) && !admitted.Contains(id)).Take(limit).ToList();
+                foreach (var (pool, jobs) in Assign(due, open, inFlight))
                 {
-                    // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
-                    pool.Tell(new ExpectWoken(due), Self);
-                }
+                    if (jobs.Count > 1)
+                    {
+                        // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
+                        pool.Ref.Tell(new ExpectWoken(jobs), Self);
+                    }
 
-                foreach (var id in due)
-                {
-                    _woken[id] = (tick, queue);
-                    runtime.Region.Tell(new WakeJob(id), Self);
+                    foreach (var id in jobs)
+                    {
+                        _woken[id] = (tick, queue);
+                        runtime.Region.Tell(new WakeJob(id, pool.IsLocal ? null : pool.Node.ToString()), Self);
+                    }
                 }
 
                 moreDueThanCapacity |= due.Count == limit || read.Count > due.Count;
@@ -187,6 +192,69 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             Log.LogWarning(ex, "Looking for lost attempts failed; trying again");
             Timers.StartSingleTimer(RecoverStale.Instance, RecoverStale.Instance, runtime.Settings.SchedulerMaxSleep);
         }
+    }
+
+    /// <summary>
+    /// The pools of <paramref name="queue"/> on the members that are up, with their status; a member that does not
+    /// answer in time (or runs no such queue) is left out of this pass.
+    /// </summary>
+    private async Task<List<(Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status)>> PoolsOfAsync(string queue, Akka.Cluster.Cluster cluster)
+    {
+        var system = Context.System;
+        var asks = new List<Task<(Akka.Actor.Address, IActorRef, bool, PoolStatus)?>>();
+        foreach (var member in cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !cluster.State.Unreachable.Contains(m)))
+        {
+            asks.Add(AskPoolAsync(member.Address, member.Address.Equals(cluster.SelfAddress)));
+        }
+
+        var answers = await Task.WhenAll(asks);
+        return [.. answers.Where(a => a is not null).Select(a => a!.Value)];
+
+        async Task<(Akka.Actor.Address, IActorRef, bool, PoolStatus)?> AskPoolAsync(Akka.Actor.Address node, bool local)
+        {
+            try
+            {
+                if (local)
+                {
+                    var pool = runtime.Pools[queue];
+                    return (node, pool, true, await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)));
+                }
+
+                var identity = await system.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
+                return identity.Subject is { } remote ? (node, remote, false, await remote.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(2))) : null;
+            }
+            catch (AskTimeoutException)
+            {
+                return null; // busy or leaving: its slots wait for the next pass
+            }
+        }
+    }
+
+    /// <summary>
+    /// Spreads due jobs (best first) over the open pools, each next job to the pool with the most free slots left
+    /// (slots already spoken for by woken jobs count against every pool alike).
+    /// </summary>
+    private static IEnumerable<((Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status) Pool, List<string> Jobs)> Assign(
+        List<string> due, List<(Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status)> open, int inFlight)
+    {
+        var free = open.Select(p => p.Status.Free - (inFlight / open.Count)).ToArray();
+        var jobs = open.Select(_ => new List<string>()).ToArray();
+        foreach (var id in due)
+        {
+            var best = 0;
+            for (var i = 1; i < free.Length; i++)
+            {
+                if (free[i] > free[best] || (free[i] == free[best] && open[i].IsLocal))
+                {
+                    best = i;
+                }
+            }
+
+            jobs[best].Add(id);
+            free[best]--;
+        }
+
+        return open.Select((p, i) => (p, jobs[i])).Where(a => a.Item2.Count > 0);
     }
 
     /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>

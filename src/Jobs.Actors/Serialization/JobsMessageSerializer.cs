@@ -106,6 +106,7 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
         .Register("pool-status.v1", c.PoolStatus)
         .Register("execute.v1", c.Execute)
         .Register("cancel-attempt.v1", c.CancelAttempt)
+        .Register("queue-pause-changed.v1", c.QueuePauseChanged)
         .Register("schedule-result.v1", c.ScheduleResult)
         .Register("job-info.v1", c.JobInfo)
         .Register("recurring-schedule-info.v1", c.RecurringScheduleInfo)

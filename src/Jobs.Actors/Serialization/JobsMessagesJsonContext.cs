@@ -38,6 +38,7 @@ namespace Jobs.Actors.Serialization;
 [JsonSerializable(typeof(PoolStatus))]
 [JsonSerializable(typeof(Execute))]
 [JsonSerializable(typeof(CancelAttempt))]
+[JsonSerializable(typeof(Workers.QueuePauseChanged))]
 [JsonSerializable(typeof(ScheduleResult))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(RecurringScheduleInfo))]

@@ -31,7 +31,19 @@ internal sealed class GetPoolPaused : INoSerializationVerificationNeeded
     public static readonly GetPoolPaused Instance = new();
 }
 
-/// <summary>A queue's durable pause state: recovered at start and handed to its pool, so a pause survives restarts.</summary>
+/// <summary>
+/// From the queue control of the member that stored a pause or resume, to the same queue's control on every other
+/// member: read the state again (it stops; its supervisor starts it, and the fresh one recovers the change and hands
+/// it to its pool).
+/// </summary>
+internal sealed record QueuePauseChanged(string Queue) : Serialization.IWireMessage;
+
+/// <summary>
+/// A queue's durable pause state: recovered at start and handed to its pool, so a pause survives restarts. Every
+/// member has one per queue over the same stream; the one that stores a change tells the others to read it again,
+/// so a pause reaches every member's pool (two members storing at once: the later write conflicts, that control
+/// stops and recovers, and its caller gets a storage-failure to retry).
+/// </summary>
 internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : JobsPersistentActor
 {
     /// <inheritdoc />
@@ -73,6 +85,12 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
             return true;
         }
 
+        if (message is QueuePauseChanged)
+        {
+            Context.Stop(Self); // its supervisor starts a fresh one, which recovers the change
+            return true;
+        }
+
         if (message is not SetQueuePaused set)
         {
             return false;
@@ -90,6 +108,12 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         {
             _paused = set.Paused;
             pool.Tell(new PoolPaused(_paused), Self);
+            var cluster = Akka.Cluster.Cluster.Get(Context.System);
+            foreach (var member in cluster.State.Members.Where(m => !m.Address.Equals(cluster.SelfAddress)))
+            {
+                Context.ActorSelection(new RootActorPath(member.Address) / "user" / ("queue-" + queue)).Tell(new QueuePauseChanged(queue), ActorRefs.NoSender);
+            }
+
             Sender.Tell(JobAck.Instance, Self);
         });
         return true;

@@ -116,12 +116,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                         // once (with the schedule, for a new job) and the handler follows that one commit.
                         Unexpect(request.JobId);
                         Reserve(slot, _idle.Pop());
-                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: true), Self);
+                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: true, runtime.Settings.NodeName, runtime.Incarnation), Self);
                     }
                     else
                     {
                         _reserved.Add(slot);
-                        Sender.Tell(new Admitted(request.JobId), Self);
+                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: false, runtime.Settings.NodeName, runtime.Incarnation), Self);
                     }
                 }
                 else
