@@ -49,6 +49,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     private readonly TaskCompletionSource<IJobsClient> _client = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ActorSystem? _system;
     private IJournal? _journal;
+
+    /// <summary>Holds a memory node's in-memory index database open (it lives as long as one connection does).</summary>
+    private Microsoft.Data.Sqlite.SqliteConnection? _memoryIndex;
     private JobsRuntime? _runtime;
     private bool _stopped;
 
@@ -110,16 +113,31 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         var settings = JobsSettings.FromConfig(config);
         var persistence = PersistenceSettings.FromConfig(config);
 
-        var names = new SqlNames(persistence.Backend, persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null, persistence.TablePrefix);
+        // The query indexes live beside the journal; a node on the in-memory journal keeps them in an in-memory SQLite
+        // database of its own (held open by this node, gone with it), so every backend has one query code path.
+        var indexDialect = persistence.Backend == SqlDialect.Memory ? SqlDialect.Sqlite : persistence.Backend;
+        var names = new SqlNames(indexDialect, persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null, persistence.TablePrefix);
         NpgsqlDataSource? indexSource = null;
-        Func<CancellationToken, Task<System.Data.Common.DbConnection>>? open = persistence.Backend switch
+        var memoryIndex = $"Data Source=file:jobs-index-{Guid.NewGuid():N}?mode=memory&cache=shared;Pooling=False;Default Timeout=30";
+        if (persistence.Backend == SqlDialect.Memory)
+        {
+            _memoryIndex = new Microsoft.Data.Sqlite.SqliteConnection(memoryIndex);
+            await _memoryIndex.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Func<CancellationToken, Task<System.Data.Common.DbConnection>> open = persistence.Backend switch
         {
             SqlDialect.Sqlite => async ct => await SqliteJournal.OpenAsync(SqliteConnectionString(persistence.SqlitePath), ct).ConfigureAwait(false),
             SqlDialect.PostgreSql => async ct => await (indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString)).OpenConnectionAsync(ct).ConfigureAwait(false),
-            _ => null,
+            _ => async ct =>
+            {
+                var connection = new Microsoft.Data.Sqlite.SqliteConnection(memoryIndex);
+                await connection.OpenAsync(ct).ConfigureAwait(false);
+                return connection;
+            },
         };
-        var index = new JobIndex(persistence.Backend, names, open);
-        var recurringIndex = new RecurringIndex(persistence.Backend, names, open);
+        var index = new JobIndex(indexDialect, names, open);
+        var recurringIndex = new RecurringIndex(names, open);
         var namedSchedules = new NamedSchedules();
         foreach (var (name, next) in _builder.NamedSchedules)
         {
@@ -272,6 +290,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         if (_journal is { } journal)
         {
             await journal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_memoryIndex is { } memoryIndex)
+        {
+            await memoryIndex.DisposeAsync().ConfigureAwait(false);
         }
 
         _runtime?.Metrics.Dispose();

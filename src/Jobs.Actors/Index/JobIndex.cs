@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -18,27 +17,30 @@ internal sealed class JobIndex : IWriteParticipant
 {
     private readonly SqlDialect _dialect;
     private readonly SqlNames _names;
-    private readonly Func<CancellationToken, Task<DbConnection>>? _open;
-    private readonly ConcurrentDictionary<string, JobIndexRow> _memory = new(StringComparer.Ordinal);
+    private readonly Func<CancellationToken, Task<DbConnection>> _open;
 
-    public JobIndex(SqlDialect dialect, SqlNames names, Func<CancellationToken, Task<DbConnection>>? open)
+    /// <summary>
+    /// An index in <paramref name="dialect"/>'s database (SQLite or PostgreSQL), reached through <paramref name="open"/>.
+    /// A node on the in-memory journal keeps its index in an in-memory SQLite database: one code path for every backend.
+    /// </summary>
+    public JobIndex(SqlDialect dialect, SqlNames names, Func<CancellationToken, Task<DbConnection>> open)
     {
+        ArgumentNullException.ThrowIfNull(open);
         _dialect = dialect;
         _names = names;
         _open = open;
-        if (dialect != SqlDialect.Memory && open is null)
-        {
-            throw new ArgumentNullException(nameof(open), "a SQL index needs a connection factory");
-        }
     }
 
     private string Table => _names.Table("job_index");
 
-    public Task EnsureSchemaAsync(DbConnection? connection, SqlDialect dialect, CancellationToken cancellationToken)
+    public async Task EnsureSchemaAsync(DbConnection? connection, SqlDialect dialect, CancellationToken cancellationToken)
     {
         if (connection is null)
         {
-            return Task.CompletedTask;
+            // The in-memory journal has no database: the index has its own.
+            await using var own = await _open(cancellationToken).ConfigureAwait(false);
+            await EnsureSchemaAsync(own, dialect, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         var migrations = new List<Migration>
@@ -80,7 +82,7 @@ internal sealed class JobIndex : IWriteParticipant
                 $"CREATE INDEX {_names.Plain("job_index_status_newest")} ON {Table} (status, updated_at DESC, job_id DESC)",
             ]),
         };
-        return MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken);
+        await MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
@@ -88,18 +90,16 @@ internal sealed class JobIndex : IWriteParticipant
         var rows = writes.Select(w => w.Attachment).OfType<JobIndexRow>().ToList();
         if (transaction is null)
         {
-            foreach (var row in rows)
+            // The in-memory journal (its lock held): the rows go to the index's own database in a transaction of its own.
+            if (rows.Count == 0)
             {
-                if (row.Deleted)
-                {
-                    _memory.TryRemove(row.JobId, out _);
-                }
-                else
-                {
-                    _memory[row.JobId] = row;
-                }
+                return;
             }
 
+            await using var own = await _open(cancellationToken).ConfigureAwait(false);
+            await using var ownTransaction = await own.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await WriteAsync(ownTransaction, dialect, writes, cancellationToken).ConfigureAwait(false);
+            await ownTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -172,15 +172,6 @@ internal sealed class JobIndex : IWriteParticipant
     public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        if (_dialect == SqlDialect.Memory)
-        {
-            var due = _memory.Values.Where(r => r.Status == "pending" && r.Queue == queue && r.DueAtMs <= nowMs && !skipKinds.Contains(r.Kind));
-            var ordered = order == QueueOrder.RunAtFirst
-                ? due.OrderBy(r => r.DueAtMs).ThenByDescending(r => r.Priority)
-                : due.OrderByDescending(r => r.Priority).ThenBy(r => r.DueAtMs);
-            return [.. ordered.ThenBy(r => r.JobId, StringComparer.Ordinal).Take(limit).Select(r => r.JobId)];
-        }
-
         var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
         var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
         return await QueryIdsAsync(
@@ -202,11 +193,6 @@ internal sealed class JobIndex : IWriteParticipant
     public async Task<IReadOnlyList<string>> FinishedBeforeAsync(string status, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
         var cutoffMs = cutoff.ToUnixTimeMilliseconds();
-        if (_dialect == SqlDialect.Memory)
-        {
-            return [.. _memory.Values.Where(r => r.Status == status && r.UpdatedAtMs <= cutoffMs).OrderBy(r => r.UpdatedAtMs).Take(limit).Select(r => r.JobId)];
-        }
-
         return await QueryIdsAsync(
             $"SELECT job_id FROM {Table} WHERE status = @s AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
             c =>
@@ -221,13 +207,7 @@ internal sealed class JobIndex : IWriteParticipant
     /// <summary>The earliest due time of any pending job, or null.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
-        if (_dialect == SqlDialect.Memory)
-        {
-            var pending = _memory.Values.Where(r => r.Status == "pending").ToList();
-            return pending.Count == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(pending.Min(r => r.DueAtMs));
-        }
-
-        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT MIN(due_at) FROM {Table} WHERE status = 'pending'";
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -237,11 +217,6 @@ internal sealed class JobIndex : IWriteParticipant
     /// <summary>Jobs recorded as running under an incarnation other than <paramref name="liveIncarnation"/> (their node died).</summary>
     public async Task<IReadOnlyList<string>> StaleRunningAsync(string liveIncarnation, int limit, CancellationToken cancellationToken)
     {
-        if (_dialect == SqlDialect.Memory)
-        {
-            return [.. _memory.Values.Where(r => r.Status == "running" && r.Incarnation != liveIncarnation).Take(limit).Select(r => r.JobId)];
-        }
-
         return await QueryIdsAsync(
             $"SELECT job_id FROM {Table} WHERE status = 'running' AND (incarnation IS NULL OR incarnation <> @inc) LIMIT @limit",
             c =>
@@ -257,18 +232,8 @@ internal sealed class JobIndex : IWriteParticipant
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0L);
-        if (_dialect == SqlDialect.Memory)
-        {
-            foreach (var row in _memory.Values.Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)))
-            {
-                counts[ToStatus(row.Status, row.DueAtMs, nowMs)]++;
-            }
-
-            return counts;
-        }
-
         var (where, bind) = Filter(query with { Status = null }, nowMs);
-        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
             $"SELECT CASE WHEN status = 'pending' AND due_at > @now THEN 'scheduled' WHEN status = 'pending' THEN 'queued' ELSE status END AS s, COUNT(*) FROM {Table} {where} GROUP BY s";
@@ -297,29 +262,18 @@ internal sealed class JobIndex : IWriteParticipant
         var nowMs = now.ToUnixTimeMilliseconds();
         var cursor = Cursor.Parse(query.Cursor);
         var limit = query.Limit;
-        List<JobIndexRow> rows;
-        if (_dialect == SqlDialect.Memory)
-        {
-            rows = [.. MemoryMatches(query, nowMs)
-                .OrderByDescending(r => r.Priority).ThenBy(r => r.DueAtMs).ThenBy(r => r.JobId, StringComparer.Ordinal)
-                .Where(r => cursor is null || cursor.IsBefore(r.Priority, r.DueAtMs, r.JobId))
-                .Take(limit + 1)];
-        }
-        else
-        {
-            rows = await SelectPageAsync(
-                query,
-                nowMs,
-                cursor is null ? null : "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))",
-                "priority DESC, due_at, job_id",
-                command =>
-                {
-                    Add(command, "@cp", cursor!.Priority);
-                    Add(command, "@cd", cursor.DueAtMs);
-                    Add(command, "@ci", cursor.JobId);
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
+        var rows = await SelectPageAsync(
+            query,
+            nowMs,
+            cursor is null ? null : "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))",
+            "priority DESC, due_at, job_id",
+            command =>
+            {
+                Add(command, "@cp", cursor!.Priority);
+                Add(command, "@cd", cursor.DueAtMs);
+                Add(command, "@ci", cursor.JobId);
+            },
+            cancellationToken).ConfigureAwait(false);
 
         return ToPage(rows, limit, nowMs, last => new Cursor(last.Priority, last.DueAtMs, last.JobId).ToString());
     }
@@ -329,43 +283,27 @@ internal sealed class JobIndex : IWriteParticipant
         var nowMs = now.ToUnixTimeMilliseconds();
         var cursor = NewestCursor.Parse(query.Cursor);
         var limit = query.Limit;
-        List<JobIndexRow> rows;
-        if (_dialect == SqlDialect.Memory)
-        {
-            rows = [.. MemoryMatches(query, nowMs)
-                .OrderByDescending(r => r.UpdatedAtMs).ThenByDescending(r => r.JobId, StringComparer.Ordinal)
-                .Where(r => cursor is null || r.UpdatedAtMs < cursor.UpdatedAtMs || (r.UpdatedAtMs == cursor.UpdatedAtMs && string.CompareOrdinal(r.JobId, cursor.JobId) < 0))
-                .Take(limit + 1)];
-        }
-        else
-        {
-            rows = await SelectPageAsync(
-                query,
-                nowMs,
-                cursor is null ? null : "(updated_at < @cu OR (updated_at = @cu AND job_id < @ci))",
-                "updated_at DESC, job_id DESC",
-                command =>
-                {
-                    Add(command, "@cu", cursor!.UpdatedAtMs);
-                    Add(command, "@ci", cursor.JobId);
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
+        var rows = await SelectPageAsync(
+            query,
+            nowMs,
+            cursor is null ? null : "(updated_at < @cu OR (updated_at = @cu AND job_id < @ci))",
+            "updated_at DESC, job_id DESC",
+            command =>
+            {
+                Add(command, "@cu", cursor!.UpdatedAtMs);
+                Add(command, "@ci", cursor.JobId);
+            },
+            cancellationToken).ConfigureAwait(false);
 
         return ToPage(rows, limit, nowMs, last => new NewestCursor(last.UpdatedAtMs, last.JobId).ToString());
     }
-
-    /// <summary>The in-memory rows the query's filters match.</summary>
-    private IEnumerable<JobIndexRow> MemoryMatches(JobQuery query, long nowMs) => _memory.Values
-        .Where(r => (query.Kind is null || r.Kind == query.Kind) && (query.Queue is null || r.Queue == query.Queue)
-            && (query.Status is null || ToStatus(r.Status, r.DueAtMs, nowMs) == query.Status));
 
     /// <summary>One page of rows (and one more, to know whether a next page exists) matching the query's filters, after the cursor's row.</summary>
     private async Task<List<JobIndexRow>> SelectPageAsync(JobQuery query, long nowMs, string? after, string orderBy, Action<System.Data.Common.DbCommand> bindCursor, CancellationToken cancellationToken)
     {
         var (where, bind) = Filter(query, nowMs);
         var afterClause = after is null ? string.Empty : (where.Length == 0 ? "WHERE " : " AND ") + after;
-        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard FROM {Table} {where}{afterClause} " +
             $"ORDER BY {orderBy} LIMIT @limit";
@@ -460,7 +398,7 @@ internal sealed class JobIndex : IWriteParticipant
 
     private async Task<IReadOnlyList<string>> QueryIdsAsync(string sql, Action<DbCommand> bind, CancellationToken cancellationToken)
     {
-        await using var connection = await _open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         bind(command);

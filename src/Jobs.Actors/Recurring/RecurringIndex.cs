@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using Jobs.Persistence.Journal;
@@ -13,17 +12,18 @@ internal sealed record RecurringIndexRow(string Name, string Kind, string State,
 /// The recurring-schedule index: one row per schedule (state, next occurrence), written in the same transaction as
 /// the schedule's events, so the scheduler finds due schedules without waking every schedule entity.
 /// </summary>
-internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<CancellationToken, Task<DbConnection>>? open) : IWriteParticipant
+internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Task<DbConnection>> open) : IWriteParticipant
 {
-    private readonly ConcurrentDictionary<string, RecurringIndexRow> _memory = new(StringComparer.Ordinal);
-
     private string Table => names.Table("recurring_index");
 
-    public Task EnsureSchemaAsync(DbConnection? connection, SqlDialect dialect, CancellationToken cancellationToken)
+    public async Task EnsureSchemaAsync(DbConnection? connection, SqlDialect dialect, CancellationToken cancellationToken)
     {
         if (connection is null)
         {
-            return Task.CompletedTask;
+            // The in-memory journal has no database: the index has its own.
+            await using var own = await open(cancellationToken).ConfigureAwait(false);
+            await EnsureSchemaAsync(own, dialect, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         var migrations = new List<Migration>
@@ -34,7 +34,7 @@ internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<Ca
                 $"CREATE INDEX {names.Plain("recurring_index_next")} ON {Table} (state, next_at)",
             ]),
         };
-        return MigrationRunner.ApplyAsync(connection, names, "recurring-index", migrations, autoMigrate: true, cancellationToken);
+        await MigrationRunner.ApplyAsync(connection, names, "recurring-index", migrations, autoMigrate: true, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
@@ -42,18 +42,16 @@ internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<Ca
         var rows = writes.Select(w => w.Attachment).OfType<RecurringIndexRow>().ToList();
         if (transaction is null)
         {
-            foreach (var row in rows)
+            // The in-memory journal (its lock held): the rows go to the index's own database in a transaction of its own.
+            if (rows.Count == 0)
             {
-                if (row.Deleted)
-                {
-                    _memory.TryRemove(row.Name, out _);
-                }
-                else
-                {
-                    _memory[row.Name] = row;
-                }
+                return;
             }
 
+            await using var own = await open(cancellationToken).ConfigureAwait(false);
+            await using var ownTransaction = await own.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await WriteAsync(ownTransaction, dialect, writes, cancellationToken).ConfigureAwait(false);
+            await ownTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -85,11 +83,6 @@ internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<Ca
     public async Task<IReadOnlyList<string>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        if (dialect == SqlDialect.Memory)
-        {
-            return [.. _memory.Values.Where(r => r.State == "active" && r.NextAtMs <= nowMs).OrderBy(r => r.NextAtMs).Take(limit).Select(r => r.Name)];
-        }
-
         return await QueryAsync(
             $"SELECT name FROM {Table} WHERE state = 'active' AND next_at <= @now ORDER BY next_at LIMIT @limit",
             c =>
@@ -103,13 +96,7 @@ internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<Ca
     /// <summary>The earliest next occurrence of any active schedule, or null.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
-        if (dialect == SqlDialect.Memory)
-        {
-            var next = _memory.Values.Where(r => r.State == "active" && r.NextAtMs is not null).Select(r => r.NextAtMs!.Value).DefaultIfEmpty(long.MaxValue).Min();
-            return next == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(next);
-        }
-
-        await using var connection = await open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT MIN(next_at) FROM {Table} WHERE state = 'active'";
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -119,17 +106,12 @@ internal sealed class RecurringIndex(SqlDialect dialect, SqlNames names, Func<Ca
     /// <summary>Every schedule's name, in order.</summary>
     public async Task<IReadOnlyList<string>> NamesAsync(int limit, CancellationToken cancellationToken)
     {
-        if (dialect == SqlDialect.Memory)
-        {
-            return [.. _memory.Keys.Order(StringComparer.Ordinal).Take(limit)];
-        }
-
         return await QueryAsync($"SELECT name FROM {Table} ORDER BY name LIMIT @limit", c => Add(c, "@limit", limit), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> QueryAsync(string sql, Action<DbCommand> bind, CancellationToken cancellationToken)
     {
-        await using var connection = await open!(cancellationToken).ConfigureAwait(false);
+        await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         bind(command);
