@@ -247,12 +247,22 @@ public static class JobsCommand
         }));
 
         // nodes
-        var nodes = new Command("nodes", "Show the node answering at --url and its statistics");
+        var nodes = new Command("nodes", "Show the cluster's members and the node answering at --url with its statistics");
         nodes.SetAction((p, ct) => Guard(Make(p), async c =>
         {
             var node = await c.Client.GetNodeAsync(ct).ConfigureAwait(false);
-            c.Print(node, () =>
+            var members = await c.Client.GetMembersAsync(ct).ConfigureAwait(false);
+            c.Print(new { node, members }, () =>
             {
+                var table = new Table().AddColumns("member", "status", "reachable", "scheduler", "shards", "jobs", "running");
+                foreach (var m in members)
+                {
+                    table.AddRow(
+                        Markup.Escape(m.Address + (m.Self ? " (this node)" : string.Empty)), m.Status, m.Reachable ? "yes" : "NO", m.Scheduler ? "yes" : string.Empty,
+                        m.Shards is { } shards ? Invariant(shards) : "?", m.Jobs is { } jobs ? Invariant(jobs) : "?", m.Running is { } running ? Invariant(running) : "?");
+                }
+
+                c.Console.Write(table);
                 var grid = new Grid().AddColumns(2);
                 foreach (var (name, value) in new (string, string)[]
                 {

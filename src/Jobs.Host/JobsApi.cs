@@ -138,6 +138,17 @@ public static class JobsApi
         api.MapGet("/node", (JobsNode node) => node.Statistics is { } s
             ? Results.Ok(new NodeInfo(node.NodeName!, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried, s.TimedOut, s.Recovered, s.Cancelled))
             : Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = "the node has not started yet" }, JobsWire.Options, ProblemJson, 503)).WithName("GetNode").WithSummary("This node's name and statistics").Produces<NodeInfo>(200).ProducesProblem(503);
+        api.MapGet("/nodes", async (JobsNode node, CancellationToken ct) =>
+        {
+            try
+            {
+                return Results.Ok(await node.GetMembersAsync(TimeSpan.FromSeconds(3), ct).ConfigureAwait(false));
+            }
+            catch (JobsException ex) when (ex.ErrorCode == "unavailable")
+            {
+                return Results.Json(new ProblemBody { Status = 503, Title = "unavailable", Code = "unavailable", Detail = ex.Message }, JobsWire.Options, ProblemJson, 503);
+            }
+        }).WithName("ListNodes").WithSummary("The cluster's members: status, reachability, where the scheduler runs, job shards, entities and running attempts of each").Produces<ClusterMember[]>(200).ProducesProblem(503);
         return endpoints;
     }
 

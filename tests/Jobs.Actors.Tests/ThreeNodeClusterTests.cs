@@ -95,6 +95,20 @@ public sealed class ThreeNodeClusterTests
             }
 
             Assert.Equal(60 + 41, nodes.Sum(n => n.Log.Events.Count(e => e.Event == "start")));
+
+            // Every node sees the same three members, one of them running the scheduler, and shards on the members.
+            foreach (var node in nodes)
+            {
+                var members = await node.Node.GetMembersAsync(TimeSpan.FromSeconds(5));
+                Assert.Equal(3, members.Count);
+                Assert.All(members, m => Assert.Equal(("Up", true), (m.Status, m.Reachable)));
+                Assert.Single(members, m => m.Self);
+                Assert.Single(members, m => m.Scheduler);
+                Assert.True(members.Sum(m => m.Shards ?? 0) > 0, "no shard hosted anywhere");
+                Assert.All(members, m => Assert.Equal(0, m.Running));
+            }
+
+            Assert.Single(nodes.Select(n => n.Node.GetMembersAsync(TimeSpan.FromSeconds(5)).Result.Single(m => m.Scheduler).Address).Distinct());
         }
         finally
         {

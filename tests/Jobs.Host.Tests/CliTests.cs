@@ -71,6 +71,8 @@ public sealed class CliTests : IAsyncLifetime
 
         var nodes = await RunAsync("nodes");
         Assert.Contains("api-test", nodes.Out, StringComparison.Ordinal);
+        Assert.Contains("(this node)", nodes.Out, StringComparison.Ordinal); // the cluster's one member
+        Assert.Contains("Up", nodes.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -206,6 +206,16 @@ public sealed class RemoteClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Members_AreTheClusterAsTheNodeSeesIt()
+    {
+        var member = Assert.Single(await Client().GetMembersAsync());
+        Assert.Equal(("Up", true, true, true), (member.Status, member.Reachable, member.Self, member.Scheduler));
+        Assert.StartsWith("akka.tcp://", member.Address, StringComparison.Ordinal);
+        Assert.Equal(0, member.Running);
+        Assert.NotNull(member.Shards);
+    }
+
+    [Fact]
     public async Task Registration_OptionsFromAHoconFile()
     {
         var file = Path.Combine(Path.GetTempPath(), $"client-{Guid.NewGuid():N}.conf");

@@ -301,8 +301,66 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Checks that this node can do its work, each check bounded by <paramref name="timeout"/>: the journal answers a
-    /// read, and the scheduler (the cluster singleton, through its proxy) and every worker pool process messages (they
+    /// The cluster's members as this node sees them, with where the scheduler runs, the job shards and entities each
+    /// hosts and the attempts each runs (asked of every member, each answer bounded by <paramref name="timeout"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ClusterMember>> GetMembersAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_runtime is not { } runtime || _system is not { } system || !_client.Task.IsCompletedSuccessfully)
+        {
+            throw new JobsException("unavailable", "the node has not started yet");
+        }
+
+        var cluster = Cluster.Get(system);
+        var state = cluster.State;
+        var oldest = state.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
+        ClusterShardingStats? stats = null;
+        try
+        {
+            stats = await runtime.Region.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // Shards and entities stay unknown.
+        }
+
+        var members = new List<ClusterMember>();
+        foreach (var member in state.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal))
+        {
+            var region = stats?.Regions.GetValueOrDefault(member.Address);
+            int? running = 0;
+            foreach (var queue in runtime.Pools.Keys)
+            {
+                try
+                {
+                    var pool = system.ActorSelection(new RootActorPath(member.Address) / "user" / ("pool-" + queue));
+                    running += (await pool.Ask<PoolStatus>(GetPoolStatus.Instance, timeout, cancellationToken).ConfigureAwait(false)).Busy;
+                }
+                catch (AskTimeoutException)
+                {
+                    running = null;
+                    break;
+                }
+            }
+
+            members.Add(new ClusterMember(
+                member.Address.ToString(),
+                member.Status.ToString(),
+                !state.Unreachable.Contains(member),
+                [.. member.Roles.Order(StringComparer.Ordinal)],
+                member.Address.Equals(cluster.SelfAddress),
+                member.Equals(oldest),
+                region?.Stats.Count,
+                region?.Stats.Values.Sum(),
+                running));
+        }
+
+        return members;
+    }
+
+    /// <summary>
+    /// Checks that this node can do its work, each check bounded by <paramref name="timeout"/>: it is an Up member of
+    /// its cluster, the journal answers a read, and the scheduler (the cluster singleton, through its proxy) and every worker pool process messages (they
     /// answer from their mailbox).
     /// </summary>
     public async Task<NodeHealth> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -321,6 +379,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         checks["node"] = NodeHealth.Ok;
+        var self = Cluster.Get(_system!).SelfMember.Status;
+        checks["cluster"] = self is MemberStatus.Up or MemberStatus.WeaklyUp ? NodeHealth.Ok : "member " + self.ToString().ToLowerInvariant();
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         var journalCheck = Check(async () => await journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false));

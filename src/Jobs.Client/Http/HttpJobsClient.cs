@@ -365,6 +365,10 @@ public sealed class HttpJobsClient : IJobsClient
     public async Task<NodeInfo> GetNodeAsync(CancellationToken cancellationToken = default) =>
         (await SendAsync<NodeInfo>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/node"), cancellationToken).ConfigureAwait(false)).Value;
 
+    /// <summary>The members of the cluster the node belongs to, as it sees them.</summary>
+    public async Task<IReadOnlyList<ClusterMember>> GetMembersAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync<ClusterMember[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/nodes"), cancellationToken).ConfigureAwait(false)).Value;
+
     private const string EarlierTryUnknown = "jobs.earlier-try-unknown";
 
     private static string NewJobId() => Guid.CreateVersion7().ToString("N");
