@@ -4,16 +4,24 @@
 //                        printing "ack <id>" once each Schedule returned (durable); runs until killed.
 //   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
-// Every handler start is appended to <log> as "start <id> <attempt>" before the handler body runs.
+//   member <postgres> <log> <port> <seed-port> <name>: a member of a cluster on PostgreSQL (loopback, the seed at
+//                        <seed-port>) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
+//                        started and runs until killed or until its standard input closes (then stops cleanly).
+// Every handler start is appended to <log> as "start <id> <attempt>" (a member adds its name) before the handler runs.
 using System.Globalization;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Microsoft.Extensions.DependencyInjection;
 
+if (args.Length == 6 && args[0] == "member")
+{
+    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
+}
+
 if (args.Length != 3 || args[0] is not ("schedule" or "recover"))
 {
-    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path>");
+    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-port> <name>");
     return 2;
 }
 
@@ -100,6 +108,67 @@ internal sealed class MarkHandler(StartLog log) : IJobHandler<MarkPayload>
             await Task.Delay(Timeout.Infinite, CancellationToken.None);
         }
 
+        return JobOutcome.Success();
+    }
+}
+
+/// <summary>A cluster member in its own process (the cluster crash test kills it with SIGKILL).</summary>
+internal static class Member
+{
+    public static async Task<int> RunAsync(string postgres, string logPath, int port, int seedPort, string name)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(new MemberLog(logPath, name));
+        services.AddJobs(jobs => jobs
+            .UseConfigFile(null, $$"""
+                jobs.node.name = {{name}}
+                jobs.queues.default.workers = 4
+                jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                jobs.scheduler.max-sleep = 1s
+                jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }
+                akka.loglevel = ERROR
+                akka.remote.dot-netty.tcp.port = {{port}}
+                akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
+                """)
+            .AddHandler<WorkHandler, WorkPayload>("work"));
+        await using var provider = services.BuildServiceProvider();
+        var node = provider.GetRequiredService<JobsNode>();
+        await node.StartAsync(CancellationToken.None);
+        Console.WriteLine("up");
+        while (await Console.In.ReadLineAsync() is not null)
+        {
+            // Runs until its standard input closes (or it is killed).
+        }
+
+        await node.StopAsync(CancellationToken.None);
+        return 0;
+    }
+}
+
+/// <summary>The payload of the cluster test's jobs: how long the handler works.</summary>
+public sealed record WorkPayload(int Ms);
+
+/// <summary>Appends "start id attempt member" for every start; flushed per line, so a SIGKILL loses nothing written before it.</summary>
+internal sealed record MemberLog(string Path, string Name)
+{
+    private readonly Lock _gate = new();
+
+    public void Started(string jobId, int attempt)
+    {
+        lock (_gate)
+        {
+            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)} {Name}\n");
+        }
+    }
+}
+
+/// <summary>Logs its start, then works for the payload's time.</summary>
+internal sealed class WorkHandler(MemberLog log) : IJobHandler<WorkPayload>
+{
+    public async Task<JobOutcome> HandleAsync(WorkPayload payload, JobContext context)
+    {
+        log.Started(context.JobId, context.Attempt);
+        await Task.Delay(payload.Ms, context.CancellationToken);
         return JobOutcome.Success();
     }
 }

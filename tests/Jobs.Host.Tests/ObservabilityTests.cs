@@ -284,7 +284,7 @@ public sealed class ObservabilityTests
         var ready = await http.GetAsync("/readyz");
         var body = await ready.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("ready\nnode: ok\njournal: ok\nscheduler: ok\npool:default: ok\npool:mail: ok\n", body);
+        Assert.Equal("ready\nnode: ok\ncluster: ok\njournal: ok\nscheduler: ok\npool:default: ok\npool:mail: ok\n", body);
         Assert.Equal(body, await http.GetStringAsync("/health/ready"));
         Assert.Equal("live\n", await http.GetStringAsync("/health/live"));
     }

@@ -187,6 +187,12 @@ internal sealed class JobEntity : JobsPersistentActor
             case WakeJob wake:
                 OnWake(wake.Pool);
                 return true;
+            case Admitted when _preparedAttempt is not null:
+                // A second slot (a wake raced the first admission): give it back to the pool that offered it.
+                _admissionPending = false;
+                Timers.Cancel(AdmissionTimeoutKey);
+                Sender.Tell(new ReleaseSlot(_jobId), Self);
+                return true;
             case Admitted admitted:
                 AdmittedBy(admitted);
                 OnAdmitted(admitted.WorkerReserved);
@@ -225,6 +231,21 @@ internal sealed class JobEntity : JobsPersistentActor
             case Terminated terminated when terminated.ActorRef.Equals(_remoteAttempt):
                 OnRemotePool(null);
                 return true;
+            case Terminated terminated when terminated.ActorRef.Equals(_pool):
+                // The member whose pool held this job's slot or prepared attempt is gone: nothing was started there.
+                _preparedAttempt = null;
+                _admissionPending = false;
+                _pool = null;
+                _poolNode = null;
+                _poolIncarnation = null;
+                if (_state.Phase == JobPhase.Pending)
+                {
+                    AfterPending();
+                }
+
+                return true;
+            case Terminated:
+                return true; // a pool watched earlier, no longer this job's
             case CheckRemoteAttempt:
                 OnCheckRemoteAttempt();
                 return true;
@@ -599,11 +620,22 @@ internal sealed class JobEntity : JobsPersistentActor
         _pool = Sender;
         _poolNode = admitted.Node;
         _poolIncarnation = admitted.Incarnation;
+        if (admitted.Incarnation is { } incarnation && incarnation != _runtime.Incarnation)
+        {
+            // A pool on another member holds this job's slot (or soon its prepared attempt): if that member dies,
+            // what it held is given up here.
+            Context.Watch(Sender);
+        }
     }
 
     /// <summary>The slot or attempt is over: the next admission may come from any pool.</summary>
     private void ForgetPool()
     {
+        if (_pool is { } pool && _poolIncarnation is { } incarnation && incarnation != _runtime.Incarnation && !pool.Equals(_remoteAttempt))
+        {
+            Context.Unwatch(pool);
+        }
+
         _pool = null;
         _poolNode = null;
         _poolIncarnation = null;

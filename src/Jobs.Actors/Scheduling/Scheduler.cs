@@ -138,7 +138,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     foreach (var id in jobs)
                     {
                         _woken[id] = (tick, queue);
-                        runtime.Region.Tell(new WakeJob(id, pool.IsLocal ? null : pool.Node.ToString()), Self);
+                        runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self); // the entity may live on another member: always name the pool's
                     }
                 }
 

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Cluster;
+using Jobs.Actors.Handlers;
+using Jobs.Client;
+using Jobs.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>
+/// Three members on one PostgreSQL, two of them separate processes: the oldest (which runs the scheduler singleton
+/// and hosts shards) is killed with SIGKILL under load. Every acknowledged job ends Succeeded, and a job runs twice
+/// only where an attempt had really started on the killed member (its attempt is recorded lost).
+/// </summary>
+public sealed class ClusterCrashTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task KillingTheSchedulersMember_UnderLoad_LosesNoJob_AndRunsAgainOnlyWhatItWasRunning()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("crash");
+        var directory = Directory.CreateTempSubdirectory("jobs-cluster-crash-").FullName;
+        var seedPort = FreePort();
+        var processes = new List<Process>();
+        TestNode? local = null;
+        try
+        {
+            var killed = StartMember(database, Path.Combine(directory, "b.log"), seedPort, seedPort, "node-b");
+            processes.Add(killed);
+            await WaitForUpAsync(killed);
+            var localLog = Path.Combine(directory, "a.log");
+            local = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+                extraConfig: $$"""
+                    jobs.node.name = node-a
+                    jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                    akka.remote.dot-netty.tcp.port = {{FreePort()}}
+                    akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
+                    """,
+                services: s => s.AddSingleton(new WorkLog(localLog, "node-a")),
+                jobs: b => b.AddHandler<LocalWork, WorkPayload>("work"));
+            var survivor = StartMember(database, Path.Combine(directory, "c.log"), FreePort(), seedPort, "node-c");
+            processes.Add(survivor);
+            await WaitForUpAsync(survivor);
+            var cluster = Cluster.Get(local.Node.System!);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (cluster.State.Members.Count(m => m.Status == MemberStatus.Up) < 3)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the three members did not all come up");
+                await Task.Delay(100);
+            }
+
+            // 300 jobs of 200-400 ms, in three batches: about a minute of work for the cluster's 12 workers.
+            var ids = new List<string>();
+            for (var batch = 0; batch < 3; batch++)
+            {
+                var results = await local.Client.ScheduleManyAsync([.. Enumerable.Range(0, 100).Select(i => ScheduleRequest.Create("work", new WorkPayload(200 + ((batch * 100 + i) % 3 * 100))))]);
+                ids.AddRange(results.Select(r => r.Result!.JobId));
+            }
+
+            // Kill the oldest member (the scheduler's) once it is running jobs.
+            var killedLog = Path.Combine(directory, "b.log");
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Starts(killedLog).Count < 8)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the oldest member never ran jobs (a: {Starts(localLog).Count}, c: {Starts(Path.Combine(directory, "c.log")).Count} starts; b exited: {killed.HasExited})");
+                await Task.Delay(50);
+            }
+
+            killed.Kill(entireProcessTree: true);
+            var killedAt = DateTime.UtcNow;
+            await killed.WaitForExitAsync();
+
+            var infos = new Dictionary<string, JobInfo>();
+            foreach (var id in ids)
+            {
+                infos[id] = await local.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(180));
+            }
+
+            var starts = Starts(killedLog).Concat(Starts(localLog)).Concat(Starts(Path.Combine(directory, "c.log"))).ToList();
+            var startedOnKilled = Starts(killedLog).Select(s => s.Id).ToHashSet();
+            var again = ids.Where(id => starts.Count(s => s.Id == id) > 1).ToList();
+            Assert.All(again, id => Assert.Contains(id, startedOnKilled)); // a second run only where the dead member ran it
+            Assert.All(again, id => Assert.Contains(infos[id].Attempts, a => a.Outcome == AttemptOutcome.Lost && a.Node == "node-b"));
+            Assert.All(ids.Except(startedOnKilled), id => Assert.Single(infos[id].Attempts)); // the others ran once
+            Assert.All(ids, id => Assert.Contains(id, starts.Select(s => s.Id)));
+            var lost = infos.Values.Where(i => i.Attempts.Any(a => a.Outcome == AttemptOutcome.Lost)).ToList();
+            Assert.NotEmpty(lost);
+            var recovered = lost.Max(i => i.Attempts.First(a => a.Outcome != AttemptOutcome.Lost && a.Number > i.Attempts.First(l => l.Outcome == AttemptOutcome.Lost).Number).StartedAt);
+            Console.WriteLine($"killed the scheduler's member with {lost.Count} attempts running; the last of them ran again {(recovered - killedAt).TotalSeconds:F1} s later; {again.Count} of {ids.Count} jobs ran twice");
+            Assert.True(recovered - killedAt < TimeSpan.FromSeconds(45), $"the killed member's attempts took {(recovered - killedAt).TotalSeconds:F1} s to run again");
+        }
+        finally
+        {
+            foreach (var process in processes.Where(p => !p.HasExited))
+            {
+                process.StandardInput.Close(); // a member stops cleanly when its input closes
+                if (!process.WaitForExit(20_000))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+
+            if (local is not null)
+            {
+                await local.DisposeAsync();
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static Process StartMember(string database, string log, int port, int seedPort, string name)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Jobs.CrashNode.dll"));
+        foreach (var arg in new[] { "member", database, log, port.ToString(CultureInfo.InvariantCulture), seedPort.ToString(CultureInfo.InvariantCulture), name })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static async Task WaitForUpAsync(Process process)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == "up")
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("a member process exited before it was up: " + await process.StandardError.ReadToEndAsync(timeout.Token));
+    }
+
+    private static List<(string Id, int Attempt)> Starts(string log) =>
+        !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[1], int.Parse(p[2], CultureInfo.InvariantCulture)))];
+
+    /// <summary>Where the in-process member logs its starts, in the member processes' format.</summary>
+    public sealed record WorkLog(string Path, string Name)
+    {
+        private readonly Lock _gate = new();
+
+        public void Started(string jobId, int attempt)
+        {
+            lock (_gate)
+            {
+                File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)} {Name}\n");
+            }
+        }
+    }
+
+    /// <summary>The in-process member's handler of the "work" jobs.</summary>
+    public sealed class LocalWork(WorkLog log) : IJobHandler<WorkPayload>
+    {
+        public async Task<JobOutcome> HandleAsync(WorkPayload payload, JobContext context)
+        {
+            log.Started(context.JobId, context.Attempt);
+            await Task.Delay(payload.Ms, context.CancellationToken);
+            return JobOutcome.Success();
+        }
+    }
+}
