@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Akka.Cluster;
-using Jobs.Actors.Handlers;
 using Jobs.Client;
 using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,19 +14,12 @@ namespace Jobs.Actors.Tests;
 /// </summary>
 public sealed class ClusterCrashTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task KillingTheSchedulersMember_UnderLoad_LosesNoJob_AndRunsAgainOnlyWhatItWasRunning()
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("crash");
         var directory = Directory.CreateTempSubdirectory("jobs-cluster-crash-").FullName;
-        var seedPort = FreePort();
+        var seedPort = Ports.Free();
         var processes = new List<Process>();
         TestNode? local = null;
         try
@@ -42,12 +32,12 @@ public sealed class ClusterCrashTests
                 extraConfig: $$"""
                     jobs.node.name = node-a
                     jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
-                    akka.remote.dot-netty.tcp.port = {{FreePort()}}
+                    akka.remote.dot-netty.tcp.port = {{Ports.Free()}}
                     akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
                     """,
-                services: s => s.AddSingleton(new WorkLog(localLog, "node-a")),
-                jobs: b => b.AddHandler<LocalWork, WorkPayload>("work"));
-            var survivor = StartMember(database, Path.Combine(directory, "c.log"), FreePort(), seedPort, "node-c");
+                services: s => s.AddSingleton(new StartLog(localLog, Blocking: false, "node-a")),
+                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+            var survivor = StartMember(database, Path.Combine(directory, "c.log"), Ports.Free(), seedPort, "node-c");
             processes.Add(survivor);
             await WaitForUpAsync(survivor);
             var cluster = Cluster.Get(local.Node.System!);
@@ -118,23 +108,8 @@ public sealed class ClusterCrashTests
         }
     }
 
-    private static Process StartMember(string database, string log, int port, int seedPort, string name)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Jobs.CrashNode.dll"));
-        foreach (var arg in new[] { "member", database, log, port.ToString(CultureInfo.InvariantCulture), seedPort.ToString(CultureInfo.InvariantCulture), name })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
+    private static Process StartMember(string database, string log, int port, int seedPort, string name) =>
+        CrashNodeProcess.Start("member", database, log, port.ToString(CultureInfo.InvariantCulture), seedPort.ToString(CultureInfo.InvariantCulture), name);
 
     private static async Task WaitForUpAsync(Process process)
     {
@@ -152,29 +127,4 @@ public sealed class ClusterCrashTests
 
     private static List<(string Id, int Attempt)> Starts(string log) =>
         !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[1], int.Parse(p[2], CultureInfo.InvariantCulture)))];
-
-    /// <summary>Where the in-process member logs its starts, in the member processes' format.</summary>
-    public sealed record WorkLog(string Path, string Name)
-    {
-        private readonly Lock _gate = new();
-
-        public void Started(string jobId, int attempt)
-        {
-            lock (_gate)
-            {
-                File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)} {Name}\n");
-            }
-        }
-    }
-
-    /// <summary>The in-process member's handler of the "work" jobs.</summary>
-    public sealed class LocalWork(WorkLog log) : IJobHandler<WorkPayload>
-    {
-        public async Task<JobOutcome> HandleAsync(WorkPayload payload, JobContext context)
-        {
-            log.Started(context.JobId, context.Attempt);
-            await Task.Delay(payload.Ms, context.CancellationToken);
-            return JobOutcome.Success();
-        }
-    }
 }

@@ -95,19 +95,5 @@ public sealed class StaleRecoveryTests
     private static List<(string Id, int Attempt)> Starts(string log) =>
         !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[1], int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))];
 
-    private static Process Start(string mode, string db, string log)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Jobs.CrashNode.dll"));
-        start.ArgumentList.Add(mode);
-        start.ArgumentList.Add(db);
-        start.ArgumentList.Add(log);
-        return Process.Start(start)!;
-    }
+    private static Process Start(string mode, string db, string log) => CrashNodeProcess.Start(mode, db, log);
 }

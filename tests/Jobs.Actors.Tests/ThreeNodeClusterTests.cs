@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Cluster;
 using Jobs.Client;
 using Jobs.Testing;
@@ -13,24 +11,17 @@ namespace Jobs.Actors.Tests;
 /// </summary>
 public sealed class ThreeNodeClusterTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Starts <paramref name="count"/> nodes on one database; the first is the seed.</summary>
     internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null)
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("cluster");
-        var seedPort = FreePort();
+        var seedPort = Ports.Free();
         var nodes = new List<TestNode>();
         try
         {
             for (var i = 0; i < count; i++)
             {
-                var port = i == 0 ? seedPort : FreePort();
+                var port = i == 0 ? seedPort : Ports.Free();
                 nodes.Add(await TestNode.StartAsync(Backend.Postgres, manualClock: false, log: log, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}", extraConfig: $$"""
                     jobs.node.name = node-{{i + 1}}
                     akka.remote.dot-netty.tcp.port = {{port}}

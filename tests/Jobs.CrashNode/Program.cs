@@ -83,16 +83,20 @@ return 0;
 /// <summary>The payload of the test kind (empty: behaviour depends on the job id and the process).</summary>
 internal sealed record MarkPayload;
 
-/// <summary>Appends every start to the log; flushed per line, so a SIGKILL loses nothing written before it.</summary>
-internal sealed record StartLog(string Path, bool Blocking)
+/// <summary>
+/// Appends every start to the log as "start id attempt" (and the member's name, when it has one); flushed per line,
+/// so a SIGKILL loses nothing written before it.
+/// </summary>
+public sealed record StartLog(string Path, bool Blocking, string? Name = null)
 {
     private readonly Lock _gate = new();
 
+    /// <summary>Records one start.</summary>
     public void Started(string jobId, int attempt)
     {
         lock (_gate)
         {
-            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)}\n");
+            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)}{(Name is null ? string.Empty : " " + Name)}\n");
         }
     }
 }
@@ -118,7 +122,7 @@ internal static class Member
     public static async Task<int> RunAsync(string postgres, string logPath, int port, int seedPort, string name)
     {
         var services = new ServiceCollection();
-        services.AddSingleton(new MemberLog(logPath, name));
+        services.AddSingleton(new StartLog(logPath, Blocking: false, name));
         services.AddJobs(jobs => jobs
             .UseConfigFile(null, $$"""
                 jobs.node.name = {{name}}
@@ -148,23 +152,10 @@ internal static class Member
 /// <summary>The payload of the cluster test's jobs: how long the handler works.</summary>
 public sealed record WorkPayload(int Ms);
 
-/// <summary>Appends "start id attempt member" for every start; flushed per line, so a SIGKILL loses nothing written before it.</summary>
-internal sealed record MemberLog(string Path, string Name)
+/// <summary>Logs its start, then works for the payload's time (the cluster crash test runs it in process too).</summary>
+public sealed class WorkHandler(StartLog log) : IJobHandler<WorkPayload>
 {
-    private readonly Lock _gate = new();
-
-    public void Started(string jobId, int attempt)
-    {
-        lock (_gate)
-        {
-            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)} {Name}\n");
-        }
-    }
-}
-
-/// <summary>Logs its start, then works for the payload's time.</summary>
-internal sealed class WorkHandler(MemberLog log) : IJobHandler<WorkPayload>
-{
+    /// <inheritdoc />
     public async Task<JobOutcome> HandleAsync(WorkPayload payload, JobContext context)
     {
         log.Started(context.JobId, context.Attempt);

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Net;
-using System.Net.Sockets;
 using Jobs.Client;
 using Jobs.Client.Http;
 using Jobs.Hocon;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Jobs.Testing;
 
 namespace Jobs.Host.Tests;
 
@@ -167,7 +167,7 @@ public sealed class RemoteClientTests : IAsyncLifetime
     [Fact]
     public async Task NodeDown_NotRetriedForever_ThenNodeUp_RetriesReachIt()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var options = new HttpJobsClientOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(10) };
         var down = new HttpJobsClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") }, options);
         var error = await Assert.ThrowsAsync<JobsException>(() => down.GetAsync("x"));
@@ -237,13 +237,6 @@ public sealed class RemoteClientTests : IAsyncLifetime
         {
             File.Delete(file);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<JobInfo> WaitForAsync(IJobsClient client, string id, JobStatus status)

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Jobs.Client;
 using Jobs.Client.Http;
+using Jobs.Testing;
 
 namespace Jobs.Host.Tests;
 
@@ -85,7 +85,7 @@ public sealed class RemoteWatchTests
     [Fact]
     public async Task Watch_SurvivesANodeRestart_AndSeesTheJobFinish()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var directory = Directory.CreateTempSubdirectory("jobs-restart-watch-").FullName;
         var first = await TestHost.StartAsync(port, directory: directory);
         var client = Client(first.Address, retries: 40);
@@ -146,10 +146,4 @@ public sealed class RemoteWatchTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

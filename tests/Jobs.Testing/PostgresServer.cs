@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Jobs.Testing;
@@ -123,7 +121,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "jobs", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"]);
-        var port = FreePort();
+        var port = Ports.Free();
         await StartServerAsync(bin, root, data, port);
         var server = new PostgresServer(
             new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "jobs", Database = "postgres", Pooling = true, Timeout = 30, CommandTimeout = 120 }.ToString(),
@@ -220,13 +218,6 @@ public sealed class PostgresServer : IAsyncDisposable
             : [];
         return candidates.FirstOrDefault()
             ?? throw new InvalidOperationException($"no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (install Debian's postgresql package, or set {ExternalVariable})");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string file, string[] arguments, bool asPostgres = true)
