@@ -78,6 +78,10 @@ public sealed partial class DashboardTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await _browser.GetAsync(page)).StatusCode);
         }
 
+        var nodes = await _browser.GetStringAsync("/dashboard/nodes");
+        Assert.Contains("(this node)", nodes, StringComparison.Ordinal); // the cluster's members, this node among them
+        Assert.Contains("<td>Up</td><td>yes</td><td>yes</td>", nodes, StringComparison.Ordinal); // up, reachable, the scheduler's
+
         Assert.Equal(HttpStatusCode.NotFound, (await _browser.GetAsync("/dashboard/jobs/nope")).StatusCode);
         using var live = await _browser.GetAsync("/dashboard/live", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await live.Content.ReadAsStreamAsync());

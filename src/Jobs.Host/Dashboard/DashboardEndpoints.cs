@@ -341,14 +341,19 @@ public static class DashboardEndpoints
             return Results.Redirect("/dashboard/queues");
         });
 
-        group.MapGet("/nodes", (JobsNode node) =>
+        group.MapGet("/nodes", async (JobsNode node, CancellationToken ct) =>
         {
             var s = node.Statistics;
-            var body = s is null
-                ? "<p>starting</p>"
-                : $"<table><tr><th>node</th><th>started</th><th>scheduled</th><th>started jobs</th><th>succeeded</th><th>failed</th><th>retried</th><th>timed out</th><th>recovered</th><th>cancelled</th></tr>" +
-                  $"<tr><td>{DashboardPages.H(node.NodeName)}</td><td>{DashboardPages.H(s.StartedAt)}</td><td>{s.Scheduled}</td><td>{s.Started}</td><td>{s.Succeeded}</td><td>{s.Failed}</td><td>{s.Retried}</td><td>{s.TimedOut}</td><td>{s.Recovered}</td><td>{s.Cancelled}</td></tr></table>" +
-                  "<p class=\"muted\">One node: the cluster (and its other nodes) is not built yet.</p>";
+            if (s is null)
+            {
+                return Page(node, "Nodes", "nodes", "<p>starting</p>");
+            }
+
+            var members = await node.GetMembersAsync(TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
+            var body = DashboardPages.Members(members) +
+                "<h2>This node</h2>" +
+                $"<table><tr><th>node</th><th>started</th><th>scheduled</th><th>started jobs</th><th>succeeded</th><th>failed</th><th>retried</th><th>timed out</th><th>recovered</th><th>cancelled</th></tr>" +
+                $"<tr><td>{DashboardPages.H(node.NodeName)}</td><td>{DashboardPages.H(s.StartedAt)}</td><td>{s.Scheduled}</td><td>{s.Started}</td><td>{s.Succeeded}</td><td>{s.Failed}</td><td>{s.Retried}</td><td>{s.TimedOut}</td><td>{s.Recovered}</td><td>{s.Cancelled}</td></tr></table>";
             return Page(node, "Nodes", "nodes", body);
         });
         return app;

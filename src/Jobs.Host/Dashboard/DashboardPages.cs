@@ -458,4 +458,25 @@ internal static class DashboardPages
     private static string Csrf(string token) => $"<input type=\"hidden\" name=\"{DashboardGuard.CsrfField}\" value=\"{H(token)}\">";
 
     private static string Url(string value) => Uri.EscapeDataString(value);
+
+    /// <summary>The cluster's members as this node sees them: status, reachability, the scheduler's member, shards, jobs in memory and running attempts.</summary>
+    public static string Members(IReadOnlyList<ClusterMember> members)
+    {
+        var rows = new StringBuilder();
+        foreach (var m in members)
+        {
+            rows.Append("<tr><td>").Append(H(m.Address)).Append(m.Self ? " <span class=\"muted\">(this node)</span>" : string.Empty)
+                .Append("</td><td>").Append(H(m.Status))
+                .Append("</td><td>").Append(m.Reachable ? "yes" : "<strong>no</strong>")
+                .Append("</td><td>").Append(m.Scheduler ? "yes" : string.Empty)
+                .Append("</td><td>").Append(Count(m.Shards))
+                .Append("</td><td>").Append(Count(m.Jobs))
+                .Append("</td><td>").Append(Count(m.Running))
+                .Append("</td></tr>");
+        }
+
+        return "<h2>Cluster</h2><table><tr><th>member</th><th>status</th><th>reachable</th><th>scheduler</th><th>shards</th><th>jobs in memory</th><th>running</th></tr>" + rows + "</table>";
+
+        static string Count(int? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "?";
+    }
 }
