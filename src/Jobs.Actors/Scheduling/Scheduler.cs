@@ -30,6 +30,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     private readonly Dictionary<string, (long Tick, string Queue)> _woken = new(StringComparer.Ordinal);
     private DateTimeOffset? _nextWake;
 
+    /// <summary>The pools of other members, identified once (forgotten when one does not answer or its member leaves).</summary>
+    private readonly Dictionary<(Akka.Actor.Address Node, string Queue), IActorRef> _remotePools = [];
+
     protected override void PreStart()
     {
         Self.Tell(RecoverStale.Instance, Self);
@@ -202,6 +205,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     {
         var system = Context.System;
         var asks = new List<Task<(Akka.Actor.Address, IActorRef, bool, PoolStatus)?>>();
+        var members = cluster.State.Members.Select(m => m.Address).ToHashSet();
+        foreach (var gone in _remotePools.Keys.Where(k => !members.Contains(k.Node)).ToList())
+        {
+            _remotePools.Remove(gone);
+        }
+
         foreach (var member in cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !cluster.State.Unreachable.Contains(m)))
         {
             asks.Add(AskPoolAsync(member.Address, member.Address.Equals(cluster.SelfAddress)));
@@ -220,11 +229,22 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     return (node, pool, true, await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)));
                 }
 
-                var identity = await system.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
-                return identity.Subject is { } remote ? (node, remote, false, await remote.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(2))) : null;
+                if (!_remotePools.TryGetValue((node, queue), out var remote))
+                {
+                    var identity = await system.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
+                    if (identity.Subject is null)
+                    {
+                        return null; // that member runs no such queue
+                    }
+
+                    remote = _remotePools[(node, queue)] = identity.Subject;
+                }
+
+                return (node, remote, false, await remote.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(2)));
             }
             catch (AskTimeoutException)
             {
+                _remotePools.Remove((node, queue)); // identified again next time
                 return null; // busy or leaving: its slots wait for the next pass
             }
         }
