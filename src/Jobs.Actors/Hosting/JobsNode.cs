@@ -146,7 +146,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         DeclaredSchedules.AddNamed(config, namedSchedules);
         var declared = DeclaredSchedules.Recurring(config);
-        var (journal, snapshots) = persistence.CreateJournal([index, recurringIndex], $"{settings.NodeName}/{Environment.ProcessId}");
+        IWriteParticipant[] participants = persistence.Backend == SqlDialect.Memory
+            ? [new OwnDatabaseParticipant(index, open), new OwnDatabaseParticipant(recurringIndex, open)]
+            : [index, recurringIndex];
+        var (journal, snapshots) = persistence.CreateJournal(participants, $"{settings.NodeName}/{Environment.ProcessId}");
         await journal.StartAsync(cancellationToken).ConfigureAwait(false);
         _journal = journal;
 

@@ -37,10 +37,7 @@ internal sealed class JobIndex : IWriteParticipant
     {
         if (connection is null)
         {
-            // The in-memory journal has no database: the index has its own.
-            await using var own = await _open(cancellationToken).ConfigureAwait(false);
-            await EnsureSchemaAsync(own, dialect, cancellationToken).ConfigureAwait(false);
-            return;
+            throw new InvalidOperationException("the job index needs a database: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
         }
 
         var migrations = new List<Migration>
@@ -90,17 +87,7 @@ internal sealed class JobIndex : IWriteParticipant
         var rows = writes.Select(w => w.Attachment).OfType<JobIndexRow>().ToList();
         if (transaction is null)
         {
-            // The in-memory journal (its lock held): the rows go to the index's own database in a transaction of its own.
-            if (rows.Count == 0)
-            {
-                return;
-            }
-
-            await using var own = await _open(cancellationToken).ConfigureAwait(false);
-            await using var ownTransaction = await own.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await WriteAsync(ownTransaction, dialect, writes, cancellationToken).ConfigureAwait(false);
-            await ownTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return;
+            throw new InvalidOperationException("the job index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
         }
 
         var connection = transaction.Connection!;

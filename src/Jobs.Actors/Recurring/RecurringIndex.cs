@@ -20,10 +20,7 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
     {
         if (connection is null)
         {
-            // The in-memory journal has no database: the index has its own.
-            await using var own = await open(cancellationToken).ConfigureAwait(false);
-            await EnsureSchemaAsync(own, dialect, cancellationToken).ConfigureAwait(false);
-            return;
+            throw new InvalidOperationException("the recurring index needs a database: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
         }
 
         var migrations = new List<Migration>
@@ -42,17 +39,7 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
         var rows = writes.Select(w => w.Attachment).OfType<RecurringIndexRow>().ToList();
         if (transaction is null)
         {
-            // The in-memory journal (its lock held): the rows go to the index's own database in a transaction of its own.
-            if (rows.Count == 0)
-            {
-                return;
-            }
-
-            await using var own = await open(cancellationToken).ConfigureAwait(false);
-            await using var ownTransaction = await own.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await WriteAsync(ownTransaction, dialect, writes, cancellationToken).ConfigureAwait(false);
-            await ownTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return;
+            throw new InvalidOperationException("the recurring index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
         }
 
         foreach (var row in rows)
