@@ -30,12 +30,13 @@ public static class MigrationRunner
         await using var transaction = await BeginAsync(connection, names, cancellationToken).ConfigureAwait(false);
         if (names.Dialect == SqlDialect.PostgreSql)
         {
+            // The lock comes first: CREATE SCHEMA IF NOT EXISTS is not safe against itself (nodes starting together on
+            // a fresh database failed with a duplicate key in pg_namespace).
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('jobs-schema-migrations'))", cancellationToken).ConfigureAwait(false);
             if (names.Schema is not null)
             {
                 await ExecuteAsync(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS \"{names.Schema}\"", cancellationToken).ConfigureAwait(false);
             }
-
-            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('jobs-schema-migrations'))", cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, transaction,
