@@ -612,7 +612,7 @@ internal sealed class JobEntity : JobsPersistentActor
     private ActorSelection? PoolAt(string? poolNode) =>
         poolNode is null || _state.Definition is null || poolNode == Cluster.Get(Context.System).SelfAddress.ToString()
             ? null
-            : Context.ActorSelection(new RootActorPath(Address.Parse(poolNode)) / "user" / ("pool-" + _state.Definition.Queue));
+            : Context.ActorSelection(Workers.WorkerPool.PathOn(Address.Parse(poolNode), _state.Definition.Queue));
 
     /// <summary>A pool admitted this job: it is the pool to deal with until the slot is given back or the attempt ends.</summary>
     private void AdmittedBy(Admitted admitted)
@@ -923,7 +923,7 @@ internal sealed class JobEntity : JobsPersistentActor
     private void WatchRemoteAttempt(Address node)
     {
         _remoteAttempt = ActorRefs.Nobody;
-        Context.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
+        Context.ActorSelection(Workers.WorkerPool.PathOn(node, _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
         Timers.StartPeriodicTimer(RemoteAttemptKey, CheckRemoteAttempt.Instance, TimeSpan.FromSeconds(2));
     }
 
@@ -942,7 +942,7 @@ internal sealed class JobEntity : JobsPersistentActor
         }
         else if (_remoteAttempt.Equals(ActorRefs.Nobody))
         {
-            Context.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
+            Context.ActorSelection(Workers.WorkerPool.PathOn(node, _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
         }
     }
 

@@ -196,14 +196,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         runtime.KindLimits = new KindLimiter(kindLimits);
-        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), "pool-" + q.Key));
+        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), WorkerPool.NameOf(q.Key)));
         // A control whose write or recovery fails stops (its state is unknown); its supervisor brings it back, and
         // the fresh one recovers the durable state and hands it to the pool again. Calls meanwhile fail at once.
         runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(
             BackoffSupervisor.Props(
                 Backoff.OnStop(ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
                     .WithReplyWhileStopped(new JobsFailed(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
-            "queue-" + p.Key));
+            QueueControl.NameOf(p.Key)));
         foreach (var control in runtime.QueueControls.Values)
         {
             // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.
@@ -336,7 +336,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             {
                 try
                 {
-                    var pool = system.ActorSelection(new RootActorPath(member.Address) / "user" / ("pool-" + queue));
+                    var pool = system.ActorSelection(WorkerPool.PathOn(member.Address, queue));
                     running += (await pool.Ask<PoolStatus>(GetPoolStatus.Instance, timeout, cancellationToken).ConfigureAwait(false)).Busy;
                 }
                 catch (AskTimeoutException)

@@ -201,10 +201,10 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// The pools of <paramref name="queue"/> on the members that are up, with their status; a member that does not
     /// answer in time (or runs no such queue) is left out of this pass.
     /// </summary>
-    private async Task<List<(Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status)>> PoolsOfAsync(string queue, Akka.Cluster.Cluster cluster)
+    private async Task<List<PoolView>> PoolsOfAsync(string queue, Akka.Cluster.Cluster cluster)
     {
         var system = Context.System;
-        var asks = new List<Task<(Akka.Actor.Address, IActorRef, bool, PoolStatus)?>>();
+        var asks = new List<Task<PoolView?>>();
         var members = cluster.State.Members.Select(m => m.Address).ToHashSet();
         foreach (var gone in _remotePools.Keys.Where(k => !members.Contains(k.Node)).ToList())
         {
@@ -217,21 +217,21 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         }
 
         var answers = await Task.WhenAll(asks);
-        return [.. answers.Where(a => a is not null).Select(a => a!.Value)];
+        return [.. answers.OfType<PoolView>()];
 
-        async Task<(Akka.Actor.Address, IActorRef, bool, PoolStatus)?> AskPoolAsync(Akka.Actor.Address node, bool local)
+        async Task<PoolView?> AskPoolAsync(Akka.Actor.Address node, bool local)
         {
             try
             {
                 if (local)
                 {
                     var pool = runtime.Pools[queue];
-                    return (node, pool, true, await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)));
+                    return new PoolView(node, pool, true, await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)));
                 }
 
                 if (!_remotePools.TryGetValue((node, queue), out var remote))
                 {
-                    var identity = await system.ActorSelection(new RootActorPath(node) / "user" / ("pool-" + queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
+                    var identity = await system.ActorSelection(Workers.WorkerPool.PathOn(node, queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
                     if (identity.Subject is null)
                     {
                         return null; // that member runs no such queue
@@ -240,7 +240,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     remote = _remotePools[(node, queue)] = identity.Subject;
                 }
 
-                return (node, remote, false, await remote.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(2)));
+                return new PoolView(node, remote, false, await remote.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(2)));
             }
             catch (AskTimeoutException)
             {
@@ -254,8 +254,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// Spreads due jobs (best first) over the open pools, each next job to the pool with the most free slots left
     /// (slots already spoken for by woken jobs count against every pool alike).
     /// </summary>
-    private static IEnumerable<((Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status) Pool, List<string> Jobs)> Assign(
-        List<string> due, List<(Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status)> open, int inFlight)
+    private static IEnumerable<(PoolView Pool, List<string> Jobs)> Assign(
+        List<string> due, List<PoolView> open, int inFlight)
     {
         var free = open.Select(p => p.Status.Free - (inFlight / open.Count)).ToArray();
         var jobs = open.Select(_ => new List<string>()).ToArray();
@@ -276,6 +276,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
         return open.Select((p, i) => (p, jobs[i])).Where(a => a.Item2.Count > 0);
     }
+
+    /// <summary>One member's pool of a queue as a pass sees it: where it is, whether it is this node's, and its counts.</summary>
+    private sealed record PoolView(Akka.Actor.Address Node, IActorRef Ref, bool IsLocal, PoolStatus Status);
 
     /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>
     internal sealed record WakeRejected(string JobId) : Serialization.IWireMessage;

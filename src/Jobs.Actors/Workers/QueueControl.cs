@@ -46,6 +46,9 @@ internal sealed record QueuePauseChanged(string Queue) : Serialization.IWireMess
 /// </summary>
 internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef pool) : JobsPersistentActor
 {
+    /// <summary>The name of <paramref name="queue"/>'s control (its supervisor) under /user on every member.</summary>
+    public static string NameOf(string queue) => "queue-" + queue;
+
     /// <inheritdoc />
     protected override JobsRuntime Runtime => runtime;
 
@@ -111,7 +114,7 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
             var cluster = Akka.Cluster.Cluster.Get(Context.System);
             foreach (var member in cluster.State.Members.Where(m => !m.Address.Equals(cluster.SelfAddress)))
             {
-                Context.ActorSelection(new RootActorPath(member.Address) / "user" / ("queue-" + queue)).Tell(new QueuePauseChanged(queue), ActorRefs.NoSender);
+                Context.ActorSelection(new RootActorPath(member.Address) / "user" / NameOf(queue)).Tell(new QueuePauseChanged(queue), ActorRefs.NoSender);
             }
 
             Sender.Tell(JobAck.Instance, Self);

@@ -23,6 +23,12 @@ namespace Jobs.Actors.Workers;
 /// </summary>
 internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : JobsActor
 {
+    /// <summary>The name of <paramref name="queue"/>'s pool under /user on every member.</summary>
+    public static string NameOf(string queue) => "pool-" + queue;
+
+    /// <summary>Where <paramref name="queue"/>'s pool lives on the member at <paramref name="node"/>.</summary>
+    public static ActorPath PathOn(Address node, string queue) => new RootActorPath(node) / "user" / NameOf(queue);
+
     /// <inheritdoc />
     protected override JobsRuntime Runtime => runtime;
 
