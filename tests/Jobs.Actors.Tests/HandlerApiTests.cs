@@ -83,7 +83,7 @@ public sealed class HandlerApiTests
         await using var node = await TestNode.StartAsync(Backend.Memory);
         var gate = "stubborn-" + Guid.NewGuid();
         var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate, IgnoreToken: true)) with { Timeout = TimeSpan.FromSeconds(5) })).JobId;
-        await node.WaitForStatusAsync(id, JobStatus.Running);
+        await WaitUntilAsync(() => Task.FromResult(node.Log.Runs(id) == 1)); // started: its timeout is armed
         node.Clock!.Advance(TimeSpan.FromSeconds(5)); // timeout: the token is cancelled, the handler ignores it
         await Task.Delay(200);
         Assert.Equal(JobStatus.Running, (await node.Client.GetAsync(id)).Status);

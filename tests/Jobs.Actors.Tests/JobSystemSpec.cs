@@ -137,13 +137,15 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     {
         var clock = Node.Clock!;
         var id = (await Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("never-" + Guid.NewGuid())) with { Timeout = TimeSpan.FromSeconds(5) })).JobId;
-        await Node.WaitForStatusAsync(id, JobStatus.Running);
+
+        // The handler's start, not the entity's Running: the worker arms the attempt's timeout on the clock after the
+        // start is stored, so advancing the clock between the two would leave the timeout never due.
+        await WaitUntilAsync(() => Task.FromResult(Node.Log.Runs(id) == 1));
         clock.Advance(TimeSpan.FromSeconds(5));
         var info = await WaitForAttemptsAsync(id, 1, AttemptOutcome.TimedOut);
         Assert.Equal(JobStatus.Scheduled, info.Status);
         clock.Advance(TimeSpan.FromSeconds(1));
-        await WaitUntilAsync(async () => (await Client.GetAsync(id)).Attempts.Count == 2);
-        await Node.WaitForStatusAsync(id, JobStatus.Running);
+        await WaitUntilAsync(() => Task.FromResult(Node.Log.Runs(id) == 2));
         clock.Advance(TimeSpan.FromSeconds(5));
         info = await Node.WaitForStatusAsync(id, JobStatus.Failed); // max-timeout-retries = 1
         Assert.Equal([AttemptOutcome.TimedOut, AttemptOutcome.TimedOut], info.Attempts.Select(a => a.Outcome));

@@ -282,6 +282,13 @@ internal sealed class JobEntity : JobsPersistentActor
         // incarnation instead of reaching the stopped one (told before the reply, so it precedes any follow-up).
         Passivate();
         base.OnPersistFailure(cause, @event, sequenceNr);
+        if (_state.Phase != JobPhase.Running && (_pool is not null || HoldsSlot))
+        {
+            // A slot (or worker) held for an attempt whose start was not stored goes back to its pool now, not at the
+            // pool's sweep of reservations that never started (30 s). A running attempt's slot is its worker's.
+            _preparedAttempt = null;
+            TellPool(new ReleaseSlot(_jobId));
+        }
         if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the change happened: storage failed, the outcome is unknown.
