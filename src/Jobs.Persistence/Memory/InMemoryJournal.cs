@@ -4,7 +4,7 @@ using Jobs.Persistence.Journal;
 namespace Jobs.Persistence.Memory;
 
 /// <summary>A journal in process memory, for tests and development: same semantics as the SQL journals, nothing survives the process.</summary>
-public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participants = null, TimeProvider? timeProvider = null) : IJournal
+public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participants = null, TimeProvider? timeProvider = null) : IJournal, ILeaseStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Stream> _streams = new(StringComparer.Ordinal);
@@ -31,6 +31,67 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
         {
             _leases[name] = (owner, epoch, expiresAt);
         }
+    }
+
+    /// <inheritdoc />
+    public Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentException.ThrowIfNullOrEmpty(formerOwnerPrefix);
+        lock (_gate)
+        {
+            var now = _clock.GetUtcNow();
+            if (!_leases.TryGetValue(name, out var lease))
+            {
+                _leases[name] = (owner, 1, now + duration);
+                return Task.FromResult<long?>(1);
+            }
+
+            var live = lease.ExpiresAt > now;
+            if (lease.Owner != owner && live && !lease.Owner.StartsWith(formerOwnerPrefix, StringComparison.Ordinal))
+            {
+                return Task.FromResult<long?>(null);
+            }
+
+            var epoch = lease.Owner == owner && live ? lease.Epoch : lease.Epoch + 1;
+            _leases[name] = (owner, epoch, now + duration);
+            return Task.FromResult<long?>(epoch);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        lock (_gate)
+        {
+            var held = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var name in names)
+            {
+                if (_leases.TryGetValue(name, out var lease) && lease.Owner == owner)
+                {
+                    _leases[name] = lease with { ExpiresAt = _clock.GetUtcNow() + duration };
+                    held[name] = lease.Epoch;
+                }
+            }
+
+            return Task.FromResult<IReadOnlyDictionary<string, long>>(held);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_leases.TryGetValue(name, out var lease) && lease.Owner == owner)
+            {
+                _leases[name] = lease with { ExpiresAt = DateTimeOffset.MinValue };
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

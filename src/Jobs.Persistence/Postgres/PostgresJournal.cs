@@ -38,6 +38,14 @@ public sealed class PostgresJournal : SqlJournal
 
     private protected override string TrueLiteral => "true";
 
+    private protected override string NowMillisSql => NowMillis;
+
+    private protected override string NameIn(DbCommand command, IReadOnlyCollection<string> names)
+    {
+        ((NpgsqlCommand)command).Parameters.Add(new NpgsqlParameter<string[]>("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. names] });
+        return "name = ANY(@names)";
+    }
+
     private protected override int WriterParallelism => Options.WriteParallelism;
 
     private protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>

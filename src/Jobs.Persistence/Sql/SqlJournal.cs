@@ -9,7 +9,7 @@ namespace Jobs.Persistence.Sql;
 /// the batch's transaction, write participants in the same transaction, and per-write isolation when a batch
 /// hits a conflict (so one stale writer never fails its neighbours).
 /// </summary>
-public abstract class SqlJournal : IJournal
+public abstract class SqlJournal : IJournal, ILeaseStore
 {
     private readonly IReadOnlyList<IWriteParticipant> _participants;
     private WriteBatcher? _batcher;
@@ -207,6 +207,68 @@ public abstract class SqlJournal : IJournal
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentException.ThrowIfNullOrEmpty(formerOwnerPrefix);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+
+        // One statement: insert the row, or take it over when it is this owner's, expired, or a former incarnation's.
+        // The epoch stays only while this owner's holding is live; every other change of hands makes it grow.
+        command.CommandText =
+            $"INSERT INTO {Names.Leases} AS l (name, owner, epoch, expires_at) VALUES (@n, @o, 1, {NowMillisSql} + @d) " +
+            "ON CONFLICT (name) DO UPDATE SET " +
+            $"epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > {NowMillisSql} THEN l.epoch ELSE l.epoch + 1 END, " +
+            "owner = excluded.owner, expires_at = excluded.expires_at " +
+            $"WHERE l.owner = excluded.owner OR l.expires_at <= {NowMillisSql} OR substr(l.owner, 1, length(@p)) = @p " +
+            "RETURNING epoch";
+        Add(command, "@n", name);
+        Add(command, "@o", owner);
+        Add(command, "@p", formerOwnerPrefix);
+        Add(command, "@d", (long)duration.TotalMilliseconds);
+        var epoch = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return epoch is null or DBNull ? null : Convert.ToInt64(epoch, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(names);
+        var held = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (names.Count == 0)
+        {
+            return held;
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE {Names.Leases} SET expires_at = {NowMillisSql} + @d WHERE owner = @o AND {NameIn(command, names)} RETURNING name, epoch";
+        Add(command, "@o", owner);
+        Add(command, "@d", (long)duration.TotalMilliseconds);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            held[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return held;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE {Names.Leases} SET expires_at = 0 WHERE name = @n AND owner = @o";
+        Add(command, "@n", name);
+        Add(command, "@o", owner);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>A snapshot store on the same database and table prefix.</summary>
     public Snapshots.ISnapshotStore CreateSnapshotStore() => new SqlSnapshotStore(Names, OpenConnectionAsync);
 
@@ -221,6 +283,12 @@ public abstract class SqlJournal : IJournal
         await DisposeCoreAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>The database's clock in unix milliseconds, as SQL (lease expiry is judged by it).</summary>
+    private protected abstract string NowMillisSql { get; }
+
+    /// <summary>A condition "name is one of <paramref name="names"/>", its parameters added to <paramref name="command"/>.</summary>
+    private protected abstract string NameIn(DbCommand command, IReadOnlyCollection<string> names);
 
     /// <summary>How many batches may be in flight at once.</summary>
     private protected abstract int WriterParallelism { get; }

@@ -54,6 +54,21 @@ public sealed class SqliteJournal : SqlJournal
 
     private protected override string TrueLiteral => "1";
 
+    private protected override string NowMillisSql => NowMillis;
+
+    private protected override string NameIn(DbCommand command, IReadOnlyCollection<string> names)
+    {
+        var parameters = new List<string>(names.Count);
+        foreach (var name in names)
+        {
+            var parameter = Parameter(command, "@name" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            parameter.Value = name;
+            parameters.Add(parameter.ParameterName);
+        }
+
+        return $"name IN ({string.Join(", ", parameters)})";
+    }
+
     private protected override int WriterParallelism => 1; // SQLite has one writer at a time anyway
 
     /// <summary>Opens a connection with the durability pragmas every connection of this journal uses.</summary>

@@ -225,6 +225,70 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
         Assert.Single(await ReplayAll("p7"));
     }
 
+    private ILeaseStore Leases => (ILeaseStore)Journal;
+
+    [Fact]
+    public async Task Lease_FreeIsTakenAtEpochOne_ItsOwnerKeepsTheEpoch_AnotherOwnerIsRefused()
+    {
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Null(await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+
+        // A write fenced with the holding is stored; the refused owner's is not.
+        await Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None);
+        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 2, 1, new WriteFence("l", "h:2#b", 1)), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Lease_ExpiredByTheDatabaseClock_IsTakenOverAtANewEpoch_AndTheOldHoldersWritesAndRenewalsFail()
+    {
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMilliseconds(1), CancellationToken.None));
+        await Task.Delay(50);
+        Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None));
+        Assert.Empty(await Leases.RenewLeasesAsync("h:1#a", ["l"], TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:2#b", 2)), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Lease_HeldByAFormerIncarnationOfTheSameAddress_IsTakenOverAtOnce()
+    {
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#old", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Null(await Leases.TryAcquireLeaseAsync("l", "h:10#x", "h:10#", TimeSpan.FromMinutes(1), CancellationToken.None)); // not a prefix match
+        Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:1#new", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#old", 1)), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Lease_RenewalOfManyInOneCall_ReturnsOnlyThoseStillHeld()
+    {
+        foreach (var name in new[] { "r1", "r2", "r3" })
+        {
+            Assert.Equal(1, await Leases.TryAcquireLeaseAsync(name, "h:1#a", "h:1#", TimeSpan.FromMilliseconds(1), CancellationToken.None));
+        }
+
+        await Task.Delay(50);
+        Assert.Equal(2, await Leases.TryAcquireLeaseAsync("r2", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        var renewed = await Leases.RenewLeasesAsync("h:1#a", ["r1", "r2", "r3", "never-taken"], TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal(new Dictionary<string, long> { ["r1"] = 1, ["r3"] = 1 }, renewed.OrderBy(r => r.Key).ToDictionary());
+
+        // Renewed: live again, so another owner cannot take r1 now.
+        Assert.Null(await Leases.TryAcquireLeaseAsync("r1", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Lease_Released_IsFreeAtOnce_AndItsEpochNeverGoesBack()
+    {
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Leases.ReleaseLeaseAsync("l", "h:2#b", CancellationToken.None); // not the holder: nothing happens
+        Assert.Null(await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Leases.ReleaseLeaseAsync("l", "h:1#a", CancellationToken.None);
+        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None));
+        Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Leases.ReleaseLeaseAsync("l", "h:2#b", CancellationToken.None);
+        Assert.Equal(3, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+    }
+
     [Fact]
     public async Task Participant_WritesInSameTransaction()
     {

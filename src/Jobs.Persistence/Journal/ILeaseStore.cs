@@ -1,0 +1,28 @@
+namespace Jobs.Persistence.Journal;
+
+/// <summary>
+/// Lease rows beside a journal (the table its fences check): a lease has one owner at a time, an epoch that grows
+/// with every change of hands, and an expiry judged by the database's clock, so that the nodes' own clocks never
+/// decide who owns what.
+/// </summary>
+public interface ILeaseStore
+{
+    /// <summary>
+    /// Takes lease <paramref name="name"/> for <paramref name="owner"/> until <paramref name="duration"/> from now (the
+    /// database's now), when it is free, expired, already this owner's, or held by a former incarnation of this owner
+    /// (an owner that starts with <paramref name="formerOwnerPrefix"/>: the same address, a process since restarted).
+    /// The epoch is kept when the owner renews a live holding and grows by one otherwise.
+    /// </summary>
+    /// <returns>The epoch the lease is now held at, or null when another owner holds it.</returns>
+    Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Extends every lease among <paramref name="names"/> still held by <paramref name="owner"/> to
+    /// <paramref name="duration"/> from now, in one statement.
+    /// </summary>
+    /// <returns>The leases still held, with their epochs (a name missing was taken over).</returns>
+    Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>Gives lease <paramref name="name"/> up if <paramref name="owner"/> holds it: it expires now (its epoch stays, so a later owner's is higher).</summary>
+    Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken);
+}

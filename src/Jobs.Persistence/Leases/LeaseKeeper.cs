@@ -1,0 +1,204 @@
+using Akka.Coordination;
+using Akka.Event;
+using Jobs.Persistence.Journal;
+
+namespace Jobs.Persistence.Leases;
+
+/// <summary>
+/// The leases one actor system holds in one database, renewed together: one statement every heartbeat interval
+/// for all of them (a node holding a hundred shard leases makes one round trip, not a hundred). A lease counts as
+/// held locally until the heartbeat timeout has passed since the start of its last successful renewal, never longer
+/// than the database's own expiry of it; a lease the renewal no longer finds (taken over) or that runs out while the
+/// database does not answer is reported lost through its callback.
+/// </summary>
+internal sealed class LeaseKeeper : IDisposable
+{
+    private readonly Func<CancellationToken, Task<ILeaseStore>> _store;
+    private readonly TimeSpan _timeout;
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _operationTimeout;
+    private readonly ILoggingAdapter _log;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Holding> _held = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private long _lastContact = Environment.TickCount64;
+
+    /// <summary>Creates the keeper of <paramref name="address"/>'s leases (an owner is the address and this process's token).</summary>
+    public LeaseKeeper(string address, Func<CancellationToken, Task<ILeaseStore>> store, TimeSpan timeout, TimeSpan interval, TimeSpan operationTimeout, ILoggingAdapter log)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        if (interval <= TimeSpan.Zero || interval >= timeout)
+        {
+            throw new ArgumentException($"the lease heartbeat-interval ({interval}) must be positive and shorter than the heartbeat-timeout ({timeout})", nameof(interval));
+        }
+
+        FormerOwnerPrefix = address + "#";
+        Owner = FormerOwnerPrefix + Guid.NewGuid().ToString("N")[..12];
+        _store = store;
+        _timeout = timeout;
+        _interval = interval;
+        _operationTimeout = operationTimeout;
+        _log = log;
+    }
+
+    /// <summary>
+    /// The owner written into the lease rows: the address and a token of this process, so a process restarted on the
+    /// same address is another owner (and its takeover a new epoch).
+    /// </summary>
+    public string Owner { get; }
+
+    /// <summary>What every owner on this address starts with: a holder with this prefix is a former incarnation of this one.</summary>
+    public string FormerOwnerPrefix { get; }
+
+    /// <summary>How long since the database last answered a lease call of this keeper.</summary>
+    public TimeSpan SinceContact => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastContact));
+
+    /// <summary>Takes lease <paramref name="name"/>; <paramref name="lost"/> is called if it is lost later.</summary>
+    public async Task<bool> AcquireAsync(string name, Action<Exception>? lost)
+    {
+        var started = Environment.TickCount64;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        bounded.CancelAfter(_operationTimeout);
+        var store = await _store(bounded.Token).ConfigureAwait(false);
+        var epoch = await store.TryAcquireLeaseAsync(name, Owner, FormerOwnerPrefix, _timeout, bounded.Token).ConfigureAwait(false);
+        Touch();
+        if (epoch is not { } held)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _held[name] = new Holding(held, lost, started + (long)_timeout.TotalMilliseconds);
+            _loop ??= Task.Run(RenewLoopAsync);
+        }
+
+        return true;
+    }
+
+    /// <summary>Gives lease <paramref name="name"/> up (its row expires now).</summary>
+    public async Task<bool> ReleaseAsync(string name)
+    {
+        lock (_gate)
+        {
+            _held.Remove(name);
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        bounded.CancelAfter(_operationTimeout);
+        var store = await _store(bounded.Token).ConfigureAwait(false);
+        await store.ReleaseLeaseAsync(name, Owner, bounded.Token).ConfigureAwait(false);
+        Touch();
+        return true;
+    }
+
+    /// <summary>The epoch lease <paramref name="name"/> is held at, or null when it is not held (or has run out locally).</summary>
+    public long? EpochOf(string name)
+    {
+        lock (_gate)
+        {
+            return _held.TryGetValue(name, out var holding) && Environment.TickCount64 < holding.ValidUntil ? holding.Epoch : null;
+        }
+    }
+
+    /// <summary>Renews every lease held now, in one statement; reports the ones lost.</summary>
+    internal async Task RenewOnceAsync(CancellationToken cancellationToken)
+    {
+        string[] names;
+        lock (_gate)
+        {
+            names = [.. _held.Keys];
+        }
+
+        if (names.Length == 0)
+        {
+            return;
+        }
+
+        var started = Environment.TickCount64;
+        var lost = new List<(string Name, Action<Exception>? Callback, Exception Why)>();
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(_operationTimeout);
+            var store = await _store(bounded.Token).ConfigureAwait(false);
+            var renewed = await store.RenewLeasesAsync(Owner, names, _timeout, bounded.Token).ConfigureAwait(false);
+            Touch();
+            lock (_gate)
+            {
+                foreach (var name in names)
+                {
+                    if (!_held.TryGetValue(name, out var holding))
+                    {
+                        continue; // released meanwhile
+                    }
+
+                    if (renewed.TryGetValue(name, out var epoch) && epoch == holding.Epoch)
+                    {
+                        _held[name] = holding with { ValidUntil = started + (long)_timeout.TotalMilliseconds };
+                    }
+                    else
+                    {
+                        _held.Remove(name);
+                        lost.Add((name, holding.Lost, new LeaseException($"lease '{name}' is held by another owner now")));
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !_stopping.IsCancellationRequested)
+        {
+            _log.Warning("Renewing {0} leases as {1} failed: {2}", names.Length, Owner, ex.Message);
+            var now = Environment.TickCount64;
+            lock (_gate)
+            {
+                foreach (var (name, holding) in _held.Where(h => h.Value.ValidUntil <= now).ToList())
+                {
+                    _held.Remove(name);
+                    lost.Add((name, holding.Lost, new LeaseException($"lease '{name}' ran out: the database did not answer its renewal for {_timeout}", ex)));
+                }
+            }
+        }
+
+        foreach (var (name, callback, why) in lost)
+        {
+            _log.Warning("Lost lease {0}: {1}", name, why.Message);
+            try
+            {
+                callback?.Invoke(why);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _log.Error(ex, "The lost-lease callback of {0} failed", name);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastContact, Environment.TickCount64);
+
+    private async Task RenewLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                await RenewOnceAsync(_stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The actor system terminated.
+        }
+    }
+
+    /// <summary>A lease held: its epoch, whom to tell when it is lost, and until when (local monotonic milliseconds) it counts as held.</summary>
+    private sealed record Holding(long Epoch, Action<Exception>? Lost, long ValidUntil);
+}

@@ -1,0 +1,142 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Coordination;
+using Akka.Event;
+using Jobs.Persistence.Journal;
+using Jobs.Persistence.Leases;
+using Jobs.Persistence.Memory;
+using Jobs.Persistence.Plugin;
+using Jobs.Testing;
+
+namespace Jobs.Persistence.Tests.Plugin;
+
+/// <summary>
+/// The lease on the journal's database as Akka uses it: created by Akka's lease provider from HOCON, exclusive,
+/// renewed in the background, reported lost when taken over or when the database stops answering, taken over by
+/// another node once its holder stopped renewing, and a fence that stops the old holder's writes.
+/// </summary>
+public sealed class DatabaseLeaseTests
+{
+    private static Config Configure(string store) => ConfigurationFactory.ParseString($$"""
+        akka.loglevel = WARNING
+        {{SqlPersistence.JournalPluginId}} { {{store}} }
+        {{DatabaseLease.ConfigPath}} { heartbeat-timeout = 2s, heartbeat-interval = 300ms, lease-operation-timeout = 2s }
+        """).WithFallback(SqlPersistence.DefaultConfig);
+
+    private static DatabaseLease LeaseOf(ActorSystem system, string name, string owner) =>
+        Assert.IsType<DatabaseLease>(LeaseProvider.Get(system).GetLease(name, DatabaseLease.ConfigPath, owner));
+
+    private static async Task<string> PostgresStoreAsync()
+    {
+        var connection = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("lease");
+        return $"provider = postgresql, postgresql-connection-string = \"{connection}\"";
+    }
+
+    private static string SqliteStore() =>
+        $"provider = sqlite, sqlite-path = \"{Path.Combine(Directory.CreateTempSubdirectory("jobs-lease-").FullName, "lease.db")}\"";
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALease_IsExclusive_StaysHeldWhileRenewed_AndIsFreeAtOnceWhenReleased(bool postgres)
+    {
+        using var system = ActorSystem.Create("lease", Configure(postgres ? await PostgresStoreAsync() : SqliteStore()));
+        var first = LeaseOf(system, "shard-1", "host:1");
+        var second = LeaseOf(system, "shard-1", "host:2");
+        Assert.True(await first.Acquire());
+        Assert.True(first.CheckLease());
+        Assert.Equal(1, first.Epoch);
+        Assert.False(await second.Acquire());
+
+        // Three timeouts later the holder still has it: the background renewal kept it.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.True(first.CheckLease());
+        Assert.False(await second.Acquire());
+
+        Assert.True(await first.Release());
+        Assert.False(first.CheckLease());
+        Assert.True(await second.Acquire());
+        Assert.Equal(2, second.Epoch);
+    }
+
+    [Fact]
+    public async Task ALeaseTakenOver_IsReportedLost_AndTheOldHoldersFencedWritesAreRefused()
+    {
+        using var system = ActorSystem.Create("lease", Configure("provider = provided"));
+        await using var journal = new InMemoryJournal();
+        await journal.StartAsync(CancellationToken.None);
+        SqlPersistence.Get(system).Provide(journal, new InMemorySnapshotStore());
+        var lease = LeaseOf(system, "shard-7", "host:1");
+        var lost = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(await lease.Acquire(ex => lost.TrySetResult(ex)));
+        var fence = lease.Fence;
+        Assert.Equal(new WriteFence("shard-7", lease.Owner, 1), fence);
+        await journal.WriteAsync(new AtomicWrite("s", [Event("s", 1)], fence), CancellationToken.None);
+
+        // A new process on the same address (a restart) takes it over at once, at the next epoch.
+        Assert.Equal(2, await journal.TryAcquireLeaseAsync("shard-7", "host:1#restarted", "host:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        var why = await lost.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.IsType<LeaseException>(why);
+        Assert.Contains("shard-7", why.Message, StringComparison.Ordinal);
+        Assert.False(lease.CheckLease());
+        Assert.Equal(0, lease.Fence.Epoch);
+        await Assert.ThrowsAsync<FencingException>(() => journal.WriteAsync(new AtomicWrite("s", [Event("s", 2)], fence), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AHolderStoppedWithoutReleasing_LosesTheLeaseToAnotherNodeAfterTheTimeout_AtANewEpoch()
+    {
+        var store = await PostgresStoreAsync();
+        var crashed = ActorSystem.Create("lease", Configure(store));
+        var held = LeaseOf(crashed, "singleton", "host:1");
+        Assert.True(await held.Acquire());
+        var oldFence = held.Fence;
+        await crashed.Terminate(); // no release: its renewals just stop
+
+        using var other = ActorSystem.Create("lease", Configure(store));
+        var taker = LeaseOf(other, "singleton", "host:2");
+        Assert.False(await taker.Acquire());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await taker.Acquire())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the lease was not free 10 s after its holder stopped (timeout 2 s)");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(2, taker.Epoch);
+        Assert.NotEqual(oldFence.Owner, taker.Owner);
+    }
+
+    [Fact]
+    public async Task WhileTheDatabaseDoesNotAnswer_HeldLeasesRunOutAfterTheTimeout_AndAreReportedLost()
+    {
+        var journal = new InMemoryJournal();
+        var down = false;
+        using var system = ActorSystem.Create("lease-keeper");
+        using var keeper = new LeaseKeeper(
+            "host:1",
+            _ => down ? Task.FromException<ILeaseStore>(new TimeoutException("the database does not answer")) : Task.FromResult<ILeaseStore>(journal),
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromMilliseconds(200),
+            TimeSpan.FromSeconds(1),
+            Logging.GetLogger(system, typeof(LeaseKeeperTestsLog)));
+        var lost = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(await keeper.AcquireAsync("a", ex => lost.TrySetResult(ex)));
+        await Task.Delay(1500);
+        Assert.Equal(1, keeper.EpochOf("a")); // renewed meanwhile
+
+        down = true;
+        var since = System.Diagnostics.Stopwatch.StartNew();
+        var why = await lost.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.InRange(since.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
+        Assert.Contains("did not answer", why.Message, StringComparison.Ordinal);
+        Assert.Null(keeper.EpochOf("a"));
+        Assert.True(keeper.SinceContact >= TimeSpan.FromMilliseconds(500));
+    }
+
+    private static PersistentRepr Event(string pid, long seq) =>
+        new(pid, seq, "test.v1", [1, 2, 3], DateTimeOffset.UnixEpoch, "writer");
+
+    /// <summary>The log source of the keeper under test.</summary>
+    private sealed class LeaseKeeperTestsLog;
+}
