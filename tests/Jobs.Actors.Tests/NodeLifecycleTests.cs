@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using System.Collections.Concurrent;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
@@ -162,6 +163,30 @@ public sealed class NodeLifecycleTests
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
             await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task ANodeTheClusterRemoves_StopsItsHost_WithTheRemovedExitCode()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton(new HandlerLog());
+        builder.Services.AddJobs(jobs => jobs.UseConfigFile(null, "jobs.persistence.backend = memory").AddHandler<EchoHandler, EchoPayload>("echo"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var system = host.Services.GetRequiredService<JobsNode>().System!;
+        try
+        {
+            Akka.Cluster.Cluster.Get(system).Down(Akka.Cluster.Cluster.Get(system).SelfAddress); // what the split-brain resolver does to a lost member
+            await Task.Delay(TimeSpan.FromSeconds(30), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            Assert.True(stopping.IsCancellationRequested, "the host did not stop after its node was removed");
+            Assert.Equal(JobsNode.RemovedExitCode, Environment.ExitCode);
+        }
+        finally
+        {
+            Environment.ExitCode = 0; // this test process's own exit code stays its runner's
+            await host.StopAsync();
         }
     }
 

@@ -153,6 +153,42 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(0, status.Busy);
     }
 
+    [Fact]
+    public async Task AnEntityThatMayHaveMissedAReport_GetsItFromThePool_OrHearsTheAttemptIsUnknown()
+    {
+        var (node, pool, entity) = await StartAsync();
+        await using var _ = node;
+        var incarnation = node.Node.Runtime!.Incarnation;
+        var gate = "report-" + Guid.NewGuid();
+        pool.Tell(new RequestAdmission("held", "wait", 0, Due), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == "held");
+        pool.Tell(new Execute("held", 1, incarnation, "wait", $$"""{"gate":"{{gate}}"}""", Due, TimeSpan.FromSeconds(30)), entity.Ref);
+        await WaitForRunsAsync(node, "held");
+
+        // Still running: no answer (the report will come when it ends).
+        pool.Tell(new QueryAttempt("held", 1, incarnation), entity.Ref);
+        await entity.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        node.Log.Gates[gate].TrySetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5))).Busy > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the attempt did not end");
+            await Task.Delay(20);
+        }
+
+        pool.Tell(new QueryAttempt("held", 1, incarnation), entity.Ref);
+        var report = await entity.ExpectMsgAsync<AttemptCompleted>();
+        Assert.IsType<Entities.AttemptReport.Succeeded>(report.Report);
+        Assert.Equal((1, incarnation), (report.Attempt, report.Incarnation));
+
+        // An attempt the pool never ran, or of another incarnation: unknown, so its entity counts it lost.
+        pool.Tell(new QueryAttempt("never", 1, incarnation), entity.Ref);
+        await entity.ExpectMsgAsync<AttemptUnknown>(u => u.JobId == "never");
+        pool.Tell(new QueryAttempt("held", 1, "another-process"), entity.Ref);
+        await entity.ExpectMsgAsync<AttemptUnknown>(u => u.JobId == "held");
+    }
+
     private static async Task WaitForRunsAsync(TestNode node, params string[] jobIds)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

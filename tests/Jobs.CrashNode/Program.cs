@@ -6,7 +6,8 @@
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
 //   member <postgres> <log> <port> <seed-port> <name>: a member of a cluster on PostgreSQL (loopback, the seed at
 //                        <seed-port>) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
-//                        started and runs until killed or until its standard input closes (then stops cleanly).
+//                        started and runs until killed or until its standard input closes (then stops cleanly), or
+//                        until the cluster removes it (prints "terminated", exit code 3).
 // Every handler start is appended to <log> as "start <id> <attempt>" (a member adds its name) before the handler runs.
 using System.Globalization;
 using Jobs.Actors.Handlers;
@@ -139,9 +140,18 @@ internal static class Member
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
         Console.WriteLine("up");
-        while (await Console.In.ReadLineAsync() is not null)
+        var input = Task.Run(async () =>
         {
-            // Runs until its standard input closes (or it is killed).
+            while (await Console.In.ReadLineAsync() is not null)
+            {
+                // Runs until its standard input closes (or it is killed).
+            }
+        });
+        if (await Task.WhenAny(input, node.System!.WhenTerminated) != input)
+        {
+            // The cluster removed this member (downed, say after it was frozen): its actor system stopped itself.
+            Console.WriteLine("terminated");
+            return 3;
         }
 
         await node.StopAsync(CancellationToken.None);

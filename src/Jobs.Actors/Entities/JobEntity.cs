@@ -52,13 +52,22 @@ internal sealed class JobEntity : JobsPersistentActor
     /// <summary>Who waits for a held schedule while it is being stored (told if the write fails).</summary>
     private IActorRef? _scheduleReplyTo;
 
+    /// <summary>The lease of this entity's shard, when shards hold leases (a cluster on PostgreSQL).</summary>
+    private readonly Persistence.Leases.DatabaseLease? _shardLease;
+
     public JobEntity(JobsRuntime runtime)
     {
         _runtime = runtime;
         _jobId = Uri.UnescapeDataString(Self.Path.Name); // the shard names its entities by their escaped ids
+        _shardLease = runtime.ShardLeases?.LeaseOf(TypeName, _jobId);
     }
 
+    /// <summary>The name of the job entities' sharding region (and part of their shards' lease names).</summary>
+    public const string TypeName = "job";
+
     public override string PersistenceId => PersistenceIdOf(_jobId);
+
+    protected override Persistence.Journal.WriteFence? Fence => _shardLease?.Fence;
 
     /// <summary>The journal stream of job <paramref name="jobId"/>.</summary>
     internal static string PersistenceIdOf(string jobId) => "job-" + jobId;
@@ -97,9 +106,12 @@ internal sealed class JobEntity : JobsPersistentActor
                 }
                 else if (_state.Phase == JobPhase.Running && _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool))
                 {
-                    // Running here under an earlier incarnation of this entity (it was stopped by its shard): the
-                    // pool still runs the attempt, forwards a cancel to its worker, and the report comes here.
+                    // Running here under an earlier incarnation of this entity (it was stopped by its shard, or the
+                    // shard moved here): the pool still runs the attempt, forwards a cancel to its worker, and the
+                    // report comes here. A report sent while the shard was elsewhere may have gone with that member:
+                    // the pool is asked for it every few seconds until it comes.
                     _worker = pool;
+                    Timers.StartPeriodicTimer(RemoteAttemptKey, CheckRemoteAttempt.Instance, TimeSpan.FromSeconds(2));
                 }
 
                 AdjustIdleTimeout();
@@ -248,6 +260,9 @@ internal sealed class JobEntity : JobsPersistentActor
                 return true; // a pool watched earlier, no longer this job's
             case CheckRemoteAttempt:
                 OnCheckRemoteAttempt();
+                return true;
+            case AttemptUnknown unknown:
+                OnAttemptUnknown(unknown);
                 return true;
             case DeleteMessagesSuccess or DeleteMessagesFailure:
                 Passivate();
@@ -937,6 +952,13 @@ internal sealed class JobEntity : JobsPersistentActor
     /// <summary>The periodic check of an attempt running on another member: lost once that member is no longer one.</summary>
     private void OnCheckRemoteAttempt()
     {
+        var query = new QueryAttempt(_jobId, _state.CurrentAttempt, _state.RunningIncarnation ?? string.Empty);
+        if (_state.Phase == JobPhase.Running && _state.RunningIncarnation == _runtime.Incarnation && _worker is { } local)
+        {
+            local.Tell(query, Self); // recovered here while this node's pool ran it: its report may have gone elsewhere
+            return;
+        }
+
         if (_remoteAttempt is null || _state.Phase != JobPhase.Running || _state.RunningIncarnation == _runtime.Incarnation)
         {
             Timers.Cancel(RemoteAttemptKey);
@@ -950,6 +972,19 @@ internal sealed class JobEntity : JobsPersistentActor
         else if (_remoteAttempt.Equals(ActorRefs.Nobody))
         {
             Context.ActorSelection(Workers.WorkerPool.PathOn(node, _state.Definition!.Queue)).Tell(new Identify(RemoteAttemptKey), Self);
+        }
+        else
+        {
+            _remoteAttempt.Tell(query, Self); // it answers only once the attempt is over (its report, or that it is unknown)
+        }
+    }
+
+    /// <summary>The pool that ran the current attempt has no record of it (it never ran there, or its end is forgotten): it is lost.</summary>
+    private void OnAttemptUnknown(AttemptUnknown unknown)
+    {
+        if (_state.Phase == JobPhase.Running && JobDecisions.IsCurrent(_state, unknown.Attempt, unknown.Incarnation))
+        {
+            OnAttemptCompleted(new AttemptCompleted(_jobId, unknown.Attempt, unknown.Incarnation, new AttemptReport.Lost("the member that ran it has no record of it (its report was lost)")));
         }
     }
 

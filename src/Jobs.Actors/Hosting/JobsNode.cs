@@ -15,6 +15,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Akka.Coordination;
 using Akka.Hosting.Logging;
 using Akka.Pattern;
 using AkkaConfigFile = Akka.Configuration.Config;
@@ -22,6 +23,7 @@ using Jobs.Actors.Serialization;
 using Jobs.Actors.Support;
 using Jobs.Hocon;
 using Jobs.Persistence.Journal;
+using Jobs.Persistence.Leases;
 using Jobs.Persistence.Plugin;
 using Jobs.Persistence.Sql;
 using Jobs.Persistence.Sqlite;
@@ -155,6 +157,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         var system = hostSystem ?? ActorSystem.Create(settings.SystemName, BootstrapSetup.Create().WithConfig(AkkaConfigOf(config)).And(new LoggerFactorySetup(_loggers)));
         _system = system;
+        if (hostSystem is null)
+        {
+            StopHostWhenTerminatedByItself(system);
+        }
 
         // The node owns its journal (one owner of an embedded file; batches of new jobs written in one transaction
         // through it): the Akka.Persistence plugin writes through the same one (provider = "provided").
@@ -178,9 +184,17 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         // entity stops through PassivateStop, from its own Passivate or a hand-off, never with what it waits for lost.
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
+        if (UsesLeases(settings, persistence))
+        {
+            // Each shard takes its lease in the database before its entities start, and their writes are fenced by
+            // it; a shard whose lease cannot be taken yet (still held by a node that died) tries again each second.
+            shardingSettings = shardingSettings.WithLeaseSettings(new LeaseUsageSettings(DatabaseLease.ConfigPath, LeaseRetryInterval));
+            runtime.ShardLeases = new ShardLeases(system, settings.NumberOfShards);
+        }
+
         var extractor = new JobsMessageExtractor(settings.NumberOfShards);
-        runtime.Region = await sharding.StartAsync("job", ActorProps.Of(() => new JobEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
-        runtime.Recurring = await sharding.StartAsync("recurring", ActorProps.Of(() => new RecurringEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
+        runtime.Region = await sharding.StartAsync(JobEntity.TypeName, ActorProps.Of(() => new JobEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
+        runtime.Recurring = await sharding.StartAsync(RecurringEntity.TypeName, ActorProps.Of(() => new RecurringEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
         var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in _builder.Handlers.Kinds)
         {
@@ -210,10 +224,16 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             await control.Ask<bool>(GetQueuePaused.Instance, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         }
 
-        // The scheduler is a cluster singleton; every node talks to it through a proxy.
-        system.ActorOf(
-            ClusterSingletonManager.Props(ActorProps.Of(() => new Scheduler(runtime)), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithSingletonName("scheduler")),
-            "scheduler");
+        // The scheduler is a cluster singleton; every node talks to it through a proxy. On a shared database it runs
+        // only while its node holds the singleton's lease: a node that was frozen or cut off, and lost the lease to
+        // the next oldest member meanwhile, stops its scheduler when its renewal finds the lease gone.
+        var singletonSettings = ClusterSingletonManagerSettings.Create(system).WithSingletonName("scheduler");
+        if (UsesLeases(settings, persistence))
+        {
+            singletonSettings = singletonSettings.WithLeaseSettings(new LeaseUsageSettings(DatabaseLease.ConfigPath, LeaseRetryInterval));
+        }
+
+        system.ActorOf(ClusterSingletonManager.Props(ActorProps.Of(() => new Scheduler(runtime)), PoisonPill.Instance, singletonSettings), "scheduler");
         runtime.Scheduler = system.ActorOf(
             ClusterSingletonProxy.Props("/user/scheduler", ClusterSingletonProxySettings.Create(system).WithSingletonName("scheduler")),
             "scheduler-proxy");
@@ -462,6 +482,45 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             // Stopping.
         }
     }
+
+    /// <summary>
+    /// The node's actor system can stop without the host asking: the cluster downed this member (it was unreachable,
+    /// frozen, or on the minority side of a partition), and the member then leaves for good. A node without its
+    /// actor system does no work, so the host application stops too, with a non-zero exit code, for its supervisor
+    /// to start a fresh member (an actor system that left a cluster cannot join it again).
+    /// </summary>
+    private void StopHostWhenTerminatedByItself(ActorSystem system) =>
+        system.WhenTerminated.ContinueWith(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    if (_stopped)
+                    {
+                        return;
+                    }
+                }
+
+                _loggers.CreateLogger<JobsNode>().LogCritical("The node's actor system stopped by itself (the cluster removed this member); stopping the application");
+                if (_services.GetService<IHostApplicationLifetime>() is { } lifetime)
+                {
+                    Environment.ExitCode = RemovedExitCode;
+                    lifetime.StopApplication();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    /// <summary>The process's exit code after the cluster removed its member and the host stopped for it.</summary>
+    public const int RemovedExitCode = 3;
+
+    /// <summary>How soon a shard or the singleton asks again for a lease it could not take (Akka: 5 s).</summary>
+    private static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shards and the scheduler hold leases in the database: a cluster's shared PostgreSQL, unless turned off.</summary>
+    private static bool UsesLeases(JobsSettings settings, PersistenceSettings persistence) =>
+        settings.UseLeases && persistence.Backend == SqlDialect.PostgreSql;
 
     private void RegisterShutdown(ActorSystem system, JobsRuntime runtime)
     {

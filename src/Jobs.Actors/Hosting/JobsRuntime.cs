@@ -38,6 +38,9 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public IActorRef Region { get; set; } = null!;
 
+    /// <summary>The shards' leases, whose fences entities write under; null when shards hold no leases.</summary>
+    public Sharding.ShardLeases? ShardLeases { get; set; }
+
     /// <summary>The shard region of recurring-schedule entities.</summary>
     public IActorRef Recurring { get; set; } = null!;
 

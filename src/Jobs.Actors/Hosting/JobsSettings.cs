@@ -67,6 +67,9 @@ internal sealed partial record JobsSettings
     /// <summary>Fixed number of shards for the life of a cluster. Default: 64.</summary>
     public int NumberOfShards { get; init; } = 64;
 
+    /// <summary>Shards and the scheduler singleton hold leases in a shared PostgreSQL database, and entity writes are fenced by them (<c>jobs.sharding.leases</c>).</summary>
+    public bool UseLeases { get; init; } = true;
+
     /// <summary>An idle job entity is stopped after this long (its state is in the journal). Default: 30 s.</summary>
     public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -193,6 +196,7 @@ internal sealed partial record JobsSettings
             OutboxBatchSize = Check(jobs, "outbox.batch-size", jobs.GetInt("outbox.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
             NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
+            UseLeases = jobs.GetBoolean("sharding.leases"),
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
             PassivateWaitingAfter = Check(jobs, "sharding.passivate-waiting-after", jobs.GetDuration("sharding.passivate-waiting-after"), v => v > TimeSpan.Zero, "positive"),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),

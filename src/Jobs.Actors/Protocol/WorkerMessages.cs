@@ -15,8 +15,18 @@ internal sealed record WakeDeclined(string JobId) : IWireMessage;
 /// <summary>Give back an admitted slot that will not be used.</summary>
 internal sealed record ReleaseSlot(string JobId) : IWireMessage;
 
-/// <summary>From a worker to its pool: I am free again.</summary>
-internal sealed record WorkerIdle(IActorRef Worker) : INoSerializationVerificationNeeded;
+/// <summary>From a worker to its pool: I am free again; <see cref="Report"/> is what it told the attempt's entity, if anything.</summary>
+internal sealed record WorkerIdle(IActorRef Worker, AttemptCompleted? Report = null) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From an entity whose attempt runs (or ran) in this pool, when its report may have been lost (the entity's shard
+/// moved meanwhile): the pool answers with the attempt's report if it has finished and is still remembered, with
+/// <see cref="AttemptUnknown"/> if the pool neither runs it nor remembers it, and not at all while it still runs.
+/// </summary>
+internal sealed record QueryAttempt(string JobId, int Attempt, string Incarnation) : IWireMessage;
+
+/// <summary>The pool asked by <see cref="QueryAttempt"/> neither runs that attempt nor remembers its end: its outcome is lost.</summary>
+internal sealed record AttemptUnknown(string JobId, int Attempt, string Incarnation) : IWireMessage;
 
 /// <summary>Stop admitting new attempts (shutdown); running ones continue.</summary>
 internal sealed class StopAdmitting : INoSerializationVerificationNeeded

@@ -36,13 +36,22 @@ internal sealed class RecurringEntity : JobsPersistentActor
     /// <summary>Jobs that ended before their OccurrenceFired was stored (a fast job): applied right after it is.</summary>
     private readonly Dictionary<string, bool> _earlyEnds = new(StringComparer.Ordinal);
 
+    /// <summary>The lease of this entity's shard, when shards hold leases (a cluster on PostgreSQL).</summary>
+    private readonly Persistence.Leases.DatabaseLease? _shardLease;
+
     public RecurringEntity(JobsRuntime runtime)
     {
         _runtime = runtime;
         _name = Uri.UnescapeDataString(Self.Path.Name); // the shard names its entities by their escaped names
+        _shardLease = runtime.ShardLeases?.LeaseOf(TypeName, _name);
     }
 
+    /// <summary>The name of the recurring schedules' sharding region (and part of their shards' lease names).</summary>
+    public const string TypeName = "recurring";
+
     public override string PersistenceId => "recurring-" + _name;
+
+    protected override Persistence.Journal.WriteFence? Fence => _shardLease?.Fence;
 
     private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
 

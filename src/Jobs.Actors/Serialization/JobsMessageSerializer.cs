@@ -102,6 +102,8 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
         .Register("request-admission.v1", c.RequestAdmission)
         .Register("expect-woken.v1", c.ExpectWoken)
         .Register("wake-declined.v1", c.WakeDeclined)
+        .Register("query-attempt.v1", c.QueryAttempt)
+        .Register("attempt-unknown.v1", c.AttemptUnknown)
         .Register("release-slot.v1", c.ReleaseSlot)
         .Register("pool-status.v1", c.PoolStatus)
         .Register("execute.v1", c.Execute)

@@ -34,6 +34,8 @@ namespace Jobs.Actors.Serialization;
 [JsonSerializable(typeof(RequestAdmission))]
 [JsonSerializable(typeof(ExpectWoken))]
 [JsonSerializable(typeof(WakeDeclined))]
+[JsonSerializable(typeof(QueryAttempt))]
+[JsonSerializable(typeof(AttemptUnknown))]
 [JsonSerializable(typeof(ReleaseSlot))]
 [JsonSerializable(typeof(PoolStatus))]
 [JsonSerializable(typeof(Execute))]

@@ -80,6 +80,12 @@ internal abstract class JobsPersistentActor : PersistentActor
     /// </summary>
     protected virtual object? CreateAttachment(IReadOnlyList<object> events) => null;
 
+    /// <summary>
+    /// The lease this actor's writes are made under (its shard's), checked in each write's transaction; null: its
+    /// writes are not fenced.
+    /// </summary>
+    protected virtual WriteFence? Fence => null;
+
     /// <summary>Handles a recovered event, snapshot offer or <see cref="RecoveryCompleted"/> (only the last may persist).</summary>
     protected abstract bool Recover(object message);
 
@@ -184,13 +190,14 @@ internal abstract class JobsPersistentActor : PersistentActor
         var turn = _turn.ToArray();
         _turn.Clear();
         var group = turn.Select(t => t.Group).FirstOrDefault(g => g is not null);
+        var fence = Fence;
         var envelopes = new Attached[turn.Length];
         var first = _unapplied.Count - turn.Length;
         for (var i = 0; i < turn.Length; i++)
         {
             // Each envelope's attachment describes the state after its event; the journal keeps the last.
             var attachment = i == turn.Length - 1 ? CreateAttachment(_unapplied.GetRange(0, first + i + 1)) : null;
-            envelopes[i] = new Attached(turn[i].Event, attachment, i == 0 ? group : null);
+            envelopes[i] = new Attached(turn[i].Event, attachment, i == 0 ? group : null, i == 0 ? fence : null);
         }
 
         var next = 0;

@@ -169,12 +169,14 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         Timers.Cancel(GraceKey);
         _current = null;
         running.Dispose();
+        AttemptCompleted? completed = null;
         if (report is not null)
         {
-            runtime.Region.Tell(new AttemptCompleted(running.Execute.JobId, running.Execute.Attempt, running.Execute.Incarnation, report), Self);
+            completed = new AttemptCompleted(running.Execute.JobId, running.Execute.Attempt, running.Execute.Incarnation, report);
+            runtime.Region.Tell(completed, Self);
         }
 
-        pool.Tell(new WorkerIdle(Self), Self);
+        pool.Tell(new WorkerIdle(Self, completed), Self); // the pool remembers the report a while, for an entity that moved
     }
 
     private enum StopReason

@@ -36,6 +36,15 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     internal static readonly TimeSpan RankWait = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a finished attempt's report is kept for an entity that may have missed it (a failover takes ~25 s).</summary>
+    private static readonly TimeSpan ReportMemory = TimeSpan.FromMinutes(2);
+
+    /// <summary>Most reports kept (memory bound: at thousands of jobs per second the window is shorter than <see cref="ReportMemory"/>).</summary>
+    private const int MaxRememberedReports = 50_000;
+
+    private readonly Dictionary<string, AttemptCompleted> _recentReports = new(StringComparer.Ordinal);
+    private readonly Queue<(long At, string JobId, int Attempt)> _reportOrder = new();
     private static readonly object SweepKey = new();
     private static readonly object RankWaitKey = new();
 
@@ -161,7 +170,24 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 OnExecute(execute);
                 return true;
             case WorkerIdle idle:
+                if (idle.Report is { } report)
+                {
+                    RememberReport(report);
+                }
+
                 OnIdle(idle.Worker);
+                return true;
+            case QueryAttempt query:
+                if (!_slots.ContainsKey(query.JobId))
+                {
+                    // Not running here (any more): the report it ended with, if remembered, or word that it is unknown.
+                    Sender.Tell(
+                        _recentReports.TryGetValue(query.JobId, out var ended) && ended.Attempt == query.Attempt && ended.Incarnation == query.Incarnation
+                            ? ended
+                            : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
+                        Self);
+                }
+
                 return true;
             case CancelAttempt cancel:
                 OnCancel(cancel);
@@ -332,6 +358,26 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>Whether nothing ranks before <paramref name="jobId"/> here: no attempt waits, none is admitted without its Execute, none woken before it.</summary>
     private bool IsNextInLine(string jobId) =>
         _ready.Count == 0 && _reserved.Count == 0 && (_expectedOrder.Count == 0 || _expectedOrder.Min.JobId == jobId);
+
+    /// <summary>
+    /// Keeps the report an attempt ended with for a while: it went to the job's entity through the region, and if the
+    /// entity's shard was moving off a member that died, it went with that member. The entity that recovers the job
+    /// elsewhere asks for it (<see cref="QueryAttempt"/>). Bounded in time and count (the oldest go first).
+    /// </summary>
+    private void RememberReport(AttemptCompleted report)
+    {
+        var now = Environment.TickCount64;
+        _recentReports[report.JobId] = report;
+        _reportOrder.Enqueue((now, report.JobId, report.Attempt));
+        while (_reportOrder.TryPeek(out var oldest) && (now - oldest.At > (long)ReportMemory.TotalMilliseconds || _reportOrder.Count > MaxRememberedReports))
+        {
+            _reportOrder.Dequeue();
+            if (_recentReports.TryGetValue(oldest.JobId, out var kept) && kept.Attempt == oldest.Attempt)
+            {
+                _recentReports.Remove(oldest.JobId);
+            }
+        }
+    }
 
     private void OnIdle(IActorRef worker)
     {

@@ -12,4 +12,8 @@ namespace Jobs.Persistence.Plugin;
 /// The write group this write commits with (one transaction for writes of many actors, e.g. a batch of new jobs);
 /// null: the write commits on its own. A group lives in this process only: the envelope is never serialized.
 /// </param>
-public sealed record Attached(object Event, object? Attachment, Journal.JournalWriteGroup? Group = null);
+/// <param name="Fence">
+/// A lease the write is made under (see <see cref="Leases.DatabaseLease.Fence"/>): the write is stored only while
+/// that holding is current, and refused (OnPersistRejected) otherwise. Null: not fenced.
+/// </param>
+public sealed record Attached(object Event, object? Attachment, Journal.JournalWriteGroup? Group = null, Journal.WriteFence? Fence = null);

@@ -149,7 +149,8 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
 
     /// <summary>
     /// The stored form of one of Akka's atomic writes: tags are not kept (this journal has no tag queries), an
-    /// <see cref="Attached"/> envelope is opened (its event stored, its attachment handed to the participants).
+    /// <see cref="Attached"/> envelope is opened (its event stored, its attachment handed to the participants, its
+    /// fence checked in the write's transaction).
     /// </summary>
     private (StoredWrite Write, JournalWriteGroup? Group) ToStored(Akka.Persistence.AtomicWrite write)
     {
@@ -157,6 +158,7 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
         var events = (IImmutableList<IPersistentRepresentation>)write.Payload;
         var stored = new List<StoredEvent>(events.Count);
         object? attachment = null;
+        WriteFence? fence = null;
         var now = DateTimeOffset.UtcNow;
         foreach (var repr in events)
         {
@@ -166,12 +168,13 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
                 payload = attached.Event;
                 attachment = attached.Attachment ?? attachment;
                 group ??= attached.Group;
+                fence ??= attached.Fence;
             }
 
             var (serializerId, manifest, bytes) = _codec.Serialize(payload);
             stored.Add(new StoredEvent(repr.PersistenceId, repr.SequenceNr, manifest, bytes, now, repr.WriterGuid ?? string.Empty, serializerId));
         }
 
-        return (new StoredWrite(write.PersistenceId, stored, Attachment: attachment), group);
+        return (new StoredWrite(write.PersistenceId, stored, fence, attachment), group);
     }
 }
