@@ -190,6 +190,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             // it; a shard whose lease cannot be taken yet (still held by a node that died) tries again each second.
             shardingSettings = shardingSettings.WithLeaseSettings(new LeaseUsageSettings(DatabaseLease.ConfigPath, LeaseRetryInterval));
             runtime.ShardLeases = new ShardLeases(system, settings.NumberOfShards);
+            system.ActorOf(ActorProps.Of(() => new DatabaseContact(runtime, TimeSpan.FromSeconds(2), settings.DatabaseCutOffAfter)), DatabaseContact.Name);
         }
 
         var extractor = new JobsMessageExtractor(settings.NumberOfShards);

@@ -70,6 +70,9 @@ internal sealed partial record JobsSettings
     /// <summary>Shards and the scheduler singleton hold leases in a shared PostgreSQL database, and entity writes are fenced by them (<c>jobs.sharding.leases</c>).</summary>
     public bool UseLeases { get; init; } = true;
 
+    /// <summary>How long a member on a shared database may fail to reach it before it downs itself, if other members reach it (<c>jobs.sharding.database-cut-off-after</c>).</summary>
+    public TimeSpan DatabaseCutOffAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>An idle job entity is stopped after this long (its state is in the journal). Default: 30 s.</summary>
     public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -197,6 +200,7 @@ internal sealed partial record JobsSettings
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
             NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
             UseLeases = jobs.GetBoolean("sharding.leases"),
+            DatabaseCutOffAfter = Check(jobs, "sharding.database-cut-off-after", jobs.GetDuration("sharding.database-cut-off-after"), v => v >= TimeSpan.FromSeconds(2), "at least 2s"),
             PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
             PassivateWaitingAfter = Check(jobs, "sharding.passivate-waiting-after", jobs.GetDuration("sharding.passivate-waiting-after"), v => v > TimeSpan.Zero, "positive"),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),

@@ -27,6 +27,7 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
     private static readonly (string Manifest, object Instance)[] Singletons =
     [
         ("job-ack.v1", JobAck.Instance), ("ping.v1", Ping.Instance), ("pong.v1", Pong.Instance), ("get-pool-status.v1", GetPoolStatus.Instance),
+        ("database-contact-query.v1", Sharding.DatabaseContactQuery.Instance),
     ];
 
     /// <summary>Every type this serializer writes (declared before <see cref="Hocon"/>, which binds them).</summary>
@@ -103,6 +104,7 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
         .Register("expect-woken.v1", c.ExpectWoken)
         .Register("wake-declined.v1", c.WakeDeclined)
         .Register("query-attempt.v1", c.QueryAttempt)
+        .Register("database-contact-reply.v1", c.DatabaseContactReply)
         .Register("attempt-unknown.v1", c.AttemptUnknown)
         .Register("release-slot.v1", c.ReleaseSlot)
         .Register("pool-status.v1", c.PoolStatus)

@@ -35,6 +35,7 @@ namespace Jobs.Actors.Serialization;
 [JsonSerializable(typeof(ExpectWoken))]
 [JsonSerializable(typeof(WakeDeclined))]
 [JsonSerializable(typeof(QueryAttempt))]
+[JsonSerializable(typeof(Sharding.DatabaseContactReply))]
 [JsonSerializable(typeof(AttemptUnknown))]
 [JsonSerializable(typeof(ReleaseSlot))]
 [JsonSerializable(typeof(PoolStatus))]

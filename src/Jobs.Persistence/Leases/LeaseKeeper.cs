@@ -21,6 +21,9 @@ internal sealed class LeaseKeeper : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Holding> _held = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Held by a renewal's and a release's database call: a renewal in flight must not extend a lease released meanwhile.</summary>
+    private readonly SemaphoreSlim _calls = new(1, 1);
     private Task? _loop;
     private long _lastContact = Environment.TickCount64;
 
@@ -87,8 +90,17 @@ internal sealed class LeaseKeeper : IDisposable
 
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         bounded.CancelAfter(_operationTimeout);
-        var store = await _store(bounded.Token).ConfigureAwait(false);
-        await store.ReleaseLeaseAsync(name, Owner, bounded.Token).ConfigureAwait(false);
+        await _calls.WaitAsync(bounded.Token).ConfigureAwait(false);
+        try
+        {
+            var store = await _store(bounded.Token).ConfigureAwait(false);
+            await store.ReleaseLeaseAsync(name, Owner, bounded.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _calls.Release();
+        }
+
         Touch();
         return true;
     }
@@ -122,8 +134,23 @@ internal sealed class LeaseKeeper : IDisposable
         {
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(_operationTimeout);
-            var store = await _store(bounded.Token).ConfigureAwait(false);
-            var renewed = await store.RenewLeasesAsync(Owner, names, _timeout, bounded.Token).ConfigureAwait(false);
+            IReadOnlyDictionary<string, long> renewed;
+            await _calls.WaitAsync(bounded.Token).ConfigureAwait(false);
+            try
+            {
+                lock (_gate)
+                {
+                    names = [.. names.Where(_held.ContainsKey)]; // not one released while this waited
+                }
+
+                var store = await _store(bounded.Token).ConfigureAwait(false);
+                renewed = await store.RenewLeasesAsync(Owner, names, _timeout, bounded.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _calls.Release();
+            }
+
             Touch();
             lock (_gate)
             {
@@ -179,6 +206,8 @@ internal sealed class LeaseKeeper : IDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+
+        // _calls is left to the collector: a renewal still finishing releases it (it holds no wait handle).
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastContact, Environment.TickCount64);

@@ -8,7 +8,7 @@ namespace Jobs.Persistence.Postgres;
 
 /// <summary>
 /// The cluster's journal on PostgreSQL: each batch is one multi-row INSERT (unnest of arrays) in one transaction,
-/// several batches in flight at once, fences checked with the lease rows locked until commit. Requires
+/// several batches in flight at once, fences checked under the leases' advisory locks until commit. Requires
 /// synchronous_commit on (checked at start-up).
 /// </summary>
 public sealed class PostgresJournal : SqlJournal
@@ -86,6 +86,42 @@ public sealed class PostgresJournal : SqlJournal
 
     private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
     {
+        await using var command = new NpgsqlCommand(
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
+            "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w, @z)",
+            (NpgsqlConnection)connection,
+            (NpgsqlTransaction)transaction);
+        AddEventArrays(command.Parameters, writes, withFences: false);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private protected override bool InsertChecksFences => true;
+
+    private protected override async Task<bool> InsertCheckingFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    {
+        // One round trip for two statements. The first takes each lease's advisory lock shared until commit (see
+        // FailedFencesAsync); the second, whose snapshot is taken after those locks are held, inserts the events of
+        // every write whose fence holds. Fewer rows than events: a fence failed, and the caller rolls back.
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        var lockNames = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
+        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text)
+        {
+            TypedValue = [.. writes.Select(w => w.Fence?.LeaseName).OfType<string>().Distinct().OrderBy(n => n, StringComparer.Ordinal)],
+        });
+        var insert = new NpgsqlBatchCommand(
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
+            "SELECT u.p, u.s, u.m, u.b, u.t, u.w, u.z FROM unnest(@p, @s, @m, @b, @t, @w, @z, @fn, @fo, @fe) AS u(p, s, m, b, t, w, z, fn, fo, fe) " +
+            $"WHERE u.fn IS NULL OR EXISTS (SELECT 1 FROM {Names.Leases} l WHERE l.name = u.fn AND l.owner = u.fo AND l.epoch = u.fe AND l.expires_at > {NowMillis})");
+        var events = AddEventArrays(insert.Parameters, writes, withFences: true);
+        batch.BatchCommands.Add(lockNames);
+        batch.BatchCommands.Add(insert);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return insert.RecordsAffected == events;
+    }
+
+    /// <summary>The events of <paramref name="writes"/> as one array parameter per column (and per fence field); returns the number of events.</summary>
+    private static int AddEventArrays(NpgsqlParameterCollection parameters, IReadOnlyList<AtomicWrite> writes, bool withFences)
+    {
         var count = writes.Sum(w => w.Events.Count);
         var ids = new string[count];
         var seqs = new long[count];
@@ -94,6 +130,9 @@ public sealed class PostgresJournal : SqlJournal
         var times = new long[count];
         var writers = new string[count];
         var serializers = new int?[count];
+        var fenceNames = new string?[count];
+        var fenceOwners = new string?[count];
+        var fenceEpochs = new long?[count];
         var i = 0;
         foreach (var write in writes)
         {
@@ -106,37 +145,49 @@ public sealed class PostgresJournal : SqlJournal
                 times[i] = e.Timestamp.ToUnixTimeMilliseconds();
                 writers[i] = e.WriterId;
                 serializers[i] = e.SerializerId;
+                fenceNames[i] = write.Fence?.LeaseName;
+                fenceOwners[i] = write.Fence?.Owner;
+                fenceEpochs[i] = write.Fence?.Epoch;
                 i++;
             }
         }
 
-        await using var command = new NpgsqlCommand(
-            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
-            "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w, @z)",
-            (NpgsqlConnection)connection,
-            (NpgsqlTransaction)transaction);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = seqs });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = manifests });
-        command.Parameters.Add(new NpgsqlParameter<byte[][]>("b", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = payloads });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = times });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = writers });
-        command.Parameters.Add(new NpgsqlParameter<int?[]>("z", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = serializers });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+        parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = seqs });
+        parameters.Add(new NpgsqlParameter<string[]>("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = manifests });
+        parameters.Add(new NpgsqlParameter<byte[][]>("b", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = payloads });
+        parameters.Add(new NpgsqlParameter<long[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = times });
+        parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = writers });
+        parameters.Add(new NpgsqlParameter<int?[]>("z", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = serializers });
+        if (withFences)
+        {
+            parameters.Add(new NpgsqlParameter<string?[]>("fn", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = fenceNames });
+            parameters.Add(new NpgsqlParameter<string?[]>("fo", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = fenceOwners });
+            parameters.Add(new NpgsqlParameter<long?[]>("fe", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = fenceEpochs });
+        }
+
+        return count;
     }
 
     private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken)
     {
-        // FOR SHARE holds the lease rows until commit: a takeover (an UPDATE of the row) waits for this batch,
-        // so no write can land after a new owner's epoch is in place.
-        await using var command = new NpgsqlCommand(
-            $"SELECT name, owner, epoch FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis} FOR SHARE",
-            (NpgsqlConnection)connection,
-            (NpgsqlTransaction)transaction);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. fences.Select(f => f.LeaseName).Distinct()] });
+        // Two statements in one round trip. The first takes each lease's advisory lock shared until commit: a
+        // takeover takes it exclusively (TakeOverLockSql), so it waits for this batch, and this batch waits for a
+        // takeover in progress. The second reads the rows with a snapshot taken after the locks are held, so it sees
+        // any takeover that committed before. Shared advisory locks live in the lock manager alone: unlike row locks
+        // (FOR SHARE), several batches holding them at once write nothing to the lease rows.
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        var names = fences.Select(f => f.LeaseName).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        var lockNames = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
+        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
+        var read = new NpgsqlBatchCommand($"SELECT name, owner, epoch FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis}");
+        read.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
+        batch.BatchCommands.Add(lockNames);
+        batch.BatchCommands.Add(read);
         var live = new HashSet<WriteFence>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 live.Add(new WriteFence(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
@@ -145,6 +196,11 @@ public sealed class PostgresJournal : SqlJournal
 
         return [.. fences.Where(f => !live.Contains(f))];
     }
+
+    private protected override string TakeOverLockSql => $"SELECT pg_advisory_xact_lock({LeaseLockKey("@n")})";
+
+    /// <summary>The advisory-lock key of the lease named by SQL expression <paramref name="name"/> (a 64-bit hash; a collision only makes two leases wait for each other).</summary>
+    private static string LeaseLockKey(string name) => $"hashtextextended({name}, 7402)";
 
     private protected override bool IsUniqueViolation(DbException error) =>
         error is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
