@@ -46,6 +46,7 @@ public sealed class MessageSerializationTests : IDisposable
         new JobDue("default", At, "j1"), new CapacityAvailable("default", "j1"), new Scheduler.WakeRejected("j1"),
         new RequestAdmission("j1", "echo", 2, At), new ExpectWoken(["j1", "j2"]), new WakeDeclined("j1"), new ReleaseSlot("j1"),
         new QueryAttempt("j1", 2, "akka.tcp://jobs@10.0.0.1:4053#7"), new AttemptUnknown("j1", 2, "akka.tcp://jobs@10.0.0.1:4053#7"),
+        Sharding.DatabaseContactQuery.Instance, new Sharding.DatabaseContactReply(Reached: true),
         new PoolStatus("default", 4, 1, 3, true, Paused: false, Admitted: ["j1", "j2"]),
         new Execute("j1", 1, "node/1", "echo", """{"a":1}""", At, TimeSpan.FromSeconds(30), "00-abc-def-01", 2, Started: false),
         new CancelAttempt("j1", 1), new Workers.QueuePauseChanged("default"),

@@ -22,8 +22,8 @@ internal sealed class LeaseKeeper : IDisposable
     private readonly Dictionary<string, Holding> _held = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Held by a renewal's and a release's database call: a renewal in flight must not extend a lease released meanwhile.</summary>
-    private readonly SemaphoreSlim _calls = new(1, 1);
+    /// <summary>The renewal in flight, if any: a release waits for it, or the renewal could extend the lease after the release.</summary>
+    private Task? _renewing;
     private Task? _loop;
     private long _lastContact = Environment.TickCount64;
 
@@ -83,24 +83,22 @@ internal sealed class LeaseKeeper : IDisposable
     /// <summary>Gives lease <paramref name="name"/> up (its row expires now).</summary>
     public async Task<bool> ReleaseAsync(string name)
     {
+        Task? renewing;
         lock (_gate)
         {
             _held.Remove(name);
+            renewing = _renewing;
         }
 
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         bounded.CancelAfter(_operationTimeout);
-        await _calls.WaitAsync(bounded.Token).ConfigureAwait(false);
-        try
+        if (renewing is not null)
         {
-            var store = await _store(bounded.Token).ConfigureAwait(false);
-            await store.ReleaseLeaseAsync(name, Owner, bounded.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _calls.Release();
+            await renewing.WaitAsync(bounded.Token).ConfigureAwait(false); // it took its names before this removal
         }
 
+        var store = await _store(bounded.Token).ConfigureAwait(false);
+        await store.ReleaseLeaseAsync(name, Owner, bounded.Token).ConfigureAwait(false);
         Touch();
         return true;
     }
@@ -118,15 +116,35 @@ internal sealed class LeaseKeeper : IDisposable
     internal async Task RenewOnceAsync(CancellationToken cancellationToken)
     {
         string[] names;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             names = [.. _held.Keys];
+            if (names.Length == 0)
+            {
+                return;
+            }
+
+            _renewing = done.Task;
         }
 
-        if (names.Length == 0)
+        try
         {
-            return;
+            await RenewAsync(names, cancellationToken).ConfigureAwait(false);
         }
+        finally
+        {
+            lock (_gate)
+            {
+                _renewing = null;
+            }
+
+            done.SetResult();
+        }
+    }
+
+    private async Task RenewAsync(string[] names, CancellationToken cancellationToken)
+    {
 
         var started = Environment.TickCount64;
         var lost = new List<(string Name, Action<Exception>? Callback, Exception Why)>();
@@ -134,23 +152,8 @@ internal sealed class LeaseKeeper : IDisposable
         {
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(_operationTimeout);
-            IReadOnlyDictionary<string, long> renewed;
-            await _calls.WaitAsync(bounded.Token).ConfigureAwait(false);
-            try
-            {
-                lock (_gate)
-                {
-                    names = [.. names.Where(_held.ContainsKey)]; // not one released while this waited
-                }
-
-                var store = await _store(bounded.Token).ConfigureAwait(false);
-                renewed = await store.RenewLeasesAsync(Owner, names, _timeout, bounded.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _calls.Release();
-            }
-
+            var store = await _store(bounded.Token).ConfigureAwait(false);
+            var renewed = await store.RenewLeasesAsync(Owner, names, _timeout, bounded.Token).ConfigureAwait(false);
             Touch();
             lock (_gate)
             {
@@ -206,8 +209,6 @@ internal sealed class LeaseKeeper : IDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
-
-        // _calls is left to the collector: a renewal still finishing releases it (it holds no wait handle).
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastContact, Environment.TickCount64);

@@ -103,16 +103,17 @@ public sealed class PostgresJournal : SqlJournal
         // FailedFencesAsync); the second, whose snapshot is taken after those locks are held, inserts the events of
         // every write whose fence holds. Fewer rows than events: a fence failed, and the caller rolls back.
         await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        string[] leases = [.. writes.Select(w => w.Fence?.LeaseName).OfType<string>().Distinct().OrderBy(n => n, StringComparer.Ordinal)];
         var lockNames = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
-        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text)
-        {
-            TypedValue = [.. writes.Select(w => w.Fence?.LeaseName).OfType<string>().Distinct().OrderBy(n => n, StringComparer.Ordinal)],
-        });
+        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = leases });
+
+        // The live holdings are read once (a hashed subquery), not once per row.
         var insert = new NpgsqlBatchCommand(
             $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
             "SELECT u.p, u.s, u.m, u.b, u.t, u.w, u.z FROM unnest(@p, @s, @m, @b, @t, @w, @z, @fn, @fo, @fe) AS u(p, s, m, b, t, w, z, fn, fo, fe) " +
-            $"WHERE u.fn IS NULL OR EXISTS (SELECT 1 FROM {Names.Leases} l WHERE l.name = u.fn AND l.owner = u.fo AND l.epoch = u.fe AND l.expires_at > {NowMillis})");
+            $"WHERE u.fn IS NULL OR (u.fn, u.fo, u.fe) IN (SELECT name, owner, epoch FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis})");
         var events = AddEventArrays(insert.Parameters, writes, withFences: true);
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = leases });
         batch.BatchCommands.Add(lockNames);
         batch.BatchCommands.Add(insert);
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
