@@ -13,6 +13,7 @@ namespace Jobs.Actors.Tests;
 /// under load. Every acknowledged job ends Succeeded, and a job runs twice only where an attempt had really started
 /// on the lost member (its attempt is recorded lost); a resumed member stops itself and nothing it does lands.
 /// </summary>
+[Collection(ClusterTests.Name)]
 public sealed class ClusterCrashTests
 {
     [Fact]
@@ -57,7 +58,7 @@ public sealed class ClusterCrashTests
             var starts = Starts(killedLog).Concat(Starts(localLog)).Concat(Starts(Path.Combine(directory, "c.log"))).ToList();
             var startedOnKilled = Starts(killedLog).Select(s => s.Id).ToHashSet();
             var again = ids.Where(id => starts.Count(s => s.Id == id) > 1).ToList();
-            Assert.All(again, id => Assert.Contains(id, startedOnKilled)); // a second run only where the dead member ran it
+            Assert.All(again, id => Assert.True(startedOnKilled.Contains(id), $"{id} ran twice, never having started on the killed member: {string.Join("; ", infos[id].Attempts)}"));
             Assert.All(again, id => Assert.Contains(infos[id].Attempts, a => a.Outcome == AttemptOutcome.Lost && a.Node == "node-b"));
             Assert.All(ids.Except(startedOnKilled), id => Assert.Single(infos[id].Attempts)); // the others ran once
             Assert.All(ids, id => Assert.Contains(id, starts.Select(s => s.Id)));
@@ -146,7 +147,7 @@ public sealed class ClusterCrashTests
             var startedOnFrozen = startsBeforeResume.Select(s => s.Id).ToHashSet();
             var all = Starts(frozenLog).Concat(Starts(localLog)).Concat(Starts(otherLog)).ToList();
             var again = ids.Where(id => all.Count(s => s.Id == id) > 1).ToList();
-            Assert.All(again, id => Assert.Contains(id, startedOnFrozen)); // a second run only where the frozen member ran it
+            Assert.All(again, id => Assert.True(startedOnFrozen.Contains(id), $"{id} ran twice, never having started on the frozen member: {string.Join("; ", infos[id].Attempts)}"));
             Assert.All(ids, id => Assert.Single(infos[id].Attempts, a => a.Outcome == AttemptOutcome.Succeeded));
             Assert.All(again, id => Assert.NotEqual("node-b", infos[id].Attempts.Single(a => a.Outcome == AttemptOutcome.Succeeded).Node)); // its late completions were refused
             Assert.All(ids.Except(startedOnFrozen), id => Assert.Single(infos[id].Attempts));

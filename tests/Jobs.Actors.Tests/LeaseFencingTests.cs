@@ -12,6 +12,7 @@ namespace Jobs.Actors.Tests;
 /// current epoch: once another owner has taken a shard's lease, nothing this node's entity of that shard tries to
 /// store lands, and the shard comes back here once the lease is free again.
 /// </summary>
+[Collection(ClusterTests.Name)]
 public sealed class LeaseFencingTests
 {
     [Fact]

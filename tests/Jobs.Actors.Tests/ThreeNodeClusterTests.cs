@@ -10,6 +10,7 @@ namespace Jobs.Actors.Tests;
 /// jobs scheduled through any node run once, spread over the nodes, and a node that leaves or dies hands its jobs to
 /// the others. Real nodes, real remoting, no mocks.
 /// </summary>
+[Collection(ClusterTests.Name)]
 public sealed class ThreeNodeClusterTests
 {
     /// <summary>

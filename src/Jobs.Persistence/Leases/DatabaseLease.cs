@@ -79,9 +79,6 @@ public sealed class DatabaseLeases : IExtension
     /// <summary>The extension of <paramref name="system"/>.</summary>
     public static DatabaseLeases Get(ActorSystem system) => system.WithExtension<DatabaseLeases, DatabaseLeasesProvider>();
 
-    /// <summary>How long since the database last answered a lease call of this system (the longest over its databases), or null when it holds no lease.</summary>
-    public TimeSpan? SinceContact => _keepers.IsEmpty ? null : _keepers.Values.Max(k => k.SinceContact);
-
     /// <summary>The keeper for a lease with <paramref name="settings"/>.</summary>
     internal LeaseKeeper KeeperFor(LeaseSettings settings)
     {
