@@ -154,6 +154,27 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task AWorkerOfferedByAPoolThatDoesNotHoldTheJob_GoesBackToThatPool_AndTheRunningAttemptKeepsItsSlot()
+    {
+        // A pool that still holds an attempt prepared by an earlier incarnation of a job's entity (its shard moved, its
+        // member died) offers a worker for it: the entity gives that pool its worker back, and the pool that runs the
+        // job's attempt keeps its slot (a release sent there instead would have freed a running attempt's slot).
+        var (node, pool, stalePool) = await StartAsync();
+        await using var _ = node;
+        var gate = "stale-" + Guid.NewGuid();
+        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)) with { Queue = "probe" })).JobId;
+        await WaitForRunsAsync(node, id);
+
+        node.Node.Runtime!.Region.Tell(new BeginAttempt(id, (await node.Client.GetAsync(id)).Attempts.Count), stalePool.Ref);
+        await stalePool.ExpectMsgAsync<ReleaseSlot>(r => r.JobId == id);
+        Assert.Contains(id, (await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5))).Admitted!);
+
+        node.Log.Gates[gate].TrySetResult();
+        var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+        Assert.Single(info.Attempts);
+    }
+
+    [Fact]
     public async Task AnEntityThatMayHaveMissedAReport_GetsItFromThePool_OrHearsTheAttemptIsUnknown()
     {
         var (node, pool, entity) = await StartAsync();

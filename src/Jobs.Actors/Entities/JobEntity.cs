@@ -703,26 +703,34 @@ internal sealed class JobEntity : JobsPersistentActor
     /// <summary>A worker waits for the prepared attempt: store its start (durable before the handler runs), or give the worker back.</summary>
     private void OnBeginAttempt(int attempt)
     {
-        if (_preparedAttempt != attempt || !JobDecisions.CanStart(_state, Now))
+        if (_preparedAttempt != attempt || (_pool is { } admitting && !Sender.Path.Equals(admitting.Path)))
         {
-            // Not ours (an older incarnation prepared it, or it was dropped), or no longer startable: give the
-            // worker back; a job that is due asks for a slot again.
-            var stale = _preparedAttempt == attempt;
+            // Not the attempt this entity prepared in that pool: a pool still holding one prepared by an earlier
+            // incarnation of this entity (its shard moved, or its member died) offers a worker. That pool gets its
+            // worker back; what this entity holds (a running attempt, an attempt prepared elsewhere) is untouched:
+            // a release sent to its own pool instead would free the slot of an attempt that runs there.
+            Sender.Tell(new ReleaseSlot(_jobId), Self);
+            if (_preparedAttempt is null && !HoldsSlot && _state.Phase == JobPhase.Pending)
+            {
+                AfterPending(); // a job that is due asks for a slot again
+            }
+
+            return;
+        }
+
+        if (!JobDecisions.CanStart(_state, Now))
+        {
+            // Prepared here, but no longer startable (cancelled, moved): give the worker back.
             _preparedAttempt = null;
             TellPool(new ReleaseSlot(_jobId));
             ForgetPool();
-
-            if (!stale && _state.Phase == JobPhase.Pending)
-            {
-                AfterPending();
-            }
-
             return;
         }
 
         _preparedAttempt = null;
         StartAttempt(attempt);
     }
+
 
     /// <summary>Gives back the prefetch slot of a prepared attempt that will not run (cancelled, moved, destroyed).</summary>
     private void DropPrepared()
