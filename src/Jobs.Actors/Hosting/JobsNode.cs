@@ -390,7 +390,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     public async Task<NodeHealth> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var checks = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (_runtime is not { } runtime || _journal is not { } journal || !_client.Task.IsCompletedSuccessfully)
+        if (_runtime is not { } runtime || _journal is null || !_client.Task.IsCompletedSuccessfully)
         {
             checks["node"] = _stopped ? "stopped" : "starting";
             return new NodeHealth(false, checks);
@@ -407,7 +407,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         checks["cluster"] = self is MemberStatus.Up or MemberStatus.WeaklyUp ? NodeHealth.Ok : "member " + self.ToString().ToLowerInvariant();
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
-        var journalCheck = Check(async () => await journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false));
+        var journalCheck = Check(async () => await runtime.ProbeJournalAsync(bounded.Token).ConfigureAwait(false));
         var actors = new List<(string Name, Task<string> Check)> { ("scheduler", Check(async () => await runtime.Scheduler.Ask<Pong>(Ping.Instance, timeout, bounded.Token).ConfigureAwait(false))) };
         actors.AddRange(runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ("pool:" + p.Key, Identify(p.Value))));
         checks["journal"] = await journalCheck.ConfigureAwait(false);

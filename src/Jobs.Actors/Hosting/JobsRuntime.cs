@@ -53,6 +53,9 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
     /// <summary>The journal, for batch writes that span many entities.</summary>
     public Jobs.Persistence.Journal.IJournal Journal { get; set; } = null!;
 
+    /// <summary>Reads the journal once (the highest sequence number of a stream nobody writes): completes when the database answers.</summary>
+    public Task ProbeJournalAsync(CancellationToken cancellationToken) => Journal.ReadHighestSequenceNrAsync("jobs-health-probe", cancellationToken);
+
     /// <summary>Concurrency caps per kind, shared by every pool.</summary>
     public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
 

@@ -415,7 +415,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         using var bounded = new CancellationTokenSource(StorageProbeTimeout);
         try
         {
-            await runtime.Journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false);
+            await runtime.ProbeJournalAsync(bounded.Token).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException)

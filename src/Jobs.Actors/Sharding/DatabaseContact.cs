@@ -68,7 +68,7 @@ internal sealed class DatabaseContact : ReceiveActor
         using var bounded = new CancellationTokenSource(ProbeTimeout);
         try
         {
-            await _runtime.Journal.ReadHighestSequenceNrAsync("jobs-health-probe", bounded.Token).ConfigureAwait(false);
+            await _runtime.ProbeJournalAsync(bounded.Token).ConfigureAwait(false);
             return new Probed(null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -104,8 +104,7 @@ public sealed class PostgresJournal : SqlJournal
         // every write whose fence holds. Fewer rows than events: a fence failed, and the caller rolls back.
         await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
         string[] leases = [.. writes.Select(w => w.Fence?.LeaseName).OfType<string>().Distinct().OrderBy(n => n, StringComparer.Ordinal)];
-        var lockNames = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
-        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = leases });
+        var lockNames = LockLeasesShared(leases);
 
         // The live holdings are read once (a hashed subquery), not once per row.
         var insert = new NpgsqlBatchCommand(
@@ -179,8 +178,7 @@ public sealed class PostgresJournal : SqlJournal
         // (FOR SHARE), several batches holding them at once write nothing to the lease rows.
         await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
         var names = fences.Select(f => f.LeaseName).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
-        var lockNames = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
-        lockNames.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
+        var lockNames = LockLeasesShared(names);
         var read = new NpgsqlBatchCommand($"SELECT name, owner, epoch FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis}");
         read.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
         batch.BatchCommands.Add(lockNames);
@@ -196,6 +194,17 @@ public sealed class PostgresJournal : SqlJournal
         }
 
         return [.. fences.Where(f => !live.Contains(f))];
+    }
+
+    /// <summary>
+    /// A statement taking the advisory lock of each of <paramref name="names"/> shared until commit, in the order given
+    /// (callers sort them, so that two batches never wait for each other's locks in opposite orders).
+    /// </summary>
+    private static NpgsqlBatchCommand LockLeasesShared(string[] names)
+    {
+        var command = new NpgsqlBatchCommand($"SELECT count(pg_advisory_xact_lock_shared({LeaseLockKey("n")})) FROM unnest(@n) AS n");
+        command.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
+        return command;
     }
 
     private protected override string TakeOverLockSql => $"SELECT pg_advisory_xact_lock({LeaseLockKey("@n")})";
