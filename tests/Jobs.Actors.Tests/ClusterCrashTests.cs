@@ -60,7 +60,12 @@ public sealed class ClusterCrashTests
             var again = ids.Where(id => starts.Count(s => s.Id == id) > 1).ToList();
             Assert.All(again, id => Assert.True(startedOnKilled.Contains(id), $"{id} ran twice, never having started on the killed member: {string.Join("; ", infos[id].Attempts)}"));
             Assert.All(again, id => Assert.Contains(infos[id].Attempts, a => a.Outcome == AttemptOutcome.Lost && a.Node == "node-b"));
-            Assert.All(ids.Except(startedOnKilled), id => Assert.Single(infos[id].Attempts)); // the others ran once
+            // The others ran once. An attempt begun (durably) on the killed member whose handler had not started yet when
+            // the process died is still counted lost, since nobody can tell it did not run: such a job has that lost
+            // attempt and one more, and its handler ran once.
+            Assert.All(ids.Except(startedOnKilled), id => Assert.True(
+                infos[id].Attempts.Count == 1 || (infos[id].Attempts.Count == 2 && infos[id].Attempts[0] is { Outcome: AttemptOutcome.Lost, Node: "node-b" }),
+                $"{id} has attempts it never ran: {string.Join("; ", infos[id].Attempts)}"));
             Assert.All(ids, id => Assert.Contains(id, starts.Select(s => s.Id)));
             var lost = infos.Values.Where(i => i.Attempts.Any(a => a.Outcome == AttemptOutcome.Lost)).ToList();
             Assert.NotEmpty(lost);
