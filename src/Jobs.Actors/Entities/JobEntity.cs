@@ -340,7 +340,8 @@ internal sealed class JobEntity : JobsPersistentActor
     /// </summary>
     private bool TryAwaitSlot(JobScheduled definition)
     {
-        if (_admissionPending || !JobDecisions.CanStart(_state.Apply(definition), Now) || !_runtime.Pools.TryGetValue(definition.Queue, out var pool))
+        if (_admissionPending || !JobDecisions.CanStart(_state.Apply(definition), Now) || !_runtime.Pools.TryGetValue(definition.Queue, out var pool)
+            || !_runtime.Handlers.TryGet(definition.Kind, out _))
         {
             return false;
         }
@@ -883,17 +884,27 @@ internal sealed class JobEntity : JobsPersistentActor
             return false;
         }
 
+        var d = _state.Definition!;
+        var remote = PoolAt(poolNode);
+        IActorRef? local = null;
+        if (remote is null && (!_runtime.Pools.TryGetValue(d.Queue, out local) || !_runtime.Handlers.TryGet(d.Kind, out _)))
+        {
+            // This member does not run the job's queue or kind: the scheduler wakes it to a member that does.
+            _runtime.Scheduler.Tell(new JobDue(d.Queue, _state.DueAt, _jobId), Self);
+            return false;
+        }
+
         _admissionPending = true;
         ForgetPool();
         Timers.StartSingleTimer(AdmissionTimeoutKey, AdmissionTimedOut.Instance, TimeSpan.FromSeconds(5));
-        var request = new RequestAdmission(_jobId, _state.Definition!.Kind, _state.Definition.Priority, _state.DueAt);
-        if (PoolAt(poolNode) is { } remote)
+        var request = new RequestAdmission(_jobId, d.Kind, d.Priority, _state.DueAt);
+        if (remote is not null)
         {
             remote.Tell(request, Self);
         }
         else
         {
-            LocalPool().Tell(request, Self);
+            local!.Tell(request, Self);
         }
 
         return true;

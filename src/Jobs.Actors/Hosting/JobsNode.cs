@@ -166,9 +166,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         // through it): the Akka.Persistence plugin writes through the same one (provider = "provided").
         SqlPersistence.Get(system).Provide(journal, snapshots);
 
-        var validator = new ScheduleValidator(settings, _builder.Handlers, _clock);
+        var directory = new ClusterDirectory();
+        var validator = new ScheduleValidator(settings, _builder.Handlers, _clock, directory);
         var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
         {
+            Directory = directory,
             Observers = [.. _services.GetServices<IJobObserver>()],
             RecurringIndex = recurringIndex,
             NamedSchedules = namedSchedules,
@@ -219,6 +221,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                 Backoff.OnStop(ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
                     .WithReplyWhileStopped(new JobsFailed(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
             QueueControl.NameOf(p.Key)));
+        // Members tell each other what they run and which transitions their watchers want.
+        runtime.Transitions.Announcer = system.ActorOf(ActorProps.Of(() => new MemberDirectory(runtime)), MemberDirectory.Name);
         foreach (var control in runtime.QueueControls.Values)
         {
             // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.

@@ -65,7 +65,13 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
 
-    public TransitionHub Transitions { get; } = new(settings.WatchBuffer);
+    /// <summary>What the other members of the cluster offer (kinds, queues, watches).</summary>
+    public Sharding.ClusterDirectory Directory { get; init; } = new();
+
+    /// <summary>Fans job transitions out to the watchers of every member.</summary>
+    public TransitionHub Transitions => _transitions ??= new(Settings.WatchBuffer, Directory);
+
+    private TransitionHub? _transitions;
 
     public int ShardOf(string jobId) => Sharding.JobShards.ShardOf(jobId, Settings.NumberOfShards);
 

@@ -216,6 +216,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         ArgumentNullException.ThrowIfNull(query);
         // Subscribe before reading the current state, so nothing that happens in between is missed.
         using var subscription = runtime.Transitions.Subscribe(query);
+        await subscription.Armed.WaitAsync(cancellationToken).ConfigureAwait(false); // the other members send what it wants
         if (query.JobId is { } id)
         {
             var info = await GetAsync(id, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,11 @@ using Jobs.Client;
 namespace Jobs.Actors.Hosting;
 
 /// <summary>Checks a schedule request and turns it into the job's definition; every error names the field.</summary>
-internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRegistry handlers, TimeProvider clock)
+/// <remarks>
+/// A kind or queue this member does not run is accepted when another member of the cluster runs it (with that
+/// member's defaults for the kind); its payload is then checked as JSON here and bound to its type where it runs.
+/// </remarks>
+internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRegistry handlers, TimeProvider clock, Sharding.ClusterDirectory? directory = null)
 {
     private static readonly DateTimeOffset Latest = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -29,9 +33,20 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             throw new JobValidationException("kind", "is required");
         }
 
-        if (!handlers.TryGet(request.Kind, out var registration))
+        Handlers.JobKindOptions options;
+        if (handlers.TryGet(request.Kind, out var registration))
         {
-            throw new JobValidationException("kind", $"'{Shorten(request.Kind)}' is not a registered job kind (known: {string.Join(", ", handlers.Kinds.Order(StringComparer.Ordinal))})");
+            options = registration.Options;
+        }
+        else if (directory is not null && directory.TryGetKind(request.Kind, out var offered))
+        {
+            options = offered; // another member runs it
+            registration = null;
+        }
+        else
+        {
+            var known = handlers.Kinds.Union(directory?.RemoteKinds ?? [], StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            throw new JobValidationException("kind", $"'{Shorten(request.Kind)}' is not a registered job kind (known: {string.Join(", ", known)})");
         }
 
         var id = request.JobId ?? (request.UniqueKey is { } key ? UniqueJobId(request.Kind, key) : Guid.CreateVersion7().ToString("N"));
@@ -50,16 +65,16 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
         {
             throw new JobValidationException("onConflict", "must be returnExisting, reject or replace");
         }
-        var options = registration.Options;
         var queue = request.Queue ?? options.Queue ?? "default";
         if (!JobsSettings.IsValidQueueName(queue))
         {
             throw new JobValidationException("queue", "must be 1-64 characters of letters, digits, '_' or '-' and start with a letter");
         }
 
-        if (!settings.Queues.ContainsKey(queue))
+        if (!settings.Queues.ContainsKey(queue) && (directory is null || !directory.RemoteQueues.Contains(queue, StringComparer.Ordinal)))
         {
-            throw new JobValidationException("queue", $"'{queue}' is not a configured queue (configured: {string.Join(", ", settings.Queues.Keys.Order(StringComparer.Ordinal))})");
+            var configured = settings.Queues.Keys.Union(directory?.RemoteQueues ?? [], StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            throw new JobValidationException("queue", $"'{queue}' is not a configured queue (configured: {string.Join(", ", configured)})");
         }
 
         var now = clock.GetUtcNow();
@@ -259,7 +274,7 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
     /// valid Unicode (a lone surrogate could be stored but never shown or bound again) and bound once as the handler
     /// will bind it, so that whatever is accepted can be read back and received.
     /// </summary>
-    private string? BindPayload(Handlers.HandlerRegistration registration, string kind, JsonElement? element)
+    private string? BindPayload(Handlers.HandlerRegistration? registration, string kind, JsonElement? element)
     {
         string? payload = null;
         if (element is { ValueKind: not JsonValueKind.Undefined } given)
@@ -292,6 +307,11 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             {
                 throw new JobValidationException("payload", "contains a string that is not valid Unicode (an unpaired UTF-16 surrogate such as \\ud800)");
             }
+        }
+
+        if (registration is null)
+        {
+            return payload; // a kind another member runs: well-formed JSON here, bound to its type there
         }
 
         try

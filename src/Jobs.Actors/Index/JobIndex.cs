@@ -155,11 +155,19 @@ internal sealed class JobIndex : IWriteParticipant
         }
     }
 
-    /// <summary>Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap).</summary>
-    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap)
+    /// and, when <paramref name="onlyKinds"/> is given, every kind not in it (kinds the pools at hand do not run).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, IReadOnlyList<string>? onlyKinds, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
+        if (onlyKinds is not null)
+        {
+            skip += onlyKinds.Count == 0 ? " AND 1 = 0" : " AND kind IN (" + string.Join(", ", onlyKinds.Select((_, i) => "@o" + i)) + ")";
+        }
+
         var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
         return await QueryIdsAsync(
             $"SELECT job_id FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit",
@@ -171,6 +179,11 @@ internal sealed class JobIndex : IWriteParticipant
                 for (var i = 0; i < skipKinds.Count; i++)
                 {
                     Add(c, "@k" + i, skipKinds[i]);
+                }
+
+                for (var i = 0; i < (onlyKinds?.Count ?? 0); i++)
+                {
+                    Add(c, "@o" + i, onlyKinds![i]);
                 }
             },
             cancellationToken).ConfigureAwait(false);

@@ -40,8 +40,20 @@ internal sealed class GetPoolStatus : IWireMessage
     public static readonly GetPoolStatus Instance = new();
 }
 
-/// <summary>A pool's counts, and every job holding one of its slots (admitted, started or running).</summary>
-internal sealed record PoolStatus(string Queue, int Workers, int Free, int Busy, bool Admitting, bool Paused = false, IReadOnlyCollection<string>? Admitted = null) : IWireMessage;
+/// <summary>
+/// A pool's counts, every job holding one of its slots (admitted, started or running), the job kinds its member runs
+/// (it admits no other), and how many of its slots each kind holds.
+/// </summary>
+internal sealed record PoolStatus(
+    string Queue,
+    int Workers,
+    int Free,
+    int Busy,
+    bool Admitting,
+    bool Paused = false,
+    IReadOnlyCollection<string>? Admitted = null,
+    IReadOnlyList<string>? Kinds = null,
+    IReadOnlyDictionary<string, int>? Held = null) : IWireMessage;
 
 /// <summary>
 /// Run one attempt of a job: sent by the entity to its pool, and by the pool to a worker. <see cref="Started"/> says

@@ -30,6 +30,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     private readonly Dictionary<string, (long Tick, string Queue)> _woken = new(StringComparer.Ordinal);
     private DateTimeOffset? _nextWake;
 
+    /// <summary>Whether the last pass left a free slot in some pool (a job turned away by a full pool may find it).</summary>
+    private bool _freeSeen = true;
+
     /// <summary>The pools of other members, identified once (forgotten when one does not answer or its member leaves).</summary>
     private readonly Dictionary<(Akka.Actor.Address Node, string Queue), IActorRef> _remotePools = [];
 
@@ -64,7 +67,13 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                 Arm(runtime.Clock.GetUtcNow());
                 return true;
             case WakeRejected rejected:
-                _woken.Remove(rejected.JobId); // its pool turned it away: the next pass may wake it again
+                if (!_woken.Remove(rejected.JobId) && _freeSeen)
+                {
+                    // A due job that asked its own member's pool directly found no slot there (full, or its kind not
+                    // run there) while the last pass saw free slots elsewhere: look for one now, not at the next wake.
+                    Arm(runtime.Clock.GetUtcNow());
+                }
+
                 return true;
             case RecoverStale:
                 RunTask(RecoverStaleAsync);
@@ -103,7 +112,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         try
         {
             var saturated = runtime.KindLimits.Saturated();
-            foreach (var queue in runtime.Pools.Keys)
+            var freeSeen = false;
+            foreach (var queue in runtime.Pools.Keys.Union(runtime.Directory.RemoteQueues).Order(StringComparer.Ordinal))
             {
                 // The queue's pools on every member: their free slots, and the jobs they hold.
                 var pools = await PoolsOfAsync(queue, cluster);
@@ -113,40 +123,50 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     _woken.Remove(id); // its pool has it: skipped through the admitted list while still pending in the index
                 }
 
+                // Pools are grouped by the kinds their members run (one group when every member runs every kind):
+                // each group gets only due jobs of kinds it runs, so a kind no open member runs never takes a slot.
                 var open = pools.Where(p => p.Status is { Admitting: true, Paused: false, Free: > 0 }).ToList();
-                if (open.Count == 0)
+                foreach (var group in open.GroupBy(p => string.Join('\n', p.Status.Kinds ?? []), StringComparer.Ordinal))
                 {
-                    continue;
-                }
-
-                var inFlight = _woken.Values.Count(w => w.Queue == queue);
-                var limit = Math.Min(open.Sum(p => p.Status.Free) - inFlight, runtime.Settings.SchedulerBatchSize);
-                if (limit <= 0)
-                {
-                    moreDueThanCapacity = true; // the woken ones are admitted or turned away shortly; look again then
-                    continue;
-                }
-
-                // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
-                var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, CancellationToken.None);
-                var due = read.Where(id => !_woken.ContainsKey(id) && !admitted.Contains(id)).Take(limit).ToList();
-                foreach (var (pool, jobs) in Assign(due, open, inFlight))
-                {
-                    if (jobs.Count > 1)
+                    var members = group.ToList();
+                    var kinds = members[0].Status.Kinds?.Except(saturated, StringComparer.Ordinal).ToList(); // null: a member that does not say
+                    if (kinds is { Count: 0 })
                     {
-                        // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
-                        pool.Ref.Tell(new ExpectWoken(jobs), Self);
+                        continue;
                     }
 
-                    foreach (var id in jobs)
+                    var inFlight = _woken.Values.Count(w => w.Queue == queue);
+                    var limit = Math.Min(members.Sum(p => p.Status.Free) - inFlight, runtime.Settings.SchedulerBatchSize);
+                    if (limit <= 0)
                     {
-                        _woken[id] = (tick, queue);
-                        runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self); // the entity may live on another member: always name the pool's
+                        moreDueThanCapacity = true; // the woken ones are admitted or turned away shortly; look again then
+                        continue;
                     }
-                }
 
-                moreDueThanCapacity |= due.Count == limit || read.Count > due.Count;
+                    // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
+                    var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, kinds, CancellationToken.None);
+                    var due = read.Where(id => !_woken.ContainsKey(id) && !admitted.Contains(id)).Take(limit).ToList();
+                    foreach (var (pool, jobs) in Assign(due, members, inFlight))
+                    {
+                        if (jobs.Count > 1)
+                        {
+                            // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
+                            pool.Ref.Tell(new ExpectWoken(jobs), Self);
+                        }
+
+                        foreach (var id in jobs)
+                        {
+                            _woken[id] = (tick, queue);
+                            runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self); // the entity may live on another member: always name the pool's
+                        }
+                    }
+
+                    freeSeen |= due.Count < limit;
+                    moreDueThanCapacity |= due.Count == limit || read.Count > due.Count;
+                }
             }
+
+            _freeSeen = freeSeen;
 
             var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None);
             foreach (var name in dueSchedules)
@@ -225,7 +245,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             {
                 if (local)
                 {
-                    var pool = runtime.Pools[queue];
+                    if (!runtime.Pools.TryGetValue(queue, out var pool))
+                    {
+                        return null; // this member runs no such queue
+                    }
+
                     return new PoolView(node, pool, true, await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(10)));
                 }
 

@@ -121,7 +121,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         switch (message)
         {
             case RequestAdmission request:
-                if (_admitting && !_paused && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId) && runtime.KindLimits.TryAcquire(request.Kind))
+                // A kind this member has no handler for is never admitted here: the scheduler wakes it to a member that has.
+                if (_admitting && !_paused && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId)
+                    && runtime.Handlers.TryGet(request.Kind, out _) && runtime.KindLimits.TryAcquire(request.Kind))
                 {
                     var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
                     _slots[request.JobId] = slot;
@@ -235,7 +237,19 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    private PoolStatus Status() => new(queue, workers, Math.Max(0, Capacity - _slots.Count), _busy.Count, _admitting, _paused, [.. _slots.Keys]);
+    private PoolStatus Status() => new(
+        queue,
+        workers,
+        Math.Max(0, Capacity - _slots.Count),
+        _busy.Count,
+        _admitting,
+        _paused,
+        [.. _slots.Keys],
+        _kinds ??= [.. runtime.Handlers.Kinds.Order(StringComparer.Ordinal)],
+        _slots.Values.GroupBy(s => s.Kind, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
+    /// <summary>The kinds this member runs (fixed once the node started).</summary>
+    private IReadOnlyList<string>? _kinds;
 
     private void OnExecute(Execute execute)
     {

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using Jobs.Client;
+
+namespace Jobs.Actors.Tests;
+
+/// <summary>
+/// Members that run different kinds and queues, on one PostgreSQL: a job is accepted by any member when some member
+/// runs its kind and queue, and runs only on a member that does; a watch on one member sees the transitions of jobs
+/// whose entities live on the others. Real Akka nodes on loopback.
+/// </summary>
+[Collection(ClusterTests.Name)]
+public sealed class CapabilityRoutingTests
+{
+    [Fact]
+    public async Task AKindOnlyOneMemberRuns_IsAcceptedByAnother_RunsOnlyWhereItIsRegistered_AndWatchesSpanTheCluster()
+    {
+        // node-1 runs echo/fail/wait on "default"; node-2 also runs "special" and the queue "reports".
+        var nodes = await ThreeNodeClusterTests.StartClusterAsync(
+            2,
+            configOf: i => i == 1 ? "jobs.queues.reports.workers = 2" : string.Empty,
+            jobsOf: i => i == 1 ? b => b.AddHandler<EchoHandler, EchoPayload>("special") : null);
+        try
+        {
+            var (plain, capable) = (nodes[0], nodes[1]);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!plain.Node.Runtime!.Directory.TryGetKind("special", out _) || !plain.Node.Runtime.Directory.RemoteQueues.Contains("reports"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "node-1 never learned what node-2 runs");
+                await Task.Delay(50);
+            }
+
+            // A kind nobody runs is refused, naming every kind the cluster runs.
+            var unknown = await Assert.ThrowsAsync<JobValidationException>(() => plain.Client.ScheduleAsync(ScheduleRequest.Create("nope", new EchoPayload("x"))));
+            Assert.Equal("kind", unknown.Field);
+            Assert.Contains("special", unknown.Message, StringComparison.Ordinal);
+
+            // A watch on node-1 for the kind: node-2's entities send their transitions to it.
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var seen = new ConcurrentDictionary<string, byte>();
+            var watching = Task.Run(async () =>
+            {
+                await foreach (var t in plain.Client.WatchAsync(new WatchQuery { Kind = "special", Status = JobStatus.Succeeded }, cancel.Token))
+                {
+                    seen[t.JobId] = 0;
+                }
+            });
+            while (!capable.Node.Runtime!.Directory.HasRemoteWatchers)
+            {
+                Assert.True(DateTime.UtcNow < deadline.AddSeconds(10), "node-2 never learned about node-1's watch");
+                await Task.Delay(50);
+            }
+
+            // Scheduled one by one through node-1 (which would start a job of its own kinds at once), and in a batch.
+            var ids = new List<string>();
+            for (var i = 0; i < 20; i++)
+            {
+                ids.Add((await plain.Client.ScheduleAsync(ScheduleRequest.Create("special", new EchoPayload($"s{i}")))).JobId);
+            }
+
+            ids.AddRange((await plain.Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("special", new EchoPayload($"b{i}")))])).Select(r => r.Result!.JobId));
+            var reports = new List<string>();
+            for (var i = 0; i < 10; i++)
+            {
+                reports.Add((await plain.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload($"r{i}")) with { Queue = "reports" })).JobId);
+            }
+
+            foreach (var id in ids.Concat(reports))
+            {
+                var info = await plain.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
+                var attempt = Assert.Single(info.Attempts);
+                Assert.Equal("node-2", attempt.Node);
+            }
+
+            Assert.DoesNotContain(plain.Log.Events, e => ids.Contains(e.JobId) || reports.Contains(e.JobId));
+            Assert.Equal(50, capable.Log.Events.Count(e => e.Event == "start" && (ids.Contains(e.JobId) || reports.Contains(e.JobId))));
+
+            // The jobs' entities live on both members (their shards are spread), and the watch saw every one succeed.
+            deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!ids.All(seen.ContainsKey))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the watch on node-1 saw {ids.Count(seen.ContainsKey)} of {ids.Count} jobs succeed");
+                await Task.Delay(50);
+            }
+
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+
+            // Once node-1's watch ended, node-2 stops sending transitions.
+            deadline = DateTime.UtcNow.AddSeconds(10);
+            while (capable.Node.Runtime.Directory.HasRemoteWatchers)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "node-2 still believes node-1 watches");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+}
