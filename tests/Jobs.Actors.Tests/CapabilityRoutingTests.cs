@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Jobs.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Tests;
 
 /// <summary>
 /// Members that run different kinds and queues, on one PostgreSQL: a job is accepted by any member when some member
 /// runs its kind and queue, and runs only on a member that does; a watch on one member sees the transitions of jobs
-/// whose entities live on the others. Real Akka nodes on loopback.
+/// whose entities live on the others; a kind's concurrency cap holds for the whole cluster. Real Akka nodes on loopback.
 /// </summary>
 [Collection(ClusterTests.Name)]
 public sealed class CapabilityRoutingTests
@@ -92,6 +93,44 @@ public sealed class CapabilityRoutingTests
                 Assert.True(DateTime.UtcNow < deadline, "node-2 still believes node-1 watches");
                 await Task.Delay(50);
             }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AKindCap_HoldsAcrossTheWholeCluster_WhileBothMembersRunTheKind()
+    {
+        // Two members of 4 workers each and a cap of 3: each member alone would stay under it, both together not.
+        var tracker = new ConcurrencyTracker { DelayMs = 150 };
+        var nodes = await ThreeNodeClusterTests.StartClusterAsync(
+            2,
+            extraConfig: "jobs.kind-limits { count = 3 }",
+            jobsOf: _ => b => b.AddHandler<CountHandler, CountPayload>("count"),
+            services: s => s.AddSingleton(tracker));
+        try
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 30; i++)
+            {
+                ids.Add((await nodes[i % 2].Client.ScheduleAsync(ScheduleRequest.Create("count", new CountPayload(i)))).JobId);
+            }
+
+            ids.AddRange((await nodes[1].Client.ScheduleManyAsync([.. Enumerable.Range(0, 60).Select(i => ScheduleRequest.Create("count", new CountPayload(i)))])).Select(r => r.Result!.JobId));
+            var others = (await nodes[0].Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"o{i}")))])).Select(r => r.Result!.JobId).ToList();
+            var ranOn = new HashSet<string>();
+            foreach (var id in ids.Concat(others))
+            {
+                ranOn.Add(Assert.Single((await nodes[0].WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(90))).Attempts).Node);
+            }
+
+            Assert.Equal(2, ranOn.Count); // both members ran jobs
+            Assert.InRange(tracker.Max, 1, 3);
         }
         finally
         {

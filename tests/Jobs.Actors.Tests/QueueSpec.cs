@@ -14,6 +14,9 @@ public sealed class ConcurrencyTracker
 
     public int Max => Volatile.Read(ref _max);
 
+    /// <summary>How long each handler runs.</summary>
+    public int DelayMs { get; init; } = 15;
+
     public async Task RunAsync()
     {
         var now = Interlocked.Increment(ref _running);
@@ -22,7 +25,7 @@ public sealed class ConcurrencyTracker
         {
         }
 
-        await Task.Delay(15);
+        await Task.Delay(DelayMs);
         Interlocked.Decrement(ref _running);
     }
 }

@@ -17,7 +17,7 @@ public sealed class ThreeNodeClusterTests
     /// Starts <paramref name="count"/> nodes on one database; the first is the seed. <paramref name="connectionOf"/>
     /// gives the connection string node i uses for that database (through a proxy, say); by default the database's own.
     /// </summary>
-    internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null, Func<int, string, string>? connectionOf = null, Func<int, string>? configOf = null, Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null)
+    internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null, Func<int, string, string>? connectionOf = null, Func<int, string>? configOf = null, Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("cluster");
         var seedPort = Ports.Free();
@@ -33,7 +33,7 @@ public sealed class ThreeNodeClusterTests
                     akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
                     {{extraConfig ?? string.Empty}}
                     {{configOf?.Invoke(i) ?? string.Empty}}
-                    """, jobs: jobsOf?.Invoke(i)));
+                    """, jobs: jobsOf?.Invoke(i), services: services));
             }
 
             var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -341,7 +341,7 @@ internal sealed class JobEntity : JobsPersistentActor
     private bool TryAwaitSlot(JobScheduled definition)
     {
         if (_admissionPending || !JobDecisions.CanStart(_state.Apply(definition), Now) || !_runtime.Pools.TryGetValue(definition.Queue, out var pool)
-            || !_runtime.Handlers.TryGet(definition.Kind, out _))
+            || !_runtime.Handlers.TryGet(definition.Kind, out _) || IsCapped(definition.Kind))
         {
             return false;
         }
@@ -589,7 +589,7 @@ internal sealed class JobEntity : JobsPersistentActor
             return;
         }
 
-        if (!TryRun(poolNode))
+        if (!TryRun(poolNode, woken: true))
         {
             DeclineWake(poolNode);
             PassivateIfNoJob();
@@ -877,7 +877,7 @@ internal sealed class JobEntity : JobsPersistentActor
     /// Asks a pool for a slot if the job can start now and has not asked already; true if it asked. The pool is the
     /// one on the member at <paramref name="poolNode"/> (chosen by the scheduler), or this node's own.
     /// </summary>
-    private bool TryRun(string? poolNode = null)
+    private bool TryRun(string? poolNode = null, bool woken = false)
     {
         if (!JobDecisions.CanStart(_state, Now) || HoldsSlot)
         {
@@ -887,9 +887,10 @@ internal sealed class JobEntity : JobsPersistentActor
         var d = _state.Definition!;
         var remote = PoolAt(poolNode);
         IActorRef? local = null;
-        if (remote is null && (!_runtime.Pools.TryGetValue(d.Queue, out local) || !_runtime.Handlers.TryGet(d.Kind, out _)))
+        if (remote is null && (!_runtime.Pools.TryGetValue(d.Queue, out local) || !_runtime.Handlers.TryGet(d.Kind, out _) || (!woken && IsCapped(d.Kind))))
         {
-            // This member does not run the job's queue or kind: the scheduler wakes it to a member that does.
+            // This member does not run the job's queue or kind, or the kind has a cluster-wide cap (which only the
+            // scheduler counts): the scheduler wakes it to a member that runs it, within the cap.
             _runtime.Scheduler.Tell(new JobDue(d.Queue, _state.DueAt, _jobId), Self);
             return false;
         }
@@ -909,6 +910,9 @@ internal sealed class JobEntity : JobsPersistentActor
 
         return true;
     }
+
+    /// <summary>Whether <paramref name="kind"/> has a concurrency cap: its jobs start only when the scheduler wakes them.</summary>
+    private bool IsCapped(string kind) => _runtime.KindLimits.Limits.ContainsKey(kind);
 
     /// <summary>The pool this job deals with now: the one that admitted it, else this node's pool of its queue.</summary>
     private IActorRef PoolOf() => _pool ?? LocalPool();

@@ -19,7 +19,7 @@ internal sealed partial record JobsSettings
     /// <summary>Backlog order per queue (<c>jobs.queues.NAME.order</c>). Default: priority first.</summary>
     public IReadOnlyDictionary<string, QueueOrder> QueueOrders { get; init; } = new Dictionary<string, QueueOrder>();
 
-    /// <summary>Most jobs of a kind running at once on this node (<c>jobs.kind-limits</c>); kinds not listed are limited only by their queue.</summary>
+    /// <summary>Most jobs of a kind running at once in the whole cluster (<c>jobs.kind-limits</c>); kinds not listed are limited only by their queue.</summary>
     public IReadOnlyDictionary<string, int> KindLimits { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Attempts a queue starts ahead of a free worker (<c>jobs.queues.NAME.prefetch</c>, default <c>jobs.scheduler.prefetch</c>).</summary>

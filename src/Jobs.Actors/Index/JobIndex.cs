@@ -159,7 +159,7 @@ internal sealed class JobIndex : IWriteParticipant
     /// Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap)
     /// and, when <paramref name="onlyKinds"/> is given, every kind not in it (kinds the pools at hand do not run).
     /// </summary>
-    public async Task<IReadOnlyList<string>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, IReadOnlyList<string>? onlyKinds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Id, string Kind)>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, IReadOnlyList<string>? onlyKinds, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
@@ -169,24 +169,30 @@ internal sealed class JobIndex : IWriteParticipant
         }
 
         var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
-        return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit",
-            c =>
-            {
-                Add(c, "@q", queue);
-                Add(c, "@now", nowMs);
-                Add(c, "@limit", limit);
-                for (var i = 0; i < skipKinds.Count; i++)
-                {
-                    Add(c, "@k" + i, skipKinds[i]);
-                }
+        await using var connection = await _open(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT job_id, kind FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit";
+        Add(command, "@q", queue);
+        Add(command, "@now", nowMs);
+        Add(command, "@limit", limit);
+        for (var i = 0; i < skipKinds.Count; i++)
+        {
+            Add(command, "@k" + i, skipKinds[i]);
+        }
 
-                for (var i = 0; i < (onlyKinds?.Count ?? 0); i++)
-                {
-                    Add(c, "@o" + i, onlyKinds![i]);
-                }
-            },
-            cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < (onlyKinds?.Count ?? 0); i++)
+        {
+            Add(command, "@o" + i, onlyKinds![i]);
+        }
+
+        var due = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            due.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return due;
     }
 
     /// <summary>Jobs in a finished <paramref name="status"/> ("succeeded", "failed", "cancelled") last changed at or before <paramref name="cutoff"/>.</summary>

@@ -27,8 +27,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// pending in the index, so a pass skips them, and their slots are spoken for, so a pass does not give those
     /// slots to jobs of lower rank.
     /// </summary>
-    private readonly Dictionary<string, (long Tick, string Queue)> _woken = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Tick, string Queue, string Kind)> _woken = new(StringComparer.Ordinal);
     private DateTimeOffset? _nextWake;
+
+    /// <summary>Whether a member's pool did not answer this pass (capped kinds then wait: their count is unknown).</summary>
+    private bool _unanswered;
 
     /// <summary>Whether the last pass left a free slot in some pool (a job turned away by a full pool may find it).</summary>
     private bool _freeSeen = true;
@@ -111,11 +114,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
         try
         {
-            var saturated = runtime.KindLimits.Saturated();
-            var freeSeen = false;
+            // Every queue's pools on every member: their free slots, the jobs they hold, and of which kinds.
+            var queues = new List<(string Queue, List<PoolView> Pools, HashSet<string> Admitted)>();
+            _unanswered = false;
             foreach (var queue in runtime.Pools.Keys.Union(runtime.Directory.RemoteQueues).Order(StringComparer.Ordinal))
             {
-                // The queue's pools on every member: their free slots, and the jobs they hold.
                 var pools = await PoolsOfAsync(queue, cluster);
                 var admitted = new HashSet<string>(pools.SelectMany(p => p.Status.Admitted ?? []), StringComparer.Ordinal);
                 foreach (var id in admitted)
@@ -123,6 +126,14 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     _woken.Remove(id); // its pool has it: skipped through the admitted list while still pending in the index
                 }
 
+                queues.Add((queue, pools, admitted));
+            }
+
+            var permits = Permits(queues.SelectMany(q => q.Pools));
+            var saturated = permits.Where(p => p.Value <= 0).Select(p => p.Key).ToList();
+            var freeSeen = false;
+            foreach (var (queue, pools, admitted) in queues)
+            {
                 // Pools are grouped by the kinds their members run (one group when every member runs every kind):
                 // each group gets only due jobs of kinds it runs, so a kind no open member runs never takes a slot.
                 var open = pools.Where(p => p.Status is { Admitting: true, Paused: false, Free: > 0 }).ToList();
@@ -145,18 +156,18 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
                     // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
                     var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, kinds, CancellationToken.None);
-                    var due = read.Where(id => !_woken.ContainsKey(id) && !admitted.Contains(id)).Take(limit).ToList();
+                    var due = read.Where(j => !_woken.ContainsKey(j.Id) && !admitted.Contains(j.Id) && TakePermit(permits, j.Kind)).Take(limit).ToList();
                     foreach (var (pool, jobs) in Assign(due, members, inFlight))
                     {
                         if (jobs.Count > 1)
                         {
                             // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
-                            pool.Ref.Tell(new ExpectWoken(jobs), Self);
+                            pool.Ref.Tell(new ExpectWoken([.. jobs.Select(j => j.Id)]), Self);
                         }
 
-                        foreach (var id in jobs)
+                        foreach (var (id, kind) in jobs)
                         {
-                            _woken[id] = (tick, queue);
+                            _woken[id] = (tick, queue, kind);
                             runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self); // the entity may live on another member: always name the pool's
                         }
                     }
@@ -193,6 +204,69 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             Log.LogWarning(ex, "Scheduler pass failed; retrying in {Delay}", runtime.Settings.SchedulerMaxSleep);
             Arm(now + runtime.Settings.SchedulerMaxSleep);
         }
+    }
+
+    /// <summary>
+    /// What each capped kind may still start now: its cap (jobs.kind-limits, the same on every member, or the kind's
+    /// registration) less the slots
+    /// its jobs hold in every pool of the cluster and the jobs of it woken and not admitted yet. When a member did not
+    /// answer this pass, its holdings are unknown: no capped kind starts until it answers or leaves.
+    /// </summary>
+    private Dictionary<string, int> Permits(IEnumerable<PoolView> pools)
+    {
+        var permits = new Dictionary<string, int>(runtime.KindLimits.Limits, StringComparer.Ordinal);
+        foreach (var (kind, max) in runtime.Directory.RemoteCaps)
+        {
+            permits.TryAdd(kind, max); // a kind this member does not run, capped in the code of the members that do
+        }
+
+        if (permits.Count == 0)
+        {
+            return permits;
+        }
+
+        if (_unanswered)
+        {
+            return permits.ToDictionary(p => p.Key, _ => 0, StringComparer.Ordinal);
+        }
+
+        foreach (var pool in pools)
+        {
+            foreach (var (kind, held) in pool.Status.Held ?? new Dictionary<string, int>())
+            {
+                if (permits.ContainsKey(kind))
+                {
+                    permits[kind] -= held;
+                }
+            }
+        }
+
+        foreach (var woken in _woken.Values)
+        {
+            if (permits.ContainsKey(woken.Kind))
+            {
+                permits[woken.Kind]--;
+            }
+        }
+
+        return permits;
+    }
+
+    /// <summary>Whether a due job of <paramref name="kind"/> may be woken (a capped kind uses up one permit).</summary>
+    private static bool TakePermit(Dictionary<string, int> permits, string kind)
+    {
+        if (!permits.TryGetValue(kind, out var left))
+        {
+            return true;
+        }
+
+        if (left <= 0)
+        {
+            return false;
+        }
+
+        permits[kind] = left - 1;
+        return true;
     }
 
     private async Task RecoverStaleAsync()
@@ -268,6 +342,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             }
             catch (AskTimeoutException)
             {
+                _unanswered = true; // what its pools hold is unknown this pass
                 _remotePools.Remove((node, queue)); // identified again next time
                 return null; // busy or leaving: its slots wait for the next pass
             }
@@ -278,11 +353,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// Spreads due jobs (best first) over the open pools, each next job to the pool with the most free slots left
     /// (slots already spoken for by woken jobs count against every pool alike).
     /// </summary>
-    private static IEnumerable<(PoolView Pool, List<string> Jobs)> Assign(
-        List<string> due, List<PoolView> open, int inFlight)
+    private static IEnumerable<(PoolView Pool, List<(string Id, string Kind)> Jobs)> Assign(
+        List<(string Id, string Kind)> due, List<PoolView> open, int inFlight)
     {
         var free = open.Select(p => p.Status.Free - (inFlight / open.Count)).ToArray();
-        var jobs = open.Select(_ => new List<string>()).ToArray();
+        var jobs = open.Select(_ => new List<(string Id, string Kind)>()).ToArray();
         foreach (var id in due)
         {
             var best = 0;

@@ -46,6 +46,10 @@ internal sealed class ClusterDirectory
     /// <summary>Every kind the other members run.</summary>
     public IEnumerable<string> RemoteKinds => Peers.Values.SelectMany(p => p.Offer.Kinds.Select(k => k.Kind)).Distinct(StringComparer.Ordinal);
 
+    /// <summary>The concurrency caps the other members registered their kinds with in code.</summary>
+    public IEnumerable<(string Kind, int Max)> RemoteCaps =>
+        Peers.Values.SelectMany(p => p.Offer.Kinds).Where(k => k.Options.MaxConcurrency is not null).Select(k => (k.Kind, k.Options.MaxConcurrency!.Value));
+
     /// <summary>Every queue the other members run a pool for.</summary>
     public IEnumerable<string> RemoteQueues => Peers.Values.SelectMany(p => p.Offer.Queues).Distinct(StringComparer.Ordinal);
 

@@ -3,9 +3,10 @@ using System.Collections.Concurrent;
 namespace Jobs.Actors.Workers;
 
 /// <summary>
-/// Concurrency caps per job kind on this node, shared by every queue's pool: a pool
-/// admits a job only if its kind has a free slot, and the scheduler skips kinds that are full so they do not
-/// block the rest of the backlog.
+/// Concurrency caps per job kind on this node, shared by every queue's pool: a pool admits a job only if its kind
+/// has a free slot here. The caps are cluster-wide: the scheduler wakes jobs of a capped kind only within what the
+/// whole cluster's pools hold of it (and skips kinds that are full, so they do not block the rest of the backlog);
+/// this count is the member's own guard.
 /// </summary>
 internal sealed class KindLimiter(IReadOnlyDictionary<string, int> limits)
 {
@@ -44,7 +45,4 @@ internal sealed class KindLimiter(IReadOnlyDictionary<string, int> limits)
     }
 
     public int Running(string kind) => _running.TryGetValue(kind, out var n) ? n : 0;
-
-    /// <summary>Kinds whose cap is reached now.</summary>
-    public IReadOnlyList<string> Saturated() => [.. Limits.Where(l => Running(l.Key) >= l.Value).Select(l => l.Key)];
 }
