@@ -1,5 +1,6 @@
 using Jobs.Client;
 using Jobs.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Tests;
 
@@ -30,5 +31,38 @@ public sealed class DueTimeTests
         await node.WaitForStatusAsync(neighbour, JobStatus.Succeeded, TimeSpan.FromSeconds(10));
         var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(10));
         Assert.Equal((info.CreatedAt + delay).ToUnixTimeMilliseconds(), info.Attempts[0].StartedAt.ToUnixTimeMilliseconds());
+    }
+
+    [Theory]
+    [InlineData("database", true)]
+    [InlineData("local", false)]
+    public async Task ANodeWhoseClockIs30sAhead_StartsAJobDueAtAnAbsoluteTime_ByTheDatabasesClock(string source, bool onTime)
+    {
+        // The database (PostgreSQL on this machine) has the true time; the node's own clock runs 30 s ahead.
+        var skewed = new SkewedClock(TimeSpan.FromSeconds(30));
+        await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, extraConfig: $"jobs.scheduler.clock = {source}", services: s => s.AddSingleton<TimeProvider>(skewed));
+        var runAt = DateTimeOffset.UtcNow.AddSeconds(4); // as a client with a correct clock asks
+        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("at 4 s")) with { RunAt = runAt })).JobId;
+        var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(20));
+        var succeededBy = DateTimeOffset.UtcNow;
+        if (onTime)
+        {
+            // Not before its time, and recorded in the database's time (not 30 s ahead).
+            Assert.True(succeededBy >= runAt, "the job ran before it was due");
+            Assert.InRange(info.Attempts[0].StartedAt, runAt.AddMilliseconds(-50), runAt.AddSeconds(3));
+            Assert.InRange(info.CreatedAt, runAt.AddSeconds(-6), runAt);
+        }
+        else
+        {
+            // The node's own clock says the job was due 26 s ago: it ran at once, early (what the database clock prevents).
+            Assert.True(succeededBy < runAt, "with the node's own clock the job should have run early");
+            Assert.True(info.Attempts[0].StartedAt > runAt.AddSeconds(20));
+        }
+    }
+
+    /// <summary>The system clock shifted by a fixed amount (a machine whose clock is off).</summary>
+    private sealed class SkewedClock(TimeSpan skew) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
     }
 }

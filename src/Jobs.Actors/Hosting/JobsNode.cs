@@ -166,9 +166,20 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         // through it): the Akka.Persistence plugin writes through the same one (provider = "provided").
         SqlPersistence.Get(system).Provide(journal, snapshots);
 
+        var clock = _clock;
+        if (UsesDatabaseClock(settings, persistence) && journal is ILeaseStore clockSource)
+        {
+            // Members agree on "now" through the database's clock: this node corrects its own by the measured offset.
+            var databaseClock = new DatabaseClock(_clock);
+            await databaseClock.SyncAsync(clockSource.ReadClockAsync, cancellationToken).ConfigureAwait(false);
+            _log.LogInformation("The database's clock is {Offset} ms ahead of this node's (negative: behind; measured within {Uncertainty} ms)", databaseClock.Offset.TotalMilliseconds, databaseClock.Uncertainty.TotalMilliseconds);
+            _clockSync = Task.Run(() => SyncClockAsync(databaseClock, clockSource, settings.ClockSyncInterval, _stopping.Token), CancellationToken.None);
+            clock = databaseClock;
+        }
+
         var directory = new ClusterDirectory();
-        var validator = new ScheduleValidator(settings, _builder.Handlers, _clock, directory);
-        var runtime = new JobsRuntime(settings, _clock, _builder.Handlers, index, _services, _loggers)
+        var validator = new ScheduleValidator(settings, _builder.Handlers, clock, directory);
+        var runtime = new JobsRuntime(settings, clock, _builder.Handlers, index, _services, _loggers)
         {
             Directory = directory,
             Observers = [.. _services.GetServices<IJobObserver>()],
@@ -302,6 +313,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             await gauges.ConfigureAwait(false);
         }
 
+        if (_clockSync is { } clockSync)
+        {
+            await clockSync.ConfigureAwait(false);
+        }
+
         if (_relay is { } relay)
         {
             await relay.DisposeAsync().ConfigureAwait(false);
@@ -326,6 +342,40 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         _runtime?.Metrics.Dispose();
+    }
+
+    /// <summary>Whether due times follow the database's clock (<c>jobs.scheduler.clock</c>).</summary>
+    private bool UsesDatabaseClock(JobsSettings settings, PersistenceSettings persistence) => settings.Clock switch
+    {
+        ClockSource.Database => true,
+        ClockSource.Auto => persistence.Backend == SqlDialect.PostgreSql && ReferenceEquals(_clock, TimeProvider.System),
+        _ => false,
+    };
+
+    /// <summary>Measures the clock's offset to the database's again every <paramref name="interval"/> until the node stops.</summary>
+    private async Task SyncClockAsync(DatabaseClock clock, ILeaseStore database, TimeSpan interval, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, stopping).ConfigureAwait(false);
+                var before = clock.Offset;
+                await clock.SyncAsync(database.ReadClockAsync, stopping).ConfigureAwait(false);
+                if ((clock.Offset - before).Duration() > TimeSpan.FromMilliseconds(100))
+                {
+                    _log.LogWarning("This node's clock moved against the database's: the offset is now {Offset} ms (was {Before} ms)", clock.Offset.TotalMilliseconds, before.TotalMilliseconds);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _log.LogWarning(ex, "Measuring this node's clock against the database's failed; keeping the last offset ({Offset} ms)", clock.Offset.TotalMilliseconds);
+            }
+        }
     }
 
     /// <summary>
@@ -459,6 +509,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     private Task? _gauges;
+
+    /// <summary>The loop measuring this node's clock against the database's, when due times follow it.</summary>
+    private Task? _clockSync;
 
     /// <summary>Feeds the queue-depth and running gauges every <c>jobs.telemetry.gauge-interval</c> (one grouped count query).</summary>
     private static async Task RefreshGaugesAsync(IJobsClient client, JobsMetrics metrics, TimeSpan interval, CancellationToken stop)

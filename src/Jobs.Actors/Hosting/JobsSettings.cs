@@ -61,6 +61,15 @@ internal sealed partial record JobsSettings
     /// <summary>The scheduler re-reads the index at least this often. Default: 5 s.</summary>
     public TimeSpan SchedulerMaxSleep { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whose clock due times and attempt times follow (<c>jobs.scheduler.clock</c>): the shared database's (each member
+    /// measures its offset to it), this machine's, or auto (the database's on PostgreSQL with the system clock).
+    /// </summary>
+    public ClockSource Clock { get; init; } = ClockSource.Auto;
+
+    /// <summary>How often a member measures its clock against the database's again. Default: 30 s.</summary>
+    public TimeSpan ClockSyncInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most due jobs the scheduler wakes per queue per pass. Default: 1000.</summary>
     public int SchedulerBatchSize { get; init; } = 1000;
 
@@ -193,6 +202,14 @@ internal sealed partial record JobsSettings
             BackoffJitter = Check(jobs, "defaults.backoff.jitter", jobs.GetDouble("defaults.backoff.jitter"), v => v is >= 0 and <= 1, "0 to 1"),
             CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
             SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
+            Clock = jobs.GetString("scheduler.clock") switch
+            {
+                "auto" => ClockSource.Auto,
+                "database" => ClockSource.Database,
+                "local" => ClockSource.Local,
+                var other => throw new ConfigException($"must be auto, database or local but is {other}", jobs.GetValue("scheduler.clock").Origin, "jobs.scheduler.clock"),
+            },
+            ClockSyncInterval = Check(jobs, "scheduler.clock-sync-interval", jobs.GetDuration("scheduler.clock-sync-interval"), v => v >= TimeSpan.FromSeconds(1), "at least 1s"),
             CatchUpWindow = Check(jobs, "scheduler.catch-up-window", jobs.GetDuration("scheduler.catch-up-window"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromDays(366), "0 to 366 days"),
             OutboxEnabled = jobs.GetBoolean("outbox.enabled"),
             OutboxPollInterval = Check(jobs, "outbox.poll-interval", jobs.GetDuration("outbox.poll-interval"), v => v > TimeSpan.Zero, "positive"),
@@ -238,4 +255,17 @@ internal sealed partial record JobsSettings
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     private static partial Regex QueuePattern();
+}
+
+/// <summary>Whose clock a node's due times follow (<c>jobs.scheduler.clock</c>).</summary>
+public enum ClockSource
+{
+    /// <summary>The database's on PostgreSQL when the node runs on the system clock; this machine's otherwise.</summary>
+    Auto,
+
+    /// <summary>The shared database's: the node measures its offset to it and corrects its own clock by it.</summary>
+    Database,
+
+    /// <summary>This machine's own clock.</summary>
+    Local,
 }

@@ -25,4 +25,7 @@ public interface ILeaseStore
 
     /// <summary>Gives lease <paramref name="name"/> up if <paramref name="owner"/> holds it: it expires now (its epoch stays, so a later owner's is higher).</summary>
     Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken);
+
+    /// <summary>The clock lease expiry is judged by (the database's), read now: members measure their own clock against it.</summary>
+    Task<DateTimeOffset> ReadClockAsync(CancellationToken cancellationToken);
 }

@@ -95,6 +95,9 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     }
 
     /// <inheritdoc />
+    public Task<DateTimeOffset> ReadClockAsync(CancellationToken cancellationToken) => Task.FromResult(_clock.GetUtcNow());
+
+    /// <inheritdoc />
     public Task WriteAsync(AtomicWrite write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);

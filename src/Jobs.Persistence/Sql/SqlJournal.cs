@@ -282,6 +282,16 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<DateTimeOffset> ReadClockAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {NowMillisSql}";
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>A snapshot store on the same database and table prefix.</summary>
     public Snapshots.ISnapshotStore CreateSnapshotStore() => new SqlSnapshotStore(Names, OpenConnectionAsync);
 

@@ -290,6 +290,15 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Clock_IsTheOneLeasesExpireBy_AndMoves()
+    {
+        var first = await Leases.ReadClockAsync(CancellationToken.None);
+        Assert.InRange(first, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)); // the test's server runs on this machine
+        await Task.Delay(30);
+        Assert.True(await Leases.ReadClockAsync(CancellationToken.None) > first);
+    }
+
+    [Fact]
     public async Task Participant_WritesInSameTransaction()
     {
         await Journal.WriteAsync(Write("x", 1, 3), CancellationToken.None);
