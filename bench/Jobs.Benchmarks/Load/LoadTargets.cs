@@ -276,7 +276,7 @@ internal sealed class RemoteTarget : ILoadTarget
     private async Task<NodeInfo> NodeAsync() => (await _http.GetFromJsonAsync<NodeInfo>("api/v1/node", JobsWire.Options))!;
 
     /// <summary>The Release build of the stock node, next to this repository's solution.</summary>
-    private static string FindHost()
+    internal static string FindHost()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -290,7 +290,7 @@ internal sealed class RemoteTarget : ILoadTarget
         throw new InvalidOperationException("Jobs.Actors.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -310,5 +310,184 @@ internal static class Storage
         }
 
         return ($"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db").Replace("\\", "/", StringComparison.Ordinal)}\" }}", null);
+    }
+}
+
+/// <summary>
+/// A cluster of stock nodes (Jobs.Host, Release), each its own process, on one fresh PostgreSQL: the first is the
+/// seed (the oldest member: it runs the scheduler singleton), each has the target's workers. Jobs are scheduled
+/// through the last node's HTTP API; counts are read from the shared index, so a killed node's counters are not
+/// needed (<see cref="KillAsync"/>).
+/// </summary>
+internal sealed class ClusterTarget : ILoadTarget
+{
+    private readonly List<(Process Process, HttpClient Http)> _nodes;
+    private readonly string _directory;
+    private readonly PostgresServer _server;
+
+    private ClusterTarget(List<(Process, HttpClient)> nodes, string directory, PostgresServer server)
+    {
+        _nodes = nodes;
+        _directory = directory;
+        _server = server;
+        System = $"jobs-postgres-cluster{nodes.Count}";
+        Client = new HttpJobsClient(nodes[^1].Item2, new HttpJobsClientOptions());
+    }
+
+    public string System { get; }
+
+    public IJobsClient Client { get; }
+
+    public TimeSpan PollInterval => TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The members, in start order (the first is the seed and the oldest).</summary>
+    public int Count => _nodes.Count;
+
+    public static async Task<ClusterTarget> StartAsync(int count, int prefetch)
+    {
+        var host = RemoteTarget.FindHost();
+        var directory = Directory.CreateTempSubdirectory("jobs-load-cluster-").FullName;
+        var (storage, database) = await Storage.ForAsync("postgres", directory);
+        var server = database!;
+        var config = Path.Combine(directory, "node.conf");
+        await File.WriteAllTextAsync(config, $"""
+            include "reference.conf"
+            jobs.queues.default.workers = {LoadTool.Workers}
+            jobs.scheduler.prefetch = {prefetch}
+            akka.log-dead-letters = 0
+            akka.loglevel = WARNING
+            jobs.http.requests-per-second = 0
+            {storage}
+            {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
+            """);
+        var ports = Enumerable.Range(0, count).Select(_ => RemoteTarget.FreePort()).ToList();
+        var nodes = new List<(Process, HttpClient)>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var api = RemoteTarget.FreePort();
+                var start = new ProcessStartInfo("dotnet", [host, "--config", config, "--name", $"node-{i + 1}", "--port", ports[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture),
+                    "--seed", $"akka.tcp://jobs@127.0.0.1:{ports[0]}", "--listen", $"http://127.0.0.1:{api}"])
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    WorkingDirectory = directory,
+                };
+                start.Environment["Logging__LogLevel__Default"] = "Warning";
+                var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a node");
+                var name = $"node-{i + 1}";
+                process.OutputDataReceived += (_, _) => { };
+                process.ErrorDataReceived += (_, e) =>
+                {
+                    if (e.Data is { } line)
+                    {
+                        Console.Error.WriteLine($"{name}: {line}");
+                    }
+                };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{api}/"), Timeout = TimeSpan.FromMinutes(2) };
+                nodes.Add((process, http));
+                await WaitReadyAsync(process, http); // one at a time: the seed first, then each joins it
+            }
+
+            return new ClusterTarget(nodes, directory, server);
+        }
+        catch
+        {
+            foreach (var (process, http) in nodes)
+            {
+                process.Kill(entireProcessTree: true);
+                http.Dispose();
+            }
+
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WaitReadyAsync(Process process, HttpClient http)
+    {
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync("readyz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (process.HasExited || i > 1200)
+            {
+                throw new InvalidOperationException($"a node did not become ready (exit code {(process.HasExited ? process.ExitCode : -1)})");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Kills member <paramref name="index"/> (0: the seed, the scheduler's member) with SIGKILL.</summary>
+    public async Task KillAsync(int index)
+    {
+        _nodes[index].Process.Kill(entireProcessTree: true);
+        await _nodes[index].Process.WaitForExitAsync();
+    }
+
+    public async Task<long> SucceededAsync() =>
+        (await Client.CountAsync(new JobQuery())).TryGetValue(JobStatus.Succeeded, out var n) ? n : 0;
+
+    public async Task<bool> ExactlyOnceAsync(IReadOnlyCollection<string> ids)
+    {
+        // Every member alive: as many attempts started as jobs, all succeeded, none retried or recovered.
+        var infos = await Task.WhenAll(_nodes.Where(n => !n.Process.HasExited).Select(n => n.Http.GetFromJsonAsync<NodeInfo>("api/v1/node", JobsWire.Options)));
+        return _nodes.All(n => !n.Process.HasExited)
+            && infos.Sum(i => i!.Started) == ids.Count && infos.Sum(i => i!.Succeeded) == ids.Count && infos.Sum(i => i!.Retried + i.Recovered) == 0;
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids)
+    {
+        var starts = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) =>
+        {
+            var job = await Client.GetAsync(id, ct);
+            starts[id] = job.Result!.Value.GetProperty("startedAt").GetDateTimeOffset();
+        });
+        return starts;
+    }
+
+    public Task<long> ResidentBytesAsync()
+    {
+        long total = 0;
+        foreach (var (process, _) in _nodes.Where(n => !n.Process.HasExited))
+        {
+            process.Refresh();
+            total += process.WorkingSet64;
+        }
+
+        return Task.FromResult(total);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (process, http) in _nodes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+            http.Dispose();
+        }
+
+        Directory.Delete(_directory, recursive: true);
+        await _server.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -18,8 +19,13 @@ namespace Jobs.Benchmarks.Load;
 /// <item>future: 1,000,000 jobs scheduled for later (<c>JOBS_LOAD_FUTURE</c> sets N): schedule rate, the node's
 /// resident memory once they are in, then the drain rate when they are due (not in <c>all</c>).</item>
 /// </list>
+/// <item>recovery (cluster targets only): 2,000 jobs of 100-300 ms; once the oldest member (the scheduler's, holding
+/// shards) has run jobs for 2 s it is killed with SIGKILL: the time until every attempt it was running has started
+/// again elsewhere, how many ran twice, and that every job still succeeded (not in <c>all</c>).</item>
 /// Targets: <c>sqlite</c> and <c>postgres</c> (a node in this process), <c>http</c> (the stock node, Jobs.Host, in
-/// a separate process on PostgreSQL, driven over its HTTP API) and <c>http-sqlite</c>. Every job's handler runs
+/// a separate process on PostgreSQL, driven over its HTTP API), <c>http-sqlite</c>, and <c>cluster</c> (three stock
+/// nodes on one PostgreSQL, each with the same workers, driven through the last one's HTTP API; <c>clusterN</c> for
+/// N nodes). Every job's handler runs
 /// exactly once or the line says so (<c>exactly_once</c>). <c>chart FILE.jsonl OUT.svg</c> draws the results.
 /// <c>JOBS_LOAD_CONFIG</c> adds HOCON lines to the node's configuration (experiments with one setting changed).
 /// </summary>
@@ -50,7 +56,8 @@ internal static class LoadTool
                     "delayed" => await DelayedAsync(node, 1_000),
                     "priorities" => await PrioritiesAsync(node, Count("JOBS_LOAD_BACKLOG", 100_000)),
                     "future" => await FutureAsync(node, Count("JOBS_LOAD_FUTURE", 1_000_000)),
-                    _ => throw new ArgumentException($"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, all)"),
+                    "recovery" => await RecoveryAsync(node as ClusterTarget ?? throw new ArgumentException("the recovery workload needs a cluster target"), 2_000),
+                    _ => throw new ArgumentException($"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, recovery, all)"),
                 };
                 Console.WriteLine(line);
             }
@@ -62,7 +69,10 @@ internal static class LoadTool
         "sqlite" or "postgres" => await InProcessTarget.StartAsync(target, Prefetch),
         "http" => await RemoteTarget.StartAsync("postgres", Prefetch),
         "http-sqlite" => await RemoteTarget.StartAsync("sqlite", Prefetch),
-        _ => throw new ArgumentException($"unknown target '{target}' (sqlite, postgres, http, http-sqlite)"),
+        "cluster" => await ClusterTarget.StartAsync(3, Prefetch),
+        _ when target.StartsWith("cluster", StringComparison.Ordinal) && int.TryParse(target.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 9
+            => await ClusterTarget.StartAsync(n, Prefetch),
+        _ => throw new ArgumentException($"unknown target '{target}' (sqlite, postgres, http, http-sqlite, cluster, clusterN)"),
     };
 
     /// <summary>The prefetch in force: jobs.scheduler.prefetch's default, or JOBS_LOAD_PREFETCH when set.</summary>
@@ -197,6 +207,40 @@ internal static class LoadTool
         return Json(node, "future", jobs, scheduleSeconds + drainSeconds,
             ("schedule_jobs_per_s", jobs / scheduleSeconds), ("rss_mb_waiting", rss / (1024.0 * 1024.0)), ("jobs_per_s", jobs / drainSeconds), ("drain_s", drainSeconds),
             ("exactly_once", await node.ExactlyOnceAsync(Ids("f-", jobs))));
+    }
+
+    /// <summary>
+    /// Jobs of 100-300 ms on every member; the oldest member is killed once the cluster has run jobs for 2 s. Each
+    /// job that had an attempt running there has that attempt recorded lost and runs again: recovered_s is the time
+    /// from the kill to the last of those second starts.
+    /// </summary>
+    private static async Task<string> RecoveryAsync(ClusterTarget cluster, int jobs)
+    {
+        var ids = Ids("r-", jobs);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await ScheduleChunkAsync(cluster, [.. chunk.Select(id => new ScheduleRequest
+            {
+                Kind = "sleep",
+                JobId = id,
+                Payload = JsonDocument.Parse($"{{\"milliseconds\":{100 + (int.Parse(id.AsSpan(2), CultureInfo.InvariantCulture) % 3 * 100)}}}").RootElement,
+            })]);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var killedAt = DateTimeOffset.UtcNow;
+        await cluster.KillAsync(0);
+        await WaitForSucceededAsync(cluster, jobs, TimeSpan.FromMinutes(5));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        var infos = new ConcurrentBag<JobInfo>();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) => infos.Add(await cluster.Client.GetAsync(id, ct)));
+        var lost = infos.Where(i => i.Attempts.Any(a => a.Outcome == AttemptOutcome.Lost)).ToList();
+        var recovered = lost.Count == 0 ? 0 : lost.Max(i => (i.Attempts.First(a => a.Outcome != AttemptOutcome.Lost && a.Number > i.Attempts.First(l => l.Outcome == AttemptOutcome.Lost).Number).StartedAt - killedAt).TotalSeconds);
+        return Json(cluster, "recovery", jobs, seconds,
+            ("lost_attempts", lost.Count), ("recovered_s", recovered), ("ran_twice", infos.Count(i => i.Attempts.Count > 1)),
+            ("all_succeeded", infos.Count == jobs && infos.All(i => i.Status == JobStatus.Succeeded)));
     }
 
     private static List<string> Ids(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture))];

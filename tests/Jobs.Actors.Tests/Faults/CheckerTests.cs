@@ -1,0 +1,145 @@
+using Jobs.Testing.Faults;
+
+namespace Jobs.Actors.Tests.Faults;
+
+/// <summary>The total-queue checker on histories made by hand: ones that keep the promises and ones that must fail.</summary>
+public sealed class CheckerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static HistoryEvent At(double seconds, HistoryKind kind, string job, string? node = null, int attempt = 0, string? detail = null) =>
+        new(T0.AddSeconds(seconds), kind, job, node, attempt, detail);
+
+    private static History Of(params HistoryEvent[] events)
+    {
+        var history = new History();
+        foreach (var e in events)
+        {
+            history.Add(e);
+        }
+
+        return history;
+    }
+
+    /// <summary>A job attempted, acknowledged, run once on <paramref name="node"/> and succeeded.</summary>
+    private static HistoryEvent[] RanOnce(string job, string node, double at) =>
+    [
+        At(at, HistoryKind.Attempted, job), At(at + 0.01, HistoryKind.Acknowledged, job),
+        At(at + 0.1, HistoryKind.Started, job, node, 1), At(at + 0.2, HistoryKind.Finished, job, node, 1),
+        At(100, HistoryKind.Final, job, detail: "Succeeded"),
+    ];
+
+    [Fact]
+    public void EveryJobRunOnce_IsValid()
+    {
+        var check = TotalQueueChecker.Check(Of([.. RanOnce("a", "n1", 1), .. RanOnce("b", "n2", 2)]));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal((2, 2, 2), (check.Attempted, check.Acknowledged, check.Succeeded));
+        Assert.Empty(check.Duplicated);
+    }
+
+    [Fact]
+    public void AnAcknowledgedJobThatNeverSucceeded_IsLost()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            [.. RanOnce("a", "n1", 1), At(2, HistoryKind.Attempted, "b"), At(2.1, HistoryKind.Acknowledged, "b"), At(100, HistoryKind.Final, "b", detail: "Running")]));
+        Assert.False(check.Valid);
+        Assert.Equal(["b"], check.Lost);
+    }
+
+    [Fact]
+    public void AJobWithAnUnknownOutcome_IsNotLostWhenItNeverRan_AndFineWhenItRan()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(1, HistoryKind.Attempted, "u1"), At(6, HistoryKind.Unknown, "u1"), // timed out, never stored
+            At(1, HistoryKind.Attempted, "u2"), At(6, HistoryKind.Unknown, "u2"), // timed out, but stored: it ran
+            At(7, HistoryKind.Started, "u2", "n1", 1), At(7.1, HistoryKind.Finished, "u2", "n1", 1), At(100, HistoryKind.Final, "u2", detail: "Succeeded")));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(2, check.Unknown);
+        Assert.Equal(0, check.Acknowledged);
+    }
+
+    [Fact]
+    public void AJobThatRanWithoutBeingAttempted_IsUnexpected()
+    {
+        var check = TotalQueueChecker.Check(Of([.. RanOnce("a", "n1", 1), At(3, HistoryKind.Started, "ghost", "n2", 1)]));
+        Assert.False(check.Valid);
+        Assert.Equal(["ghost"], check.Unexpected);
+    }
+
+    [Fact]
+    public void ARunAgainAfterItsNodeWasKilledMidAttempt_IsAnExplainedDuplicate_WithItsRecoveryTime()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+            At(20, HistoryKind.Started, "a", "n2", 2), At(20.5, HistoryKind.Finished, "a", "n2", 2),
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(["a"], check.Duplicated);
+        Assert.Equal(1, check.InFlightAtFaults);
+        Assert.Equal(TimeSpan.FromSeconds(18), Assert.Single(check.Recovery));
+    }
+
+    [Fact]
+    public void ARunAgainAfterItFinished_IsAnUnexplainedDuplicate_EvenWithAFaultOnItsNode()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1), At(1.5, HistoryKind.Finished, "a", "n1", 1), // done before the kill
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+            At(20, HistoryKind.Started, "a", "n2", 2), At(20.5, HistoryKind.Finished, "a", "n2", 2),
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.False(check.Valid);
+        Assert.Equal(["a"], check.Unexplained);
+        Assert.Null(Assert.Single(check.Recovery)); // nothing was in flight there
+    }
+
+    [Fact]
+    public void AStartOnAFrozenNodeAfterItResumed_IsUnexplained()
+    {
+        // A zombie: the node was stopped (SIGSTOP) at 2 s; a start it logs after the fault is no in-flight attempt.
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n2", 1), At(1.5, HistoryKind.Finished, "a", "n2", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+            At(40, HistoryKind.Started, "a", "n1", 2),
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.False(check.Valid);
+        Assert.Equal(["a"], check.Unexplained);
+    }
+
+    [Fact]
+    public void AnInFlightAttemptThatNeverRanAgain_HasNoRecovery()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+            At(100, HistoryKind.Final, "a", detail: "Running")));
+        Assert.False(check.Valid);
+        Assert.Equal(["a"], check.Lost);
+        Assert.Equal(TimeSpan.MaxValue, check.WorstRecovery);
+    }
+
+    [Fact]
+    public void HandlerLogs_AreReadIntoStartsAndFinishes_SkippingALineCutShort()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var ms = T0.ToUnixTimeMilliseconds();
+            File.WriteAllLines(path, [$"start {ms} a 1", $"end {ms + 100} a 1", $"start {ms + 200} b 2", "sta"]);
+            var history = new History();
+            history.AddHandlerLog("n1", path);
+            Assert.Equal(
+                [new HistoryEvent(T0, HistoryKind.Started, "a", "n1", 1), new HistoryEvent(T0.AddMilliseconds(100), HistoryKind.Finished, "a", "n1", 1), new HistoryEvent(T0.AddMilliseconds(200), HistoryKind.Started, "b", "n1", 2)],
+                history.Events.OrderBy(e => e.At));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
