@@ -48,7 +48,7 @@ public sealed class MessageSerializationTests : IDisposable
         new QueryAttempt("j1", 2, "akka.tcp://jobs@10.0.0.1:4053#7"), new AttemptUnknown("j1", 2, "akka.tcp://jobs@10.0.0.1:4053#7"),
         Sharding.DatabaseContactQuery.Instance, new Sharding.DatabaseContactReply(Reached: true),
         new Sharding.MemberOffer("akka.tcp://jobs@10.0.0.1:4053#7", [new Sharding.KindOffer("echo", new Handlers.JobKindOptions { Queue = "mail", Timeout = TimeSpan.FromSeconds(9), BackoffFactor = 1.5 })], ["default", "mail"], [new WatchQuery { Kind = "echo", Status = JobStatus.Failed }], 4),
-        new Sharding.OfferReceived(4),
+        new Sharding.OfferReceived(4), new Sharding.StandingQuery(-7402), new Sharding.StandingReply(Up: true),
         new Sharding.RemoteTransition(new JobTransition("j1", "echo", "default", JobStatus.Running, "attempt-started", 1, null, At, At)),
         new PoolStatus("default", 4, 1, 3, true, Paused: false, Admitted: ["j1", "j2"], Kinds: ["echo", "mail"], Held: new Dictionary<string, int> { ["echo"] = 2 }),
         new Execute("j1", 1, "node/1", "echo", """{"a":1}""", At, TimeSpan.FromSeconds(30), "00-abc-def-01", 2, Started: false),
@@ -101,7 +101,7 @@ public sealed class MessageSerializationTests : IDisposable
     }
 
     /// <summary>Types nested in actors that hold their state and are never sent.</summary>
-    private static readonly HashSet<string> ActorState = ["Running", "Slot", "RankComparer", "PoolView", "Arming"];
+    private static readonly HashSet<string> ActorState = ["Running", "Slot", "RankComparer", "PoolView", "Arming", "NotInGoodStandingException"];
 
     [Fact]
     public void EveryMessageType_EitherTravelsWithAManifest_OrSaysItStaysOnItsNode()

@@ -93,7 +93,7 @@ public sealed class StaleRecoveryTests
     }
 
     private static List<(string Id, int Attempt)> Starts(string log) =>
-        !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[1], int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))];
+        !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[2], int.Parse(p[3], System.Globalization.CultureInfo.InvariantCulture)))];
 
     private static Process Start(string mode, string db, string log) => CrashNodeProcess.Start(mode, db, log);
 }

@@ -4,11 +4,12 @@
 //                        printing "ack <id>" once each Schedule returned (durable); runs until killed.
 //   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
-//   member <postgres> <log> <port> <seed-port> <name>: a member of a cluster on PostgreSQL (loopback, the seed at
-//                        <seed-port>) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
+//   member <postgres> <log> <port> <seed-ports> <name>: a member of a cluster on PostgreSQL (loopback, the seeds at
+//                        <seed-ports>, comma-separated) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
 //                        started and runs until killed or until its standard input closes (then stops cleanly), or
 //                        until the cluster removes it (prints "terminated", exit code 3).
-// Every handler start is appended to <log> as "start <id> <attempt>" (a member adds its name) before the handler runs.
+// Every handler start is appended to <log> as "start <unix-ms> <id> <attempt>" (a member adds its name) before the
+// handler runs, and a work job's end as "end <unix-ms> <id> <attempt>".
 using System.Globalization;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
@@ -17,12 +18,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 if (args.Length == 6 && args[0] == "member")
 {
-    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
+    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), [.. args[4].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))], args[5]);
 }
 
 if (args.Length != 3 || args[0] is not ("schedule" or "recover"))
 {
-    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-port> <name>");
+    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-ports> <name>");
     return 2;
 }
 
@@ -85,19 +86,24 @@ return 0;
 internal sealed record MarkPayload;
 
 /// <summary>
-/// Appends every start to the log as "start id attempt" (and the member's name, when it has one); flushed per line,
-/// so a SIGKILL loses nothing written before it.
+/// Appends every handler start and end to the log as "start|end unix-ms id attempt" (and the member's name, when it
+/// has one): the fault suite's history. Flushed per line, so a SIGKILL loses nothing written before it.
 /// </summary>
 public sealed record StartLog(string Path, bool Blocking, string? Name = null)
 {
     private readonly Lock _gate = new();
 
-    /// <summary>Records one start.</summary>
-    public void Started(string jobId, int attempt)
+    /// <summary>Records one start (before the handler's work).</summary>
+    public void Started(string jobId, int attempt) => Append("start", jobId, attempt);
+
+    /// <summary>Records one end (the handler's work is done; it returns next).</summary>
+    public void Ended(string jobId, int attempt) => Append("end", jobId, attempt);
+
+    private void Append(string what, string jobId, int attempt)
     {
         lock (_gate)
         {
-            File.AppendAllText(Path, $"start {jobId} {attempt.ToString(CultureInfo.InvariantCulture)}{(Name is null ? string.Empty : " " + Name)}\n");
+            File.AppendAllText(Path, string.Create(CultureInfo.InvariantCulture, $"{what} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {jobId} {attempt}{(Name is null ? string.Empty : " " + Name)}\n"));
         }
     }
 }
@@ -120,7 +126,7 @@ internal sealed class MarkHandler(StartLog log) : IJobHandler<MarkPayload>
 /// <summary>A cluster member in its own process (the cluster crash test kills it with SIGKILL).</summary>
 internal static class Member
 {
-    public static async Task<int> RunAsync(string postgres, string logPath, int port, int seedPort, string name)
+    public static async Task<int> RunAsync(string postgres, string logPath, int port, int[] seedPorts, string name)
     {
         var services = new ServiceCollection();
         services.AddSingleton(new StartLog(logPath, Blocking: false, name));
@@ -133,7 +139,7 @@ internal static class Member
                 jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }
                 akka.loglevel = ERROR
                 akka.remote.dot-netty.tcp.port = {{port}}
-                akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
+                akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
                 """)
             .AddHandler<WorkHandler, WorkPayload>("work"));
         await using var provider = services.BuildServiceProvider();
@@ -170,6 +176,7 @@ public sealed class WorkHandler(StartLog log) : IJobHandler<WorkPayload>
     {
         log.Started(context.JobId, context.Attempt);
         await Task.Delay(payload.Ms, context.CancellationToken);
+        log.Ended(context.JobId, context.Attempt);
         return JobOutcome.Success();
     }
 }

@@ -234,6 +234,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             QueueControl.NameOf(p.Key)));
         // Members tell each other what they run and which transitions their watchers want.
         runtime.Transitions.Announcer = system.ActorOf(ActorProps.Of(() => new MemberDirectory(runtime)), MemberDirectory.Name);
+
+        // A process that stood still longer than the failure detector allows starts no handler until another member
+        // confirms it is still one of them.
+        var heartbeats = system.Settings.Config.GetConfig("akka.cluster.failure-detector");
+        runtime.PauseGuard = new PauseGuard(system, heartbeats.GetTimeSpan("acceptable-heartbeat-pause", TimeSpan.FromSeconds(3)) + heartbeats.GetTimeSpan("heartbeat-interval", TimeSpan.FromSeconds(1)), _loggers.CreateLogger<PauseGuard>());
         foreach (var control in runtime.QueueControls.Values)
         {
             // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.
@@ -316,6 +321,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         if (_clockSync is { } clockSync)
         {
             await clockSync.ConfigureAwait(false);
+        }
+
+        if (_runtime?.PauseGuard is { } pauseGuard)
+        {
+            await pauseGuard.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_relay is { } relay)
@@ -407,7 +417,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             var region = stats?.Regions.GetValueOrDefault(member.Address);
             int? running = 0;
-            foreach (var queue in runtime.Pools.Keys)
+            var queues = member.Address.Equals(cluster.SelfAddress) ? runtime.Pools.Keys
+                : runtime.Directory.Peers.TryGetValue(member.Address, out var peer) ? peer.Offer.Queues : runtime.Pools.Keys;
+            foreach (var queue in queues)
             {
                 try
                 {

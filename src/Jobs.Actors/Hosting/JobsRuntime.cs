@@ -65,6 +65,9 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     public IReadOnlyList<IJobObserver> Observers { get; set; } = [];
 
+    /// <summary>Holds handlers back after this process stood still, until another member confirms this one; null before the node started.</summary>
+    public Sharding.PauseGuard? PauseGuard { get; set; }
+
     /// <summary>What the other members of the cluster offer (kinds, queues, watches).</summary>
     public Sharding.ClusterDirectory Directory { get; init; } = new();
 

@@ -109,6 +109,8 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
         .Register("member-offer.v1", c.MemberOffer)
         .Register("offer-received.v1", c.OfferReceived)
         .Register("remote-transition.v1", c.RemoteTransition)
+        .Register("standing-query.v1", c.StandingQuery)
+        .Register("standing-reply.v1", c.StandingReply)
         .Register("release-slot.v1", c.ReleaseSlot)
         .Register("pool-status.v1", c.PoolStatus)
         .Register("execute.v1", c.Execute)

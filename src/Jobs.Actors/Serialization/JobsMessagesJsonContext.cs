@@ -40,6 +40,8 @@ namespace Jobs.Actors.Serialization;
 [JsonSerializable(typeof(Sharding.MemberOffer))]
 [JsonSerializable(typeof(Sharding.OfferReceived))]
 [JsonSerializable(typeof(Sharding.RemoteTransition))]
+[JsonSerializable(typeof(Sharding.StandingQuery))]
+[JsonSerializable(typeof(Sharding.StandingReply))]
 [JsonSerializable(typeof(ReleaseSlot))]
 [JsonSerializable(typeof(PoolStatus))]
 [JsonSerializable(typeof(Execute))]

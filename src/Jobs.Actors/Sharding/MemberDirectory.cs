@@ -120,6 +120,8 @@ internal sealed class MemberDirectory : ReceiveActor, IWithTimers
         Receive<OfferReceived>(OnOfferReceived);
         Receive<RemoteTransition>(remote => _runtime.Transitions.PublishLocal(remote.Transition));
         Receive<ArmTimedOut>(timedOut => Settle(a => a.Version <= timedOut.Version, timedOut: true));
+        Receive<StandingQuery>(query => Sender.Tell(new StandingReply(_cluster.State.Members.Any(m =>
+            m.Status == MemberStatus.Up && m.UniqueAddress.Uid == query.Uid && m.Address.Equals(Sender.Path.Address)))));
     }
 
     /// <inheritdoc />

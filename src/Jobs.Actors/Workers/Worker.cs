@@ -109,6 +109,11 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
             return JobOutcome.Fail($"no handler for kind '{execute.Kind}' is registered on node '{runtime.Settings.NodeName}'");
         }
 
+        if (runtime.PauseGuard is { } guard && !await guard.InGoodStandingAsync(StandingWait).ConfigureAwait(false))
+        {
+            throw new NotInGoodStandingException();
+        }
+
         using var activity = JobsTelemetry.StartAttempt(execute.Kind, execute.TraceParent);
         activity?.SetTag("job.id", execute.JobId);
         activity?.SetTag("job.kind", execute.Kind);
@@ -139,6 +144,8 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         StopReason.TimedOut => new AttemptReport.TimedOut($"the attempt exceeded its {running.Execute.Timeout} timeout"),
         StopReason.Interrupted => new AttemptReport.Interrupted("the node shut down while the job ran"),
         StopReason.Cancelled => null,
+        _ when finished.Error is NotInGoodStandingException => new AttemptReport.Interrupted(
+            "this member stood still longer than the failure detector allows and no other member confirmed it since; the handler did not run"),
         _ => finished.Error is { } error
             ? new AttemptReport.Threw($"{error.GetType().Name}: {error.Message}", error.StackTrace)
             : finished.Outcome switch
@@ -211,6 +218,12 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
     private sealed record TimeoutFired(long Key) : INoSerializationVerificationNeeded;
 
     private sealed record GraceExpired(long Key) : INoSerializationVerificationNeeded;
+
+    /// <summary>How long an attempt waits for another member to confirm this one after a pause before it is handed back.</summary>
+    private static readonly TimeSpan StandingWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>The handler was not invoked: this member stood still and was not confirmed since.</summary>
+    private sealed class NotInGoodStandingException : Exception;
 
     private sealed record HandlerFinished(long Key, JobOutcome? Outcome, Exception? Error) : INoSerializationVerificationNeeded;
 

@@ -97,6 +97,36 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void AnAttemptAFrozenNodeFinishedAfterItResumed_WasInFlightAtTheFreeze()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+            At(20, HistoryKind.Started, "a", "n2", 2), At(21, HistoryKind.Finished, "a", "n2", 2),
+            At(30, HistoryKind.Finished, "a", "n1", 1), // resumed: its handler ends late (its report is refused)
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(1, check.InFlightAtFaults);
+        Assert.Equal(TimeSpan.FromSeconds(18), check.WorstRecovery);
+    }
+
+    [Fact]
+    public void ANodeKilledTwice_CutsAnAttemptShortOnlyAtTheFirstKillAfterItStarted()
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+            At(10, HistoryKind.Started, "a", "n2", 2), At(10.5, HistoryKind.Finished, "a", "n2", 2),
+            At(30, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"), // restarted under the same name, killed again
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(1, check.InFlightAtFaults);
+        Assert.Equal([TimeSpan.FromSeconds(8), null], check.Recovery);
+    }
+
+    [Fact]
     public void AStartOnAFrozenNodeAfterItResumed_IsUnexplained()
     {
         // A zombie: the node was stopped (SIGSTOP) at 2 s; a start it logs after the fault is no in-flight attempt.

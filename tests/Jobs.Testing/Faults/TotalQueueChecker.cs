@@ -16,6 +16,7 @@ namespace Jobs.Testing.Faults;
 /// <param name="Unexplained">Duplicated jobs with a start that no fault explains (one more start than the faults allow).</param>
 /// <param name="InFlightAtFaults">Attempts in flight (started, not finished) on the node at each fault.</param>
 /// <param name="Recovery">Per fault: the time from it until the last of its in-flight attempts started again (null: none was in flight).</param>
+/// <param name="StartsByNode">Handler starts per node.</param>
 public sealed record QueueCheck(
     int Attempted,
     int Acknowledged,
@@ -26,7 +27,8 @@ public sealed record QueueCheck(
     IReadOnlyList<string> Duplicated,
     IReadOnlyList<string> Unexplained,
     int InFlightAtFaults,
-    IReadOnlyList<TimeSpan?> Recovery)
+    IReadOnlyList<TimeSpan?> Recovery,
+    IReadOnlyDictionary<string, int> StartsByNode)
 {
     /// <summary>Whether the history keeps the promises: nothing lost, nothing unexpected, every duplicate explained.</summary>
     public bool Valid => Lost.Count == 0 && Unexpected.Count == 0 && Unexplained.Count == 0;
@@ -57,15 +59,19 @@ public static class TotalQueueChecker
         unknown.ExceptWith(acknowledged);
         var succeeded = events.Where(e => e.Kind == HistoryKind.Final && e.Detail == "Succeeded").Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
         var starts = events.Where(e => e.Kind == HistoryKind.Started).ToList();
-        var finishes = events.Where(e => e.Kind == HistoryKind.Finished).Select(e => (e.JobId, e.Node, e.Attempt)).ToHashSet();
+        var finishes = events.Where(e => e.Kind == HistoryKind.Finished).GroupBy(e => (e.JobId, e.Node, e.Attempt)).ToDictionary(g => g.Key, g => g.Min(e => e.At));
         var faults = events.Where(e => e.Kind == HistoryKind.Fault).ToList();
 
         var lost = acknowledged.Where(id => !succeeded.Contains(id)).Order(StringComparer.Ordinal).ToList();
         var unexpected = starts.Select(s => s.JobId).Distinct(StringComparer.Ordinal).Where(id => !attempted.Contains(id)).Order(StringComparer.Ordinal).ToList();
 
-        // A start is in flight at a fault when it began on the fault's node before the fault and never finished there.
+        // A start is in flight at a fault when it began on the fault's node before the fault, had not finished there
+        // by then (a frozen node's handler may finish after it resumes: it was in flight all the same), and no earlier
+        // fault of that node cut it short already (a node restarted under the same name is hit again later).
         bool InFlight(HistoryEvent start, HistoryEvent fault) =>
-            start.Node == fault.Node && start.At <= fault.At && !finishes.Contains((start.JobId, start.Node, start.Attempt));
+            start.Node == fault.Node && start.At <= fault.At
+            && !(finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished) && finished <= fault.At)
+            && !faults.Any(f => f.Node == fault.Node && f.At >= start.At && f.At < fault.At);
 
         var duplicated = new List<string>();
         var unexplained = new List<string>();
@@ -101,7 +107,8 @@ public static class TotalQueueChecker
 
         duplicated.Sort(StringComparer.Ordinal);
         unexplained.Sort(StringComparer.Ordinal);
-        return new QueueCheck(attempted.Count, acknowledged.Count, unknown.Count, succeeded.Count, lost, unexpected, duplicated, unexplained, inFlightTotal, recovery);
+        var byNode = starts.GroupBy(s => s.Node ?? "?", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return new QueueCheck(attempted.Count, acknowledged.Count, unknown.Count, succeeded.Count, lost, unexpected, duplicated, unexplained, inFlightTotal, recovery, byNode);
     }
 
     private static HashSet<string> Ids(IEnumerable<HistoryEvent> events, HistoryKind kind) =>

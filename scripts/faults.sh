@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the fault suite (docs/reliability.md) at full size: real member processes on a throwaway PostgreSQL, one
+# fault per scenario under load, a recorded history checked as a total queue. Prints one line per scenario:
+#   fault-suite full | <scenario> | ok|FAILED | <figures>
+# and writes them to bench/results/faults.txt. Takes about 15 minutes on a 2-core machine.
+#   scripts/faults.sh              every scenario
+#   scripts/faults.sh Scenario1    the scenarios whose test name contains this
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
+report="$(pwd)/bench/results/faults.txt"
+: > "$report"
+filter="suite=faults"
+if [ $# -gt 0 ]; then filter="suite=faults&FullyQualifiedName~$1"; fi
+JOBS_FAULTS=full JOBS_FAULTS_REPORT="$report" dotnet test tests/Jobs.Actors.Tests --filter "$filter" -nologo \
+  --logger "console;verbosity=minimal" || status=$?
+echo
+cat "$report"
+exit "${status:-0}"

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Cluster;
+using Jobs.Client;
+using Jobs.Testing;
+using Jobs.Testing.Faults;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests.Faults;
+
+/// <summary>
+/// The fault suite's sizes and its report: the short version runs in CI; <c>JOBS_FAULTS=full</c> (scripts/faults.sh)
+/// runs each scenario at the size its issue names. Every scenario prints one line (and appends it to
+/// <c>JOBS_FAULTS_REPORT</c> when set).
+/// </summary>
+internal static class FaultSuite
+{
+    /// <summary>Whether the suite runs at full size.</summary>
+    public static bool Full => Environment.GetEnvironmentVariable("JOBS_FAULTS") == "full";
+
+    /// <summary>Prints a scenario's line.</summary>
+    public static void Report(string scenario, QueueCheck check, string figures)
+    {
+        var line = $"fault-suite {(Full ? "full" : "short")} | {scenario} | {(check.Valid ? "ok" : "FAILED")} | {check} | {figures}";
+        Console.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("JOBS_FAULTS_REPORT") is { Length: > 0 } report)
+        {
+            File.AppendAllText(report, line + Environment.NewLine);
+        }
+    }
+}
+
+/// <summary>
+/// A cluster for fault scenarios on one PostgreSQL database: node-b (a process, the first seed and so the oldest
+/// member: the scheduler's), node-a in this test process (never faulted: the client, with workers of its own), and
+/// more process members (node-c, ...). Every member logs its handlers' starts and ends; the test's Schedule calls,
+/// the faults and the jobs' final states go into one <see cref="History"/>.
+/// </summary>
+internal sealed class FaultCluster : IAsyncDisposable
+{
+    private readonly Dictionary<string, (Process Process, int Port)> _processes = [];
+    private readonly int _localPort = Ports.Free();
+    private int _seedPort;
+
+    private FaultCluster(string database, string directory)
+    {
+        Database = database;
+        Directory = directory;
+    }
+
+    /// <summary>The members' database.</summary>
+    public string Database { get; }
+
+    /// <summary>Where the members' handler logs are.</summary>
+    public string Directory { get; }
+
+    /// <summary>What happened.</summary>
+    public History History { get; } = new();
+
+    /// <summary>node-a, in this process.</summary>
+    public TestNode Local { get; private set; } = null!;
+
+    /// <summary>Starts node-b, node-a and <paramref name="moreProcesses"/> more process members, and waits until all are up.</summary>
+    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null)
+    {
+        database ??= await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("faults");
+        var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName);
+        try
+        {
+            cluster._seedPort = Ports.Free();
+            await cluster.StartMemberAsync("node-b", cluster._seedPort);
+            cluster.Local = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+                extraConfig: $$"""
+                    jobs.node.name = node-a
+                    jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                    akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
+                    akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
+                    """,
+                services: s => s.AddSingleton(new StartLog(cluster.LogOf("node-a"), Blocking: false, "node-a")),
+                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+            for (var i = 0; i < moreProcesses; i++)
+            {
+                await cluster.StartMemberAsync($"node-{(char)('c' + i)}", Ports.Free());
+            }
+
+            await cluster.WaitForMembersAsync(2 + moreProcesses, TimeSpan.FromSeconds(60));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The process members' names.</summary>
+    public IReadOnlyList<string> ProcessMembers => [.. _processes.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>The handler log of member <paramref name="name"/>.</summary>
+    public string LogOf(string name) => Path.Combine(Directory, name + ".log");
+
+    /// <summary>Whether process member <paramref name="name"/> runs.</summary>
+    public bool IsRunning(string name) => !_processes[name].Process.HasExited;
+
+    /// <summary>The oldest member's name (the scheduler's), as node-a sees the cluster.</summary>
+    public string Oldest()
+    {
+        var oldest = Cluster.Get(Local.Node.System!).State.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).First().Address;
+        return oldest.Port == _localPort ? "node-a" : _processes.Single(p => p.Value.Port == oldest.Port).Key;
+    }
+
+    /// <summary>Kills process member <paramref name="name"/> with SIGKILL (recorded as a fault).</summary>
+    public async Task KillAsync(string name)
+    {
+        // Recorded once the process is gone: a handler that finished while the kill was under way was not cut short.
+        var process = _processes[name].Process;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        History.Add(HistoryKind.Fault, string.Empty, name, detail: "kill -9");
+    }
+
+    /// <summary>Sends SIGSTOP (recorded as a fault) or SIGCONT to process member <paramref name="name"/>.</summary>
+    public void Signal(string name, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _processes[name].Process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+        if (signal == "STOP")
+        {
+            History.Add(HistoryKind.Fault, string.Empty, name, detail: "SIGSTOP"); // once it stands still
+        }
+    }
+
+    /// <summary>Waits until process member <paramref name="name"/> exits by itself; its exit code.</summary>
+    public async Task<int> WaitForExitAsync(string name, TimeSpan timeout)
+    {
+        using var bounded = new CancellationTokenSource(timeout);
+        await _processes[name].Process.WaitForExitAsync(bounded.Token);
+        return _processes[name].Process.ExitCode;
+    }
+
+    /// <summary>The cluster address's port of process member <paramref name="name"/>.</summary>
+    public int PortOf(string name) => _processes[name].Port;
+
+    /// <summary>Starts process member <paramref name="name"/> again on its port (a new incarnation), joining through node-a.</summary>
+    public Task RestartAsync(string name) => StartMemberAsync(name, _processes[name].Port, restart: true);
+
+    /// <summary>
+    /// Schedules a work job of <paramref name="ms"/> through node-a, recording the attempt and its answer (an answer
+    /// that never came is an unknown outcome). True when acknowledged.
+    /// </summary>
+    public async Task<bool> ScheduleAsync(string id, int ms)
+    {
+        History.Add(HistoryKind.Attempted, id);
+        try
+        {
+            await Local.Client.ScheduleAsync(ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id });
+            History.Add(HistoryKind.Acknowledged, id);
+            return true;
+        }
+        catch (JobValidationException ex)
+        {
+            History.Add(HistoryKind.Refused, id, detail: ex.Message);
+            return false;
+        }
+        catch (Exception ex) when (ex is JobsException or TimeoutException or OperationCanceledException)
+        {
+            History.Add(HistoryKind.Unknown, id, detail: ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every acknowledged job has finished (or <paramref name="timeout"/> passed), records each attempted
+    /// job's final state and every member's handler log, and checks the history.
+    /// </summary>
+    public async Task<QueueCheck> CheckAsync(TimeSpan timeout)
+    {
+        var events = History.Events;
+        var acknowledged = events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
+        var attempted = events.Where(e => e.Kind == HistoryKind.Attempted).Select(e => e.JobId).Distinct(StringComparer.Ordinal).ToList();
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var id in attempted)
+        {
+            JobInfo? info = null;
+            while (true)
+            {
+                try
+                {
+                    info = await Local.Client.GetAsync(id);
+                }
+                catch (JobNotFoundException)
+                {
+                    info = null; // an unknown outcome that was never stored
+                }
+
+                var done = info is null ? !acknowledged.Contains(id) : info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+                if (done || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            if (info is not null)
+            {
+                History.Add(HistoryKind.Final, id, detail: info.Status.ToString());
+            }
+        }
+
+        History.AddHandlerLog("node-a", LogOf("node-a"));
+        foreach (var name in _processes.Keys)
+        {
+            History.AddHandlerLog(name, LogOf(name));
+        }
+
+        if (Environment.GetEnvironmentVariable("JOBS_FAULTS_KEEP") is not null)
+        {
+            await File.WriteAllLinesAsync(Path.Combine(Directory, "history.txt"), History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"));
+        }
+
+        return TotalQueueChecker.Check(History);
+    }
+
+    /// <summary>Waits until node-a sees <paramref name="count"/> members up.</summary>
+    public async Task WaitForMembersAsync(int count, TimeSpan timeout)
+    {
+        var cluster = Cluster.Get(Local.Node.System!);
+        var deadline = DateTime.UtcNow + timeout;
+        while (cluster.State.Members.Count(m => m.Status == MemberStatus.Up) != count || !cluster.State.Unreachable.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the cluster did not reach {count} members up (it has {cluster.State.Members.Count(m => m.Status == MemberStatus.Up)})");
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task StartMemberAsync(string name, int port, bool restart = false)
+    {
+        // The first member is the first seed; a member started later (or again) joins through node-a as well, so a
+        // restarted first seed joins the running cluster instead of forming one of its own.
+        var seeds = name == "node-b" && !restart ? $"{_seedPort}" : $"{_localPort},{_seedPort}";
+        var process = CrashNodeProcess.Start("member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name);
+        _processes[name] = (process, port);
+        // Its error output goes to <name>.err (read all along: a full pipe would block the process).
+        var errors = Path.Combine(Directory, name + ".err");
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                await File.AppendAllTextAsync(errors, line + Environment.NewLine);
+            }
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == "up")
+            {
+                _ = Task.Run(async () =>
+                {
+                    while (await process.StandardOutput.ReadLineAsync() is not null)
+                    {
+                        // Drained: nothing more is expected on it.
+                    }
+                });
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"{name} exited before it was up: " + (File.Exists(errors) ? await File.ReadAllTextAsync(errors, timeout.Token) : string.Empty));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (process, _) in _processes.Values)
+        {
+            if (!process.HasExited)
+            {
+                try
+                {
+                    using var cont = Process.Start("kill", ["-CONT", process.Id.ToString(CultureInfo.InvariantCulture)]);
+                    cont.WaitForExit();
+                    process.StandardInput.Close(); // a member stops cleanly when its input closes
+                }
+                catch (IOException)
+                {
+                    // Its input is gone already.
+                }
+
+                if (!process.WaitForExit(20_000))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+
+            process.Dispose();
+        }
+
+        if (Local is not null)
+        {
+            await Local.DisposeAsync();
+        }
+
+        if (Environment.GetEnvironmentVariable("JOBS_FAULTS_KEEP") is null)
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using Jobs.Client;
+using Jobs.Testing;
+using Jobs.Testing.Faults;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Actors.Tests.Faults;
+
+/// <summary>
+/// The fault suite (docs/reliability.md): real member processes on a real PostgreSQL, a fault injected under load,
+/// a recorded history, and the total-queue check over it. The short versions run in CI; scripts/faults.sh runs them
+/// at full size. Each prints one line: "fault-suite short|full | scenario | ok|FAILED | figures".
+/// </summary>
+[Collection(ClusterTests.Name)]
+[Trait("suite", "faults")]
+public sealed class FaultScenarioTests
+{
+    /// <summary>The documented bound (hocon/reference.conf, akka.cluster.split-brain-resolver) for a killed member's attempts to run again.</summary>
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(45);
+
+    [Fact]
+    public async Task Scenario1_KillingMembersUnderLoad_AndRestartingThem_LosesNothing_AndRunsTwiceOnlyWhatWasInFlight()
+    {
+        var (jobs, duration, every) = FaultSuite.Full ? (10_000, TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(20)) : (500, TimeSpan.FromSeconds(28), TimeSpan.FromSeconds(12));
+        await using var cluster = await FaultCluster.StartAsync(moreProcesses: 1);
+        var clock = Stopwatch.StartNew();
+        var producing = ProduceAsync(cluster, "s1-", jobs, duration);
+
+        // Every period a process member dies (the oldest first: the scheduler's) and comes back 5 s later.
+        var random = new Random(1);
+        var killed = 0;
+        for (var at = TimeSpan.FromSeconds(5); at < duration; at += every)
+        {
+            await Task.Delay(at > clock.Elapsed ? at - clock.Elapsed : TimeSpan.Zero);
+            if (killed == 0)
+            {
+                // Members running different programs (this test host, the node processes) are equals: each hosts
+                // job shards (Akka's default compared the programs' version numbers and gave every shard to one).
+                var members = await cluster.Local.Node.GetMembersAsync(TimeSpan.FromSeconds(5));
+                Assert.All(members, m => Assert.True(m.Shards > 0, $"{m.Address} hosts no job shard"));
+                Assert.All(members, m => Assert.NotNull(m.Running)); // every member's pools answered (each runs other queues)
+            }
+
+            var victim = killed == 0 ? cluster.Oldest() : cluster.ProcessMembers[random.Next(cluster.ProcessMembers.Count)];
+            if (victim == "node-a")
+            {
+                victim = "node-b";
+            }
+
+            await cluster.KillAsync(victim);
+            killed++;
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await cluster.RestartAsync(victim);
+        }
+
+        await producing;
+        await cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(60));
+        var check = await cluster.CheckAsync(TimeSpan.FromMinutes(FaultSuite.Full ? 10 : 3));
+        var perNode = string.Join(", ", check.StartsByNode.Select(n => $"{n.Key} {n.Value}"));
+        FaultSuite.Report("1 kill -9 and restart under load", check, $"{killed} kills in {clock.Elapsed.TotalSeconds:F0} s; starts: {perNode}");
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(jobs, check.Acknowledged);
+        Assert.True(check.WorstRecovery <= RecoveryBound, $"a killed member's attempts took {check.WorstRecovery.TotalSeconds:F1} s to run again");
+    }
+
+    [Fact]
+    public async Task Scenario5_FreezingTheSchedulersMember_PastItsLeases_LetsNoStaleWorkLand_AndTheResumedMemberStopsItself()
+    {
+        var jobs = FaultSuite.Full ? 1_000 : 120;
+        await using var cluster = await FaultCluster.StartAsync(moreProcesses: 1);
+        Assert.Equal("node-b", cluster.Oldest());
+
+        // Jobs of 1-1.5 s on the cluster's 12 workers: still running when the frozen member comes back.
+        for (var i = 0; i < jobs; i++)
+        {
+            await cluster.ScheduleAsync("s5-" + i.ToString(CultureInfo.InvariantCulture), 1000 + (i % 3 * 250));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Starts(cluster.LogOf("node-b")) < 4)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the oldest member never ran jobs");
+            await Task.Delay(50);
+        }
+
+        // Frozen (the scheduler's member, holding shards) for longer than the failure detector and the leases allow.
+        var frozenPort = cluster.PortOf("node-b");
+        cluster.Signal("node-b", "STOP");
+        var frozen = Stopwatch.StartNew();
+        await cluster.WaitForMembersAsync(2, TimeSpan.FromSeconds(60));
+        var removedAfter = frozen.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(3)); // its shards and the scheduler have moved meanwhile
+        cluster.Signal("node-b", "CONT");
+        var resumed = Stopwatch.StartNew();
+        Assert.Equal(3, await cluster.WaitForExitAsync("node-b", TimeSpan.FromSeconds(60))); // it found itself removed
+        var stoppedAfter = resumed.Elapsed;
+
+        var check = await cluster.CheckAsync(TimeSpan.FromMinutes(3));
+        FaultSuite.Report("5 SIGSTOP the scheduler's member past its leases", check, $"removed after {removedAfter.TotalSeconds:F1} s; resumed, it stopped itself after {stoppedAfter.TotalSeconds:F1} s");
+        Assert.True(check.Valid, check.ToString()); // a start it made after it came back would be an unexplained duplicate
+        foreach (var id in check.Duplicated)
+        {
+            var info = await cluster.Local.Client.GetAsync(id);
+            Assert.NotEqual("node-b", info.Attempts.Single(a => a.Outcome == AttemptOutcome.Succeeded).Node); // its late completions were refused
+        }
+
+        // The scheduler's lease went to another member, at a higher epoch.
+        await using var connection = new Npgsql.NpgsqlConnection(cluster.Database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT owner, epoch FROM jobs_leases WHERE name LIKE '%singleton%'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.DoesNotContain(":" + frozenPort.ToString(CultureInfo.InvariantCulture) + "#", reader.GetString(0), StringComparison.Ordinal);
+        Assert.True(reader.GetInt64(1) >= 2);
+    }
+
+    [Fact]
+    public async Task Scenario6_PostgresStoppingLikeAPowerCut_DuringEnqueue_LosesNoAcknowledgedJob_AndRetriesSettleUnknownOutcomes()
+    {
+        var jobs = FaultSuite.Full ? 20_000 : 2_000;
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        var database = await server.CreateDatabaseAsync("power-cut");
+        var directory = Directory.CreateTempSubdirectory("jobs-power-cut-").FullName;
+        var history = new History();
+        try
+        {
+            var log = Path.Combine(directory, "node.log");
+            await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+                extraConfig: "jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }",
+                services: s => s.AddSingleton(new StartLog(log, Blocking: false)),
+                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+
+            // Eight producers, each retrying a job whose outcome is unknown with the same id until it is acknowledged.
+            var next = -1;
+            var acknowledged = 0;
+            var cut = new TaskCompletionSource();
+            var lanes = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < jobs)
+                {
+                    var id = "s6-" + i.ToString(CultureInfo.InvariantCulture);
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        Assert.True(attempt < 600, $"{id} was never acknowledged");
+                        history.Add(HistoryKind.Attempted, id);
+                        try
+                        {
+                            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                            await node.Client.ScheduleAsync(ScheduleRequest.Create("work", new WorkPayload(1)) with { JobId = id }, bounded.Token);
+                            history.Add(HistoryKind.Acknowledged, id);
+                            if (Interlocked.Increment(ref acknowledged) == jobs / 3)
+                            {
+                                cut.TrySetResult();
+                            }
+
+                            break;
+                        }
+                        catch (Exception ex) when (ex is JobsException or OperationCanceledException or TimeoutException)
+                        {
+                            history.Add(HistoryKind.Unknown, id, detail: ex.Message);
+                            await Task.Delay(200);
+                        }
+                    }
+                }
+            })).ToList();
+
+            await cut.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            var stoppedAt = Stopwatch.StartNew();
+            await server.StopImmediateAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await server.RestartAsync();
+            var outage = stoppedAt.Elapsed;
+            await Task.WhenAll(lanes);
+
+            // Every acknowledged job ran, once.
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            for (var i = 0; i < jobs; i++)
+            {
+                var id = "s6-" + i.ToString(CultureInfo.InvariantCulture);
+                JobInfo info;
+                while ((info = await node.Client.GetAsync(id)).Status is not (JobStatus.Succeeded or JobStatus.Failed) && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+
+                history.Add(HistoryKind.Final, id, detail: info.Status.ToString());
+            }
+
+            history.AddHandlerLog("node", log);
+            var check = TotalQueueChecker.Check(history);
+            var unknown = history.Events.Count(e => e.Kind == HistoryKind.Unknown);
+            FaultSuite.Report("6 PostgreSQL stop -m immediate during enqueue", check, $"{unknown} calls without an answer, all settled by retrying the same id; outage {outage.TotalSeconds:F1} s");
+            Assert.True(check.Valid, check.ToString());
+            Assert.Equal(jobs, check.Acknowledged);
+            Assert.Empty(check.Duplicated);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static int Starts(string log) => File.Exists(log) ? File.ReadAllLines(log).Count(l => l.StartsWith("start ", StringComparison.Ordinal)) : 0;
+
+    /// <summary>Schedules <paramref name="jobs"/> work jobs of 50-500 ms through node-a, spread evenly over <paramref name="duration"/>.</summary>
+    private static async Task ProduceAsync(FaultCluster cluster, string prefix, int jobs, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        var lanes = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < jobs)
+            {
+                var due = duration * i / jobs;
+                if (due > clock.Elapsed)
+                {
+                    await Task.Delay(due - clock.Elapsed);
+                }
+
+                // A call without an answer (its entity's member just died) is asked again with the same id.
+                for (var attempt = 0; !await cluster.ScheduleAsync(prefix + i.ToString(CultureInfo.InvariantCulture), 50 + (i * 37 % 451)); attempt++)
+                {
+                    Assert.True(attempt < 30, "a job was never acknowledged");
+                    await Task.Delay(1000);
+                }
+            }
+        }));
+        await Task.WhenAll(lanes);
+    }
+}
