@@ -24,7 +24,7 @@ internal sealed class PauseGuard : IAsyncDisposable
     private readonly TimeSpan _threshold;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
+    private readonly Thread _ticker;
     private readonly Lock _gate = new();
     private long _lastTick = Stopwatch.GetTimestamp();
     private Task<bool>? _confirming;
@@ -35,7 +35,9 @@ internal sealed class PauseGuard : IAsyncDisposable
         _system = system;
         _threshold = threshold;
         _log = log;
-        _loop = Task.Run(LoopAsync);
+        // Its own thread: a starved thread pool must not look like a pause.
+        _ticker = new Thread(Run) { IsBackground = true, Name = "jobs-pause-guard" };
+        _ticker.Start();
     }
 
     /// <summary>
@@ -66,19 +68,10 @@ internal sealed class PauseGuard : IAsyncDisposable
         return done == confirming && await confirming.ConfigureAwait(false);
     }
 
-    private async Task LoopAsync()
+    private void Run()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.Token.WaitHandle.WaitOne(Tick))
         {
-            try
-            {
-                await Task.Delay(Tick, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             var gap = Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastTick));
             lock (_gate)
             {
@@ -92,16 +85,23 @@ internal sealed class PauseGuard : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the other members whether they see this member up, until one does (or none did for 30 s).</summary>
+    /// <summary>Asks the other members whether they see this member up, every second until one does (or the node stops).</summary>
     private async Task<bool> ConfirmAsync(TimeSpan pause)
     {
         await Task.Yield();
         var cluster = Cluster.Get(_system);
         _log.LogWarning("This process stood still for {Pause:F1} s: no handler starts until another member confirms this one is still in the cluster", pause.TotalSeconds);
-        var deadline = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * 30.0);
+        var started = Stopwatch.GetTimestamp();
+        var warned = false;
         var confirmed = false;
-        while (!_stopping.IsCancellationRequested && Stopwatch.GetTimestamp() < deadline)
+        while (!_stopping.IsCancellationRequested)
         {
+            if (!warned && Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
+            {
+                warned = true;
+                _log.LogError("No member confirmed this one for 30 s after the pause: it was most likely removed from the cluster; handlers stay stopped until one does or the node stops");
+            }
+
             var others = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && !m.UniqueAddress.Equals(cluster.SelfUniqueAddress)).ToList();
             if (others.Count == 0)
             {
@@ -131,18 +131,14 @@ internal sealed class PauseGuard : IAsyncDisposable
             await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
 
-        lock (_gate)
-        {
-            _confirming = null;
-        }
-
         if (confirmed)
         {
+            lock (_gate)
+            {
+                _confirming = null; // in good standing again (until the next pause); unconfirmed, it stays suspect
+            }
+
             _log.LogInformation("Another member confirmed this one after the pause: handlers start again");
-        }
-        else
-        {
-            _log.LogError("No member confirmed this one after the pause: it was most likely removed from the cluster; handlers stay stopped until it is");
         }
 
         return confirmed;
@@ -152,7 +148,7 @@ internal sealed class PauseGuard : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        _ticker.Join();
         _stopping.Dispose();
     }
 }
