@@ -210,6 +210,26 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         await entity.ExpectMsgAsync<AttemptUnknown>(u => u.JobId == "held");
     }
 
+    [Fact]
+    public async Task AStartThatNeverReachesThePool_FreesItsWorker_AndWakesTheJobsEntityToLookAgain()
+    {
+        // An entity stored an attempt's start (a worker was reserved for it) and died with its member before it sent
+        // the attempt: after the reservation timeout the pool frees the worker and wakes the job's entity, wherever it
+        // lives now, which finds its attempt unknown here and retries it (else the job stayed Running for good).
+        var (node, pool, entity) = await StartAsync(manualClock: true);
+        await using var _ = node;
+        var region = CreateTestProbe(node.Node.System!);
+        node.Node.Runtime!.Region = region.Ref; // this test's node runs no job: the pool's messages to entities come here
+        pool.Tell(new RequestAdmission("orphan", "echo", 0, Due), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == "orphan" && a.WorkerReserved);
+
+        node.Clock!.Advance(TimeSpan.FromSeconds(31)); // past the reservation timeout; the pool sweeps every 5 s
+        await region.FishForMessageAsync(m => m is WakeJob { JobId: "orphan" }, TimeSpan.FromSeconds(15));
+        var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain("orphan", status.Admitted ?? []); // its slot and worker are free
+        Assert.Equal(0, status.Busy);
+    }
+
     private static async Task WaitForRunsAsync(TestNode node, params string[] jobIds)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

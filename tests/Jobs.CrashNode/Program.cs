@@ -6,7 +6,8 @@
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
 //   member <postgres> <log> <port> <seed-ports> <name>: a member of a cluster on PostgreSQL (loopback, the seeds at
 //                        <seed-ports>, comma-separated) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
-//                        started and runs until killed or until its standard input closes (then stops cleanly), or
+//                        started and runs until killed or until its standard input closes or it gets SIGTERM (then
+//                        stops cleanly, running handlers given 10 s), or
 //                        until the cluster removes it (prints "terminated", exit code 3).
 // Every handler start is appended to <log> as "start <unix-ms> <id> <attempt>" (a member adds its name) before the
 // handler runs, and a work job's end as "end <unix-ms> <id> <attempt>".
@@ -153,14 +154,25 @@ internal static class Member
                 // Runs until its standard input closes (or it is killed).
             }
         });
-        if (await Task.WhenAny(input, node.System!.WhenTerminated) != input)
+
+        // SIGTERM stops it as a host would: running handlers get the grace period, then are interrupted.
+        var terminate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            terminate.TrySetResult();
+        });
+        var ended = await Task.WhenAny(input, terminate.Task, node.System!.WhenTerminated);
+        if (ended != input && ended != terminate.Task)
         {
             // The cluster removed this member (downed, say after it was frozen): its actor system stopped itself.
             Console.WriteLine("terminated");
             return 3;
         }
 
-        await node.StopAsync(CancellationToken.None);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await node.StopAsync(grace.Token);
+        Console.WriteLine("stopped");
         return 0;
     }
 }

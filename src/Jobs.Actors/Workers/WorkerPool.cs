@@ -223,8 +223,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 foreach (var (jobId, _) in _slots.Where(s => (s.Value.State == SlotState.Reserved && s.Value.AdmittedAt < expired) || (s.Value.State == SlotState.Starting && s.Value.StartingSince < expired)).ToList())
                 {
                     // Admitted, but its entity never sent the attempt, or never stored its start (it stopped, or its
-                    // write failed): the slot and any worker kept for it are free again.
+                    // write failed): the slot and any worker kept for it are free again. The entity may have stored the
+                    // start and died with its member before telling this pool: nothing else would wake it (its job
+                    // shows running here, on a member that is up), so it is woken to look at its job again (an
+                    // attempt this pool does not run is then asked about and found unknown, so it is lost and retried).
                     Release(jobId);
+                    runtime.Region.Tell(new WakeJob(jobId), Self);
                 }
 
                 Dispatch();

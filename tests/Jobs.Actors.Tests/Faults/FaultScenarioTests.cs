@@ -65,6 +65,45 @@ public sealed class FaultScenarioTests
     }
 
     [Fact]
+    public async Task Scenario2_SigtermOfAMemberDuringJobs_LetsItsAttemptsFinishOrHandsThemBack_AndNothingCompletedRunsAgain()
+    {
+        var jobs = FaultSuite.Full ? 2_000 : 300;
+        await using var cluster = await FaultCluster.StartAsync(moreProcesses: 1);
+        var producing = Task.Run(async () =>
+        {
+            for (var i = 0; i < jobs; i++)
+            {
+                Assert.True(await cluster.ScheduleAsync("s2-" + i.ToString(CultureInfo.InvariantCulture), 200 + (i * 53 % 601)));
+            }
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Starts(cluster.LogOf("node-c")) < 8)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node-c never ran jobs");
+            await Task.Delay(50);
+        }
+
+        // A graceful stop (what a supervisor or an orchestrator sends): its handlers have 10 s, longer than any job.
+        cluster.Signal("node-c", "TERM");
+        var stopping = Stopwatch.StartNew();
+        Assert.Equal(0, await cluster.WaitForExitAsync("node-c", TimeSpan.FromSeconds(60)));
+        var stoppedAfter = stopping.Elapsed;
+        await producing;
+
+        // No fault is recorded: a graceful stop may not make anything run twice.
+        var check = await cluster.CheckAsync(TimeSpan.FromMinutes(3));
+        FaultSuite.Report("2 SIGTERM a member during jobs", check, $"the member stopped {stoppedAfter.TotalSeconds:F1} s after SIGTERM");
+        Assert.True(check.Valid, check.ToString());
+        Assert.Empty(check.Duplicated);
+        Assert.True(stoppedAfter < TimeSpan.FromSeconds(40), $"the member took {stoppedAfter.TotalSeconds:F1} s to stop");
+        foreach (var id in Enumerable.Range(0, jobs).Select(i => "s2-" + i.ToString(CultureInfo.InvariantCulture)))
+        {
+            // Nothing was counted against a job for the stop: an attempt handed back is not a failed one.
+            Assert.DoesNotContain((await cluster.Local.Client.GetAsync(id)).Attempts, a => a.Outcome is AttemptOutcome.Lost or AttemptOutcome.Failed);
+        }
+    }
+
+    [Fact]
     public async Task Scenario5_FreezingTheSchedulersMember_PastItsLeases_LetsNoStaleWorkLand_AndTheResumedMemberStopsItself()
     {
         var jobs = FaultSuite.Full ? 1_000 : 120;
