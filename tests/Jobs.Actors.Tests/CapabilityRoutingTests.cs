@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Akka.Actor;
 using Jobs.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -131,6 +132,65 @@ public sealed class CapabilityRoutingTests
 
             Assert.Equal(2, ranOn.Count); // both members ran jobs
             Assert.InRange(tracker.Max, 1, 3);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AReportToAnEntityWhoseMemberDied_IsSentAgainOnceItIsRemoved_SoTheJobEnds()
+    {
+        // The job's entity lives on node-3; its attempt runs on node-2 (the only member that runs "special"). node-3
+        // dies (no leave) while the attempt runs, and the attempt ends before node-3 is removed: its report goes to
+        // the dead member. Once node-3 is removed, node-2's pool sends it again and the entity, at its shard's new
+        // home, ends the job. Watched through the index only: reading the job would wake its entity (which asks the
+        // pool), and nothing else would.
+        var log = new HandlerLog();
+        var nodes = await ThreeNodeClusterTests.StartClusterAsync(
+            3,
+            extraConfig: "akka.coordinated-shutdown.run-by-actor-system-terminate = off",
+            log: log,
+            jobsOf: i => i == 1 ? b => b.AddHandler<WaitHandler, WaitPayload>("special") : null);
+        try
+        {
+            var warm = await nodes[0].Client.ScheduleManyAsync([.. Enumerable.Range(0, 150).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"w{i}")))]);
+            foreach (var r in warm)
+            {
+                await nodes[0].WaitForStatusAsync(r.Result!.JobId, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
+            }
+
+            var dying = Akka.Cluster.Cluster.Get(nodes[2].Node.System!).SelfAddress;
+            var stats = await Akka.Cluster.Sharding.ClusterSharding.Get(nodes[0].Node.System!).ShardRegion(Entities.JobEntity.TypeName)
+                .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+            var shards = stats.Regions[dying].Stats.Keys.ToHashSet();
+            var id = Enumerable.Range(0, 10_000).Select(i => $"lost-report-{i}")
+                .First(c => shards.Contains(Sharding.JobShards.ShardOf(c, nodes[0].Node.Runtime!.Settings.NumberOfShards).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var gate = "report-" + Guid.NewGuid();
+            await nodes[0].Client.ScheduleAsync(ScheduleRequest.Create("special", new WaitPayload(gate)) with { JobId = id });
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (log.Runs(id) == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the job never started on node-2");
+                await Task.Delay(50);
+            }
+
+            await nodes[2].Node.System!.Terminate(); // dies without leaving: the others see it unreachable, then remove it
+            log.Gates[gate].TrySetResult(); // the attempt ends: its report goes to the dead member
+            deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!(await nodes[0].Client.CountAsync(new JobQuery { Kind = "special" })).TryGetValue(JobStatus.Succeeded, out var done) || done != 1)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the job never ended: its report was lost with the member its entity lived on");
+                await Task.Delay(200);
+            }
+
+            var info = await nodes[0].Client.GetAsync(id);
+            Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(info.Attempts).Outcome); // the attempt that ran, not a retry
+            Assert.Equal(1, log.Runs(id));
         }
         finally
         {

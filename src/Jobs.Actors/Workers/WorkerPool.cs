@@ -37,6 +37,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How far back reports are sent again when a member is removed (longer than it takes to remove one).</summary>
+    private static readonly TimeSpan ResendWindow = TimeSpan.FromSeconds(60);
+
     /// <summary>How long a finished attempt's report is kept for an entity that may have missed it (a failover takes ~25 s).</summary>
     private static readonly TimeSpan ReportMemory = TimeSpan.FromMinutes(2);
 
@@ -93,6 +96,39 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         Timers.StartPeriodicTimer(SweepKey, SweepReservations.Instance, TimeSpan.FromSeconds(5));
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    /// <summary>
+    /// A member was removed: the reports this pool's attempts sent lately to entities that lived there (the member
+    /// stopped answering before it was removed) were lost with it, and nothing else would wake those entities (their
+    /// jobs show running on this live member). Each report of the last <see cref="ResendWindow"/> is sent again; the
+    /// entities, at their shards' new homes, take the ones they miss and drop the ones they have.
+    /// </summary>
+    private void ResendRecentReports()
+    {
+        var since = Environment.TickCount64 - (long)ResendWindow.TotalMilliseconds;
+        var resent = 0;
+        foreach (var (at, jobId, attempt) in _reportOrder)
+        {
+            if (at >= since && _recentReports.TryGetValue(jobId, out var report) && report.Attempt == attempt)
+            {
+                runtime.Region.Tell(report, Self);
+                resent++;
+            }
+        }
+
+        if (resent > 0)
+        {
+            Log.LogInformation("A member was removed: sent the {Count} reports of the last {Window} again, for entities that lived there", resent, ResendWindow);
+        }
     }
 
     protected override void PreRestart(Exception reason, object? message)
@@ -178,6 +214,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 }
 
                 OnIdle(idle.Worker);
+                return true;
+            case Akka.Cluster.ClusterEvent.MemberRemoved removed when !removed.Member.Address.Equals(Akka.Cluster.Cluster.Get(Context.System).SelfAddress):
+                ResendRecentReports();
+                return true;
+            case Akka.Cluster.ClusterEvent.CurrentClusterState or Akka.Cluster.ClusterEvent.MemberRemoved:
                 return true;
             case QueryAttempt query:
                 if (!_slots.ContainsKey(query.JobId))
