@@ -164,15 +164,24 @@ public sealed class CapabilityRoutingTests
                 await nodes[0].WaitForStatusAsync(r.Result!.JobId, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
             }
 
+            // node-3 hosts shards (if they were all allocated before its region registered, rebalancing gives it some).
             var dying = Akka.Cluster.Cluster.Get(nodes[2].Node.System!).SelfAddress;
-            var stats = await Akka.Cluster.Sharding.ClusterSharding.Get(nodes[0].Node.System!).ShardRegion(Entities.JobEntity.TypeName)
-                .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
-            var shards = stats.Regions[dying].Stats.Keys.ToHashSet();
+            var shards = new HashSet<string>();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (shards.Count == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "node-3 never hosted a job shard");
+                await Task.Delay(500);
+                var stats = await Akka.Cluster.Sharding.ClusterSharding.Get(nodes[0].Node.System!).ShardRegion(Entities.JobEntity.TypeName)
+                    .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+                shards = stats.Regions.TryGetValue(dying, out var region) ? [.. region.Stats.Keys] : [];
+            }
+
             var id = Enumerable.Range(0, 10_000).Select(i => $"lost-report-{i}")
                 .First(c => shards.Contains(Sharding.JobShards.ShardOf(c, nodes[0].Node.Runtime!.Settings.NumberOfShards).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             var gate = "report-" + Guid.NewGuid();
             await nodes[0].Client.ScheduleAsync(ScheduleRequest.Create("special", new WaitPayload(gate)) with { JobId = id });
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            deadline = DateTime.UtcNow.AddSeconds(30);
             while (log.Runs(id) == 0)
             {
                 Assert.True(DateTime.UtcNow < deadline, "the job never started on node-2");

@@ -109,12 +109,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>
     /// A member was removed: the reports this pool's attempts sent lately to entities that lived there (the member
     /// stopped answering before it was removed) were lost with it, and nothing else would wake those entities (their
-    /// jobs show running on this live member). Each report of the last <see cref="ResendWindow"/> is sent again; the
-    /// entities, at their shards' new homes, take the ones they miss and drop the ones they have.
+    /// jobs show running on this live member). Each report of the <see cref="ResendWindow"/> before the removal is
+    /// sent again; the entities, at their shards' new homes, take the ones they miss and drop the ones they have.
     /// </summary>
-    private void ResendRecentReports()
+    private void ResendRecentReports(long since)
     {
-        var since = Environment.TickCount64 - (long)ResendWindow.TotalMilliseconds;
         var resent = 0;
         foreach (var (at, jobId, attempt) in _reportOrder)
         {
@@ -216,7 +215,14 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 OnIdle(idle.Worker);
                 return true;
             case Akka.Cluster.ClusterEvent.MemberRemoved removed when !removed.Member.Address.Equals(Akka.Cluster.Cluster.Get(Context.System).SelfAddress):
-                ResendRecentReports();
+                // Twice, a little later: the shard regions learn where the removed member's shards went only once
+                // they see its region terminate, and a report sent before that would go to the dead member again.
+                var since = Environment.TickCount64 - (long)ResendWindow.TotalMilliseconds;
+                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 1), new ResendReports(since), TimeSpan.FromSeconds(2));
+                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 2), new ResendReports(since), TimeSpan.FromSeconds(10));
+                return true;
+            case ResendReports resend:
+                ResendRecentReports(resend.Since);
                 return true;
             case Akka.Cluster.ClusterEvent.CurrentClusterState or Akka.Cluster.ClusterEvent.MemberRemoved:
                 return true;
@@ -580,6 +586,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             return first != 0 ? first : second != 0 ? second : string.CompareOrdinal(x.JobId, y.JobId);
         }
     }
+
+    /// <summary>Send the reports remembered since <see cref="Since"/> (Environment.TickCount64) again.</summary>
+    private sealed record ResendReports(long Since) : INoSerializationVerificationNeeded;
 
     private sealed class SweepReservations : INoSerializationVerificationNeeded
     {

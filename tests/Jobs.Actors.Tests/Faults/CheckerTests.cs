@@ -127,6 +127,21 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void AnAttemptAFrozenNodeFinishedItselfOnceBack_NeedsNoRecovery()
+    {
+        // Nobody took the frozen node's leases meanwhile: its late completion is the attempt's one run.
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1),
+            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+            At(30, HistoryKind.Finished, "a", "n1", 1),
+            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        Assert.True(check.Valid, check.ToString());
+        Assert.Equal(1, check.InFlightAtFaults);
+        Assert.Null(Assert.Single(check.Recovery));
+    }
+
+    [Fact]
     public void AStartOnAFrozenNodeAfterItResumed_IsUnexplained()
     {
         // A zombie: the node was stopped (SIGSTOP) at 2 s; a start it logs after the fault is no in-flight attempt.

@@ -96,8 +96,15 @@ public static class TotalQueueChecker
             TimeSpan? worst = null;
             foreach (var cut in inFlight)
             {
-                // The next start of the job after the fault (on any node); none: the job's recovery never came.
+                // The next start of the job after the fault (on any node); none: the job's recovery never came,
+                // unless the faulted node itself finished the attempt once it was back (a frozen node whose leases
+                // nobody took meanwhile) and the job succeeded: then nothing needed recovering.
                 var again = starts.Where(s => s.JobId == cut.JobId && s.At > fault.At).Select(s => (DateTimeOffset?)s.At).Min();
+                if (again is null && finishes.ContainsKey((cut.JobId, cut.Node, cut.Attempt)) && succeeded.Contains(cut.JobId))
+                {
+                    continue;
+                }
+
                 var took = again is { } at ? at - fault.At : TimeSpan.MaxValue;
                 worst = worst is null || took > worst ? took : worst;
             }
