@@ -205,28 +205,7 @@ internal sealed class RemoteTarget : ILoadTarget
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync("readyz")).StatusCode == HttpStatusCode.OK)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            if (process.HasExited || i > 600)
-            {
-                throw new InvalidOperationException($"the node did not become ready (exit code {(process.HasExited ? process.ExitCode : -1)})");
-            }
-
-            await Task.Delay(100);
-        }
-
+        await WaitReadyAsync(process, http, TimeSpan.FromSeconds(60));
         return new RemoteTarget(backend, process, http, directory, server);
     }
 
@@ -274,6 +253,33 @@ internal sealed class RemoteTarget : ILoadTarget
     }
 
     private async Task<NodeInfo> NodeAsync() => (await _http.GetFromJsonAsync<NodeInfo>("api/v1/node", JobsWire.Options))!;
+
+    /// <summary>Waits until the node at <paramref name="http"/> answers /readyz with 200 (its process still running).</summary>
+    internal static async Task WaitReadyAsync(Process process, HttpClient http, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("readyz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"the node did not become ready (exit code {(process.HasExited ? process.ExitCode : -1)})");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     /// <summary>The Release build of the stock node, next to this repository's solution.</summary>
     internal static string FindHost()
@@ -389,7 +395,7 @@ internal sealed class ClusterTarget : ILoadTarget
                 process.BeginErrorReadLine();
                 var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{api}/"), Timeout = TimeSpan.FromMinutes(2) };
                 nodes.Add((process, http));
-                await WaitReadyAsync(process, http); // one at a time: the seed first, then each joins it
+                await RemoteTarget.WaitReadyAsync(process, http, TimeSpan.FromSeconds(120)); // one at a time: the seed first, then each joins it
             }
 
             return new ClusterTarget(nodes, directory, server);
@@ -404,31 +410,6 @@ internal sealed class ClusterTarget : ILoadTarget
 
             await server.DisposeAsync();
             throw;
-        }
-    }
-
-    private static async Task WaitReadyAsync(Process process, HttpClient http)
-    {
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync("readyz")).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            if (process.HasExited || i > 1200)
-            {
-                throw new InvalidOperationException($"a node did not become ready (exit code {(process.HasExited ? process.ExitCode : -1)})");
-            }
-
-            await Task.Delay(100);
         }
     }
 
