@@ -218,12 +218,15 @@ internal sealed class RemoteTarget : ILoadTarget
         return node.Started == ids.Count && node.Succeeded == ids.Count && node.Retried == 0 && node.Recovered == 0;
     }
 
-    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids)
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids) => StartsOfAsync(Client, ids);
+
+    /// <summary>When each job's no-op handler started, as the handler's result says (read through <paramref name="client"/>).</summary>
+    internal static async Task<IReadOnlyDictionary<string, DateTimeOffset>> StartsOfAsync(IJobsClient client, IReadOnlyCollection<string> ids)
     {
         var starts = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) =>
         {
-            var job = await Client.GetAsync(id, ct);
+            var job = await client.GetAsync(id, ct);
             starts[id] = job.Result!.Value.GetProperty("startedAt").GetDateTimeOffset();
         });
         return starts;
@@ -431,16 +434,7 @@ internal sealed class ClusterTarget : ILoadTarget
             && infos.Sum(i => i!.Started) == ids.Count && infos.Sum(i => i!.Succeeded) == ids.Count && infos.Sum(i => i!.Retried + i.Recovered) == 0;
     }
 
-    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids)
-    {
-        var starts = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) =>
-        {
-            var job = await Client.GetAsync(id, ct);
-            starts[id] = job.Result!.Value.GetProperty("startedAt").GetDateTimeOffset();
-        });
-        return starts;
-    }
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids) => RemoteTarget.StartsOfAsync(Client, ids);
 
     public Task<long> ResidentBytesAsync()
     {
