@@ -40,19 +40,22 @@ public sealed class ClusterNodeTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(health.Ready, string.Join(", ", health.Checks));
     }
 
+    /// <summary>A bare actor system (no job node) that joins <paramref name="node"/>'s cluster as a member.</summary>
+    internal static ActorSystem JoinForeignMember(ActorSystem node) => ActorSystem.Create(node.Name, ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster.seed-nodes = ["{{Cluster.Get(node).SelfAddress}}"]
+        akka.cluster.sharding.distributed-data.durable.keys = []
+        akka.cluster.distributed-data.durable.keys = []
+        akka.loglevel = ERROR
+        """));
+
     [Fact]
     public async Task SqliteNode_DownsAnotherMemberThatJoinsIt()
     {
         await using var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false);
         var cluster = Cluster.Get(node.Node.System!);
-        var foreign = ActorSystem.Create(node.Node.System!.Name, ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-            akka.cluster.seed-nodes = ["{{cluster.SelfAddress}}"]
-            akka.cluster.sharding.distributed-data.durable.keys = []
-            akka.cluster.distributed-data.durable.keys = []
-            akka.loglevel = ERROR
-            """));
+        var foreign = JoinForeignMember(node.Node.System!);
         try
         {
             var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -16,8 +16,9 @@ public sealed class ThreeNodeClusterTests
     /// <summary>
     /// Starts <paramref name="count"/> nodes on one database; the first is the seed. <paramref name="connectionOf"/>
     /// gives the connection string node i uses for that database (through a proxy, say); by default the database's own.
+    /// <paramref name="scheme"/> is the remoting's address scheme (another with transport adapters, as the throttler's).
     /// </summary>
-    internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null, Func<int, string, string>? connectionOf = null, Func<int, string>? configOf = null, Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+    internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null, Func<int, string, string>? connectionOf = null, Func<int, string>? configOf = null, Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null, string scheme = "akka.tcp")
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("cluster");
         var seedPort = Ports.Free();
@@ -30,7 +31,7 @@ public sealed class ThreeNodeClusterTests
                 nodes.Add(await TestNode.StartAsync(Backend.Postgres, manualClock: false, log: log, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionOf?.Invoke(i, database) ?? database}\" }}", extraConfig: $$"""
                     jobs.node.name = node-{{i + 1}}
                     akka.remote.dot-netty.tcp.port = {{port}}
-                    akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{seedPort}}"]
+                    akka.cluster.seed-nodes = ["{{scheme}}://jobs@127.0.0.1:{{seedPort}}"]
                     {{extraConfig ?? string.Empty}}
                     {{configOf?.Invoke(i) ?? string.Empty}}
                     """, jobs: jobsOf?.Invoke(i), services: services));
@@ -174,7 +175,14 @@ public sealed class ThreeNodeClusterTests
                 await stopping.DisposeAsync();
                 var stopped = watch.Elapsed;
                 nodes[i] = await StartAsync(i);
-                Console.WriteLine($"node-{i + 1}: stopped in {stopped.TotalSeconds:F1} s, back in {(watch.Elapsed - stopped).TotalSeconds:F1} s");
+                var back = watch.Elapsed - stopped;
+                Console.WriteLine($"node-{i + 1}: stopped in {stopped.TotalSeconds:F1} s, back in {back.TotalSeconds:F1} s");
+
+                // A graceful stop hands its shards and singletons over in a second or two (it took 9-15 s while
+                // stopping shards waited for their leases' releases on pool threads), and the restarted node is Up
+                // soon after its former incarnation is removed (11-14 s with Akka's 10 s join retry).
+                Assert.True(stopped < TimeSpan.FromSeconds(8), $"node-{i + 1} took {stopped.TotalSeconds:F1} s to stop");
+                Assert.True(back < TimeSpan.FromSeconds(8), $"node-{i + 1} took {back.TotalSeconds:F1} s to be up again");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(2));

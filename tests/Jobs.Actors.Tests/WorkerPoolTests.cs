@@ -3,6 +3,7 @@ using Jobs.Actors.Workers;
 using Jobs.Client;
 using Akka.Actor;
 using Akka.TestKit;
+using Akka.Cluster;
 
 namespace Jobs.Actors.Tests;
 
@@ -228,6 +229,54 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5));
         Assert.DoesNotContain("orphan", status.Admitted ?? []); // its slot and worker are free
         Assert.Equal(0, status.Busy);
+    }
+
+    [Fact]
+    public async Task WhenAMemberIsRemoved_SlotsLongWaitingForTheirEntities_AreFreedAndTheirJobsWoken_WithoutTheReservationTimeout()
+    {
+        // An entity was admitted a slot (a worker kept for its start) and died with its member before it answered.
+        // Once that member is removed, the pool need not hold the slot for the whole reservation timeout (30 s): it
+        // frees it and wakes the job's entity at its shard's new home (2 s after the removal, on the node's clock).
+        var (node, pool, entity) = await StartAsync(manualClock: true);
+        await using var _ = node;
+        var region = CreateTestProbe(node.Node.System!);
+        node.Node.Runtime!.Region = region.Ref;
+        pool.Tell(new RequestAdmission("orphan", "echo", 0, Due), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == "orphan" && a.WorkerReserved);
+        node.Clock!.Advance(TimeSpan.FromSeconds(6)); // longer than a live entity takes, far shorter than the timeout
+
+        // Another job admitted just before the removal: its entity may well be alive, and it keeps its slot.
+        pool.Tell(new RequestAdmission("recent", "echo", 0, Due), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == "recent" && !a.WorkerReserved);
+
+        // A member joins and is removed (this single node downs any member that joins it).
+        var self = Cluster.Get(node.Node.System!).SelfAddress;
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var foreign = ClusterNodeTests.JoinForeignMember(node.Node.System!);
+        try
+        {
+            Cluster.Get(foreign).RegisterOnMemberRemoved(() => removed.TrySetResult());
+            await removed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await AwaitAssertAsync(() => Assert.Equal([self], Cluster.Get(node.Node.System!).State.Members.Select(m => m.Address)), TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await foreign.Terminate();
+        }
+
+        try
+        {
+            await region.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // not at once: the shards' new homes settle first
+            node.Clock.Advance(TimeSpan.FromSeconds(3));
+            await region.FishForMessageAsync(m => m is WakeJob { JobId: "orphan" }, TimeSpan.FromSeconds(10));
+            var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5));
+            Assert.Equal(["recent"], status.Admitted ?? []);
+            Assert.Equal(0, status.Busy); // the worker kept for the orphan's start is free
+        }
+        finally
+        {
+            node.Clock.Advance(TimeSpan.FromMinutes(1)); // a slot still held would hold the node's stop on this clock
+        }
     }
 
     private static async Task WaitForRunsAsync(TestNode node, params string[] jobIds)

@@ -138,7 +138,7 @@ internal static class Member
                 jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
                 jobs.scheduler.max-sleep = 1s
                 jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }
-                akka.loglevel = ERROR
+                akka.loglevel = WARNING
                 akka.remote.dot-netty.tcp.port = {{port}}
                 akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
                 """)

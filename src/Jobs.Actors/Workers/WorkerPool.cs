@@ -37,6 +37,16 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long before a member's removal a slot must have been waiting for its entity to be taken for one whose
+    /// entity died with that member (the member stopped answering at least the failure detector's pause plus the
+    /// split-brain resolver's stable-after before it was removed; a live entity answers within a commit).
+    /// </summary>
+    private static readonly TimeSpan OrphanMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>The slots given up at a member's removal, by the member: woken once more with the second resend.</summary>
+    private readonly Dictionary<Akka.Cluster.UniqueAddress, List<string>> _orphans = [];
+
     /// <summary>How far back reports are sent again when a member is removed (longer than it takes to remove one).</summary>
     private static readonly TimeSpan ResendWindow = TimeSpan.FromSeconds(60);
 
@@ -130,6 +140,36 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
+    /// <summary>
+    /// A member was removed: the slots that were already waiting for their entities well before (admitted with no
+    /// Execute, or a worker kept for a start not confirmed) are most likely those of entities that died with it, which
+    /// will never answer. Instead of holding them for the whole <see cref="ReservationTimeout"/>, they are released now
+    /// and their entities woken at their shards' new homes, as the sweep does: a job whose start was stored is asked
+    /// about, found not running here, and retried as a lost attempt; one whose start was not stored asks for a slot
+    /// again. A live entity that was only slow loses nothing: its late Execute is run (started) or declined (not).
+    /// </summary>
+    private List<string> ReleaseOrphans(DateTimeOffset removedAt)
+    {
+        var before = removedAt - OrphanMargin;
+        var orphans = _slots.Values
+            .Where(s => (s.State == SlotState.Reserved && s.AdmittedAt < before) || (s.State == SlotState.Starting && s.StartingSince < before))
+            .Select(s => s.JobId)
+            .ToList();
+        foreach (var jobId in orphans)
+        {
+            Release(jobId);
+            runtime.Region.Tell(new WakeJob(jobId), Self);
+        }
+
+        if (orphans.Count > 0)
+        {
+            Log.LogInformation("A member was removed: released {Count} slots whose entities had not answered since before it stopped, and woke those jobs", orphans.Count);
+            Dispatch();
+        }
+
+        return orphans;
+    }
+
     protected override void PreRestart(Exception reason, object? message)
     {
         // The pool failed (a bug, or a malformed message): its slots die with it, so give every admitted job back now,
@@ -218,11 +258,24 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 // Twice, a little later: the shard regions learn where the removed member's shards went only once
                 // they see its region terminate, and a report sent before that would go to the dead member again.
                 var since = Environment.TickCount64 - (long)ResendWindow.TotalMilliseconds;
-                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 1), new ResendReports(since), TimeSpan.FromSeconds(2));
-                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 2), new ResendReports(since), TimeSpan.FromSeconds(10));
+                var removedAt = runtime.Clock.GetUtcNow();
+                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 1), new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: false), TimeSpan.FromSeconds(2));
+                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 2), new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: true), TimeSpan.FromSeconds(10));
                 return true;
             case ResendReports resend:
                 ResendRecentReports(resend.Since);
+                if (!resend.Second)
+                {
+                    _orphans[resend.Member] = ReleaseOrphans(resend.RemovedAt);
+                }
+                else if (_orphans.Remove(resend.Member, out var orphans))
+                {
+                    foreach (var jobId in orphans)
+                    {
+                        runtime.Region.Tell(new WakeJob(jobId), Self); // again: the first wake may have gone to the dead member
+                    }
+                }
+
                 return true;
             case Akka.Cluster.ClusterEvent.CurrentClusterState or Akka.Cluster.ClusterEvent.MemberRemoved:
                 return true;
@@ -587,8 +640,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    /// <summary>Send the reports remembered since <see cref="Since"/> (Environment.TickCount64) again.</summary>
-    private sealed record ResendReports(long Since) : INoSerializationVerificationNeeded;
+    /// <summary>
+    /// Send the reports remembered since <see cref="Since"/> (Environment.TickCount64) again; the first of the two
+    /// also releases the slots orphaned by <see cref="Member"/>, removed at <see cref="RemovedAt"/>; the
+    /// <see cref="Second"/> wakes them again.
+    /// </summary>
+    private sealed record ResendReports(long Since, DateTimeOffset RemovedAt, Akka.Cluster.UniqueAddress Member, bool Second) : INoSerializationVerificationNeeded;
 
     private sealed class SweepReservations : INoSerializationVerificationNeeded
     {

@@ -51,8 +51,11 @@ public sealed class DatabaseLease : Lease
     /// <inheritdoc />
     public override Task<bool> Acquire(Action<Exception> leaseLostCallback) => _keeper.AcquireAsync(Settings.LeaseName, leaseLostCallback);
 
-    /// <inheritdoc />
-    public override Task<bool> Release() => _keeper.ReleaseAsync(Settings.LeaseName);
+    /// <summary>
+    /// Gives the lease up: at once here (its fence stops passing), and in the database in the background (the task
+    /// is complete on return, as the callers that wait for it synchronously need).
+    /// </summary>
+    public override Task<bool> Release() => _keeper.Release(Settings.LeaseName);
 
     /// <inheritdoc />
     public override bool CheckLease() => Epoch is not null;

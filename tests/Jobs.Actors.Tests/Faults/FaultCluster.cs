@@ -251,6 +251,8 @@ internal sealed class FaultCluster : IAsyncDisposable
                 await File.AppendAllTextAsync(errors, line + Environment.NewLine);
             }
         });
+        // Its standard output (Akka's warnings and errors, then "up") goes to <name>.out, read all along too.
+        var output = Path.Combine(Directory, name + ".out");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
@@ -258,16 +260,20 @@ internal sealed class FaultCluster : IAsyncDisposable
             {
                 _ = Task.Run(async () =>
                 {
-                    while (await process.StandardOutput.ReadLineAsync() is not null)
+                    while (await process.StandardOutput.ReadLineAsync() is { } later)
                     {
-                        // Drained: nothing more is expected on it.
+                        await File.AppendAllTextAsync(output, later + Environment.NewLine);
                     }
                 });
                 return;
             }
+
+            await File.AppendAllTextAsync(output, line + Environment.NewLine, timeout.Token);
         }
 
-        throw new InvalidOperationException($"{name} exited before it was up: " + (File.Exists(errors) ? await File.ReadAllTextAsync(errors, timeout.Token) : string.Empty));
+        // What the member and the others logged, for the test's failure message (the folder is deleted afterwards).
+        var logs = string.Join(Environment.NewLine, System.IO.Directory.GetFiles(Directory, "*.out").Order().Select(f => $"--- {Path.GetFileName(f)} (last lines)" + Environment.NewLine + string.Join(Environment.NewLine, File.ReadLines(f).TakeLast(40))));
+        throw new InvalidOperationException($"{name} exited before it was up: " + (File.Exists(errors) ? await File.ReadAllTextAsync(errors, timeout.Token) : string.Empty) + Environment.NewLine + logs);
     }
 
     /// <inheritdoc />

@@ -55,8 +55,59 @@ public sealed class DatabaseLeaseTests
 
         Assert.True(await first.Release());
         Assert.False(first.CheckLease());
-        Assert.True(await second.Acquire());
+        await AcquireSoonAsync(second); // released in the background: free well before the timeout
         Assert.Equal(2, second.Epoch);
+    }
+
+    /// <summary>Takes <paramref name="lease"/>, retrying for up to 2 s (half the leases' timeout: a release, not an expiry).</summary>
+    private static async Task AcquireSoonAsync(DatabaseLease lease)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await lease.Acquire())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{lease.Settings.LeaseName} was not free 2 s after its release");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task ReleasingManyLeasesAtOnce_ByCallersThatWaitOnTheirThreads_CompletesAtOnce_AndFreesThemAll()
+    {
+        // A node's stopping shards each wait for their lease's release on their own thread. The release returns
+        // complete (nothing to wait for), gives the lease up here at once, and expires each row in the background.
+        using var system = ActorSystem.Create("lease", Configure(await PostgresStoreAsync()));
+        var held = Enumerable.Range(0, 64).Select(i => LeaseOf(system, $"shard-{i}", "host:1")).ToList();
+        foreach (var lease in held)
+        {
+            Assert.True(await lease.Acquire());
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var waits = held.Select(lease => Task.Run(() =>
+        {
+            var release = lease.Release();
+            Assert.True(release.IsCompletedSuccessfully, "the release left its caller something to wait for");
+            Assert.False(lease.CheckLease());
+            return release.GetAwaiter().GetResult();
+        })).ToList();
+        Assert.All(await Task.WhenAll(waits), Assert.True);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"64 releases took {watch.Elapsed.TotalSeconds:F1} s");
+
+        foreach (var i in Enumerable.Range(0, 64))
+        {
+            var taker = LeaseOf(system, $"shard-{i}", "host:2");
+            await AcquireSoonAsync(taker);
+            Assert.Equal(2, taker.Epoch);
+        }
+
+        // The same owner takes a lease again right after releasing it: its release lands first, not on the new holding.
+        var again = LeaseOf(system, "shard-again", "host:1");
+        Assert.True(await again.Acquire());
+        Assert.True(await again.Release());
+        Assert.True(await again.Acquire());
+        await Task.Delay(TimeSpan.FromSeconds(1)); // renewals run every 300 ms: a lost holding would show by now
+        Assert.True(again.CheckLease());
+        Assert.Equal(2, again.Epoch);
     }
 
     [Fact]
