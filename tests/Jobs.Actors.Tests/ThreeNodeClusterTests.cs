@@ -180,9 +180,10 @@ public sealed class ThreeNodeClusterTests
 
                 // A graceful stop hands its shards and singletons over in a second or two (it took 9-15 s while
                 // stopping shards waited for their leases' releases on pool threads), and the restarted node is Up
-                // soon after its former incarnation is removed (11-14 s with Akka's 10 s join retry).
+                // soon after its former incarnation is removed: 2-4 s here, up to 8.2 s in CI beside the other test
+                // projects; with Akka's 10 s join retry never under 11 s (the removal, then the 10 s).
                 Assert.True(stopped < TimeSpan.FromSeconds(8), $"node-{i + 1} took {stopped.TotalSeconds:F1} s to stop");
-                Assert.True(back < TimeSpan.FromSeconds(8), $"node-{i + 1} took {back.TotalSeconds:F1} s to be up again");
+                Assert.True(back < TimeSpan.FromSeconds(10.5), $"node-{i + 1} took {back.TotalSeconds:F1} s to be up again");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(2));

@@ -233,6 +233,19 @@ internal sealed class JobIndex : IWriteParticipant
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Jobs recorded as running under <paramref name="incarnation"/> (a member that was removed).</summary>
+    public async Task<IReadOnlyList<string>> RunningUnderAsync(string incarnation, int limit, CancellationToken cancellationToken)
+    {
+        return await QueryIdsAsync(
+            $"SELECT job_id FROM {Table} WHERE status = 'running' AND incarnation = @inc LIMIT @limit",
+            c =>
+            {
+                Add(c, "@inc", incarnation);
+                Add(c, "@limit", limit);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Counts per client-visible status.</summary>
     public async Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {

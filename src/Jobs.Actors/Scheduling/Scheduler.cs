@@ -43,6 +43,14 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     {
         Self.Tell(RecoverStale.Instance, Self);
         Self.Tell(SchedulerTick.Instance, Self);
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
     }
 
     protected override bool Receive(object message)
@@ -80,6 +88,20 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                 return true;
             case RecoverStale:
                 RunTask(RecoverStaleAsync);
+                return true;
+            case Akka.Cluster.ClusterEvent.MemberRemoved removed:
+                // The attempts the removed member was running are lost, but the entities of those that lived there
+                // too (a handler that ran where its entity lived) hear from nobody: wake them at their shards' new
+                // homes (which take the shards once the dead member's leases are free), where each finds its attempt
+                // lost and retries it; again a little later, in case the first wake went to the dead member's region.
+                var incarnation = NodeIncarnation.Of(removed.Member.UniqueAddress);
+                Timers.StartSingleTimer(("removed", incarnation, 1), new WakeRunningOn(incarnation), TimeSpan.FromSeconds(2));
+                Timers.StartSingleTimer(("removed", incarnation, 2), new WakeRunningOn(incarnation), TimeSpan.FromSeconds(10));
+                return true;
+            case WakeRunningOn wake:
+                RunTask(() => WakeRunningOnAsync(wake.Incarnation));
+                return true;
+            case Akka.Cluster.ClusterEvent.CurrentClusterState:
                 return true;
             case Ping:
                 Sender.Tell(Pong.Instance, Self);
@@ -291,6 +313,28 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         }
     }
 
+    private async Task WakeRunningOnAsync(string incarnation)
+    {
+        try
+        {
+            var running = await runtime.Index.RunningUnderAsync(incarnation, 100_000, CancellationToken.None);
+            foreach (var id in running)
+            {
+                runtime.Region.Tell(new WakeJob(id), Self);
+            }
+
+            if (running.Count > 0)
+            {
+                Log.LogInformation("{Count} jobs were running on the removed member {Incarnation}: woke them to run again", running.Count, incarnation);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "Looking for the jobs of the removed member {Incarnation} failed; trying again", incarnation);
+            Timers.StartSingleTimer(("removed", incarnation, 3), new WakeRunningOn(incarnation), runtime.Settings.SchedulerMaxSleep);
+        }
+    }
+
     /// <summary>
     /// The pools of <paramref name="queue"/> on the members that are up, with their status; a member that does not
     /// answer in time (or runs no such queue) is left out of this pass.
@@ -381,6 +425,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
     /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>
     internal sealed record WakeRejected(string JobId) : Serialization.IWireMessage;
+
+    /// <summary>Wake the jobs recorded as running under <see cref="Incarnation"/> (a removed member).</summary>
+    private sealed record WakeRunningOn(string Incarnation) : INoSerializationVerificationNeeded;
 
     private sealed class RecoverStale : INoSerializationVerificationNeeded
     {

@@ -33,6 +33,9 @@ public sealed class DatabaseLease : Lease
         _keeper = DatabaseLeases.Get(system).KeeperFor(settings);
     }
 
+    /// <summary>The keeper that renews this lease with the others of its actor system.</summary>
+    internal LeaseKeeper Keeper => _keeper;
+
     /// <summary>The owner written into the lease row (the owner name Akka gave, and this process's token).</summary>
     public string Owner => _keeper.Owner;
 
@@ -70,10 +73,15 @@ public sealed class DatabaseLeases : IExtension
     internal DatabaseLeases(ActorSystem system)
     {
         _system = system;
+
+        // Termination callbacks run in the reverse order of their registration: the journals' (which closes them)
+        // is registered first, so that the leases are released while the journals still work.
+        SqlPersistence.Get(system);
         system.RegisterOnTermination(() =>
         {
             foreach (var keeper in _keepers.Values)
             {
+                keeper.ReleaseAll();
                 keeper.Dispose();
             }
         });

@@ -255,25 +255,36 @@ internal sealed class LeaseKeeper : IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose()
+    /// <summary>
+    /// Releases what this keeper still holds, and lets the releases in flight land (all bounded by the operation
+    /// timeout): called once its actor system has terminated, when nothing of it acts under its leases any more, so
+    /// that the next holders need not wait for the rows to expire (a downed member's shards and singleton stop
+    /// without giving their leases back).
+    /// </summary>
+    public void ReleaseAll()
     {
-        // The releases in flight land first (bounded): the next holder then need not wait for the rows to expire.
         Task[] releasing;
+        string[] held;
         lock (_gate)
         {
             releasing = [.. _releasing.Values];
+            held = [.. _held.Keys];
         }
 
+        releasing = [.. releasing, .. held.Select(ReleaseAsync)];
         try
         {
             Task.WaitAll(releasing, _operationTimeout);
         }
-        catch (AggregateException)
+        catch (AggregateException ex)
         {
-            // Logged by each release's continuation.
+            _log.Warning("Releasing {0} leases as {1} at shutdown failed (they expire after their timeout): {2}", held.Length, Owner, ex.GetBaseException().Message);
         }
+    }
 
+    /// <summary>Stops renewing (what is still held then expires after its timeout).</summary>
+    public void Dispose()
+    {
         _stopping.Cancel();
         _stopping.Dispose();
     }

@@ -39,6 +39,34 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void APartitionLasts_UntilItsNodeIsRemoved_WhatTheNodeStartedMeanwhileIsInFlight_ButNotAfter()
+    {
+        // n1 is cut off at 10 s and removed at 20 s. It started "p1" at 12 s and finished it at 19 s, but the report
+        // could not cross the cut: "p1" ran again on n2 at 25 s (explained). "late" started on n1 at 30 s (n1 back
+        // under the same name) and ran again on n2: nothing explains that. Recovery: from the cut to p1's new start.
+        HistoryEvent[] cutAndRerun =
+        [
+            At(9, HistoryKind.Attempted, "p1"), At(9.1, HistoryKind.Acknowledged, "p1"),
+            At(10, HistoryKind.Fault, string.Empty, "n1", detail: "partitioned"),
+            At(12, HistoryKind.Started, "p1", "n1", 1), At(19, HistoryKind.Finished, "p1", "n1", 1),
+            At(25, HistoryKind.Started, "p1", "n2", 2), At(26, HistoryKind.Finished, "p1", "n2", 2), At(100, HistoryKind.Final, "p1", detail: "Succeeded"),
+        ];
+        var check = TotalQueueChecker.Check(Of(
+            [.. cutAndRerun,
+            At(20, HistoryKind.FaultEnded, string.Empty, "n1", detail: "removed"),
+            At(29, HistoryKind.Attempted, "late"), At(29.1, HistoryKind.Acknowledged, "late"),
+            At(30, HistoryKind.Started, "late", "n1", 1), At(31, HistoryKind.Started, "late", "n2", 2), At(32, HistoryKind.Finished, "late", "n2", 2),
+            At(100, HistoryKind.Final, "late", detail: "Succeeded")]));
+        Assert.Equal(["late", "p1"], check.Duplicated);
+        Assert.Equal(["late"], check.Unexplained);
+        Assert.Equal(1, check.InFlightAtFaults);
+        Assert.Equal(TimeSpan.FromSeconds(15), Assert.Single(check.Recovery));
+
+        // Without its end the fault is the moment of the cut: p1 started after it, so its second run is unexplained.
+        Assert.Equal(["p1"], TotalQueueChecker.Check(Of(cutAndRerun)).Unexplained);
+    }
+
+    [Fact]
     public void AnAcknowledgedJobThatNeverSucceeded_IsLost()
     {
         var check = TotalQueueChecker.Check(Of(

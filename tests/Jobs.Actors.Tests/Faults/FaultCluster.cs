@@ -18,6 +18,72 @@ internal static class FaultSuite
     /// <summary>Whether the suite runs at full size.</summary>
     public static bool Full => Environment.GetEnvironmentVariable("JOBS_FAULTS") == "full";
 
+    /// <summary>
+    /// Schedules <paramref name="request"/> through <paramref name="client"/>, recording the call in
+    /// <paramref name="history"/>: attempted, then acknowledged, refused, or unknown (a call that failed without an
+    /// answer). True when acknowledged.
+    /// </summary>
+    public static async Task<bool> ScheduleAsync(History history, IJobsClient client, ScheduleRequest request)
+    {
+        var id = request.JobId!;
+        history.Add(HistoryKind.Attempted, id);
+        try
+        {
+            await client.ScheduleAsync(request);
+            history.Add(HistoryKind.Acknowledged, id);
+            return true;
+        }
+        catch (JobValidationException ex)
+        {
+            history.Add(HistoryKind.Refused, id, detail: ex.Message);
+            return false;
+        }
+        catch (Exception ex) when (ex is JobsException or TimeoutException or OperationCanceledException)
+        {
+            history.Add(HistoryKind.Unknown, id, detail: ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every acknowledged job of <paramref name="history"/> has finished (or <paramref name="timeout"/>
+    /// passed) and records each attempted job's final state (none for an unknown outcome that was never stored).
+    /// </summary>
+    public static async Task RecordFinalStatesAsync(History history, IJobsClient client, TimeSpan timeout)
+    {
+        var events = history.Events;
+        var acknowledged = events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var id in events.Where(e => e.Kind == HistoryKind.Attempted).Select(e => e.JobId).Distinct(StringComparer.Ordinal).ToList())
+        {
+            JobInfo? info;
+            while (true)
+            {
+                try
+                {
+                    info = await client.GetAsync(id);
+                }
+                catch (JobNotFoundException)
+                {
+                    info = null;
+                }
+
+                var done = info is null ? !acknowledged.Contains(id) : info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+                if (done || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            if (info is not null)
+            {
+                history.Add(HistoryKind.Final, id, detail: info.Status.ToString());
+            }
+        }
+    }
+
     /// <summary>Prints a scenario's line.</summary>
     public static void Report(string scenario, QueueCheck check, string figures)
     {
@@ -149,26 +215,8 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// Schedules a work job of <paramref name="ms"/> through node-a, recording the attempt and its answer (an answer
     /// that never came is an unknown outcome). True when acknowledged.
     /// </summary>
-    public async Task<bool> ScheduleAsync(string id, int ms)
-    {
-        History.Add(HistoryKind.Attempted, id);
-        try
-        {
-            await Local.Client.ScheduleAsync(ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id });
-            History.Add(HistoryKind.Acknowledged, id);
-            return true;
-        }
-        catch (JobValidationException ex)
-        {
-            History.Add(HistoryKind.Refused, id, detail: ex.Message);
-            return false;
-        }
-        catch (Exception ex) when (ex is JobsException or TimeoutException or OperationCanceledException)
-        {
-            History.Add(HistoryKind.Unknown, id, detail: ex.Message);
-            return false;
-        }
-    }
+    public Task<bool> ScheduleAsync(string id, int ms) =>
+        FaultSuite.ScheduleAsync(History, Local.Client, ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id });
 
     /// <summary>
     /// Waits until every acknowledged job has finished (or <paramref name="timeout"/> passed), records each attempted
@@ -176,39 +224,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// </summary>
     public async Task<QueueCheck> CheckAsync(TimeSpan timeout)
     {
-        var events = History.Events;
-        var acknowledged = events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
-        var attempted = events.Where(e => e.Kind == HistoryKind.Attempted).Select(e => e.JobId).Distinct(StringComparer.Ordinal).ToList();
-        var deadline = DateTime.UtcNow + timeout;
-        foreach (var id in attempted)
-        {
-            JobInfo? info = null;
-            while (true)
-            {
-                try
-                {
-                    info = await Local.Client.GetAsync(id);
-                }
-                catch (JobNotFoundException)
-                {
-                    info = null; // an unknown outcome that was never stored
-                }
-
-                var done = info is null ? !acknowledged.Contains(id) : info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
-                if (done || DateTime.UtcNow > deadline)
-                {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-
-            if (info is not null)
-            {
-                History.Add(HistoryKind.Final, id, detail: info.Status.ToString());
-            }
-        }
-
+        await FaultSuite.RecordFinalStatesAsync(History, Local.Client, timeout);
         History.AddHandlerLog("node-a", LogOf("node-a"));
         foreach (var name in _processes.Keys)
         {

@@ -138,11 +138,11 @@ public sealed class DatabaseLeaseTests
     public async Task AHolderStoppedWithoutReleasing_LosesTheLeaseToAnotherNodeAfterTheTimeout_AtANewEpoch()
     {
         var store = await PostgresStoreAsync();
-        var crashed = ActorSystem.Create("lease", Configure(store));
+        using var crashed = ActorSystem.Create("lease", Configure(store));
         var held = LeaseOf(crashed, "singleton", "host:1");
         Assert.True(await held.Acquire());
         var oldFence = held.Fence;
-        await crashed.Terminate(); // no release: its renewals just stop
+        held.Keeper.Dispose(); // a process killed: its renewals just stop, nothing is released
 
         using var other = ActorSystem.Create("lease", Configure(store));
         var taker = LeaseOf(other, "singleton", "host:2");
@@ -156,6 +156,28 @@ public sealed class DatabaseLeaseTests
 
         Assert.Equal(2, taker.Epoch);
         Assert.NotEqual(oldFence.Owner, taker.Owner);
+    }
+
+    [Fact]
+    public async Task AnActorSystemThatTerminates_ReleasesTheLeasesItStillHeld_SoAnotherNodeTakesThemAtOnce()
+    {
+        // A downed member's shards and singleton stop without releasing their leases; once its actor system has
+        // terminated nothing of it acts any more, and its keeper gives them back rather than let them run out.
+        var store = await PostgresStoreAsync();
+        var leaving = ActorSystem.Create("lease", Configure(store));
+        foreach (var name in new[] { "singleton", "shard-1", "shard-2" })
+        {
+            Assert.True(await LeaseOf(leaving, name, "host:1").Acquire());
+        }
+
+        await leaving.Terminate();
+        using var other = ActorSystem.Create("lease", Configure(store));
+        foreach (var name in new[] { "singleton", "shard-1", "shard-2" })
+        {
+            var taker = LeaseOf(other, name, "host:2");
+            Assert.True(await taker.Acquire(), $"{name} was still held after its holder's actor system terminated (timeout 4 s)");
+            Assert.Equal(2, taker.Epoch);
+        }
     }
 
     [Fact]

@@ -29,6 +29,12 @@ public enum HistoryKind
 
     /// <summary>A fault hit <see cref="HistoryEvent.Node"/> (kill, freeze, cut): <see cref="HistoryEvent.Detail"/> says which.</summary>
     Fault,
+
+    /// <summary>
+    /// A fault of <see cref="HistoryEvent.Node"/> that lasts (a partition: the node runs on, cut off, until it is
+    /// removed) ended here: what the node started until then is as much in flight as what it ran when it began.
+    /// </summary>
+    FaultEnded,
 }
 
 /// <summary>One entry of a history: when, what, which job (empty for a fault), where, which attempt, and a detail.</summary>

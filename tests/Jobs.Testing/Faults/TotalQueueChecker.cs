@@ -65,13 +65,19 @@ public static class TotalQueueChecker
         var lost = acknowledged.Where(id => !succeeded.Contains(id)).Order(StringComparer.Ordinal).ToList();
         var unexpected = starts.Select(s => s.JobId).Distinct(StringComparer.Ordinal).Where(id => !attempted.Contains(id)).Order(StringComparer.Ordinal).ToList();
 
-        // A start is in flight at a fault when it began on the fault's node before the fault, had not finished there
-        // by then (a frozen node's handler may finish after it resumes: it was in flight all the same), and no earlier
-        // fault of that node cut it short already (a node restarted under the same name is hit again later).
+        // A fault that lasts (a partition) ends at its node's next FaultEnded; any other is a moment.
+        var ends = events.Where(e => e.Kind == HistoryKind.FaultEnded).ToList();
+        DateTimeOffset EndOf(HistoryEvent fault) =>
+            ends.Where(e => e.Node == fault.Node && e.At >= fault.At).Select(e => (DateTimeOffset?)e.At).Min() ?? fault.At;
+
+        // A start is in flight at a fault when it began on the fault's node before the fault ended, had not finished
+        // there by the time it began (a frozen node's handler may finish after it resumes, a cut-off node's report may
+        // never reach the job: in flight all the same), and no earlier fault of that node cut it short already (a node
+        // restarted under the same name is hit again later).
         bool InFlight(HistoryEvent start, HistoryEvent fault) =>
-            start.Node == fault.Node && start.At <= fault.At
+            start.Node == fault.Node && start.At <= EndOf(fault)
             && !(finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished) && finished <= fault.At)
-            && !faults.Any(f => f.Node == fault.Node && f.At >= start.At && f.At < fault.At);
+            && !faults.Any(f => f.Node == fault.Node && EndOf(f) >= start.At && f.At < fault.At);
 
         var duplicated = new List<string>();
         var unexplained = new List<string>();
@@ -99,7 +105,7 @@ public static class TotalQueueChecker
                 // The next start of the job after the fault (on any node); none: the job's recovery never came,
                 // unless the faulted node itself finished the attempt once it was back (a frozen node whose leases
                 // nobody took meanwhile) and the job succeeded: then nothing needed recovering.
-                var again = starts.Where(s => s.JobId == cut.JobId && s.At > fault.At).Select(s => (DateTimeOffset?)s.At).Min();
+                var again = starts.Where(s => s.JobId == cut.JobId && s.At > fault.At && s.At > cut.At).Select(s => (DateTimeOffset?)s.At).Min();
                 if (again is null && finishes.ContainsKey((cut.JobId, cut.Node, cut.Attempt)) && succeeded.Contains(cut.JobId))
                 {
                     continue;
