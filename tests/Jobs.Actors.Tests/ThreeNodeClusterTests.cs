@@ -353,6 +353,49 @@ public sealed class ThreeNodeClusterTests
     }
 
     [Fact]
+    public async Task WhenTheSchedulersMemberDies_TheNextMemberRunsTheScheduler_AboutASecondAfterTheRemoval()
+    {
+        // With leases guarding the scheduler, Akka's down-removal-margin (the split-brain resolver's 5 s stable-after)
+        // adds no safety: the node sets it to 1 s. The scheduler's lease changes hands soon after the removal.
+        var database = string.Empty;
+        var nodes = await StartClusterAsync(3, "akka.coordinated-shutdown.run-by-actor-system-terminate = off", connectionOf: (_, db) => database = db);
+        try
+        {
+            var dying = Cluster.Get(nodes[0].Node.System!).SelfAddress;
+            var before = await Faults.PartitionScenarioTests.SingletonLeaseAsync(database);
+            Assert.StartsWith(dying.HostPort() + "#", before.Owner, StringComparison.Ordinal);
+            await nodes[0].Node.System!.Terminate(); // no leave: the others find it unreachable and remove it
+
+            var survivor = Cluster.Get(nodes[1].Node.System!);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (survivor.State.Members.Any(m => m.Address.Equals(dying)))
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the dead member was not removed within 60 s");
+                await Task.Delay(20);
+            }
+
+            var removedAt = watch.Elapsed;
+            while ((await Faults.PartitionScenarioTests.SingletonLeaseAsync(database)).Owner.StartsWith(dying.HostPort() + "#", StringComparison.Ordinal)
+                   || (await Faults.PartitionScenarioTests.SingletonLeaseAsync(database)).Epoch == before.Epoch)
+            {
+                Assert.True(watch.Elapsed < removedAt + TimeSpan.FromSeconds(30), "no other member took the scheduler's lease");
+                await Task.Delay(50);
+            }
+
+            var after = watch.Elapsed - removedAt;
+            Console.WriteLine($"the scheduler moved {after.TotalSeconds:F1} s after its member's removal ({removedAt.TotalSeconds:F1} s after it died)");
+            Assert.True(after < TimeSpan.FromSeconds(3.5), $"the scheduler moved {after.TotalSeconds:F1} s after its member's removal (5 s and more with Akka's margin)");
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ANodeThatDies_ItsRunningAttemptsAreLost_AndRunAgainOnTheOthers()
     {
         // The third node dies without leaving (its actor system stops, no coordinated shutdown): the others find it

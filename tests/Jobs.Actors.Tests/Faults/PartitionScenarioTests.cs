@@ -131,7 +131,8 @@ public sealed class PartitionScenarioTests
     private static Task<bool> ScheduleAsync(History history, TestNode through, string id, int ms) =>
         FaultSuite.ScheduleAsync(history, through.Client, ScheduleRequest.Create("recorded", new RecordedWork(ms)) with { JobId = id });
 
-    private static async Task<(string Owner, long Epoch)> SingletonLeaseAsync(string connectionString)
+    /// <summary>The scheduler singleton's lease row: its owner and epoch.</summary>
+    internal static async Task<(string Owner, long Epoch)> SingletonLeaseAsync(string connectionString)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
