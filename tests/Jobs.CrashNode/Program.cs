@@ -16,6 +16,7 @@ using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 if (args.Length == 6 && args[0] == "member")
 {
@@ -131,6 +132,9 @@ internal static class Member
     {
         var services = new ServiceCollection();
         services.AddSingleton(new StartLog(logPath, Blocking: false, name));
+
+        // Warnings and errors (the node's and Akka's) to standard output, which the fault suite keeps as <name>.out.
+        services.AddLogging(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Warning));
         services.AddJobs(jobs => jobs
             .UseConfigFile(null, $$"""
                 jobs.node.name = {{name}}

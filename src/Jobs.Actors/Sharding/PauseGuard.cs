@@ -117,9 +117,9 @@ internal sealed class PauseGuard : IAsyncDisposable
                     var reply = await _system.ActorSelection(new RootActorPath(m.Address) / "user" / MemberDirectory.Name).Ask<StandingReply>(query, AskTimeout).ConfigureAwait(false);
                     return reply.Up;
                 }
-                catch (AskTimeoutException)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    return false;
+                    return false; // no answer (a timeout, or the member is going away): ask again in a second
                 }
             }).ToList();
             if ((await Task.WhenAll(answers).ConfigureAwait(false)).Any(up => up))

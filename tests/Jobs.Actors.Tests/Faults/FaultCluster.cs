@@ -165,6 +165,10 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// <summary>The handler log of member <paramref name="name"/>.</summary>
     public string LogOf(string name) => Path.Combine(Directory, name + ".log");
 
+    /// <summary>The last 40 lines member <paramref name="name"/> wrote to its standard output (its warnings and errors).</summary>
+    public string OutputOf(string name) =>
+        Path.Combine(Directory, name + ".out") is var path && File.Exists(path) ? string.Join(Environment.NewLine, File.ReadLines(path).TakeLast(40)) : "(nothing)";
+
     /// <summary>Whether process member <paramref name="name"/> runs.</summary>
     public bool IsRunning(string name) => !_processes[name].Process.HasExited;
 

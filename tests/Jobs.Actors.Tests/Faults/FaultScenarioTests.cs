@@ -79,7 +79,7 @@ public sealed class FaultScenarioTests
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (Starts(cluster.LogOf("node-c")) < 8)
         {
-            Assert.True(DateTime.UtcNow < deadline, "node-c never ran jobs");
+            Assert.True(DateTime.UtcNow < deadline, $"node-c never ran jobs: starts node-a {Starts(cluster.LogOf("node-a"))}, node-b {Starts(cluster.LogOf("node-b"))}, node-c {Starts(cluster.LogOf("node-c"))}; node-c logged: {cluster.OutputOf("node-c")}");
             await Task.Delay(50);
         }
 
