@@ -150,17 +150,8 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// </summary>
     private List<string> ReleaseOrphans(DateTimeOffset removedAt)
     {
-        var before = removedAt - OrphanMargin;
-        var orphans = _slots.Values
-            .Where(s => (s.State == SlotState.Reserved && s.AdmittedAt < before) || (s.State == SlotState.Starting && s.StartingSince < before))
-            .Select(s => s.JobId)
-            .ToList();
-        foreach (var jobId in orphans)
-        {
-            Release(jobId);
-            runtime.Region.Tell(new WakeJob(jobId), Self);
-        }
-
+        var orphans = UnansweredSince(removedAt - OrphanMargin);
+        GiveUp(orphans);
         if (orphans.Count > 0)
         {
             Log.LogInformation("A member was removed: released {Count} slots whose entities had not answered since before it stopped, and woke those jobs", orphans.Count);
@@ -168,6 +159,20 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         return orphans;
+    }
+
+    /// <summary>The admitted jobs whose entities have not answered since before <paramref name="before"/>: no attempt sent, or a start kept a worker waiting.</summary>
+    private List<string> UnansweredSince(DateTimeOffset before) =>
+        [.. _slots.Values.Where(s => (s.State == SlotState.Reserved && s.AdmittedAt < before) || (s.State == SlotState.Starting && s.StartingSince < before)).Select(s => s.JobId)];
+
+    /// <summary>Frees the slots of <paramref name="jobIds"/> (and any worker kept for them) and wakes their jobs' entities to look again.</summary>
+    private void GiveUp(List<string> jobIds)
+    {
+        foreach (var jobId in jobIds)
+        {
+            Release(jobId);
+            runtime.Region.Tell(new WakeJob(jobId), Self);
+        }
     }
 
     protected override void PreRestart(Exception reason, object? message)
@@ -319,18 +324,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
                 return true;
             case SweepReservations:
-                var expired = runtime.Clock.GetUtcNow() - ReservationTimeout;
-                foreach (var (jobId, _) in _slots.Where(s => (s.Value.State == SlotState.Reserved && s.Value.AdmittedAt < expired) || (s.Value.State == SlotState.Starting && s.Value.StartingSince < expired)).ToList())
-                {
-                    // Admitted, but its entity never sent the attempt, or never stored its start (it stopped, or its
-                    // write failed): the slot and any worker kept for it are free again. The entity may have stored the
-                    // start and died with its member before telling this pool: nothing else would wake it (its job
-                    // shows running here, on a member that is up), so it is woken to look at its job again (an
-                    // attempt this pool does not run is then asked about and found unknown, so it is lost and retried).
-                    Release(jobId);
-                    runtime.Region.Tell(new WakeJob(jobId), Self);
-                }
-
+                // Admitted, but its entity never sent the attempt, or never stored its start (it stopped, or its write
+                // failed): the slot and any worker kept for it are free again. The entity may have stored the start
+                // and died with its member before telling this pool: nothing else would wake it (its job shows running
+                // here, on a member that is up), so it is woken to look at its job again (an attempt this pool does not
+                // run is then asked about and found unknown, so it is lost and retried).
+                GiveUp(UnansweredSince(runtime.Clock.GetUtcNow() - ReservationTimeout));
                 Dispatch();
                 return true;
             case DispatchReady:
