@@ -362,7 +362,7 @@ public sealed class ThreeNodeClusterTests
         try
         {
             var dying = Cluster.Get(nodes[0].Node.System!).SelfAddress;
-            var before = await Faults.PartitionScenarioTests.SingletonLeaseAsync(database);
+            var before = await Faults.FaultSuite.SingletonLeaseAsync(database);
             Assert.StartsWith(dying.HostPort() + "#", before.Owner, StringComparison.Ordinal);
             await nodes[0].Node.System!.Terminate(); // no leave: the others find it unreachable and remove it
 
@@ -375,8 +375,8 @@ public sealed class ThreeNodeClusterTests
             }
 
             var removedAt = watch.Elapsed;
-            while ((await Faults.PartitionScenarioTests.SingletonLeaseAsync(database)).Owner.StartsWith(dying.HostPort() + "#", StringComparison.Ordinal)
-                   || (await Faults.PartitionScenarioTests.SingletonLeaseAsync(database)).Epoch == before.Epoch)
+            while (await Faults.FaultSuite.SingletonLeaseAsync(database) is var lease
+                   && (lease.Owner.StartsWith(dying.HostPort() + "#", StringComparison.Ordinal) || lease.Epoch == before.Epoch))
             {
                 Assert.True(watch.Elapsed < removedAt + TimeSpan.FromSeconds(30), "no other member took the scheduler's lease");
                 await Task.Delay(50);

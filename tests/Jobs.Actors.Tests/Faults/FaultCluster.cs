@@ -84,6 +84,17 @@ internal static class FaultSuite
         }
     }
 
+    /// <summary>The scheduler singleton's lease row: its owner and epoch.</summary>
+    public static async Task<(string Owner, long Epoch)> SingletonLeaseAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT owner, epoch FROM jobs_leases WHERE name LIKE '%singleton%'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "no scheduler lease is stored");
+        return (reader.GetString(0), reader.GetInt64(1));
+    }
+
     /// <summary>Prints a scenario's line.</summary>
     public static void Report(string scenario, QueueCheck check, string figures)
     {

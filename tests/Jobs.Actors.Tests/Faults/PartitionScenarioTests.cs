@@ -45,7 +45,7 @@ public sealed class PartitionScenarioTests
             var (isolated, majority) = (nodes[0], nodes.Skip(1).ToList());
             var isolatedAddress = Cluster.Get(isolated.Node.System!).SelfAddress;
             Assert.Equal(isolatedAddress, Cluster.Get(majority[0].Node.System!).State.Members.OrderBy(m => m, Member.AgeOrdering).First().Address);
-            var singletonBefore = await SingletonLeaseAsync(database);
+            var singletonBefore = await FaultSuite.SingletonLeaseAsync(database);
 
             // Jobs of 50-250 ms, one every 40 ms, through the two members that stay together: about half of what
             // their workers can run (a backlog would hold the retried attempts back and hide the recovery time).
@@ -110,7 +110,7 @@ public sealed class PartitionScenarioTests
             Assert.Contains(check.Duplicated, id => id.StartsWith("s4-long-", StringComparison.Ordinal)); // run again elsewhere
 
             // The scheduler's lease went from the cut-off member to one of the others, at a higher epoch.
-            var singletonAfter = await SingletonLeaseAsync(database);
+            var singletonAfter = await FaultSuite.SingletonLeaseAsync(database);
             Assert.StartsWith(isolatedAddress.HostPort() + "#", singletonBefore.Owner, StringComparison.Ordinal);
             Assert.DoesNotContain(isolatedAddress.HostPort() + "#", singletonAfter.Owner, StringComparison.Ordinal);
             Assert.True(singletonAfter.Epoch > singletonBefore.Epoch);
@@ -130,17 +130,6 @@ public sealed class PartitionScenarioTests
 
     private static Task<bool> ScheduleAsync(History history, TestNode through, string id, int ms) =>
         FaultSuite.ScheduleAsync(history, through.Client, ScheduleRequest.Create("recorded", new RecordedWork(ms)) with { JobId = id });
-
-    /// <summary>The scheduler singleton's lease row: its owner and epoch.</summary>
-    internal static async Task<(string Owner, long Epoch)> SingletonLeaseAsync(string connectionString)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand("SELECT owner, epoch FROM jobs_leases WHERE name LIKE '%singleton%'", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync(), "no scheduler lease is stored");
-        return (reader.GetString(0), reader.GetInt64(1));
-    }
 }
 
 /// <summary>The payload of scenario 4's jobs: how long the handler works.</summary>
