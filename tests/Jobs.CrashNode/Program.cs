@@ -8,7 +8,8 @@
 //                        <seed-ports>, comma-separated) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
 //                        started and runs until killed or until its standard input closes or it gets SIGTERM (then
 //                        stops cleanly, running handlers given 10 s), or
-//                        until the cluster removes it (prints "terminated", exit code 3).
+//                        until the cluster removes it (prints "terminated", exit code 3). It also runs "poison"
+//                        jobs, which kill it (Environment.FailFast) on every attempt.
 // Every handler start is appended to <log> as "start <unix-ms> <id> <attempt>" (a member adds its name) before the
 // handler runs, and a work job's end as "end <unix-ms> <id> <attempt>".
 using System.Globalization;
@@ -146,7 +147,8 @@ internal static class Member
                 akka.remote.dot-netty.tcp.port = {{port}}
                 akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
                 """)
-            .AddHandler<WorkHandler, WorkPayload>("work"));
+            .AddHandler<WorkHandler, WorkPayload>("work")
+            .AddHandler<PoisonHandler, WorkPayload>("poison", new JobKindOptions { MaxTimeoutRetries = PoisonHandler.TimeoutRetries }));
         await using var provider = services.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
@@ -178,6 +180,24 @@ internal static class Member
         await node.StopAsync(grace.Token);
         Console.WriteLine("stopped");
         return 0;
+    }
+}
+
+/// <summary>
+/// A poison job: logs its start, then kills its process (<see cref="Environment.FailFast(string)"/>) on every
+/// attempt. Only the member processes run the kind, so it never takes the test host down.
+/// </summary>
+public sealed class PoisonHandler(StartLog log) : IJobHandler<WorkPayload>
+{
+    /// <summary>Retries after attempts lost with their member: two attempts in all, each killing a member.</summary>
+    public const int TimeoutRetries = 1;
+
+    /// <inheritdoc />
+    public Task<JobOutcome> HandleAsync(WorkPayload payload, JobContext context)
+    {
+        log.Started(context.JobId, context.Attempt);
+        Environment.FailFast($"poison job {context.JobId}, attempt {context.Attempt}");
+        return Task.FromResult(JobOutcome.Success());
     }
 }
 

@@ -21,6 +21,9 @@ public sealed class TestHost : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The host's services (its job node among them).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The node's own (in-process) client.</summary>
     public Jobs.Client.IJobsClient Client => _app.Services.GetRequiredService<Jobs.Client.IJobsClient>();
 

@@ -36,6 +36,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// <summary>Whether the last pass left a free slot in some pool (a job turned away by a full pool may find it).</summary>
     private bool _freeSeen = true;
 
+    // Passes that failed in a row (the database away): the first is logged with its exception, the rest briefly.
+    private int _failedPasses;
+
     /// <summary>The pools of other members, identified once (forgotten when one does not answer or its member leaves).</summary>
     private readonly Dictionary<(Akka.Actor.Address Node, string Queue), IActorRef> _remotePools = [];
 
@@ -200,6 +203,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             }
 
             _freeSeen = freeSeen;
+            if (_failedPasses > 0)
+            {
+                Log.LogInformation("Scheduler passes work again after {Failed} failed ones", _failedPasses);
+                _failedPasses = 0;
+            }
 
             var dueSchedules = await runtime.RecurringIndex.DueAsync(now, 1000, CancellationToken.None);
             foreach (var name in dueSchedules)
@@ -223,7 +231,15 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         }
         catch (Exception ex)
         {
-            Log.LogWarning(ex, "Scheduler pass failed; retrying in {Delay}", runtime.Settings.SchedulerMaxSleep);
+            if (++_failedPasses == 1)
+            {
+                Log.LogWarning(ex, "Scheduler pass failed; retrying every {Delay} until one succeeds", runtime.Settings.SchedulerMaxSleep);
+            }
+            else if (_failedPasses % 10 == 0)
+            {
+                Log.LogWarning("Scheduler passes still failing ({Failed} in a row): {Error}", _failedPasses, ex.Message);
+            }
+
             Arm(now + runtime.Settings.SchedulerMaxSleep);
         }
     }

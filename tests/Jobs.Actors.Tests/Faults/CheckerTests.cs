@@ -39,6 +39,50 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void AJobMeantToFail_IsNotLostWhenItFails_ButIsWhenItEndsAnyOtherWay()
+    {
+        // "poison" kills the node running it on each of its two attempts, and is meant to end Failed.
+        HistoryEvent[] Poison(string id, string? final) =>
+        [
+            At(1, HistoryKind.Attempted, id), At(1.01, HistoryKind.Acknowledged, id), At(1.02, HistoryKind.Expected, id, detail: "Failed"),
+            At(2, HistoryKind.Started, id, "n1", 1), At(2.1, HistoryKind.Fault, string.Empty, "n1", detail: "exited 134"),
+            At(12, HistoryKind.Started, id, "n2", 2), At(12.1, HistoryKind.Fault, string.Empty, "n2", detail: "exited 134"),
+            .. final is null ? Array.Empty<HistoryEvent>() : [At(100, HistoryKind.Final, id, detail: final)],
+        ];
+
+        var failed = TotalQueueChecker.Check(Of([.. Poison("poison", "Failed"), .. RanOnce("a", "n3", 1)]));
+        Assert.True(failed.Valid, failed.ToString());
+        Assert.Equal(["poison"], failed.Duplicated); // both starts were cut short by a fault: explained
+        Assert.Equal(2, failed.InFlightAtFaults);
+        Assert.Equal([TimeSpan.FromSeconds(9.9), null], failed.Recovery); // its last attempt needed no recovery: it ended as meant
+
+        // Still running at the end, or succeeded against expectations: not what was meant.
+        Assert.Equal(["poison"], TotalQueueChecker.Check(Of(Poison("poison", null))).Lost);
+        Assert.Equal(["poison"], TotalQueueChecker.Check(Of(Poison("poison", "Succeeded"))).Lost);
+
+        // Without the expectation a failed job is lost.
+        Assert.Equal(["a"], TotalQueueChecker.Check(Of([.. RanOnce("a", "n3", 1)[..^1], At(100, HistoryKind.Final, "a", detail: "Failed")])).Lost);
+    }
+
+    [Fact]
+    public void AHandlerLogWrittenUnderASkewedClock_IsReadBackOnTheTrueClock()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var written = T0.AddSeconds(30).ToUnixTimeMilliseconds(); // the node's clock runs 30 s ahead
+            File.WriteAllLines(path, [$"start {written} j 1 n1", $"end {written + 500} j 1 n1", "start 12"]);
+            var history = new History();
+            history.AddHandlerLog("n1", path, TimeSpan.FromSeconds(30));
+            Assert.Equal([(HistoryKind.Started, T0), (HistoryKind.Finished, T0.AddMilliseconds(500))], history.Events.Select(e => (e.Kind, e.At)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void APartitionLasts_UntilItsNodeIsRemoved_WhatTheNodeStartedMeanwhileIsInFlight_ButNotAfter()
     {
         // n1 is cut off at 10 s and removed at 20 s. It started "p1" at 12 s and finished it at 19 s, but the report

@@ -8,28 +8,25 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Actors.Tests.Faults;
 
-/// <summary>
-/// The fault suite's sizes and its report: the short version runs in CI; <c>JOBS_FAULTS=full</c> (scripts/faults.sh)
-/// runs each scenario at the size its issue names. Every scenario prints one line (and appends it to
-/// <c>JOBS_FAULTS_REPORT</c> when set).
-/// </summary>
+/// <summary>The fault suite's helpers for scenarios on member processes: recorded Schedule calls, final states, the scheduler's lease.</summary>
 internal static class FaultSuite
 {
     /// <summary>Whether the suite runs at full size.</summary>
-    public static bool Full => Environment.GetEnvironmentVariable("JOBS_FAULTS") == "full";
+    public static bool Full => FaultReport.Full;
 
     /// <summary>
     /// Schedules <paramref name="request"/> through <paramref name="client"/>, recording the call in
     /// <paramref name="history"/>: attempted, then acknowledged, refused, or unknown (a call that failed without an
-    /// answer). True when acknowledged.
+    /// answer, or none within <paramref name="timeout"/> when given). True when acknowledged.
     /// </summary>
-    public static async Task<bool> ScheduleAsync(History history, IJobsClient client, ScheduleRequest request)
+    public static async Task<bool> ScheduleAsync(History history, IJobsClient client, ScheduleRequest request, TimeSpan? timeout = null)
     {
         var id = request.JobId!;
         history.Add(HistoryKind.Attempted, id);
         try
         {
-            await client.ScheduleAsync(request);
+            using var bounded = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);
+            await client.ScheduleAsync(request, bounded.Token);
             history.Add(HistoryKind.Acknowledged, id);
             return true;
         }
@@ -96,15 +93,7 @@ internal static class FaultSuite
     }
 
     /// <summary>Prints a scenario's line.</summary>
-    public static void Report(string scenario, QueueCheck check, string figures)
-    {
-        var line = $"fault-suite {(Full ? "full" : "short")} | {scenario} | {(check.Valid ? "ok" : "FAILED")} | {check} | {figures}";
-        Console.WriteLine(line);
-        if (Environment.GetEnvironmentVariable("JOBS_FAULTS_REPORT") is { Length: > 0 } report)
-        {
-            File.AppendAllText(report, line + Environment.NewLine);
-        }
-    }
+    public static void Report(string scenario, QueueCheck check, string figures) => FaultReport.Write(scenario, check, figures);
 }
 
 /// <summary>
@@ -117,12 +106,14 @@ internal sealed class FaultCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, (Process Process, int Port)> _processes = [];
     private readonly int _localPort = Ports.Free();
+    private readonly IReadOnlyDictionary<string, TimeSpan> _clockSkews;
     private int _seedPort;
 
-    private FaultCluster(string database, string directory)
+    private FaultCluster(string database, string directory, IReadOnlyDictionary<string, TimeSpan>? clockSkews)
     {
         Database = database;
         Directory = directory;
+        _clockSkews = clockSkews ?? new Dictionary<string, TimeSpan>();
     }
 
     /// <summary>The members' database.</summary>
@@ -137,11 +128,14 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// <summary>node-a, in this process.</summary>
     public TestNode Local { get; private set; } = null!;
 
-    /// <summary>Starts node-b, node-a and <paramref name="moreProcesses"/> more process members, and waits until all are up.</summary>
-    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null)
+    /// <summary>
+    /// Starts node-b, node-a and <paramref name="moreProcesses"/> more process members, and waits until all are up.
+    /// A process member named in <paramref name="clockSkews"/> runs with its clock that far off (faked).
+    /// </summary>
+    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null, IReadOnlyDictionary<string, TimeSpan>? clockSkews = null)
     {
         database ??= await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("faults");
-        var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName);
+        var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName, clockSkews);
         try
         {
             cluster._seedPort = Ports.Free();
@@ -200,6 +194,31 @@ internal sealed class FaultCluster : IAsyncDisposable
         History.Add(HistoryKind.Fault, string.Empty, name, detail: "kill -9");
     }
 
+    /// <summary>
+    /// Acts as the process members' supervisor until <paramref name="stopping"/>: a member that exits by itself is
+    /// recorded as a fault at the moment it exited and is started again a second later. The number of such exits.
+    /// </summary>
+    public async Task<int> SuperviseAsync(CancellationToken stopping)
+    {
+        var exits = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            foreach (var name in ProcessMembers.Where(n => !IsRunning(n)))
+            {
+                var process = _processes[name].Process;
+                History.Add(new HistoryEvent(new DateTimeOffset(process.ExitTime.ToUniversalTime(), TimeSpan.Zero), HistoryKind.Fault, string.Empty, name, Detail: $"exited {process.ExitCode}"));
+                exits++;
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+                process.Dispose();
+                await RestartAsync(name);
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        return exits;
+    }
+
     /// <summary>Sends SIGSTOP (recorded as a fault) or SIGCONT to process member <paramref name="name"/>.</summary>
     public void Signal(string name, string signal)
     {
@@ -243,7 +262,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         History.AddHandlerLog("node-a", LogOf("node-a"));
         foreach (var name in _processes.Keys)
         {
-            History.AddHandlerLog(name, LogOf(name));
+            History.AddHandlerLog(name, LogOf(name), _clockSkews.GetValueOrDefault(name));
         }
 
         if (Environment.GetEnvironmentVariable("JOBS_FAULTS_KEEP") is not null)
@@ -271,7 +290,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         // The first member is the first seed; a member started later (or again) joins through node-a as well, so a
         // restarted first seed joins the running cluster instead of forming one of its own.
         var seeds = name == "node-b" && !restart ? $"{_seedPort}" : $"{_localPort},{_seedPort}";
-        var process = CrashNodeProcess.Start("member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name);
+        var process = CrashNodeProcess.Start(_clockSkews.GetValueOrDefault(name), "member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name);
         _processes[name] = (process, port);
         // Its error output goes to <name>.err (read all along: a full pipe would block the process).
         var errors = Path.Combine(Directory, name + ".err");

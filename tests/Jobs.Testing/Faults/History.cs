@@ -35,6 +35,12 @@ public enum HistoryKind
     /// removed) ended here: what the node started until then is as much in flight as what it ran when it began.
     /// </summary>
     FaultEnded,
+
+    /// <summary>
+    /// The job is meant to end in <see cref="HistoryEvent.Detail"/> (a status), not Succeeded: a poison job that
+    /// must end Failed once its attempts are used up. Recorded when the test schedules it.
+    /// </summary>
+    Expected,
 }
 
 /// <summary>One entry of a history: when, what, which job (empty for a fault), where, which attempt, and a detail.</summary>
@@ -60,9 +66,10 @@ public sealed class History
 
     /// <summary>
     /// Reads a node's handler log: lines "start|end &lt;unix-ms&gt; &lt;job&gt; &lt;attempt&gt;" (as the fault suite's
-    /// node process writes them, flushed per line, so a killed process loses no line it wrote).
+    /// node process writes them, flushed per line, so a killed process loses no line it wrote). A node whose clock
+    /// was set <paramref name="clockSkew"/> ahead (faked) wrote its times that far ahead: they are taken back.
     /// </summary>
-    public void AddHandlerLog(string node, string path)
+    public void AddHandlerLog(string node, string path, TimeSpan clockSkew = default)
     {
         if (!File.Exists(path))
         {
@@ -77,7 +84,7 @@ public sealed class History
                 continue; // a line cut short by a kill
             }
 
-            var at = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture));
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)) - clockSkew;
             Add(new HistoryEvent(at, parts[0] == "start" ? HistoryKind.Started : HistoryKind.Finished, parts[2], node, int.Parse(parts[3], CultureInfo.InvariantCulture)));
         }
     }

@@ -1,7 +1,8 @@
 namespace Jobs.Testing.Faults;
 
 /// <summary>
-/// What a total-queue check found in a history: every acknowledged job must have succeeded (else it is lost),
+/// What a total-queue check found in a history: every acknowledged job must have succeeded, or ended as the history
+/// says it was meant to (a poison job: Failed), else it is lost;
 /// nothing may run that no client attempted (unexpected), and a job may run more than once only where an earlier
 /// attempt was in flight on a node that a fault hit (duplicates explained by a fault); plus, per fault, how long
 /// until every attempt that was in flight on the node it hit had started again elsewhere.
@@ -10,7 +11,7 @@ namespace Jobs.Testing.Faults;
 /// <param name="Acknowledged">Jobs whose Schedule call answered.</param>
 /// <param name="Unknown">Jobs whose Schedule call ended without an answer (they may or may not exist).</param>
 /// <param name="Succeeded">Jobs that ended Succeeded.</param>
-/// <param name="Lost">Acknowledged jobs that did not succeed.</param>
+/// <param name="Lost">Acknowledged jobs that did not succeed (or, when meant to end otherwise, did not end so).</param>
 /// <param name="Unexpected">Jobs that ran but that no client attempted.</param>
 /// <param name="Duplicated">Jobs whose handler started more than once.</param>
 /// <param name="Unexplained">Duplicated jobs with a start that no fault explains (one more start than the faults allow).</param>
@@ -62,7 +63,10 @@ public static class TotalQueueChecker
         var finishes = events.Where(e => e.Kind == HistoryKind.Finished).GroupBy(e => (e.JobId, e.Node, e.Attempt)).ToDictionary(g => g.Key, g => g.Min(e => e.At));
         var faults = events.Where(e => e.Kind == HistoryKind.Fault).ToList();
 
-        var lost = acknowledged.Where(id => !succeeded.Contains(id)).Order(StringComparer.Ordinal).ToList();
+        var expected = events.Where(e => e.Kind == HistoryKind.Expected).GroupBy(e => e.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
+        var final = events.Where(e => e.Kind == HistoryKind.Final).GroupBy(e => e.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
+        bool EndedAsMeant(string id) => expected.TryGetValue(id, out var meant) ? final.GetValueOrDefault(id) == meant : succeeded.Contains(id);
+        var lost = acknowledged.Where(id => !EndedAsMeant(id)).Order(StringComparer.Ordinal).ToList();
         var unexpected = starts.Select(s => s.JobId).Distinct(StringComparer.Ordinal).Where(id => !attempted.Contains(id)).Order(StringComparer.Ordinal).ToList();
 
         // A fault that lasts (a partition) ends at its node's next FaultEnded; any other is a moment.
@@ -107,6 +111,12 @@ public static class TotalQueueChecker
                 // nobody took meanwhile) and the job succeeded: then nothing needed recovering.
                 var again = starts.Where(s => s.JobId == cut.JobId && s.At > fault.At && s.At > cut.At).Select(s => (DateTimeOffset?)s.At).Min();
                 if (again is null && finishes.ContainsKey((cut.JobId, cut.Node, cut.Attempt)) && succeeded.Contains(cut.JobId))
+                {
+                    continue;
+                }
+
+                // Nor when it was a job meant to fail (a poison job) and this was its last attempt: it ended as meant.
+                if (again is null && expected.ContainsKey(cut.JobId) && EndedAsMeant(cut.JobId))
                 {
                     continue;
                 }
