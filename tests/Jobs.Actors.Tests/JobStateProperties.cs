@@ -2,6 +2,7 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using Jobs.Actors.Entities;
+using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Persistence.Serialization;
 
@@ -63,6 +64,29 @@ public sealed class JobStateProperties
             Assert.InRange(delay.TotalMilliseconds, d.BackoffMinMs, d.BackoffMaxMs * (1 + c.jitter) + 1);
             Assert.Equal(raw * (1 + (c.random * c.jitter)), delay.TotalMilliseconds, 3);
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void ALostAttempt_RetriesNoEarlierThanTheHold_WhileOtherReportsAndLongerBackoffsIgnoreIt()
+    {
+        // Running attempt 1; backoff 1 s for the first retry (the definition's min, no jitter).
+        var running = JobState.Empty.Apply(Definition(3, 3)).Apply(new AttemptStarted(1, "node-a", "incarnation-a", Start));
+        var hold = TimeSpan.FromSeconds(10);
+        Assert.Equal(Start + hold, JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0, hold).RetryAt);
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0).RetryAt); // settled: backoff alone
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.TimedOut("too slow"), Start, 0, hold).RetryAt); // only lost attempts wait
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Threw("boom", null), Start, 0, hold).RetryAt);
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0, TimeSpan.FromMilliseconds(500)).RetryAt); // a longer backoff wins
+    }
+
+    [Fact]
+    public void LostRetryHold_DefaultsTo10s_AndABadValueNamesItsKey()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, string.Empty)).LostRetryHold);
+        Assert.Equal(TimeSpan.Zero, JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, "jobs.defaults.lost-retry-hold = 0s")).LostRetryHold);
+        var error = Assert.Throws<Jobs.Hocon.ConfigException>(() => JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, "jobs.defaults.lost-retry-hold = 2h")));
+        Assert.Equal("jobs.defaults.lost-retry-hold", error.Path);
+        Assert.Contains("zero to one hour", error.Message, StringComparison.Ordinal);
     }
 
     private static JobScheduled Definition(int maxAttempts, int maxTimeoutRetries) => new(

@@ -451,6 +451,11 @@ public sealed class ThreeNodeClusterTests
                 {
                     Assert.Equal([AttemptOutcome.Lost, AttemptOutcome.Succeeded], info.Attempts.Select(a => a.Outcome));
                     Assert.NotEqual(victimName, info.Attempts[1].Node);
+
+                    // The two survivors were settled (the dead member is gone, nobody joins): the retry waited for its
+                    // backoff (1 s) only, not for jobs.defaults.lost-retry-hold (10 s).
+                    var held = info.Attempts[1].StartedAt - info.Attempts[0].EndedAt!.Value;
+                    Assert.True(held < TimeSpan.FromSeconds(5), $"{id}'s retry started {held.TotalSeconds:F1} s after its attempt was lost");
                 }
                 else
                 {

@@ -4,8 +4,8 @@
 //                        printing "ack <id>" once each Schedule returned (durable); runs until killed.
 //   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
-//   member <postgres> <log> <port> <seed-ports> <name>: a member of a cluster on PostgreSQL (loopback, the seeds at
-//                        <seed-ports>, comma-separated) running "work" jobs (each sleeps its payload's milliseconds); prints "up" once
+//   member <postgres> <log> <port> <seed-ports> <name> <workers>: a member of a cluster on PostgreSQL (loopback, the
+//                        seeds at <seed-ports>, comma-separated) running "work" jobs on <workers> workers (each sleeps its payload's milliseconds); prints "up" once
 //                        started and runs until killed or until its standard input closes or it gets SIGTERM (then
 //                        stops cleanly, running handlers given 10 s), or
 //                        until the cluster removes it (prints "terminated", exit code 3). It also runs "poison"
@@ -19,14 +19,14 @@ using Jobs.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-if (args.Length == 6 && args[0] == "member")
+if (args.Length == 7 && args[0] == "member")
 {
-    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), [.. args[4].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))], args[5]);
+    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), [.. args[4].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))], args[5], int.Parse(args[6], CultureInfo.InvariantCulture));
 }
 
 if (args.Length != 3 || args[0] is not ("schedule" or "recover"))
 {
-    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-ports> <name>");
+    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-ports> <name> <workers>");
     return 2;
 }
 
@@ -129,7 +129,7 @@ internal sealed class MarkHandler(StartLog log) : IJobHandler<MarkPayload>
 /// <summary>A cluster member in its own process (the cluster crash test kills it with SIGKILL).</summary>
 internal static class Member
 {
-    public static async Task<int> RunAsync(string postgres, string logPath, int port, int[] seedPorts, string name)
+    public static async Task<int> RunAsync(string postgres, string logPath, int port, int[] seedPorts, string name, int workers)
     {
         var services = new ServiceCollection();
         services.AddSingleton(new StartLog(logPath, Blocking: false, name));
@@ -139,7 +139,7 @@ internal static class Member
         services.AddJobs(jobs => jobs
             .UseConfigFile(null, $$"""
                 jobs.node.name = {{name}}
-                jobs.queues.default.workers = 4
+                jobs.queues.default.workers = {{workers}}
                 jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
                 jobs.scheduler.max-sleep = 1s
                 jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }

@@ -41,8 +41,11 @@ internal static class JobDecisions
     public static bool UniqueKeyFree(JobState state, DateTimeOffset now) =>
         state.Definition is { UniqueKey: not null } d && state.IsFinished && now - (state.CompletedAt ?? state.UpdatedAt) >= TimeSpan.FromMilliseconds(d.UniquePeriodMs);
 
-    /// <summary>Decides how the current attempt ends, given its report: finished, or pending again with a retry time.</summary>
-    public static AttemptEnded Decide(JobState state, AttemptReport report, DateTimeOffset now, double random)
+    /// <summary>
+    /// Decides how the current attempt ends, given its report: finished, or pending again with a retry time. A lost
+    /// attempt's retry waits at least <paramref name="lostRetryHold"/> (nonzero while the cluster is not settled).
+    /// </summary>
+    public static AttemptEnded Decide(JobState state, AttemptReport report, DateTimeOffset now, double random, TimeSpan lostRetryHold = default)
     {
         var d = state.Definition ?? throw new InvalidOperationException("no job to decide for");
         var attempt = state.CurrentAttempt;
@@ -75,7 +78,13 @@ internal static class JobDecisions
                 var used = state.TimeoutRetriesUsed + 1;
                 var outcome = report is AttemptReport.TimedOut ? AttemptOutcome.TimedOut : AttemptOutcome.Lost;
                 var detail = report is AttemptReport.TimedOut t ? t.Detail : ((AttemptReport.Lost)report).Detail;
-                DateTimeOffset? retryAt = used <= d.MaxTimeoutRetries ? now + Backoff(d, used, random) : null;
+                var delay = Backoff(d, used, random);
+                if (report is AttemptReport.Lost && lostRetryHold > delay)
+                {
+                    delay = lostRetryHold;
+                }
+
+                DateTimeOffset? retryAt = used <= d.MaxTimeoutRetries ? now + delay : null;
                 return new AttemptEnded(attempt, outcome, now, detail, null, null, retryAt);
             }
 

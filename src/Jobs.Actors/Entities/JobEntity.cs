@@ -651,6 +651,23 @@ internal sealed class JobEntity : JobsPersistentActor
         }
     }
 
+    /// <summary>
+    /// Whether every member but <paramref name="lost"/> (the incarnation an attempt was lost with, which may not be
+    /// removed from this member's view yet) is up and reachable, none joining or leaving: a lost attempt retried then
+    /// does not risk killing a second member while the first is still being replaced (jobs.defaults.lost-retry-hold).
+    /// </summary>
+    private bool ClusterSettled(string lost)
+    {
+        if (Context.System is not ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+        {
+            return true;
+        }
+
+        var state = Akka.Cluster.Cluster.Get(Context.System).State;
+        return state.Members.Where(m => NodeIncarnation.Of(m.UniqueAddress) != lost)
+            .All(m => m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m));
+    }
+
     /// <summary>The slot or attempt is over: the next admission may come from any pool.</summary>
     private void ForgetPool()
     {
@@ -792,7 +809,13 @@ internal sealed class JobEntity : JobsPersistentActor
 
         ForgetPool();
 
-        var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble());
+        var hold = completed.Report is AttemptReport.Lost && !ClusterSettled(completed.Incarnation) ? _runtime.Settings.LostRetryHold : TimeSpan.Zero;
+        if (hold > TimeSpan.Zero)
+        {
+            Log.LogInformation("Attempt {Attempt} of job {JobId} was lost with its member while the cluster is not settled: its retry waits at least {Hold}", completed.Attempt, _jobId, hold);
+        }
+
+        var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble(), hold);
         PersistIndexed(ended, e =>
         {
             var startedAt = _state.Attempts[^1].StartedAt;

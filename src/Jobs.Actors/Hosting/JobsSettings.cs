@@ -43,6 +43,9 @@ internal sealed partial record JobsSettings
     /// <summary>Retries after timeouts and lost attempts. Default: 3.</summary>
     public int MaxTimeoutRetries { get; init; } = 3;
 
+    /// <summary>Least delay before retrying an attempt lost with its member while the cluster is not settled. Default: 10 s.</summary>
+    public TimeSpan LostRetryHold { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>First retry delay. Default: 1 s.</summary>
     public TimeSpan BackoffMin { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -200,6 +203,7 @@ internal sealed partial record JobsSettings
             BackoffMax = Check(jobs, "defaults.backoff.max", jobs.GetDuration("defaults.backoff.max"), v => v > TimeSpan.Zero, "positive"),
             BackoffFactor = Check(jobs, "defaults.backoff.factor", jobs.GetDouble("defaults.backoff.factor"), v => v is >= 1 and <= 100, "1 to 100"),
             BackoffJitter = Check(jobs, "defaults.backoff.jitter", jobs.GetDouble("defaults.backoff.jitter"), v => v is >= 0 and <= 1, "0 to 1"),
+            LostRetryHold = Check(jobs, "defaults.lost-retry-hold", jobs.GetDuration("defaults.lost-retry-hold"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromHours(1), "zero to one hour"),
             CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
             SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
             Clock = jobs.GetString("scheduler.clock") switch

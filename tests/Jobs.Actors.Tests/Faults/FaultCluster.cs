@@ -107,13 +107,15 @@ internal sealed class FaultCluster : IAsyncDisposable
     private readonly Dictionary<string, (Process Process, int Port)> _processes = [];
     private readonly int _localPort = Ports.Free();
     private readonly IReadOnlyDictionary<string, TimeSpan> _clockSkews;
+    private readonly int _workers;
     private int _seedPort;
 
-    private FaultCluster(string database, string directory, IReadOnlyDictionary<string, TimeSpan>? clockSkews)
+    private FaultCluster(string database, string directory, IReadOnlyDictionary<string, TimeSpan>? clockSkews, int workers)
     {
         Database = database;
         Directory = directory;
         _clockSkews = clockSkews ?? new Dictionary<string, TimeSpan>();
+        _workers = workers;
     }
 
     /// <summary>The members' database.</summary>
@@ -130,12 +132,13 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts node-b, node-a and <paramref name="moreProcesses"/> more process members, and waits until all are up.
-    /// A process member named in <paramref name="clockSkews"/> runs with its clock that far off (faked).
+    /// A process member named in <paramref name="clockSkews"/> runs with its clock that far off (faked). Every member
+    /// runs <paramref name="workers"/> workers.
     /// </summary>
-    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null, IReadOnlyDictionary<string, TimeSpan>? clockSkews = null)
+    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null, IReadOnlyDictionary<string, TimeSpan>? clockSkews = null, int workers = 4)
     {
         database ??= await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("faults");
-        var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName, clockSkews);
+        var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName, clockSkews, workers);
         try
         {
             cluster._seedPort = Ports.Free();
@@ -143,6 +146,7 @@ internal sealed class FaultCluster : IAsyncDisposable
             cluster.Local = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
                 extraConfig: $$"""
                     jobs.node.name = node-a
+                    jobs.queues.default.workers = {{workers}}
                     jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
                     akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
                     akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
@@ -196,27 +200,29 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>
     /// Acts as the process members' supervisor until <paramref name="stopping"/>: a member that exits by itself is
-    /// recorded as a fault at the moment it exited and is started again a second later. The number of such exits.
+    /// recorded as a fault at the moment it exited and is started again a second later. Each such death: the member,
+    /// when it exited, and when its next incarnation was up.
     /// </summary>
-    public async Task<int> SuperviseAsync(CancellationToken stopping)
+    public async Task<IReadOnlyList<(string Name, DateTimeOffset Died, DateTimeOffset Back)>> SuperviseAsync(CancellationToken stopping)
     {
-        var exits = 0;
+        var deaths = new List<(string, DateTimeOffset, DateTimeOffset)>();
         while (!stopping.IsCancellationRequested)
         {
             foreach (var name in ProcessMembers.Where(n => !IsRunning(n)))
             {
                 var process = _processes[name].Process;
-                History.Add(new HistoryEvent(new DateTimeOffset(process.ExitTime.ToUniversalTime(), TimeSpan.Zero), HistoryKind.Fault, string.Empty, name, Detail: $"exited {process.ExitCode}"));
-                exits++;
+                var died = new DateTimeOffset(process.ExitTime.ToUniversalTime(), TimeSpan.Zero);
+                History.Add(new HistoryEvent(died, HistoryKind.Fault, string.Empty, name, Detail: $"exited {process.ExitCode}"));
                 await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
                 process.Dispose();
                 await RestartAsync(name);
+                deaths.Add((name, died, DateTimeOffset.UtcNow));
             }
 
             await Task.Delay(50, CancellationToken.None);
         }
 
-        return exits;
+        return deaths;
     }
 
     /// <summary>Sends SIGSTOP (recorded as a fault) or SIGCONT to process member <paramref name="name"/>.</summary>
@@ -247,10 +253,10 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>
     /// Schedules a work job of <paramref name="ms"/> through node-a, recording the attempt and its answer (an answer
-    /// that never came is an unknown outcome). True when acknowledged.
+    /// that never came, or not within 15 s, is an unknown outcome). True when acknowledged.
     /// </summary>
     public Task<bool> ScheduleAsync(string id, int ms) =>
-        FaultSuite.ScheduleAsync(History, Local.Client, ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id });
+        FaultSuite.ScheduleAsync(History, Local.Client, ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id }, TimeSpan.FromSeconds(15));
 
     /// <summary>
     /// Waits until every acknowledged job has finished (or <paramref name="timeout"/> passed), records each attempted
@@ -290,7 +296,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         // The first member is the first seed; a member started later (or again) joins through node-a as well, so a
         // restarted first seed joins the running cluster instead of forming one of its own.
         var seeds = name == "node-b" && !restart ? $"{_seedPort}" : $"{_localPort},{_seedPort}";
-        var process = CrashNodeProcess.Start(_clockSkews.GetValueOrDefault(name), "member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name);
+        var process = CrashNodeProcess.Start(_clockSkews.GetValueOrDefault(name), "member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name, _workers.ToString(CultureInfo.InvariantCulture));
         _processes[name] = (process, port);
         // Its error output goes to <name>.err (read all along: a full pipe would block the process).
         var errors = Path.Combine(Directory, name + ".err");
