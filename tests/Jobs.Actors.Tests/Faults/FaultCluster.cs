@@ -271,12 +271,21 @@ internal sealed class FaultCluster : IAsyncDisposable
             History.AddHandlerLog(name, LogOf(name), _clockSkews.GetValueOrDefault(name));
         }
 
+        var check = TotalQueueChecker.Check(History);
         if (Environment.GetEnvironmentVariable("JOBS_FAULTS_KEEP") is not null)
         {
-            await File.WriteAllLinesAsync(Path.Combine(Directory, "history.txt"), History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"));
+            // Every job that did not end as meant, with its attempts as the job system recorded them.
+            var lost = new List<string>();
+            foreach (var id in check.Lost)
+            {
+                var info = await Local.Client.GetAsync(id);
+                lost.Add($"{id} {info.Status}: " + string.Join("; ", info.Attempts.Select(a => $"{a.Number} {a.Outcome} on {a.Node} {a.StartedAt:HH:mm:ss.fff}-{a.EndedAt:HH:mm:ss.fff} {a.Error}")));
+            }
+
+            await File.WriteAllLinesAsync(Path.Combine(Directory, "history.txt"), [.. History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"), .. lost]);
         }
 
-        return TotalQueueChecker.Check(History);
+        return check;
     }
 
     /// <summary>Waits until node-a sees <paramref name="count"/> members up.</summary>
