@@ -1,3 +1,4 @@
+using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Workers;
 using Jobs.Client;
@@ -272,6 +273,17 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
             var status = await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5));
             Assert.Equal(["recent"], status.Admitted ?? []);
             Assert.Equal(0, status.Busy); // the worker kept for the orphan's start is free
+
+            // Its entity, recovered elsewhere, asks about the attempt whose start it may have stored: it never ran
+            // here, so it is interrupted (retried, not counted), not lost. An attempt the pool never saw is unknown.
+            var asker = CreateTestProbe(node.Node.System!);
+            var incarnation = node.Node.Runtime!.Incarnation;
+            pool.Tell(new QueryAttempt("orphan", 1, incarnation), asker.Ref);
+            var answer = await asker.ExpectMsgAsync<AttemptCompleted>(TimeSpan.FromSeconds(5));
+            Assert.IsType<AttemptReport.Interrupted>(answer.Report);
+            Assert.Equal((1, incarnation), (answer.Attempt, answer.Incarnation));
+            pool.Tell(new QueryAttempt("never-here", 1, incarnation), asker.Ref);
+            await asker.ExpectMsgAsync<AttemptUnknown>(TimeSpan.FromSeconds(5));
         }
         finally
         {

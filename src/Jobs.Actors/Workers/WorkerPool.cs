@@ -58,6 +58,13 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private readonly Dictionary<string, AttemptCompleted> _recentReports = new(StringComparer.Ordinal);
     private readonly Queue<(long At, string JobId, int Attempt)> _reportOrder = new();
+
+    /// <summary>
+    /// Jobs whose slot was given up while a worker was kept for their start (<see cref="GiveUp"/>), with when: their
+    /// entity may have stored the start, but no handler ran it here. Asked about, the attempt is reported interrupted
+    /// (retried, not counted against the job's limits), not unknown (lost, counted). Kept as long as reports are.
+    /// </summary>
+    private readonly Dictionary<string, long> _neverRan = new(StringComparer.Ordinal);
     private static readonly object SweepKey = new();
     private static readonly object RankWaitKey = new();
 
@@ -168,8 +175,19 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <summary>Frees the slots of <paramref name="jobIds"/> (and any worker kept for them) and wakes their jobs' entities to look again.</summary>
     private void GiveUp(List<string> jobIds)
     {
+        var now = Environment.TickCount64;
+        foreach (var (jobId, _) in _neverRan.Where(n => now - n.Value > (long)ReportMemory.TotalMilliseconds).ToList())
+        {
+            _neverRan.Remove(jobId);
+        }
+
         foreach (var jobId in jobIds)
         {
+            if (_slots.TryGetValue(jobId, out var slot) && slot.State == SlotState.Starting && _neverRan.Count < MaxRememberedReports)
+            {
+                _neverRan[jobId] = now;
+            }
+
             Release(jobId);
             runtime.Region.Tell(new WakeJob(jobId), Self);
         }
@@ -287,11 +305,14 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             case QueryAttempt query:
                 if (!_slots.ContainsKey(query.JobId))
                 {
-                    // Not running here (any more): the report it ended with, if remembered, or word that it is unknown.
+                    // Not running here (any more): the report it ended with, if remembered; that it never ran, if its
+                    // slot was given up while waiting for its start; or word that it is unknown.
                     Sender.Tell(
                         _recentReports.TryGetValue(query.JobId, out var ended) && ended.Attempt == query.Attempt && ended.Incarnation == query.Incarnation
                             ? ended
-                            : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
+                            : query.Incarnation == runtime.Incarnation && _neverRan.ContainsKey(query.JobId)
+                                ? new AttemptCompleted(query.JobId, query.Attempt, query.Incarnation, new AttemptReport.Interrupted("its start was stored, but its entity never handed it to a worker of this member (it died first): it did not run"))
+                                : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
                         Self);
                 }
 
@@ -356,6 +377,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private void OnExecute(Execute execute)
     {
+        if (execute.Started)
+        {
+            _neverRan.Remove(execute.JobId); // a start given up on arrives after all: it runs now, and reports
+        }
+
         if (!_slots.TryGetValue(execute.JobId, out var slot))
         {
             if (!execute.Started)
