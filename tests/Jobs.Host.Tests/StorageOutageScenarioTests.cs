@@ -36,7 +36,6 @@ public sealed class StorageOutageScenarioTests
         var history = new History();
         var clock = Stopwatch.StartNew();
         var answers = new ConcurrentQueue<(TimeSpan At, string What, HttpStatusCode Status, TimeSpan Took, bool RetryAfter)>();
-        var ids = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource();
 
         async Task<HttpStatusCode> SendAsync(string what, HttpRequestMessage request)
@@ -54,7 +53,6 @@ public sealed class StorageOutageScenarioTests
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var id = "s7-" + i.ToString(CultureInfo.InvariantCulture);
-                ids.Enqueue(id);
                 await PostAsync(id, SendAsync, history);
                 await Task.Delay(25);
             }
@@ -96,7 +94,18 @@ public sealed class StorageOutageScenarioTests
         }
 
         // Every acknowledged job ran; what ran twice had an attempt in flight while the database was away.
-        await FinalStatesAsync(host.Client, history, ids, TimeSpan.FromMinutes(2));
+        await history.RecordFinalStatesAsync(host.Client, TimeSpan.FromMinutes(2), info =>
+        {
+            // Handler starts and ends as the store recorded them (each start is durable before its handler runs).
+            foreach (var attempt in info.Attempts)
+            {
+                history.Add(new HistoryEvent(attempt.StartedAt, HistoryKind.Started, info.Id, "outage-node", attempt.Number));
+                if (attempt.EndedAt is { } ended && attempt.Outcome == AttemptOutcome.Succeeded)
+                {
+                    history.Add(new HistoryEvent(ended, HistoryKind.Finished, info.Id, "outage-node", attempt.Number));
+                }
+            }
+        });
         var check = TotalQueueChecker.Check(history);
         var all = answers.ToList();
         var during = all.Where(a => a.At > stoppedAt + TimeSpan.FromSeconds(1) && a.At + a.Took < restartedAt).ToList();
@@ -145,49 +154,6 @@ public sealed class StorageOutageScenarioTests
         {
             history.Add(HistoryKind.Unknown, id, detail: ex.Message);
             return false;
-        }
-    }
-
-    /// <summary>Waits for each job to end and records its final state and its attempts' starts and ends as the store has them.</summary>
-    private static async Task FinalStatesAsync(IJobsClient client, History history, IEnumerable<string> ids, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        foreach (var id in ids)
-        {
-            JobInfo? info;
-            while (true)
-            {
-                try
-                {
-                    info = await client.GetAsync(id);
-                }
-                catch (JobNotFoundException)
-                {
-                    info = null; // a call that was never acknowledged and never stored
-                }
-
-                if (info is null || info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled || DateTime.UtcNow > deadline)
-                {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-
-            if (info is null)
-            {
-                continue;
-            }
-
-            history.Add(HistoryKind.Final, id, detail: info.Status.ToString());
-            foreach (var attempt in info.Attempts)
-            {
-                history.Add(new HistoryEvent(attempt.StartedAt, HistoryKind.Started, id, "outage-node", attempt.Number));
-                if (attempt.EndedAt is { } ended && attempt.Outcome == AttemptOutcome.Succeeded)
-                {
-                    history.Add(new HistoryEvent(ended, HistoryKind.Finished, id, "outage-node", attempt.Number));
-                }
-            }
         }
     }
 }

@@ -310,7 +310,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                     Sender.Tell(
                         _recentReports.TryGetValue(query.JobId, out var ended) && ended.Attempt == query.Attempt && ended.Incarnation == query.Incarnation
                             ? ended
-                            : query.Incarnation == runtime.Incarnation && _neverRan.ContainsKey(query.JobId)
+                            : query.Incarnation == runtime.Incarnation && _neverRan.TryGetValue(query.JobId, out var gaveUp) && Environment.TickCount64 - gaveUp <= (long)ReportMemory.TotalMilliseconds
                                 ? new AttemptCompleted(query.JobId, query.Attempt, query.Incarnation, new AttemptReport.Interrupted("its start was stored, but its entity never handed it to a worker of this member (it died first): it did not run"))
                                 : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
                         Self);

@@ -42,45 +42,6 @@ internal static class FaultSuite
         }
     }
 
-    /// <summary>
-    /// Waits until every acknowledged job of <paramref name="history"/> has finished (or <paramref name="timeout"/>
-    /// passed) and records each attempted job's final state (none for an unknown outcome that was never stored).
-    /// </summary>
-    public static async Task RecordFinalStatesAsync(History history, IJobsClient client, TimeSpan timeout)
-    {
-        var events = history.Events;
-        var acknowledged = events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
-        var deadline = DateTime.UtcNow + timeout;
-        foreach (var id in events.Where(e => e.Kind == HistoryKind.Attempted).Select(e => e.JobId).Distinct(StringComparer.Ordinal).ToList())
-        {
-            JobInfo? info;
-            while (true)
-            {
-                try
-                {
-                    info = await client.GetAsync(id);
-                }
-                catch (JobNotFoundException)
-                {
-                    info = null;
-                }
-
-                var done = info is null ? !acknowledged.Contains(id) : info.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
-                if (done || DateTime.UtcNow > deadline)
-                {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-
-            if (info is not null)
-            {
-                history.Add(HistoryKind.Final, id, detail: info.Status.ToString());
-            }
-        }
-    }
-
     /// <summary>The scheduler singleton's lease row: its owner and epoch.</summary>
     public static async Task<(string Owner, long Epoch)> SingletonLeaseAsync(string connectionString)
     {
@@ -264,7 +225,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// </summary>
     public async Task<QueueCheck> CheckAsync(TimeSpan timeout)
     {
-        await FaultSuite.RecordFinalStatesAsync(History, Local.Client, timeout);
+        await History.RecordFinalStatesAsync(Local.Client, timeout);
         History.AddHandlerLog("node-a", LogOf("node-a"));
         foreach (var name in _processes.Keys)
         {

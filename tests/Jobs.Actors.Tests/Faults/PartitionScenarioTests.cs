@@ -100,7 +100,7 @@ public sealed class PartitionScenarioTests
                 Assert.True(await ScheduleAsync(history, majority[0], id, 100), $"{id} could not be scheduled again after the partition");
             }
 
-            await FaultSuite.RecordFinalStatesAsync(history, majority[0].Client, TimeSpan.FromMinutes(2));
+            await history.RecordFinalStatesAsync(majority[0].Client, TimeSpan.FromMinutes(2));
             var check = TotalQueueChecker.Check(history);
             FaultSuite.Report("4 a member partitioned from the others", check, $"it downed itself {downedAfter.TotalSeconds:F1} s after the cut; removed by the others after {removedAfter.TotalSeconds:F1} s");
             Assert.True(check.Valid, check + Environment.NewLine + string.Join(Environment.NewLine, history.Events.Where(e => e.Kind is HistoryKind.Fault or HistoryKind.FaultEnded || check.Unexplained.Contains(e.JobId)).OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}")));
