@@ -8,7 +8,8 @@
 //                        seeds at <seed-ports>, comma-separated) running "work" jobs on <workers> workers (each sleeps its payload's milliseconds); prints "up" once
 //                        started and runs until killed or until its standard input closes or it gets SIGTERM (then
 //                        stops cleanly, running handlers given 10 s), or
-//                        until the cluster removes it (prints "terminated", exit code 3). It also runs "poison"
+//                        until the cluster removes it (prints "terminated", exit code 3). It also runs
+//                        "member-work" jobs (the same work, a kind only the member processes run) and "poison"
 //                        jobs, which kill it (Environment.FailFast) on every attempt.
 // Every handler start is appended to <log> as "start <unix-ms> <id> <attempt>" (a member adds its name) before the
 // handler runs, and a work job's end as "end <unix-ms> <id> <attempt>".
@@ -148,6 +149,7 @@ internal static class Member
                 akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
                 """)
             .AddHandler<WorkHandler, WorkPayload>("work")
+            .AddHandler<WorkHandler, WorkPayload>("member-work")
             .AddHandler<PoisonHandler, WorkPayload>("poison", new JobKindOptions { MaxTimeoutRetries = PoisonHandler.TimeoutRetries }));
         await using var provider = services.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
