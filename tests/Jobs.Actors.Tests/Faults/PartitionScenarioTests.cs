@@ -59,15 +59,25 @@ public sealed class PartitionScenarioTests
                 }
             });
 
-            // And a few long ones just before the cut: those that run on the cut-off member are still running when
-            // it downs itself, so they must run again on the others.
+            // And long ones just before the cut, until two of them run on the member to be cut off (where a job
+            // runs depends on which member its shard landed on): those are still running when it downs itself, so
+            // they must run again on the others. A CI run once had none of nine land there.
             await Task.Delay(TimeSpan.FromSeconds(3));
-            for (var i = 0; i < 9; i++)
+            bool LongOnIsolated() => history.Events.Count(e => e.Kind == HistoryKind.Started && e.Node == "node-1" && e.JobId.StartsWith("s4-long-", StringComparison.Ordinal)) >= 2;
+            for (var i = 0; i < 30 && !LongOnIsolated(); i++)
             {
                 calls.Add(ScheduleAsync(history, majority[i % 2], "s4-long-" + i.ToString(CultureInfo.InvariantCulture), 14_000));
+                await Task.Delay(150);
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            var waitedForLong = Stopwatch.StartNew();
+            while (!LongOnIsolated() && waitedForLong.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(LongOnIsolated(), "fewer than two of thirty long jobs started on the member to be cut off");
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
             var transport = ((RemoteActorRefProvider)((ExtendedActorSystem)isolated.Node.System!).Provider).Transport;
             foreach (var other in majority)
             {
