@@ -168,6 +168,24 @@ public sealed class CheckerTests
         Assert.Null(Assert.Single(check.Recovery)); // nothing was in flight there
     }
 
+    [Theory]
+    [InlineData(0.2, "Lost", true)] // its report was on its way when the node died: the job stored the attempt as lost
+    [InlineData(0.2, "Succeeded", false)] // stored as succeeded, yet run again
+    [InlineData(30, "Lost", false)] // finished long before the kill: a report that old was not in flight
+    public void ARunAgainAfterItFinished_IsExplained_OnlyWhenItsReportWasNotStored_AndItFinishedJustBeforeTheKill(double beforeKill, string stored, bool explained)
+    {
+        var check = TotalQueueChecker.Check(Of(
+            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
+            At(1, HistoryKind.Started, "a", "n1", 1), At(40 - beforeKill, HistoryKind.Finished, "a", "n1", 1),
+            At(40, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+            At(60, HistoryKind.Started, "a", "n2", 2), At(60.5, HistoryKind.Finished, "a", "n2", 2),
+            At(100, HistoryKind.Final, "a", detail: "Succeeded"),
+            At(100, HistoryKind.Recorded, "a", "n1", 1, stored), At(100, HistoryKind.Recorded, "a", "n2", 2, "Succeeded")));
+        Assert.Equal(explained, check.Valid);
+        Assert.Equal(explained ? [] : ["a"], check.Unexplained);
+        Assert.Equal(explained ? 1 : 0, check.InFlightAtFaults);
+    }
+
     [Fact]
     public void AnAttemptAFrozenNodeFinishedAfterItResumed_WasInFlightAtTheFreeze()
     {

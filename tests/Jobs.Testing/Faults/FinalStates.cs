@@ -7,7 +7,7 @@ public static class FinalStates
 {
     /// <summary>
     /// Waits until every acknowledged job of <paramref name="history"/> has finished (or <paramref name="timeout"/>
-    /// passed) and records each attempted job's final state (none for an unknown outcome that was never stored);
+    /// passed) and records each attempted job's final state and its attempts' stored outcomes (none for an unknown outcome that was never stored);
     /// <paramref name="recorded"/>, when given, sees each job read.
     /// </summary>
     public static async Task RecordFinalStatesAsync(this History history, IJobsClient client, TimeSpan timeout, Action<JobInfo>? recorded = null)
@@ -43,6 +43,11 @@ public static class FinalStates
             if (info is not null)
             {
                 history.Add(HistoryKind.Final, id, detail: info.Status.ToString());
+                foreach (var attempt in info.Attempts)
+                {
+                    history.Add(HistoryKind.Recorded, id, attempt.Node, attempt.Number, attempt.Outcome.ToString());
+                }
+
                 recorded?.Invoke(info);
             }
         }

@@ -41,6 +41,13 @@ public enum HistoryKind
     /// must end Failed once its attempts are used up. Recorded when the test schedules it.
     /// </summary>
     Expected,
+
+    /// <summary>
+    /// How the job system stored one attempt (<see cref="HistoryEvent.Node"/>, <see cref="HistoryEvent.Attempt"/>),
+    /// read at the end: <see cref="HistoryEvent.Detail"/> is its outcome. An attempt stored as lost never had its
+    /// report stored, whatever its handler did.
+    /// </summary>
+    Recorded,
 }
 
 /// <summary>One entry of a history: when, what, which job (empty for a fault), where, which attempt, and a detail.</summary>

@@ -49,6 +49,12 @@ public sealed record QueueCheck(
 /// <summary>Checks a recorded <see cref="History"/> as a total queue (see <see cref="QueueCheck"/>).</summary>
 public static class TotalQueueChecker
 {
+    /// <summary>
+    /// How long before a fault a handler may have finished and its report still be in flight (on its way to the job's
+    /// entity or in that entity's write, under load), for an attempt the job system stored as lost.
+    /// </summary>
+    public static readonly TimeSpan ReportWindow = TimeSpan.FromSeconds(5);
+
     /// <summary>Checks <paramref name="history"/>.</summary>
     public static QueueCheck Check(History history)
     {
@@ -74,13 +80,20 @@ public static class TotalQueueChecker
         DateTimeOffset EndOf(HistoryEvent fault) =>
             ends.Where(e => e.Node == fault.Node && e.At >= fault.At).Select(e => (DateTimeOffset?)e.At).Min() ?? fault.At;
 
+        // Attempts the job system stored as lost: their reports were never stored.
+        var storedLost = events.Where(e => e.Kind == HistoryKind.Recorded && e.Detail == nameof(Client.AttemptOutcome.Lost))
+            .Select(e => (e.JobId, e.Node, e.Attempt)).ToHashSet();
+
         // A start is in flight at a fault when it began on the fault's node before the fault ended, had not finished
         // there by the time it began (a frozen node's handler may finish after it resumes, a cut-off node's report may
-        // never reach the job: in flight all the same), and no earlier fault of that node cut it short already (a node
-        // restarted under the same name is hit again later).
+        // never reach the job: in flight all the same) or finished shortly before with its report not stored (the
+        // report was on its way to the job's entity, or in its write, when the node died: the job system stored the
+        // attempt as lost), and no earlier fault of that node cut it short already (a node restarted under the same
+        // name is hit again later).
         bool InFlight(HistoryEvent start, HistoryEvent fault) =>
             start.Node == fault.Node && start.At <= EndOf(fault)
-            && !(finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished) && finished <= fault.At)
+            && !(finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished) && finished <= fault.At
+                 && !(fault.At - finished <= ReportWindow && storedLost.Contains((start.JobId, start.Node, start.Attempt))))
             && !faults.Any(f => f.Node == fault.Node && EndOf(f) >= start.At && f.At < fault.At);
 
         var duplicated = new List<string>();
