@@ -291,6 +291,123 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WithShortHandlers_TheNextStartsAreStoredAheadOfAFreeWorker_UpToTheLimit_WithLongOnesNone(bool shortHandlers)
+    {
+        await using var node = await TestNode.StartAsync(Backend.Memory, manualClock: false, extraConfig: """
+            jobs.queues.probe.workers = 1
+            jobs.scheduler.start-ahead = 2
+            jobs.scheduler.start-ahead-below = 100ms
+            """);
+        var client = node.Client;
+        var pool = node.Node.Runtime!.Pools["probe"];
+        void Open(string gate) => node.Log.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        // The pool learns how long the queue's handlers take: a few that return at once, or one that takes 300 ms.
+        if (shortHandlers)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")) with { JobId = $"short-{i}", Queue = "probe" });
+                await node.WaitForStatusAsync($"short-{i}", JobStatus.Succeeded);
+            }
+        }
+        else
+        {
+            await client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("slow")) with { JobId = "slow", Queue = "probe" });
+            await WaitForRunsAsync(node, "slow");
+            await Task.Delay(300);
+            Open("slow");
+            await node.WaitForStatusAsync("slow", JobStatus.Succeeded);
+        }
+
+        // The one worker is busy; three more wait for it.
+        await client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("busy")) with { JobId = "busy", Queue = "probe" });
+        await WaitForRunsAsync(node, "busy");
+        foreach (var id in new[] { "held-1", "held-2", "held-3" })
+        {
+            await client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(id)) with { JobId = id, Queue = "probe" });
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (((await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5))).Admitted ?? []).Count < 4)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the waiting jobs were not admitted ahead of the busy worker");
+            await Task.Delay(20);
+        }
+
+        // Short handlers: two (the limit) have their start stored already and show Running; the third is held in
+        // memory only. Long handlers: none is started before the worker frees.
+        var expectedStarted = shortHandlers ? 2 : 0;
+        deadline = DateTime.UtcNow.AddSeconds(15);
+        IReadOnlyList<JobInfo> held;
+        while ((held = await Task.WhenAll(new[] { "held-1", "held-2", "held-3" }.Select(id => client.GetAsync(id)))).Count(j => j.Status == JobStatus.Running) < expectedStarted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the next attempts' starts were not stored ahead of the free worker");
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300);
+        held = await Task.WhenAll(new[] { "held-1", "held-2", "held-3" }.Select(id => client.GetAsync(id)));
+        Assert.Equal(expectedStarted, held.Count(j => j.Status == JobStatus.Running));
+        Assert.Equal(3 - expectedStarted, held.Count(j => j.Status == JobStatus.Queued));
+        Assert.All(held, j => Assert.Equal(0, node.Log.Runs(j.Id))); // stored as started, but no handler ran yet
+
+        // Each runs once, in turn, with the one attempt it was started with.
+        foreach (var gate in new[] { "busy", "held-1", "held-2", "held-3" })
+        {
+            Open(gate);
+        }
+
+        foreach (var id in new[] { "busy", "held-1", "held-2", "held-3" })
+        {
+            var done = await node.WaitForStatusAsync(id, JobStatus.Succeeded);
+            Assert.Equal([AttemptOutcome.Succeeded], done.Attempts.Select(a => a.Outcome));
+            Assert.Equal(1, node.Log.Runs(id));
+        }
+    }
+
+    [Fact]
+    public async Task AttemptsStartedAheadOfAFreeWorker_GoBackUncounted_WhenTheNodeStops()
+    {
+        var directory = Directory.CreateTempSubdirectory("jobs-ahead-").FullName;
+        var storage = await TestNode.StorageConfigAsync(Backend.Sqlite, directory);
+        const string Config = """
+            jobs.queues.probe.workers = 1
+            jobs.scheduler.start-ahead = 2
+            jobs.scheduler.start-ahead-below = 100ms
+            jobs.defaults.cancel-grace = 200ms
+            """;
+        await using (var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: Config, storageConfig: storage))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")) with { JobId = $"short-{i}", Queue = "probe" });
+                await node.WaitForStatusAsync($"short-{i}", JobStatus.Succeeded);
+            }
+
+            await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("busy")) with { JobId = "busy", Queue = "probe" });
+            await WaitForRunsAsync(node, "busy");
+            await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("ahead")) with { JobId = "ahead", Queue = "probe" });
+            await node.WaitForStatusAsync("ahead", JobStatus.Running); // started ahead, waiting for the worker
+            Assert.Equal(0, node.Log.Runs("ahead"));
+        }
+
+        // Stopped: the attempt that never reached a worker went back interrupted (not counted) and runs on the next start.
+        await using var again = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: Config, storageConfig: storage);
+        foreach (var gate in new[] { "busy", "ahead" })
+        {
+            again.Log.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
+        var done = await again.WaitForStatusAsync("ahead", JobStatus.Succeeded);
+        Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], done.Attempts.Select(a => a.Outcome));
+        Assert.Equal(1, again.Log.Runs("ahead"));
+        Directory.Delete(directory, recursive: true);
+    }
+
     private static async Task WaitForRunsAsync(TestNode node, params string[] jobIds)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

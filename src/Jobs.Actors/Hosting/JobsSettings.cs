@@ -28,7 +28,16 @@ internal sealed partial record JobsSettings
     /// <summary>The default of <see cref="QueuePrefetch"/> (<c>jobs.scheduler.prefetch</c>).</summary>
     public int Prefetch { get; init; } = 64;
 
-    /// <summary>How many attempts <paramref name="queue"/> starts ahead of a free worker.</summary>
+    /// <summary>
+    /// Most prefetched attempts of a queue whose start is stored before a worker is free for them
+    /// (<c>jobs.scheduler.start-ahead</c>), so that a freed worker takes a started attempt without waiting for a commit.
+    /// </summary>
+    public int StartAhead { get; init; } = 16;
+
+    /// <summary>Starts are stored ahead only while the queue's handlers take less than this on average (<c>jobs.scheduler.start-ahead-below</c>).</summary>
+    public TimeSpan StartAheadBelow { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How many attempts <paramref name="queue"/> holds ready ahead of a free worker.</summary>
     public int PrefetchOf(string queue) => QueuePrefetch.TryGetValue(queue, out var prefetch) ? prefetch : Prefetch;
 
     /// <summary>The backlog order of <paramref name="queue"/>.</summary>
@@ -195,6 +204,8 @@ internal sealed partial record JobsSettings
             QueueOrders = orders,
             QueuePrefetch = prefetch,
             Prefetch = Check(jobs, "scheduler.prefetch", jobs.GetInt("scheduler.prefetch"), v => v is >= 0 and <= 100_000, "0 to 100000"),
+            StartAhead = Check(jobs, "scheduler.start-ahead", jobs.GetInt("scheduler.start-ahead"), v => v is >= 0 and <= 100_000, "0 to 100000"),
+            StartAheadBelow = Check(jobs, "scheduler.start-ahead-below", jobs.GetDuration("scheduler.start-ahead-below"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromMinutes(1), "zero to one minute"),
             KindLimits = kindLimits,
             MaxAttempts = Check(jobs, "defaults.max-attempts", jobs.GetInt("defaults.max-attempts"), v => v == -1 || v is >= 1 and <= 1_000_000, "-1 (unlimited) or 1 to 1000000"),
             Timeout = Check(jobs, "defaults.timeout", jobs.GetDuration("defaults.timeout"), v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7), "positive and at most 7 days"),

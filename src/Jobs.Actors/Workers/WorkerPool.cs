@@ -19,7 +19,9 @@ namespace Jobs.Actors.Workers;
 /// queue's backlog order, and one does not overtake an admitted job of higher rank whose Execute has not come, nor a
 /// job the scheduler woke before it that has not come or declined (each for up to <see cref="RankWait"/>). A crashed
 /// worker is restarted; its attempt is reported lost. A pool that fails gives its admitted jobs back before its
-/// supervisor restarts it.
+/// supervisor restarts it. While the queue's handlers are short (<see cref="JobsSettings.StartAheadBelow"/>), up to
+/// <see cref="JobsSettings.StartAhead"/> held attempts have their start stored before a worker frees for them, so a
+/// worker that frees takes a started attempt at once instead of waiting for a commit.
 /// </summary>
 internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers, int prefetch) : JobsActor
 {
@@ -88,10 +90,23 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     /// <summary>Which job each busy worker runs.</summary>
     private readonly Dictionary<IActorRef, string> _busy = [];
+
+    /// <summary>When each worker running an attempt was given it (Stopwatch ticks), for the handlers' average time.</summary>
+    private readonly Dictionary<IActorRef, long> _runningSince = [];
+
+    /// <summary>The handlers' recent average time in milliseconds (moving average); null until one finished.</summary>
+    private double? _averageRunMs;
+
+    /// <summary>Slots whose start is asked for or stored without a worker (<see cref="Slot.Ahead"/>).</summary>
+    private int _ahead;
     private bool _admitting = true;
     private bool _paused;
 
     private int Capacity => workers + prefetch;
+
+    /// <summary>Whether a held attempt may have its start stored before a worker frees: the handlers are short, and fewer than the limit are.</summary>
+    private bool MayStartAhead =>
+        _ahead < runtime.Settings.StartAhead && _averageRunMs is { } average && average < runtime.Settings.StartAheadBelow.TotalMilliseconds;
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Restart);
 
@@ -419,8 +434,14 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 return;
             }
 
+            _runningSince[reserved] = System.Diagnostics.Stopwatch.GetTimestamp();
             reserved.Tell(execute, Self);
             return;
+        }
+
+        if (slot.Ahead && !execute.Started)
+        {
+            NotAhead(slot); // (a stale reservation answered unstarted: held as any other)
         }
 
         _reserved.Remove(slot);
@@ -442,13 +463,23 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         Dispatch();
     }
 
-    /// <summary>Gives idle workers the best ready attempts, unless an admitted job of higher rank is about to be ready.</summary>
+    /// <summary>
+    /// Gives idle workers the best ready attempts, unless an admitted job of higher rank is about to be ready; with no
+    /// worker idle, has the best held attempts' starts stored ahead while that is allowed (<see cref="MayStartAhead"/>).
+    /// </summary>
     private void Dispatch()
     {
         var now = runtime.Clock.GetUtcNow();
-        while (_admitting && _idle.Count > 0 && _ready.Min is { } best)
+        while (_admitting && _ready.Min is { } best)
         {
-            if (_reserved.Min is { } waiting && _reserved.Comparer.Compare(waiting, best) < 0)
+            var idle = _idle.Count > 0;
+            var next = idle ? best : MayStartAhead ? _ready.FirstOrDefault(s => !s.Execute!.Started) : null;
+            if (next is null)
+            {
+                return; // no worker free, and nothing (more) to start ahead
+            }
+
+            if (_reserved.Min is { } waiting && _reserved.Comparer.Compare(waiting, next) < 0)
             {
                 if (now - waiting.AdmittedAt < RankWait)
                 {
@@ -460,7 +491,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 continue;
             }
 
-            if (best.WokenOrder is { } order && _expectedOrder.Count > 0 && _expectedOrder.Min is var earliest && earliest.Order < order)
+            if (next.WokenOrder is { } order && _expectedOrder.Count > 0 && _expectedOrder.Min is var earliest && earliest.Order < order)
             {
                 if (now - earliest.At < RankWait)
                 {
@@ -472,20 +503,43 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 continue;
             }
 
-            _ready.Remove(best);
-            var worker = _idle.Pop();
-            if (best.Execute!.Started)
+            _ready.Remove(next);
+            if (!idle)
             {
-                best.State = SlotState.Running;
-                _busy[worker] = best.JobId;
-                worker.Tell(best.Execute, Self);
+                // Its start is stored now; its Execute comes back started and waits (first in line) for a worker.
+                next.State = SlotState.Starting;
+                next.StartingSince = now;
+                next.Ahead = true;
+                _ahead++;
+                runtime.Region.Tell(new BeginAttempt(next.JobId, next.Execute!.Attempt), Self);
+                continue;
+            }
+
+            var worker = _idle.Pop();
+            if (next.Execute!.Started)
+            {
+                NotAhead(next);
+                next.State = SlotState.Running;
+                _busy[worker] = next.JobId;
+                _runningSince[worker] = System.Diagnostics.Stopwatch.GetTimestamp();
+                worker.Tell(next.Execute, Self);
             }
             else
             {
                 // A prepared attempt: keep the worker for it while its entity stores the start.
-                Reserve(best, worker);
-                runtime.Region.Tell(new BeginAttempt(best.JobId, best.Execute.Attempt), Self);
+                Reserve(next, worker);
+                runtime.Region.Tell(new BeginAttempt(next.JobId, next.Execute.Attempt), Self);
             }
+        }
+    }
+
+    /// <summary>A slot started ahead has its worker now (or was given up): it no longer counts against the limit.</summary>
+    private void NotAhead(Slot slot)
+    {
+        if (slot.Ahead)
+        {
+            slot.Ahead = false;
+            _ahead--;
         }
     }
 
@@ -524,6 +578,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private void OnIdle(IActorRef worker)
     {
+        if (_runningSince.Remove(worker, out var since))
+        {
+            var ms = System.Diagnostics.Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+            _averageRunMs = _averageRunMs is { } average ? average + ((ms - average) * 0.05) : ms;
+        }
+
         if (_busy.Remove(worker, out var jobId))
         {
             Release(jobId);
@@ -581,6 +641,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         Unexpect(jobId);
         if (_slots.Remove(jobId, out var slot))
         {
+            NotAhead(slot);
             _ready.Remove(slot);
             if (slot.State == SlotState.Starting && slot.Worker is { } kept && _busy.Remove(kept))
             {
@@ -611,7 +672,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         /// <summary>Its Execute waits for a worker.</summary>
         Ready,
 
-        /// <summary>A worker is kept for it while its entity stores the start.</summary>
+        /// <summary>Its entity stores the start: a worker is kept for it, or none (<see cref="Slot.Ahead"/>).</summary>
         Starting,
 
         /// <summary>On a worker.</summary>
@@ -636,6 +697,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         public bool KindHeld { get; init; }
 
         public Execute? Execute { get; set; }
+
+        /// <summary>Its start was asked for before a worker was free for it; true until a worker takes it.</summary>
+        public bool Ahead { get; set; }
 
         /// <summary>The worker kept for it (Starting) or running it.</summary>
         public IActorRef? Worker { get; set; }
