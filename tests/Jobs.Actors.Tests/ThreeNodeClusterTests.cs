@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Cluster;
 using Jobs.Client;
 using Jobs.Testing;
@@ -54,66 +53,6 @@ public sealed class ThreeNodeClusterTests
             }
 
             throw;
-        }
-    }
-
-    [Fact]
-    public async Task ANodeCutOffFromTheDatabase_WhileTheOthersReachIt_DownsItself_AndTheOthersRunItsJobs()
-    {
-        var admin = new Npgsql.NpgsqlConnectionStringBuilder((await PostgresServer.SharedAsync()).AdminConnectionString);
-        await using var proxy = new TcpProxy(admin.Host!, admin.Port);
-        var nodes = await StartClusterAsync(3, connectionOf: (i, database) => i == 2 ? new Npgsql.NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3 }.ToString() : database);
-        try
-        {
-            var cut = nodes[2];
-            var cutAddress = Cluster.Get(cut.Node.System!).SelfAddress;
-            var before = new List<string>();
-            for (var i = 0; i < 40; i++)
-            {
-                before.Add((await nodes[i % 3].Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("before-cut")))).JobId);
-            }
-
-            foreach (var id in before)
-            {
-                await nodes[0].WaitForStatusAsync(id, JobStatus.Succeeded);
-            }
-
-            var shardsOfCut = await ShardsOfAsync(nodes[0], cutAddress);
-            Assert.NotEmpty(shardsOfCut); // it holds shards whose jobs would wait for it
-
-            proxy.Cut();
-            var cutAt = DateTime.UtcNow;
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (Cluster.Get(nodes[0].Node.System!).State.Members.Any(m => m.Address.Equals(cutAddress)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the node cut off from the database was not removed within 60 s");
-                await Task.Delay(100);
-            }
-
-            var removedAfter = DateTime.UtcNow - cutAt;
-            Assert.True(await cut.Node.System!.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default), "the cut-off node did not stop");
-
-            // Jobs of every shard, the cut-off node's included, run on the two that remain.
-            var ids = new List<string>();
-            for (var i = 0; i < 40; i++)
-            {
-                ids.Add((await nodes[i % 2].Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("after-cut")))).JobId);
-            }
-
-            foreach (var id in ids)
-            {
-                await nodes[0].WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
-            }
-
-            Assert.Contains(ids, id => shardsOfCut.Contains(Sharding.JobShards.ShardOf(id, 64).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            Console.WriteLine($"cut a node off from the database: it downed itself and was removed {removedAfter.TotalSeconds:F1} s later");
-        }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
         }
     }
 
@@ -283,14 +222,6 @@ public sealed class ThreeNodeClusterTests
     private static List<(string Id, DateTimeOffset At)> Occurrences(HandlerLog log) =>
         [.. log.Events.Where(e => e.Event == "start" && e.JobId.StartsWith("rs:tick:", StringComparison.Ordinal)).Select(e => e.JobId).Distinct()
             .Select(id => (id, DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id["rs:tick:".Length..], System.Globalization.CultureInfo.InvariantCulture))))];
-
-    /// <summary>The job shards <paramref name="member"/> hosts, as <paramref name="asked"/> sees them.</summary>
-    private static async Task<HashSet<string>> ShardsOfAsync(TestNode asked, Akka.Actor.Address member)
-    {
-        var stats = await Akka.Cluster.Sharding.ClusterSharding.Get(asked.Node.System!).ShardRegion(Entities.JobEntity.TypeName)
-            .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
-        return stats.Regions.TryGetValue(member, out var region) ? [.. region.Stats.Keys] : [];
-    }
 
     [Fact]
     public async Task JobsScheduledThroughAnyNode_RunOnce_SpreadOverTheNodes()

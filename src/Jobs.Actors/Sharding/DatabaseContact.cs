@@ -12,6 +12,9 @@ namespace Jobs.Actors.Sharding;
 /// database again. Once it has not reached the database for <c>jobs.sharding.database-cut-off-after</c>, it asks the
 /// other members whether they do; if one does, the fault is this member's, and it downs itself: the others take
 /// its shards and the scheduler. If none does (the database is down for all), it stays: leaving would not help.
+/// From its first failed probe until one succeeds, this member's pools start no work (<see cref="DatabaseReachable"/>):
+/// an attempt that runs here while this member may be about to leave would only be lost with it, so the scheduler
+/// sends due jobs to members that reach the database.
 /// </summary>
 internal sealed class DatabaseContact : ReceiveActor
 {
@@ -28,6 +31,7 @@ internal sealed class DatabaseContact : ReceiveActor
     private long _lastReached = Environment.TickCount64;
     private bool _probing;
     private bool _downed;
+    private bool _unreachable;
     private ICancelable? _ticks;
 
     /// <summary>Probes the database every <paramref name="interval"/>.</summary>
@@ -83,8 +87,23 @@ internal sealed class DatabaseContact : ReceiveActor
         if (probed.Failure is null)
         {
             _lastReached = Environment.TickCount64;
+            if (_unreachable)
+            {
+                _unreachable = false;
+                _log.LogInformation("This member reaches the database again: its pools take work again");
+                TellPools(new DatabaseReachable(true));
+            }
+
             return;
         }
+
+        if (!_unreachable)
+        {
+            _log.LogWarning("This member does not reach the database ({Failure}): its pools start no work until it does", probed.Failure);
+        }
+
+        _unreachable = true;
+        TellPools(new DatabaseReachable(false)); // (on every failed probe: a pool that restarted meanwhile learns it too)
 
         if (SinceReached >= _cutOffAfter && !_downed)
         {
@@ -94,6 +113,14 @@ internal sealed class DatabaseContact : ReceiveActor
             {
                 Context.ActorSelection(new RootActorPath(member.Address) / "user" / Name).Tell(DatabaseContactQuery.Instance, Self);
             }
+        }
+    }
+
+    private void TellPools(DatabaseReachable message)
+    {
+        foreach (var pool in _runtime.Pools.Values)
+        {
+            pool.Tell(message, Self);
         }
     }
 
@@ -126,3 +153,6 @@ internal sealed class DatabaseContactQuery : IWireMessage
 
 /// <summary>The answer: whether the answering member's recent probes reached the database.</summary>
 internal sealed record DatabaseContactReply(bool Reached) : IWireMessage;
+
+/// <summary>To this member's pools: whether the member reaches the database (while it does not, they start no work).</summary>
+internal sealed record DatabaseReachable(bool Reachable) : INoSerializationVerificationNeeded;

@@ -102,6 +102,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     private bool _admitting = true;
     private bool _paused;
 
+    /// <summary>This member does not reach the database (<see cref="Sharding.DatabaseContact"/>): admit and start nothing.</summary>
+    private bool _cutOff;
+
     private int Capacity => workers + prefetch;
 
     /// <summary>Whether a held attempt may have its start stored before a worker frees: the handlers are short, and fewer than the limit are.</summary>
@@ -235,7 +238,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         {
             case RequestAdmission request:
                 // A kind this member has no handler for is never admitted here: the scheduler wakes it to a member that has.
-                if (_admitting && !_paused && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId)
+                if (_admitting && !_paused && !_cutOff && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId)
                     && runtime.Handlers.TryGet(request.Kind, out _) && runtime.KindLimits.TryAcquire(request.Kind))
                 {
                     var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
@@ -351,6 +354,23 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 }
 
                 return true;
+            case Sharding.DatabaseReachable reachable:
+                if (_cutOff && reachable.Reachable && _admitting && runtime.Scheduler is { } notify)
+                {
+                    notify.Tell(new CapacityAvailable(queue), Self);
+                }
+
+                _cutOff = !reachable.Reachable;
+                if (_cutOff)
+                {
+                    HandBackReady(CutOffReason);
+                }
+                else
+                {
+                    Dispatch();
+                }
+
+                return true;
             case InterruptAttempt:
                 HandBackReady("the node shut down before the attempt started");
                 foreach (var busy in _busy.Keys)
@@ -454,14 +474,16 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         slot.State = SlotState.Ready;
         slot.Execute = execute;
         _ready.Add(slot);
-        if (!_admitting)
+        if (!_admitting || _cutOff)
         {
-            HandBackReady("the node is shutting down; the attempt had not started");
+            HandBackReady(_cutOff ? CutOffReason : "the node is shutting down; the attempt had not started");
             return;
         }
 
         Dispatch();
     }
+
+    private const string CutOffReason = "this member does not reach the database; the attempt had not started";
 
     /// <summary>
     /// Gives idle workers the best ready attempts, unless an admitted job of higher rank is about to be ready; with no
@@ -470,7 +492,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     private void Dispatch()
     {
         var now = runtime.Clock.GetUtcNow();
-        while (_admitting && _ready.Min is { } best)
+        while (_admitting && !_cutOff && _ready.Min is { } best)
         {
             var idle = _idle.Count > 0;
             var next = idle ? best : MayStartAhead ? _ready.FirstOrDefault(s => !s.Execute!.Started) : null;

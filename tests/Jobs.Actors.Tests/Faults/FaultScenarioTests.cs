@@ -76,7 +76,10 @@ public sealed class FaultScenarioTests
         {
             for (var i = 0; i < jobs; i++)
             {
-                Assert.True(await cluster.ScheduleAsync("s2-" + i.ToString(CultureInfo.InvariantCulture), 200 + (i * 53 % 601)));
+                var id = "s2-" + i.ToString(CultureInfo.InvariantCulture);
+                Assert.True(
+                    await cluster.ScheduleAsync(id, 200 + (i * 53 % 601)),
+                    $"{id} was not acknowledged: {cluster.History.Events.LastOrDefault(e => e.JobId == id && e.Kind is HistoryKind.Unknown or HistoryKind.Refused)?.Detail}");
             }
         });
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -12,8 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.Actors.Tests.Faults;
 
 /// <summary>
-/// Fault scenario 4 (docs/reliability.md): one member cut off from the other members while every member still
-/// reaches the database. Three real members in this process on loopback; the cut is Akka's throttling transport
+/// Fault scenarios 3 and 4 (docs/reliability.md), on three real members in this process on loopback. Scenario 3: a
+/// member cut off from the database (through an in-test TCP proxy) while it still reaches the other members.
+/// Scenario 4: one member cut off from the other members while every member still reaches the database. Three real members in this process on loopback; the cut is Akka's throttling transport
 /// adapter set to blackhole both directions between the member and each of the others (what a network split does
 /// to remoting: nothing arrives, nothing fails fast). The member cut off is the oldest: it holds the scheduler, the
 /// shard coordinator and a third of the shards, and jobs keep being scheduled through the other two (commands for
@@ -25,6 +26,9 @@ public sealed class PartitionScenarioTests
 {
     /// <summary>The documented bound for a removed member's attempts to run again, counted from the cut (docs/reliability.md).</summary>
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(45);
+
+    /// <summary>How long a member cut off from the database may go on starting work: a probe's interval and timeout, and a margin.</summary>
+    private static readonly TimeSpan StopStartingBound = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task Scenario4_AMemberPartitionedFromTheOthers_DownsItself_TheOthersTakeItsShardsAndTheScheduler_AndNothingRunsTwiceThatWasNotInFlight()
@@ -47,37 +51,9 @@ public sealed class PartitionScenarioTests
             Assert.Equal(isolatedAddress, Cluster.Get(majority[0].Node.System!).State.Members.OrderBy(m => m, Member.AgeOrdering).First().Address);
             var singletonBefore = await FaultSuite.SingletonLeaseAsync(database);
 
-            // Jobs of 50-250 ms, one every 40 ms, through the two members that stay together: about half of what
-            // their workers can run (a backlog would hold the retried attempts back and hide the recovery time).
-            var producer = Task.Run(async () =>
-            {
-                for (var n = 0; !stop.IsCancellationRequested; n++)
-                {
-                    var id = "s4-" + n.ToString(CultureInfo.InvariantCulture);
-                    calls.Add(ScheduleAsync(history, majority[n % 2], id, 50 + (n % 5 * 50)));
-                    await Task.Delay(40);
-                }
-            });
-
-            // And long ones just before the cut, until two of them run on the member to be cut off (where a job
-            // runs depends on which member its shard landed on): those are still running when it downs itself, so
-            // they must run again on the others. A CI run once had none of nine land there.
+            var producer = Produce(history, majority, "s4-", calls, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(3));
-            bool LongOnIsolated() => history.Events.Count(e => e.Kind == HistoryKind.Started && e.Node == "node-1" && e.JobId.StartsWith("s4-long-", StringComparison.Ordinal)) >= 2;
-            for (var i = 0; i < 30 && !LongOnIsolated(); i++)
-            {
-                calls.Add(ScheduleAsync(history, majority[i % 2], "s4-long-" + i.ToString(CultureInfo.InvariantCulture), 14_000));
-                await Task.Delay(150);
-            }
-
-            var waitedForLong = Stopwatch.StartNew();
-            while (!LongOnIsolated() && waitedForLong.Elapsed < TimeSpan.FromSeconds(5))
-            {
-                await Task.Delay(50);
-            }
-
-            Assert.True(LongOnIsolated(), "fewer than two of thirty long jobs started on the member to be cut off");
-            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            await ScheduleLongUntilTwoRunOnAsync(history, majority, "s4-long-", "node-1", calls);
             var transport = ((RemoteActorRefProvider)((ExtendedActorSystem)isolated.Node.System!).Provider).Transport;
             foreach (var other in majority)
             {
@@ -88,30 +64,12 @@ public sealed class PartitionScenarioTests
             var cut = Stopwatch.StartNew();
 
             // The minority (one of three) downs itself: its actor system stops. The majority removes it.
-            Assert.True(await isolated.Node.System!.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default), "the member cut off from the others did not down itself");
-            var downedAfter = cut.Elapsed;
-            while (Cluster.Get(majority[0].Node.System!).State.Members.Any(m => m.Address.Equals(isolatedAddress)))
-            {
-                Assert.True(cut.Elapsed < TimeSpan.FromSeconds(60), "the majority did not remove the member cut off from it");
-                await Task.Delay(100);
-            }
-
-            var removedAfter = cut.Elapsed;
-            history.Add(HistoryKind.FaultEnded, string.Empty, "node-1", detail: "removed by the others"); // it ran on, cut off, until then
+            var (downedAfter, removedAfter) = await DownedAndRemovedAsync(history, isolated, "node-1", majority[0], cut);
             await Task.Delay(TimeSpan.FromSeconds(5)); // scheduling goes on once the shards have moved
             await stop.CancelAsync();
             await producer;
             await Task.WhenAll(calls);
-
-            // A call left without an answer (its entity was on the cut-off member) is settled by scheduling the same
-            // id again: it either existed already or is stored now, once.
-            foreach (var id in history.Events.Where(e => e.Kind == HistoryKind.Unknown).Select(e => e.JobId).Distinct().ToList())
-            {
-                Assert.True(await ScheduleAsync(history, majority[0], id, 100), $"{id} could not be scheduled again after the partition");
-            }
-
-            await history.RecordFinalStatesAsync(majority[0].Client, TimeSpan.FromMinutes(2));
-            var check = TotalQueueChecker.Check(history);
+            var check = await SettleAndCheckAsync(history, majority[0]);
             FaultSuite.Report("4 a member partitioned from the others", check, $"it downed itself {downedAfter.TotalSeconds:F1} s after the cut; removed by the others after {removedAfter.TotalSeconds:F1} s");
             Assert.True(check.Valid, check + Environment.NewLine + string.Join(Environment.NewLine, history.Events.Where(e => e.Kind is HistoryKind.Fault or HistoryKind.FaultEnded || check.Unexplained.Contains(e.JobId)).OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}")));
             Assert.True(check.WorstRecovery <= RecoveryBound, $"the cut-off member's attempts took {check.WorstRecovery.TotalSeconds:F1} s to run again");
@@ -136,6 +94,151 @@ public sealed class PartitionScenarioTests
                 await node.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task Scenario3_AMemberCutOffFromTheDatabase_StopsStartingWork_DownsItself_AndTheOthersRunItsJobs_WithNoLateWriteAccepted()
+    {
+        var history = new History();
+        var admin = new Npgsql.NpgsqlConnectionStringBuilder((await Jobs.Testing.PostgresServer.SharedAsync()).AdminConnectionString);
+        await using var proxy = new Jobs.Testing.TcpProxy(admin.Host!, admin.Port);
+        var nodes = await ThreeNodeClusterTests.StartClusterAsync(
+            3,
+            connectionOf: (i, db) => i == 2 ? new Npgsql.NpgsqlConnectionStringBuilder(db) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3 }.ToString() : db,
+            services: s => s.AddSingleton(history),
+            jobsOf: _ => b => b.AddHandler<RecordedWorkHandler, RecordedWork>("recorded"));
+        var calls = new ConcurrentBag<Task>();
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            // node-3 is not the oldest: it holds shards (and their leases), not the scheduler.
+            var (cutOff, others) = (nodes[2], nodes.Take(2).ToList());
+            var producer = Produce(history, others, "s3-", calls, stop.Token);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await ScheduleLongUntilTwoRunOnAsync(history, others, "s3-long-", "node-3", calls);
+
+            proxy.Cut();
+            var cutAt = DateTimeOffset.UtcNow;
+            history.Add(HistoryKind.Fault, string.Empty, "node-3", detail: "cut off from the database");
+            var cut = Stopwatch.StartNew();
+
+            // It downs itself (another member still reaches the database); the others remove it and take its shards.
+            var (downedAfter, removedAfter) = await DownedAndRemovedAsync(history, cutOff, "node-3", others[0], cut);
+
+            // Its connections work again (the database is reachable once more): nothing it held may land now.
+            proxy.Restore();
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await stop.CancelAsync();
+            await producer;
+            await Task.WhenAll(calls);
+
+            var infos = new List<JobInfo>();
+            var check = await SettleAndCheckAsync(history, others[0], infos.Add);
+            FaultSuite.Report("3 a member cut off from the database", check, $"it downed itself {downedAfter.TotalSeconds:F1} s after the cut; removed by the others after {removedAfter.TotalSeconds:F1} s");
+            Assert.True(check.Valid, check.ToString());
+            Assert.True(check.WorstRecovery <= RecoveryBound, $"the cut-off member's attempts took {check.WorstRecovery.TotalSeconds:F1} s to run again");
+            Assert.True(check.InFlightAtFaults > 0, "nothing was running on the cut-off member at the cut: the test proves little");
+            Assert.Contains(check.Duplicated, id => id.StartsWith("s3-long-", StringComparison.Ordinal)); // run again elsewhere
+
+            // It stopped starting work well within its leases' 10 s: once a probe of the database failed (probes every
+            // 2 s, each given 2 s), its pools admit and start nothing, though the entities elsewhere that would store
+            // the starts reach the database. (Before, it ran work until it downed itself, 12 s after the cut.)
+            var startsAfter = history.Events.Where(e => e.Kind == HistoryKind.Started && e.Node == "node-3" && e.At > cutAt + StopStartingBound).Select(e => $"{e.JobId} at +{(e.At - cutAt).TotalSeconds:F1} s").ToList();
+            Assert.True(startsAfter.Count == 0, "the cut-off member started handlers after the cut: " + string.Join(", ", startsAfter));
+
+            // No write of the cut-off member was accepted after the cut: every attempt it ran and that ended stored
+            // that end before the cut (its long jobs' attempts ended Lost, stored by the members that took them over).
+            var late = infos.SelectMany(j => j.Attempts.Where(a => a.Node == "node-3" && a.Outcome != AttemptOutcome.Lost && a.EndedAt > cutAt).Select(a => $"{j.Id} #{a.Number} {a.Outcome} at {a.EndedAt:HH:mm:ss.fff}")).ToList();
+            Assert.True(late.Count == 0, "ends of the cut-off member's attempts stored after the cut: " + string.Join(", ", late));
+            Assert.All(infos.Where(j => j.Id.StartsWith("s3-long-", StringComparison.Ordinal) && j.Attempts[0].Node == "node-3" && j.Attempts[0].StartedAt < cutAt),
+                j => Assert.Equal(AttemptOutcome.Lost, j.Attempts[0].Outcome));
+
+            // The two that stay are one cluster of two, both Up.
+            Assert.All(others, n => Assert.Equal(2, Cluster.Get(n.Node.System!).State.Members.Count(m => m.Status == MemberStatus.Up)));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="member"/> (<paramref name="name"/>), cut off at <paramref name="cut"/>, downed itself
+    /// (its actor system stopped) and <paramref name="observer"/> no longer lists it; the fault lasted until then (the
+    /// member ran on, cut off). Returns both times from the cut.
+    /// </summary>
+    private static async Task<(TimeSpan Downed, TimeSpan Removed)> DownedAndRemovedAsync(History history, TestNode member, string name, TestNode observer, Stopwatch cut)
+    {
+        var address = Cluster.Get(member.Node.System!).SelfAddress;
+        Assert.True(await member.Node.System!.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default), $"{name}, cut off, did not down itself");
+        var downed = cut.Elapsed;
+        while (Cluster.Get(observer.Node.System!).State.Members.Any(m => m.Address.Equals(address)))
+        {
+            Assert.True(cut.Elapsed < TimeSpan.FromSeconds(60), $"the others did not remove {name}, cut off");
+            await Task.Delay(100);
+        }
+
+        history.Add(HistoryKind.FaultEnded, string.Empty, name, detail: "removed by the others");
+        return (downed, cut.Elapsed);
+    }
+
+    /// <summary>
+    /// Jobs of 50-250 ms, one every 40 ms, through <paramref name="through"/> in turn: about half of what their workers
+    /// can run (a backlog would hold the retried attempts back and hide the recovery time).
+    /// </summary>
+    private static Task Produce(History history, List<TestNode> through, string prefix, ConcurrentBag<Task> calls, CancellationToken stop) => Task.Run(
+        async () =>
+    {
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            calls.Add(ScheduleAsync(history, through[n % through.Count], prefix + n.ToString(CultureInfo.InvariantCulture), 50 + (n % 5 * 50)));
+            await Task.Delay(40, CancellationToken.None);
+        }
+    },
+        CancellationToken.None);
+
+    /// <summary>
+    /// Schedules jobs of 14 s until two of them run on <paramref name="node"/> (where a job runs depends on which
+    /// member its shard landed on; a CI run once had none of nine land there): those are still running at the fault,
+    /// so they must run again on the others.
+    /// </summary>
+    private static async Task ScheduleLongUntilTwoRunOnAsync(History history, List<TestNode> through, string prefix, string node, ConcurrentBag<Task> calls)
+    {
+        bool TwoRun() => history.Events.Count(e => e.Kind == HistoryKind.Started && e.Node == node && e.JobId.StartsWith(prefix, StringComparison.Ordinal)) >= 2;
+        for (var i = 0; i < 30 && !TwoRun(); i++)
+        {
+            calls.Add(ScheduleAsync(history, through[i % through.Count], prefix + i.ToString(CultureInfo.InvariantCulture), 14_000));
+            await Task.Delay(150);
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (!TwoRun() && waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(TwoRun(), $"fewer than two of thirty long jobs started on {node}, the member the fault is for");
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+    }
+
+    /// <summary>
+    /// Settles every call left without an answer (its entity was on the member the fault hit) by scheduling the same
+    /// id again through <paramref name="through"/> (it either existed already or is stored now, once), records the
+    /// final states and checks the history.
+    /// </summary>
+    private static async Task<QueueCheck> SettleAndCheckAsync(History history, TestNode through, Action<JobInfo>? recorded = null)
+    {
+        foreach (var id in history.Events.Where(e => e.Kind == HistoryKind.Unknown).Select(e => e.JobId).Distinct().ToList())
+        {
+            Assert.True(await ScheduleAsync(history, through, id, 100), $"{id} could not be scheduled again after the fault");
+        }
+
+        await history.RecordFinalStatesAsync(through.Client, TimeSpan.FromMinutes(2), recorded);
+        return TotalQueueChecker.Check(history);
     }
 
     private static Task<bool> ScheduleAsync(History history, TestNode through, string id, int ms) =>
