@@ -99,6 +99,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     /// <summary>Slots whose start is asked for or stored without a worker (<see cref="Slot.Ahead"/>).</summary>
     private int _ahead;
+
+    /// <summary>
+    /// Slots started ahead whose started Execute has not come yet, best rank first: a freed worker waits for one of
+    /// these that ranks before the best ready attempt (their starts commit together but come back in any order).
+    /// </summary>
+    private readonly SortedSet<Slot> _aheadPending = new(new RankComparer(runtime.Settings.OrderOf(queue)));
     private bool _admitting = true;
     private bool _paused;
 
@@ -459,6 +465,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             return;
         }
 
+        _aheadPending.Remove(slot);
         if (slot.Ahead && !execute.Started)
         {
             NotAhead(slot); // (a stale reservation answered unstarted: held as any other)
@@ -501,6 +508,18 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 return; // no worker free, and nothing (more) to start ahead
             }
 
+            if (idle && _aheadPending.Min is { } starting && _aheadPending.Comparer.Compare(starting, next) < 0)
+            {
+                if (now - starting.StartingSince < RankWait)
+                {
+                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - starting.StartingSince));
+                    return; // started ahead, ranked before it: its Execute follows within a commit
+                }
+
+                _aheadPending.Remove(starting); // slow to come: it no longer holds others back
+                continue;
+            }
+
             if (_reserved.Min is { } waiting && _reserved.Comparer.Compare(waiting, next) < 0)
             {
                 if (now - waiting.AdmittedAt < RankWait)
@@ -533,6 +552,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 next.StartingSince = now;
                 next.Ahead = true;
                 _ahead++;
+                _aheadPending.Add(next);
                 runtime.Region.Tell(new BeginAttempt(next.JobId, next.Execute!.Attempt), Self);
                 continue;
             }
@@ -664,6 +684,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         if (_slots.Remove(jobId, out var slot))
         {
             NotAhead(slot);
+            _aheadPending.Remove(slot);
             _ready.Remove(slot);
             if (slot.State == SlotState.Starting && slot.Worker is { } kept && _busy.Remove(kept))
             {
