@@ -393,6 +393,8 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
             await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("ahead")) with { JobId = "ahead", Queue = "probe" });
             await node.WaitForStatusAsync("ahead", JobStatus.Running); // started ahead, waiting for the worker
             Assert.Equal(0, node.Log.Runs("ahead"));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)); // the busy handler is interrupted then
+            await node.StopAsync(deadline.Token);
         }
 
         // Stopped: the attempt that never reached a worker went back interrupted (not counted) and runs on the next start.

@@ -159,7 +159,7 @@ public sealed class FaultScenarioTests
     [Fact]
     public async Task Scenario6_PostgresStoppingLikeAPowerCut_DuringEnqueue_LosesNoAcknowledgedJob_AndRetriesSettleUnknownOutcomes()
     {
-        var jobs = FaultSuite.Full ? 20_000 : 1_000;
+        var jobs = FaultSuite.Full ? 20_000 : 600;
         await using var server = await PostgresServer.StartDedicatedAsync();
         var database = await server.CreateDatabaseAsync("power-cut");
         var directory = Directory.CreateTempSubdirectory("jobs-power-cut-").FullName;

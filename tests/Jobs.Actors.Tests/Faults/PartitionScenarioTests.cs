@@ -65,7 +65,7 @@ public sealed class PartitionScenarioTests
 
             // The minority (one of three) downs itself: its actor system stops. The majority removes it.
             var (downedAfter, removedAfter) = await DownedAndRemovedAsync(history, isolated, "node-1", majority[0], cut);
-            await Task.Delay(TimeSpan.FromSeconds(5)); // scheduling goes on once the shards have moved
+            await Task.Delay(TimeSpan.FromSeconds(3)); // scheduling goes on once the shards have moved
             await stop.CancelAsync();
             await producer;
             await Task.WhenAll(calls);
@@ -127,7 +127,7 @@ public sealed class PartitionScenarioTests
 
             // Its connections work again (the database is reachable once more): nothing it held may land now.
             proxy.Restore();
-            await Task.Delay(TimeSpan.FromSeconds(5));
+            await Task.Delay(TimeSpan.FromSeconds(3));
             await stop.CancelAsync();
             await producer;
             await Task.WhenAll(calls);
