@@ -241,6 +241,15 @@ internal sealed class JobEntity : JobsPersistentActor
                 OnRemotePool(identity.Subject);
                 return true;
             case Terminated terminated when terminated.ActorRef.Equals(_remoteAttempt):
+                if (_state.RunningIncarnation is { } running && NodeIncarnation.LiveMember(Context.System, running) is not null)
+                {
+                    // Its member is alive: Akka ends watches by address, and an earlier incarnation on the same address
+                    // (a member restarted on its port) was just removed. The next check finds the pool again and
+                    // watches it; a member that really went is found gone there.
+                    _remoteAttempt = ActorRefs.Nobody;
+                    return true;
+                }
+
                 OnRemotePool(null);
                 return true;
             case Terminated terminated when terminated.ActorRef.Equals(_pool):
@@ -664,6 +673,14 @@ internal sealed class JobEntity : JobsPersistentActor
         }
 
         var state = Akka.Cluster.Cluster.Get(Context.System).State;
+
+        // Learned before its member's removal began (its replacement on the same address quarantined it, so its
+        // actors read as terminated at once): the cluster has a removal and a join still to come.
+        if (state.Members.Any(m => NodeIncarnation.Of(m.UniqueAddress) == lost && m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Joining or Akka.Cluster.MemberStatus.WeaklyUp))
+        {
+            return false;
+        }
+
         return state.Members.Where(m => NodeIncarnation.Of(m.UniqueAddress) != lost)
             .All(m => m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m));
     }
