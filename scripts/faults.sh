@@ -5,6 +5,8 @@
 # and writes them to bench/results/faults.txt. Takes about 25 minutes on a 2-core machine. Scenario 9 needs faketime.
 #   scripts/faults.sh              every scenario
 #   scripts/faults.sh Scenario1    the scenarios whose test name contains this
+# JOBS_FAULTS_CONFIG='jobs.scheduler.start-ahead = 16' adds that HOCON to every member's configuration (to run the
+# suite with a setting changed); JOBS_FAULTS_KEEP=1 keeps each scenario's folder (history.txt, members' logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results

@@ -147,6 +147,7 @@ internal static class Member
                 akka.loglevel = WARNING
                 akka.remote.dot-netty.tcp.port = {{port}}
                 akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
+                {{Environment.GetEnvironmentVariable("JOBS_FAULTS_CONFIG")}}
                 """)
             .AddHandler<WorkHandler, WorkPayload>("work")
             .AddHandler<WorkHandler, WorkPayload>("member-work")

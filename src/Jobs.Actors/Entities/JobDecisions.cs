@@ -43,7 +43,7 @@ internal static class JobDecisions
 
     /// <summary>
     /// Decides how the current attempt ends, given its report: finished, or pending again with a retry time. A lost
-    /// attempt's retry waits at least <paramref name="lostRetryHold"/> (nonzero while the cluster is not settled).
+    /// attempt's retry waits at least <paramref name="lostRetryHold"/> (nonzero unless its member is back and the cluster settled).
     /// </summary>
     public static AttemptEnded Decide(JobState state, AttemptReport report, DateTimeOffset now, double random, TimeSpan lostRetryHold = default)
     {

@@ -661,28 +661,36 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     /// <summary>
-    /// Whether every member but <paramref name="lost"/> (the incarnation an attempt was lost with, which may not be
-    /// removed from this member's view yet) is up and reachable, none joining or leaving: a lost attempt retried then
-    /// does not risk killing a second member while the first is still being replaced (jobs.defaults.lost-retry-hold).
+    /// Whether the member an attempt was lost with (<paramref name="lost"/>, an incarnation) is back: its address up
+    /// again under a new incarnation, every member up and reachable, none joining or leaving. Until then a retry could
+    /// kill a second member while the first is being replaced (a job that kills its process) and leave the cluster
+    /// without a majority. A restarted member's join first has its old incarnation downed and removed, and only then
+    /// is the new one let in: between the two the cluster looks whole but is one member short. A member that does not
+    /// come back on its address (gone for good, or restarted elsewhere) looks the same, so its attempts wait the hold
+    /// too (jobs.defaults.lost-retry-hold).
     /// </summary>
     private bool ClusterSettled(string lost)
     {
-        if (Context.System is not ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+        var hash = lost.LastIndexOf('#');
+        if (Context.System is not ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider } || hash < 0)
         {
             return true;
         }
 
+        var address = lost[..hash];
         var state = Akka.Cluster.Cluster.Get(Context.System).State;
-
-        // Learned before its member's removal began (its replacement on the same address quarantined it, so its
-        // actors read as terminated at once): the cluster has a removal and a join still to come.
-        if (state.Members.Any(m => NodeIncarnation.Of(m.UniqueAddress) == lost && m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Joining or Akka.Cluster.MemberStatus.WeaklyUp))
+        var back = false;
+        foreach (var member in state.Members)
         {
-            return false;
+            if (NodeIncarnation.Of(member.UniqueAddress) == lost || member.Status != Akka.Cluster.MemberStatus.Up || state.Unreachable.Contains(member))
+            {
+                return false; // the lost incarnation's removal, or another member's join or leave, is still under way
+            }
+
+            back |= member.Address.ToString() == address;
         }
 
-        return state.Members.Where(m => NodeIncarnation.Of(m.UniqueAddress) != lost)
-            .All(m => m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m));
+        return back;
     }
 
     /// <summary>The slot or attempt is over: the next admission may come from any pool.</summary>
@@ -829,7 +837,7 @@ internal sealed class JobEntity : JobsPersistentActor
         var hold = completed.Report is AttemptReport.Lost && !ClusterSettled(completed.Incarnation) ? _runtime.Settings.LostRetryHold : TimeSpan.Zero;
         if (hold > TimeSpan.Zero)
         {
-            Log.LogInformation("Attempt {Attempt} of job {JobId} was lost with its member while the cluster is not settled: its retry waits at least {Hold}", completed.Attempt, _jobId, hold);
+            Log.LogInformation("Attempt {Attempt} of job {JobId} was lost with its member, which is not back in the cluster (or the cluster is not settled): its retry waits at least {Hold}", completed.Attempt, _jobId, hold);
         }
 
         var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble(), hold);

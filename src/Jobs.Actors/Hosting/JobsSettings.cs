@@ -52,7 +52,7 @@ internal sealed partial record JobsSettings
     /// <summary>Retries after timeouts and lost attempts. Default: 3.</summary>
     public int MaxTimeoutRetries { get; init; } = 3;
 
-    /// <summary>Least delay before retrying an attempt lost with its member while the cluster is not settled. Default: 10 s.</summary>
+    /// <summary>Least delay before retrying an attempt lost with its member, unless that member is back and the cluster settled. Default: 10 s.</summary>
     public TimeSpan LostRetryHold { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>First retry delay. Default: 1 s.</summary>

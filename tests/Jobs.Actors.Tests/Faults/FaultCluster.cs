@@ -69,6 +69,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     private readonly int _localPort = Ports.Free();
     private readonly IReadOnlyDictionary<string, TimeSpan> _clockSkews;
     private readonly int _workers;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(int Port, DateTimeOffset At)> _ups = new();
     private int _seedPort;
 
     private FaultCluster(string database, string directory, IReadOnlyDictionary<string, TimeSpan>? clockSkews, int workers)
@@ -111,9 +112,11 @@ internal sealed class FaultCluster : IAsyncDisposable
                     jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
                     akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
                     akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
+                    {{FaultReport.ExtraConfig}}
                     """,
                 services: s => s.AddSingleton(new StartLog(cluster.LogOf("node-a"), Blocking: false, "node-a")),
                 jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+            cluster.Local.Node.System!.ActorOf(Akka.Actor.Props.Create(() => new MemberUpRecorder(cluster._ups)), "member-up-recorder");
             for (var i = 0; i < moreProcesses; i++)
             {
                 await cluster.StartMemberAsync($"node-{(char)('c' + i)}", Ports.Free());
@@ -149,6 +152,16 @@ internal sealed class FaultCluster : IAsyncDisposable
         return oldest.Port == _localPort ? "node-a" : _processes.Single(p => p.Value.Port == oldest.Port).Key;
     }
 
+    /// <summary>
+    /// When node-a first saw a member on process member <paramref name="name"/>'s address Up after
+    /// <paramref name="after"/> (its next incarnation back in the cluster's membership); null if not (yet).
+    /// </summary>
+    public DateTimeOffset? UpAfter(string name, DateTimeOffset after)
+    {
+        var port = _processes[name].Port;
+        return _ups.Where(u => u.Port == port && u.At > after).Select(u => (DateTimeOffset?)u.At).Min();
+    }
+
     /// <summary>Kills process member <paramref name="name"/> with SIGKILL (recorded as a fault).</summary>
     public async Task KillAsync(string name)
     {
@@ -161,8 +174,8 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>
     /// Acts as the process members' supervisor until <paramref name="stopping"/>: a member that exits by itself is
-    /// recorded as a fault at the moment it exited and is started again a second later. Each such death: the member,
-    /// when it exited, and when its next incarnation was up.
+    /// recorded as a fault at the moment it exited and is started again a second later (again if it dies while
+    /// starting). Each such death: the member, when it exited, and when its next incarnation was up (or died starting).
     /// </summary>
     public async Task<IReadOnlyList<(string Name, DateTimeOffset Died, DateTimeOffset Back)>> SuperviseAsync(CancellationToken stopping)
     {
@@ -176,7 +189,16 @@ internal sealed class FaultCluster : IAsyncDisposable
                 History.Add(new HistoryEvent(died, HistoryKind.Fault, string.Empty, name, Detail: $"exited {process.ExitCode}"));
                 await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
                 process.Dispose();
-                await RestartAsync(name);
+                try
+                {
+                    await RestartAsync(name);
+                }
+                catch (InvalidOperationException) when (!IsRunning(name))
+                {
+                    // Killed again while it was starting (its pools take work once it is up as a member, before its
+                    // start has finished): the next round records that death and starts it once more.
+                }
+
                 deaths.Add((name, died, DateTimeOffset.UtcNow));
             }
 
@@ -339,4 +361,21 @@ internal sealed class FaultCluster : IAsyncDisposable
             System.IO.Directory.Delete(Directory, recursive: true);
         }
     }
+}
+
+/// <summary>Records when node-a sees each member Up (its address's port and the moment).</summary>
+internal sealed class MemberUpRecorder : Akka.Actor.ReceiveActor
+{
+    /// <summary>Subscribes node-a's cluster's member-up events into <paramref name="ups"/>.</summary>
+    public MemberUpRecorder(System.Collections.Concurrent.ConcurrentQueue<(int Port, DateTimeOffset At)> ups)
+    {
+        Receive<ClusterEvent.MemberUp>(up => ups.Enqueue((up.Member.Address.Port ?? 0, DateTimeOffset.UtcNow)));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
+
+    /// <inheritdoc />
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 }

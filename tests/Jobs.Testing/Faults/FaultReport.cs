@@ -10,6 +10,12 @@ public static class FaultReport
     /// <summary>Whether the suite runs at full size.</summary>
     public static bool Full => Environment.GetEnvironmentVariable("JOBS_FAULTS") == "full";
 
+    /// <summary>
+    /// HOCON every member of a fault scenario adds to its configuration (<c>JOBS_FAULTS_CONFIG</c>; the member
+    /// processes inherit the variable and read it themselves), to run the suite with a setting changed; empty when unset.
+    /// </summary>
+    public static string ExtraConfig => Environment.GetEnvironmentVariable("JOBS_FAULTS_CONFIG") ?? string.Empty;
+
     /// <summary>Prints a scenario's line: "fault-suite short|full | scenario | ok|FAILED | check | figures".</summary>
     public static void Write(string scenario, QueueCheck check, string figures)
     {
