@@ -32,7 +32,7 @@ internal sealed partial record JobsSettings
     /// Most prefetched attempts of a queue whose start is stored before a worker is free for them
     /// (<c>jobs.scheduler.start-ahead</c>), so that a freed worker takes a started attempt without waiting for a commit.
     /// </summary>
-    public int StartAhead { get; init; }
+    public int StartAhead { get; init; } = 16;
 
     /// <summary>Starts are stored ahead only while the queue's handlers take less than this on average (<c>jobs.scheduler.start-ahead-below</c>).</summary>
     public TimeSpan StartAheadBelow { get; init; } = TimeSpan.FromMilliseconds(50);
