@@ -133,25 +133,25 @@ internal sealed class JobIndex : IWriteParticipant
             return;
         }
 
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = $"INSERT INTO {Table} ({Columns}) VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l) {Update}";
-        var parameters = "abcdefghijkl".Select(c =>
-        {
-            var p = insert.CreateParameter();
-            p.ParameterName = "@" + c;
-            insert.Parameters.Add(p);
-            return p;
-        }).ToArray();
+        // Prepared once per connection, bound by position (SqliteStatement); runs in the batch's transaction.
+        var insert = Jobs.Persistence.Sqlite.SqliteStatement.For((Microsoft.Data.Sqlite.SqliteConnection)connection,
+            $"INSERT INTO {Table} ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) {Update}");
         foreach (var r in upserts)
         {
-            object?[] values = [r.JobId, r.Kind, r.Queue, r.Priority, r.Status, r.DueAtMs, r.CreatedAtMs, r.UpdatedAtMs, r.Attempts, r.Node, r.Incarnation, r.Shard];
-            for (var i = 0; i < values.Length; i++)
-            {
-                parameters[i].Value = values[i] ?? DBNull.Value;
-            }
-
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            insert.Bind(1, r.JobId);
+            insert.Bind(2, r.Kind);
+            insert.Bind(3, r.Queue);
+            insert.Bind(4, r.Priority);
+            insert.Bind(5, r.Status);
+            insert.Bind(6, r.DueAtMs);
+            insert.Bind(7, r.CreatedAtMs);
+            insert.Bind(8, r.UpdatedAtMs);
+            insert.Bind(9, r.Attempts);
+            insert.Bind(10, r.Node);
+            insert.Bind(11, r.Incarnation);
+            insert.Bind(12, r.Shard);
+            insert.Execute();
         }
     }
 

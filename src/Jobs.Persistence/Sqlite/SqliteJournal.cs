@@ -125,28 +125,28 @@ public sealed class SqliteJournal : SqlJournal
         ]),
     ];
 
-    private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    private protected override Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) VALUES (@p, @s, @m, @b, @t, @w, @z)";
-        var (p, s, m, b) = (Parameter(command, "@p"), Parameter(command, "@s"), Parameter(command, "@m"), Parameter(command, "@b"));
-        var (t, w, z) = (Parameter(command, "@t"), Parameter(command, "@w"), Parameter(command, "@z"));
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        // Prepared once per connection, bound by position (SqliteStatement); runs in the batch's transaction.
+        var insert = SqliteStatement.For((SqliteConnection)connection,
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         foreach (var write in writes)
         {
             foreach (var e in write.Events)
             {
-                p.Value = e.PersistenceId;
-                s.Value = e.SequenceNr;
-                m.Value = e.Manifest;
-                b.Value = e.Payload;
-                t.Value = e.Timestamp.ToUnixTimeMilliseconds();
-                w.Value = e.WriterId;
-                z.Value = e.SerializerId is { } id ? id : DBNull.Value;
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                insert.Bind(1, e.PersistenceId);
+                insert.Bind(2, e.SequenceNr);
+                insert.Bind(3, e.Manifest);
+                insert.Bind(4, e.Payload);
+                insert.Bind(5, e.Timestamp.ToUnixTimeMilliseconds());
+                insert.Bind(6, e.WriterId);
+                insert.Bind(7, e.SerializerId);
+                insert.Execute();
             }
         }
+
+        return Task.CompletedTask;
     }
 
     private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken)
