@@ -15,6 +15,9 @@ public sealed class SqliteStatement : IDisposable
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteStatement>> Cache = new();
 
+    /// <summary>How long a run waits for a table another connection holds (a command's default timeout, 30 s).</summary>
+    private const int BusyTimeoutMs = 30_000;
+
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
     private readonly int _parameters;
@@ -82,7 +85,18 @@ public sealed class SqliteStatement : IDisposable
     /// </summary>
     public int Execute()
     {
+        // A table another connection holds (SQLITE_BUSY, or SQLITE_LOCKED in a shared-cache database) is waited for,
+        // as a command would, up to the connection's default timeout; the bound values stay bound across the retry.
         var rc = raw.sqlite3_step(_statement);
+        var waited = 0;
+        for (var pause = 1; (rc & 0xFF) is raw.SQLITE_BUSY or raw.SQLITE_LOCKED && waited < BusyTimeoutMs; pause = Math.Min(pause * 2, 50))
+        {
+            raw.sqlite3_reset(_statement);
+            Thread.Sleep(pause);
+            waited += pause;
+            rc = raw.sqlite3_step(_statement);
+        }
+
         var error = rc is raw.SQLITE_DONE or raw.SQLITE_ROW ? null : Error(rc);
         raw.sqlite3_reset(_statement);
         raw.sqlite3_clear_bindings(_statement);
