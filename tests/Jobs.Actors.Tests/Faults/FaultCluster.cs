@@ -105,11 +105,13 @@ internal sealed class FaultCluster : IAsyncDisposable
         {
             cluster._seedPort = Ports.Free();
             await cluster.StartMemberAsync("node-b", cluster._seedPort);
+            // node-a validates every Schedule call, so its defaults become the jobs' own: the shipped ones (the test
+            // node's max-timeout-retries = 1 let a job in flight at two members' deaths end Failed).
             cluster.Local = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
                 extraConfig: $$"""
                     jobs.node.name = node-a
                     jobs.queues.default.workers = {{workers}}
-                    jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                    jobs.defaults { max-attempts = 5, timeout = 1m, max-timeout-retries = 3, backoff { min = 100ms, max = 1s, jitter = 0 } }
                     akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
                     akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
                     {{FaultReport.ExtraConfig}}
@@ -263,6 +265,17 @@ internal sealed class FaultCluster : IAsyncDisposable
             {
                 var info = await Local.Client.GetAsync(id);
                 lost.Add($"{id} {info.Status}: " + string.Join("; ", info.Attempts.Select(a => $"{a.Number} {a.Outcome} on {a.Node} {a.StartedAt:HH:mm:ss.fff}-{a.EndedAt:HH:mm:ss.fff} {a.Error}")));
+
+                // Its stored events, as written (each payload's text), for a look at what decided its end.
+                await using var connection = new Npgsql.NpgsqlConnection(Database);
+                await connection.OpenAsync();
+                await using var events = new Npgsql.NpgsqlCommand("SELECT sequence_nr, manifest, writer, payload FROM jobs_journal WHERE persistence_id = @p ORDER BY sequence_nr", connection);
+                events.Parameters.AddWithValue("p", "job-" + id);
+                await using var reader = await events.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    lost.Add($"  {reader.GetInt64(0)} {reader.GetString(1)} by {reader.GetString(2)}: {System.Text.Encoding.UTF8.GetString((byte[])reader[3])}");
+                }
             }
 
             await File.WriteAllLinesAsync(Path.Combine(Directory, "history.txt"), [.. History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"), .. lost]);

@@ -77,9 +77,15 @@ public sealed class FaultScenarioTests
             for (var i = 0; i < jobs; i++)
             {
                 var id = "s2-" + i.ToString(CultureInfo.InvariantCulture);
-                Assert.True(
-                    await cluster.ScheduleAsync(id, 200 + (i * 53 % 601)),
-                    $"{id} was not acknowledged: {cluster.History.Events.LastOrDefault(e => e.JobId == id && e.Kind is HistoryKind.Unknown or HistoryKind.Refused)?.Detail}");
+
+                // A call for a shard being handed off by the stopping member can go unanswered for a while (15 s
+                // here, seen on a loaded machine): an unknown outcome, settled as a client would, by asking again
+                // with the same id. A refusal, or no answer three times, fails the scenario.
+                for (var tries = 1; !await cluster.ScheduleAsync(id, 200 + (i * 53 % 601)); tries++)
+                {
+                    var last = cluster.History.Events.LastOrDefault(e => e.JobId == id && e.Kind is HistoryKind.Unknown or HistoryKind.Refused);
+                    Assert.True(tries < 3 && last?.Kind == HistoryKind.Unknown, $"{id} was not acknowledged after {tries} calls: {last?.Kind} {last?.Detail}");
+                }
             }
         });
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -98,7 +104,8 @@ public sealed class FaultScenarioTests
 
         // No fault is recorded: a graceful stop may not make anything run twice.
         var check = await cluster.CheckAsync(TimeSpan.FromMinutes(3));
-        FaultSuite.Report("2 SIGTERM a member during jobs", check, $"the member stopped {stoppedAfter.TotalSeconds:F1} s after SIGTERM");
+        var unanswered = cluster.History.Events.Count(e => e.Kind == HistoryKind.Unknown);
+        FaultSuite.Report("2 SIGTERM a member during jobs", check, $"the member stopped {stoppedAfter.TotalSeconds:F1} s after SIGTERM; {unanswered} Schedule calls unanswered within 15 s, settled by asking again");
         Assert.True(check.Valid, check.ToString());
         Assert.Empty(check.Duplicated);
         Assert.True(stoppedAfter < TimeSpan.FromSeconds(40), $"the member took {stoppedAfter.TotalSeconds:F1} s to stop");
