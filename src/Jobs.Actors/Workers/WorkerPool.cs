@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
@@ -68,7 +69,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// </summary>
     private readonly Dictionary<string, long> _neverRan = new(StringComparer.Ordinal);
     private static readonly object SweepKey = new();
-    private static readonly object RankWaitKey = new();
+    private ICancelable? _rankWait;
 
     private readonly Stack<IActorRef> _idle = new();
 
@@ -82,10 +83,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     private readonly SortedSet<Slot> _reserved = new(new RankComparer(runtime.Settings.OrderOf(queue)));
 
     /// <summary>Jobs the scheduler woke, in its order (a counter), not started yet; see <see cref="ExpectWoken"/>.</summary>
-    private readonly Dictionary<string, (long Order, string JobId, DateTimeOffset At)> _expected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Order, string JobId, long At)> _expected = new(StringComparer.Ordinal);
 
     /// <summary>The same, earliest first, with when each was expected (its Min is a default tuple when empty: check Count).</summary>
-    private readonly SortedSet<(long Order, string JobId, DateTimeOffset At)> _expectedOrder = [];
+    private readonly SortedSet<(long Order, string JobId, long At)> _expectedOrder = [];
     private long _expectCounter;
 
     /// <summary>Which job each busy worker runs.</summary>
@@ -143,8 +144,19 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// <inheritdoc />
     protected override void PostStop()
     {
+        _rankWait?.Cancel();
         Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         base.PostStop();
+    }
+
+    /// <summary>
+    /// Dispatches again after <paramref name="delay"/> of real time: a rank wait is a safety net in real time, on
+    /// Akka's scheduler, not on the node's clock (which a test may hold still, and then nothing would end the wait).
+    /// </summary>
+    private void DispatchAfter(TimeSpan delay)
+    {
+        _rankWait?.Cancel();
+        _rankWait = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, DispatchReady.Instance, Self);
     }
 
     /// <summary>
@@ -272,7 +284,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
                 return true;
             case ExpectWoken expect:
-                var at = runtime.Clock.GetUtcNow();
+                var at = Stopwatch.GetTimestamp(); // rank waits are real time (the node's clock may be a test's, or stand still)
                 foreach (var id in expect.JobIds.Where(id => !_slots.ContainsKey(id)))
                 {
                     Unexpect(id);
@@ -499,6 +511,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     private void Dispatch()
     {
         var now = runtime.Clock.GetUtcNow();
+        var ticks = Stopwatch.GetTimestamp(); // what the rank waits measure: real time, whatever the node's clock does
         while (_admitting && !_cutOff && _ready.Min is { } best)
         {
             var idle = _idle.Count > 0;
@@ -510,9 +523,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
             if (idle && _aheadPending.Min is { } starting && _aheadPending.Comparer.Compare(starting, next) < 0)
             {
-                if (now - starting.StartingSince < RankWait)
+                if (Stopwatch.GetElapsedTime(starting.StartingTicks, ticks) is var startingFor && startingFor < RankWait)
                 {
-                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - starting.StartingSince));
+                    DispatchAfter(RankWait - startingFor);
                     return; // started ahead, ranked before it: its Execute follows within a commit
                 }
 
@@ -522,9 +535,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
             if (_reserved.Min is { } waiting && _reserved.Comparer.Compare(waiting, next) < 0)
             {
-                if (now - waiting.AdmittedAt < RankWait)
+                if (Stopwatch.GetElapsedTime(waiting.AdmittedTicks, ticks) is var waited && waited < RankWait)
                 {
-                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - waiting.AdmittedAt));
+                    DispatchAfter(RankWait - waited);
                     return; // its Execute follows within a commit; the timer is only the safety net
                 }
 
@@ -534,9 +547,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
             if (next.WokenOrder is { } order && _expectedOrder.Count > 0 && _expectedOrder.Min is var earliest && earliest.Order < order)
             {
-                if (now - earliest.At < RankWait)
+                if (Stopwatch.GetElapsedTime(earliest.At, ticks) is var expected && expected < RankWait)
                 {
-                    Timers.StartSingleTimer(RankWaitKey, DispatchReady.Instance, RankWait - (now - earliest.At));
+                    DispatchAfter(RankWait - expected);
                     return; // woken before it (so ranked before it): its admission and start follow shortly
                 }
 
@@ -550,6 +563,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 // Its start is stored now; its Execute comes back started and waits (first in line) for a worker.
                 next.State = SlotState.Starting;
                 next.StartingSince = now;
+                next.StartingTicks = ticks;
                 next.Ahead = true;
                 _ahead++;
                 _aheadPending.Add(next);
@@ -590,6 +604,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     {
         slot.State = SlotState.Starting;
         slot.StartingSince = runtime.Clock.GetUtcNow(); // (a prefetched slot may have been admitted long before)
+        slot.StartingTicks = Stopwatch.GetTimestamp();
         slot.Worker = worker;
         _busy[worker] = slot.JobId;
     }
@@ -734,6 +749,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
         public DateTimeOffset AdmittedAt { get; } = admittedAt;
 
+        /// <summary>When it was admitted, in real time (<see cref="Stopwatch.GetTimestamp"/>): what a rank wait measures.</summary>
+        public long AdmittedTicks { get; } = Stopwatch.GetTimestamp();
+
         public SlotState State { get; set; }
 
         /// <summary>Whether this slot counts against its kind's cap (and must give it back).</summary>
@@ -749,6 +767,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
         /// <summary>When a worker was kept for it (its entity has that long to store the start).</summary>
         public DateTimeOffset StartingSince { get; set; }
+
+        /// <summary><see cref="StartingSince"/> in real time (<see cref="Stopwatch.GetTimestamp"/>): what a rank wait measures.</summary>
+        public long StartingTicks { get; set; }
 
         /// <summary>Its place in the scheduler's wake order, when the scheduler woke it (see <see cref="ExpectWoken"/>).</summary>
         public long? WokenOrder { get; set; }
