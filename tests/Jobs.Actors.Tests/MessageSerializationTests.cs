@@ -161,30 +161,33 @@ public sealed class SerializeEveryMessageTests
             akka.actor.serialization-bindings { "System.Object" = no-type-names }
             """;
         await using var node = await TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: config);
-        var client = node.Client;
-        var echo = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("serialized")))).JobId;
-        var retried = (await client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(1)) with { MaxAttempts = 3 })).JobId;
-        var later = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromHours(1) })).JobId;
-        var batch = await client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"b{i}")))]);
-        await node.WaitForStatusAsync(echo, JobStatus.Succeeded);
-        await node.WaitForStatusAsync(retried, JobStatus.Succeeded, TimeSpan.FromSeconds(30));
-        foreach (var item in batch)
+        await node.DiagnosedAsync(async () =>
         {
-            await node.WaitForStatusAsync(item.Result!.JobId, JobStatus.Succeeded);
-        }
+            var client = node.Client;
+            var echo = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("serialized")))).JobId;
+            var retried = (await client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(1)) with { MaxAttempts = 3 })).JobId;
+            var later = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromHours(1) })).JobId;
+            var batch = await client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"b{i}")))]);
+            await node.WaitForStatusAsync(echo, JobStatus.Succeeded);
+            await node.WaitForStatusAsync(retried, JobStatus.Succeeded, TimeSpan.FromSeconds(30));
+            foreach (var item in batch)
+            {
+                await node.WaitForStatusAsync(item.Result!.JobId, JobStatus.Succeeded);
+            }
 
-        await client.RescheduleAsync(later, DateTimeOffset.UtcNow.AddHours(2));
-        await client.CancelAsync(later);
-        Assert.Equal(JobStatus.Cancelled, (await client.GetAsync(later)).Status);
-        await Assert.ThrowsAsync<JobStateConflictException>(() => client.CancelAsync(later));
-        await Assert.ThrowsAsync<JobNotFoundException>(() => client.GetAsync("no-such-job"));
-        await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "minutely", Kind = "echo", Payload = JsonSerializer.SerializeToElement(new EchoPayload("r")), Cron = "* * * * *" });
-        await client.PauseRecurringAsync("minutely");
-        Assert.Equal(RecurringState.Paused, (await client.GetRecurringAsync("minutely")).State);
-        await client.DeleteRecurringAsync("minutely");
-        await client.PauseQueueAsync("default");
-        await client.ResumeQueueAsync("default");
-        Assert.True((await node.Node.CheckHealthAsync(TimeSpan.FromSeconds(5))).Ready);
+            await client.RescheduleAsync(later, DateTimeOffset.UtcNow.AddHours(2));
+            await client.CancelAsync(later);
+            Assert.Equal(JobStatus.Cancelled, (await client.GetAsync(later)).Status);
+            await Assert.ThrowsAsync<JobStateConflictException>(() => client.CancelAsync(later));
+            await Assert.ThrowsAsync<JobNotFoundException>(() => client.GetAsync("no-such-job"));
+            await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "minutely", Kind = "echo", Payload = JsonSerializer.SerializeToElement(new EchoPayload("r")), Cron = "* * * * *" });
+            await client.PauseRecurringAsync("minutely");
+            Assert.Equal(RecurringState.Paused, (await client.GetRecurringAsync("minutely")).State);
+            await client.DeleteRecurringAsync("minutely");
+            await client.PauseQueueAsync("default");
+            await client.ResumeQueueAsync("default");
+            Assert.True((await node.Node.CheckHealthAsync(TimeSpan.FromSeconds(5))).Ready);
+        });
     }
 }
 

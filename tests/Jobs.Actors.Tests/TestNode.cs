@@ -146,7 +146,43 @@ public sealed class TestNode : IAsyncDisposable
         var provider = collection.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
-        return new TestNode(provider, node, log, clock, directory);
+        var testNode = new TestNode(provider, node, log, clock, directory);
+        var recorder = node.System!.ActorOf(Akka.Actor.Props.Create(() => new LogRecorder(testNode._recentLog)), "test-log-recorder");
+        node.System.EventStream.Subscribe(recorder, typeof(Akka.Event.LogEvent));
+        return testNode;
+    }
+
+    private readonly ConcurrentQueue<string> _recentLog = new();
+
+    /// <summary>The node's last log lines (Akka's log events at Info and above, oldest first), for a failing test to print.</summary>
+    public IReadOnlyList<string> RecentLog => [.. _recentLog];
+
+    /// <summary>Runs a test's steps and, when one fails, fails with the node's recent log lines attached.</summary>
+    public async Task DiagnosedAsync(Func<Task> steps)
+    {
+        try
+        {
+            await steps();
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n--- the node's last log lines ---\n{string.Join("\n", RecentLog)}\n--- end of log ---\n{ex}");
+        }
+    }
+
+    /// <summary>Keeps the last 400 log events at Info and above.</summary>
+    private sealed class LogRecorder(ConcurrentQueue<string> lines) : Akka.Actor.UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+            if (message is Akka.Event.LogEvent e && e.LogLevel() >= Akka.Event.LogLevel.InfoLevel)
+            {
+                lines.Enqueue($"{e.Timestamp:HH:mm:ss.fff} {e.LogLevel()} {e.LogSource}: {e.Message}{(e is Akka.Event.Error { Cause: { } cause } ? " " + cause.GetType().Name + ": " + cause.Message : string.Empty)}");
+                while (lines.Count > 400 && lines.TryDequeue(out _))
+                {
+                }
+            }
+        }
     }
 
     public async Task<JobInfo> WaitForStatusAsync(string jobId, JobStatus status, TimeSpan? timeout = null)
