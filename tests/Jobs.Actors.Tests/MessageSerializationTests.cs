@@ -157,6 +157,7 @@ public sealed class SerializeEveryMessageTests
     {
         var config = $$"""
             akka.actor.serialize-messages = on
+            akka.loglevel = DEBUG
             akka.actor.serializers.no-type-names = "{{typeof(NoTypeNameSerializer).FullName}}, {{typeof(NoTypeNameSerializer).Assembly.GetName().Name}}"
             akka.actor.serialization-bindings { "System.Object" = no-type-names }
             """;

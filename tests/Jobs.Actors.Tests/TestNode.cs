@@ -6,6 +6,7 @@ using Jobs.Testing;
 using Jobs.TestKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Tests;
 
@@ -89,8 +90,11 @@ public sealed class TestNode : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly string? _directory;
 
-    private TestNode(ServiceProvider services, JobsNode node, HandlerLog log, ManualTimeProvider? clock, string? directory)
+    private readonly RecordedLog _recorded;
+
+    private TestNode(ServiceProvider services, JobsNode node, HandlerLog log, ManualTimeProvider? clock, string? directory, RecordedLog recorded)
     {
+        _recorded = recorded;
         _services = services;
         Node = node;
         Log = log;
@@ -126,6 +130,8 @@ public sealed class TestNode : IAsyncDisposable
             collection.AddSingleton<TimeProvider>(clock);
         }
 
+        var recorded = new RecordedLog();
+        collection.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Debug).AddProvider(recorded));
         services?.Invoke(collection);
         collection.AddJobs(builder =>
         {
@@ -146,16 +152,8 @@ public sealed class TestNode : IAsyncDisposable
         var provider = collection.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
-        var testNode = new TestNode(provider, node, log, clock, directory);
-        var recorder = node.System!.ActorOf(Akka.Actor.Props.Create(() => new LogRecorder(testNode._recentLog)), "test-log-recorder");
-        node.System.EventStream.Subscribe(recorder, typeof(Akka.Event.LogEvent));
-        return testNode;
+        return new TestNode(provider, node, log, clock, directory, recorded);
     }
-
-    private readonly ConcurrentQueue<string> _recentLog = new();
-
-    /// <summary>The node's last log lines (Akka's log events at Info and above, oldest first), for a failing test to print.</summary>
-    public IReadOnlyList<string> RecentLog => [.. _recentLog];
 
     /// <summary>Runs a test's steps and, when one fails, fails with the node's recent log lines attached.</summary>
     public async Task DiagnosedAsync(Func<Task> steps)
@@ -166,22 +164,7 @@ public sealed class TestNode : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
         {
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n--- the node's last log lines ---\n{string.Join("\n", RecentLog)}\n--- end of log ---\n{ex}");
-        }
-    }
-
-    /// <summary>Keeps the last 400 log events at Info and above.</summary>
-    private sealed class LogRecorder(ConcurrentQueue<string> lines) : Akka.Actor.UntypedActor
-    {
-        protected override void OnReceive(object message)
-        {
-            if (message is Akka.Event.LogEvent e && e.LogLevel() >= Akka.Event.LogLevel.InfoLevel)
-            {
-                lines.Enqueue($"{e.Timestamp:HH:mm:ss.fff} {e.LogLevel()} {e.LogSource}: {e.Message}{(e is Akka.Event.Error { Cause: { } cause } ? " " + cause.GetType().Name + ": " + cause.Message : string.Empty)}");
-                while (lines.Count > 400 && lines.TryDequeue(out _))
-                {
-                }
-            }
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n--- the node's log, from its start (debug lines of sharding, singletons and distributed data only) ---\n{string.Join("\n", _recorded.Lines)}\n--- end of log ---\n{ex}");
         }
     }
 
@@ -230,6 +213,53 @@ public sealed class TestNode : IAsyncDisposable
             catch (IOException)
             {
             }
+        }
+    }
+}
+
+/// <summary>
+/// Keeps a test node's last 1,000 log lines (Information and above, and the debug lines of Akka's sharding,
+/// singletons and distributed data) for a failing test to print.
+/// </summary>
+public sealed class RecordedLog : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    /// <summary>The lines kept, oldest first.</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    /// <inheritdoc />
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    private void Add(string line)
+    {
+        _lines.Enqueue(line);
+        while (_lines.Count > 1000 && _lines.TryDequeue(out _))
+        {
+        }
+    }
+
+    private sealed class Logger(RecordedLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var text = formatter(state, exception);
+            if (logLevel < LogLevel.Information && !(text.Contains("oordinator", StringComparison.Ordinal) || text.Contains("ingleton", StringComparison.Ordinal) || text.Contains("eplicator", StringComparison.Ordinal) || category.Contains("Sharding", StringComparison.Ordinal) || category.Contains("Singleton", StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            log.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {text}{(exception is null ? string.Empty : " " + exception.GetType().Name + ": " + exception.Message)}");
         }
     }
 }
