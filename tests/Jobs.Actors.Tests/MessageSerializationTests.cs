@@ -195,12 +195,14 @@ public sealed class SerializeEveryMessageTests
 /// <summary>
 /// Bound to System.Object in the test above: a job system message without a serializer of its own fails loudly.
 /// Akka's own local messages (which serialize-messages checks too, and which never leave their node) pass through
-/// unchanged, by reference.
+/// unchanged, by reference. The objects in passage are kept in one table for every instance: Akka may make more than
+/// one instance of a serializer when threads first ask for it at once, and serialize with one and deserialize with
+/// another (seen: a cluster subscription of a coordinator's singleton lost at start, so its region never registered).
 /// </summary>
 public sealed class NoTypeNameSerializer(ExtendedActorSystem system) : Akka.Serialization.Serializer(system)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, object> _passing = new();
-    private long _next;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, object> Passing = new();
+    private static long s_next;
 
     /// <inheritdoc />
     public override int Identifier => 7499;
@@ -216,12 +218,12 @@ public sealed class NoTypeNameSerializer(ExtendedActorSystem system) : Akka.Seri
             throw new InvalidOperationException($"{obj.GetType().FullName} has no serializer of its own: it would travel with its CLR type name");
         }
 
-        var key = Interlocked.Increment(ref _next);
-        _passing[key] = obj;
+        var key = Interlocked.Increment(ref s_next);
+        Passing[key] = obj;
         return BitConverter.GetBytes(key);
     }
 
     /// <inheritdoc />
     public override object FromBinary(byte[] bytes, Type type) =>
-        _passing.TryRemove(BitConverter.ToInt64(bytes), out var obj) ? obj : throw new InvalidOperationException("an unknown pass-through key");
+        Passing.TryRemove(BitConverter.ToInt64(bytes), out var obj) ? obj : throw new InvalidOperationException("an unknown pass-through key");
 }
