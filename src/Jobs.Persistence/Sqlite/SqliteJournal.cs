@@ -71,16 +71,34 @@ public sealed class SqliteJournal : SqlJournal
 
     private protected override int WriterParallelism => 1; // SQLite has one writer at a time anyway
 
-    /// <summary>Opens a connection with the durability pragmas every connection of this journal uses.</summary>
+    /// <summary>
+    /// Opens a connection with the durability pragmas every connection of this journal uses. The pragmas are set once
+    /// per database connection: a pooled connection keeps them, so opening it again from the pool runs no statement.
+    /// </summary>
     public static async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _))
+        {
+            return connection;
+        }
+
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
         await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.Handle is { } opened)
+        {
+            Configured.AddOrUpdate(opened, Marker);
+        }
+
         return connection;
     }
+
+    /// <summary>The database connections (kept by the pool across opens) whose pragmas are set.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = [];
+
+    private static readonly object Marker = new();
 
     private protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
