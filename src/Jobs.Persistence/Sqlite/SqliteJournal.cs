@@ -79,7 +79,8 @@ public sealed class SqliteJournal : SqlJournal
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _))
+        var handle = connection.Handle;
+        if (handle is not null && Configured.TryGetValue(handle, out _))
         {
             return connection;
         }
@@ -87,9 +88,9 @@ public sealed class SqliteJournal : SqlJournal
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
         await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (connection.Handle is { } opened)
+        if (handle is not null)
         {
-            Configured.AddOrUpdate(opened, Marker);
+            Configured.AddOrUpdate(handle, Marker);
         }
 
         return connection;

@@ -33,7 +33,6 @@ public sealed class SqliteConnectionPragmaTests : IDisposable
         await using var fresh = await SqliteJournal.OpenAsync(ConnectionString, CancellationToken.None);
         Assert.NotSame(first, fresh.Handle);
         Assert.Equal((2L, 1L), await PragmasAsync(fresh));
-
     }
 
     public void Dispose()
