@@ -22,7 +22,10 @@ foreach (var round in Enumerable.Range(1, rounds))
     }
 }
 
-/// <summary>The measurements: Persist (one actor), PersistGroup100 and PersistGroup1000 (that many actors, each waiting for its previous write), Recovering (20 streams of 1,000 events).</summary>
+/// <summary>
+/// The measurements: Persist (one actor), PersistGroup100 and PersistGroup1000 (that many actors, each waiting for its
+/// previous write), Recovering (20 streams of 1,000 events).
+/// </summary>
 internal static class Bench
 {
     public static async Task RunAsync(string plugin, string backend, int round)
@@ -45,8 +48,11 @@ internal static class Bench
 
         using var reader = ActorSystem.Create("bench", recoveryConfig);
         var clock = Stopwatch.StartNew();
-        var recovered = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            reader.ActorOf(Props.Create(() => new Persister($"stream-{i}", 0))).Ask<long>("recovered", TimeSpan.FromMinutes(5))));
+        var recovered = await Task.WhenAll(
+            Enumerable
+                .Range(0, 20)
+                .Select(i => reader.ActorOf(Props.Create(() => new Persister($"stream-{i}", 0))).Ask<long>("recovered", TimeSpan.FromMinutes(5)))
+        );
         Print(plugin, backend, round, "recovering-20x1000", recovered.Sum(), clock.Elapsed);
         await reader.Terminate();
     }
@@ -61,7 +67,16 @@ internal static class Bench
     }
 
     private static void Print(string plugin, string backend, int round, string name, long events, TimeSpan elapsed) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $$"""{"plugin":"{{plugin}}","backend":"{{backend}}","round":{{round}},"benchmark":"{{name}}","events":{{events}},"seconds":{{elapsed.TotalSeconds:F3}},"events_per_s":{{events / elapsed.TotalSeconds:F0}}}"""));
+        Console.WriteLine(
+            string.Create(CultureInfo.InvariantCulture, $$"""{"plugin":"{{plugin}}","backend":"{{backend}}","round":{{round}},""")
+                + string.Create(
+                    CultureInfo.InvariantCulture,
+                    $$"""
+                    "benchmark":"{{name}}","events":{{events}},"seconds":{{elapsed.TotalSeconds:F3}},"events_per_s":{{events
+                        / elapsed.TotalSeconds:F0}}}
+                    """
+                )
+        );
 
     /// <summary>A fresh database for one measurement, and the plugin's HOCON for it.</summary>
     private static async Task<Config> ConfigAsync(string plugin, string backend)
@@ -82,25 +97,38 @@ internal static class Bench
             """;
         if (plugin == "jobs-sql")
         {
-            var store = backend == "sqlite" ? $"provider = sqlite, sqlite-path = \"{connection}\"" : $"provider = postgresql, postgresql-connection-string = \"{connection}\"";
-            return ConfigurationFactory.ParseString($$"""
-                {{common}}
-                akka.persistence.journal.plugin = "{{Jobs.Persistence.Plugin.SqlPersistence.JournalPluginId}}"
-                akka.persistence.snapshot-store.plugin = "{{Jobs.Persistence.Plugin.SqlPersistence.SnapshotPluginId}}"
-                {{Jobs.Persistence.Plugin.SqlPersistence.JournalPluginId}} { {{store}} }
-                {{Jobs.Persistence.Plugin.SqlPersistence.SnapshotPluginId}} { {{store}} }
-                """).WithFallback(Jobs.Persistence.Plugin.SqlPersistence.DefaultConfig);
+            var store =
+                backend == "sqlite"
+                    ? $"provider = sqlite, sqlite-path = \"{connection}\""
+                    : $"provider = postgresql, postgresql-connection-string = \"{connection}\"";
+            return ConfigurationFactory
+                .ParseString(
+                    $$"""
+                    {{common}}
+                    akka.persistence.journal.plugin = "{{Jobs.Persistence.Plugin.SqlPersistence.JournalPluginId}}"
+                    akka.persistence.snapshot-store.plugin = "{{Jobs.Persistence.Plugin.SqlPersistence.SnapshotPluginId}}"
+                    {{Jobs.Persistence.Plugin.SqlPersistence.JournalPluginId}} { {{store}} }
+                    {{Jobs.Persistence.Plugin.SqlPersistence.SnapshotPluginId}} { {{store}} }
+                    """
+                )
+                .WithFallback(Jobs.Persistence.Plugin.SqlPersistence.DefaultConfig);
         }
 
         // Akka.Persistence.Sql: provider-name set, so that auto-initialize creates the unique (persistence id, sequence nr) index.
         var (connectionString, provider) = backend == "sqlite" ? ($"Data Source={connection}", "SQLite.MS") : (connection, "PostgreSQL.15");
-        return ConfigurationFactory.ParseString($$"""
-            {{common}}
-            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
-            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
-            akka.persistence.journal.sql { connection-string = "{{connectionString}}", provider-name = "{{provider}}", auto-initialize = true }
-            akka.persistence.snapshot-store.sql { connection-string = "{{connectionString}}", provider-name = "{{provider}}", auto-initialize = true }
-            """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+        return ConfigurationFactory
+            .ParseString(
+                $$"""
+                {{common}}
+                akka.persistence.journal.plugin = "akka.persistence.journal.sql"
+                akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
+                akka.persistence.journal.sql { connection-string = "{{connectionString}}", provider-name = "{{provider}}", auto-initialize = true }
+                akka.persistence.snapshot-store.sql {
+                    connection-string = "{{connectionString}}", provider-name = "{{provider}}", auto-initialize = true
+                }
+                """
+            )
+            .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 }
 
@@ -121,34 +149,40 @@ internal sealed class Persister : ReceivePersistentActor
             _recoveryDone = true;
             _recoveryAsker?.Tell(_recovered);
         });
-        Command<string>(m => m == "recovered", _ =>
-        {
-            if (_recoveryDone)
+        Command<string>(
+            m => m == "recovered",
+            _ =>
             {
-                Sender.Tell(_recovered);
-            }
-            else
-            {
-                _recoveryAsker = Sender;
-            }
-        });
-        Command<string>(m => m == "go", _ =>
-        {
-            var asker = Sender;
-            var left = events;
-            void Next()
-            {
-                if (left-- == 0)
+                if (_recoveryDone)
                 {
-                    asker.Tell("done");
-                    return;
+                    Sender.Tell(_recovered);
+                }
+                else
+                {
+                    _recoveryAsker = Sender;
+                }
+            }
+        );
+        Command<string>(
+            m => m == "go",
+            _ =>
+            {
+                var asker = Sender;
+                var left = events;
+                void Next()
+                {
+                    if (left-- == 0)
+                    {
+                        asker.Tell("done");
+                        return;
+                    }
+
+                    Persist(Payload, _ => Next());
                 }
 
-                Persist(Payload, _ => Next());
+                Next();
             }
-
-            Next();
-        });
+        );
     }
 
     public override string PersistenceId { get; }

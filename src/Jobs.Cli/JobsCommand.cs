@@ -40,12 +40,29 @@ public static class JobsCommand
     /// <summary>Parses <paramref name="args"/>, runs the command and returns its exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var url = new Option<string>("--url") { Description = "The node's address (or JOBS_URL)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("JOBS_URL") is { Length: > 0 } u ? u : "http://127.0.0.1:5080", Recursive = true };
-        var apiKey = new Option<string?>("--api-key") { Description = "API key, when the node requires one (or JOBS_API_KEY)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("JOBS_API_KEY"), Recursive = true };
+        var url = new Option<string>("--url")
+        {
+            Description = "The node's address (or JOBS_URL)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("JOBS_URL") is { Length: > 0 } u ? u : "http://127.0.0.1:5080",
+            Recursive = true,
+        };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = "API key, when the node requires one (or JOBS_API_KEY)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("JOBS_API_KEY"),
+            Recursive = true,
+        };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables (for scripts)", Recursive = true };
         var root = new RootCommand("Schedule, inspect, watch and control jobs on a Jobs node.") { url, apiKey, json };
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        var console = AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(output),
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+            }
+        );
         if (Console.IsOutputRedirected)
         {
             console.Profile.Width = 200; // piped into a file or another program: do not wrap tables at 80 columns
@@ -55,7 +72,11 @@ public static class JobsCommand
 
         // schedule
         var kind = new Argument<string>("kind") { Description = "The job kind" };
-        var payload = new Argument<string?>("payload") { Description = "The payload: JSON text, or @file to read it from a file", Arity = ArgumentArity.ZeroOrOne };
+        var payload = new Argument<string?>("payload")
+        {
+            Description = "The payload: JSON text, or @file to read it from a file",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var at = new Option<DateTimeOffset?>("--at") { Description = "Run at this time (ISO 8601)" };
         var inOption = new Option<string?>("--in") { Description = "Run after this delay (30s, 5m, 2h, 1d, or hh:mm:ss)" };
         var id = new Option<string?>("--id") { Description = "Your job id (scheduling it again returns the existing job)" };
@@ -64,84 +85,129 @@ public static class JobsCommand
         var retries = new Option<int?>("--retries") { Description = "Attempts before the job fails (-1 unlimited)" };
         var timeout = new Option<string?>("--timeout") { Description = "How long one attempt may run (30s, 5m, ...)" };
         var every = new Option<string?>("--every") { Description = "Recurring: every interval (30s, 5m, 1h); makes a recurring schedule" };
-        var cron = new Option<string?>("--cron") { Description = "Recurring: a cron expression (5 or 6 fields, @daily, @every 10s); makes a recurring schedule" };
+        var cron = new Option<string?>("--cron")
+        {
+            Description = "Recurring: a cron expression (5 or 6 fields, @daily, @every 10s); makes a recurring schedule",
+        };
         var zone = new Option<string?>("--zone") { Description = "Recurring: the IANA time zone cron times are read in (default UTC)" };
         var name = new Option<string?>("--name") { Description = "Recurring: the schedule's name (default: the kind); setting it again replaces it" };
         var unique = new Option<string?>("--unique") { Description = "A unique key: at most one active job of this kind per key" };
         var uniqueFor = new Option<string?>("--unique-for") { Description = "With --unique: the key stays taken this long after the job finished" };
-        var onConflict = new Option<string?>("--on-conflict") { Description = "With --unique: existing (default: return the existing job), reject, or replace" };
-        var schedule = new Command("schedule", "Schedule a job, or a recurring schedule with --every or --cron") { kind, payload, at, inOption, id, priority, queue, retries, timeout, every, cron, zone, name, unique, uniqueFor, onConflict };
-        schedule.SetAction((p, ct) => Guard(Make(p), async c =>
+        var onConflict = new Option<string?>("--on-conflict")
         {
-            if (p.GetValue(every) is not null || p.GetValue(cron) is not null)
-            {
-                if (p.GetValue(at) is not null || p.GetValue(inOption) is not null || p.GetValue(id) is not null || p.GetValue(unique) is not null)
+            Description = "With --unique: existing (default: return the existing job), reject, or replace",
+        };
+        var schedule = new Command("schedule", "Schedule a job, or a recurring schedule with --every or --cron")
+        {
+            kind,
+            payload,
+            at,
+            inOption,
+            id,
+            priority,
+            queue,
+            retries,
+            timeout,
+            every,
+            cron,
+            zone,
+            name,
+            unique,
+            uniqueFor,
+            onConflict,
+        };
+        schedule.SetAction((p, ct) => Guard(Make(p), async c =>
                 {
-                    throw new JobValidationException("--every", "a recurring schedule takes no --at, --in, --id or --unique");
-                }
+                    if (p.GetValue(every) is not null || p.GetValue(cron) is not null)
+                    {
+                        if (
+                            p.GetValue(at) is not null
+                            || p.GetValue(inOption) is not null
+                            || p.GetValue(id) is not null
+                            || p.GetValue(unique) is not null
+                        )
+                        {
+                            throw new JobValidationException("--every", "a recurring schedule takes no --at, --in, --id or --unique");
+                        }
 
-                var recurring = await c.Client.SetRecurringAsync(new RecurringScheduleRequest
-                {
-                    Name = p.GetValue(name) ?? p.GetValue(kind)!,
-                    Kind = p.GetValue(kind)!,
-                    Payload = ReadPayload(p.GetValue(payload)),
-                    Every = p.GetValue(every) is { } e ? ParseDuration(e, "--every") : null,
-                    Cron = p.GetValue(cron),
-                    TimeZone = p.GetValue(zone),
-                    Priority = p.GetValue(priority),
-                    Queue = p.GetValue(queue),
-                    MaxAttempts = p.GetValue(retries),
-                    Timeout = p.GetValue(timeout) is { } rt ? ParseDuration(rt, "--timeout") : null,
-                }, ct).ConfigureAwait(false);
-                c.Print(recurring, () => c.Console.MarkupLineInterpolated($"recurring {recurring.Name}: next {Time(recurring.NextOccurrence)}"));
-                return;
-            }
+                        var recurring = await c
+                            .Client.SetRecurringAsync(
+                                new RecurringScheduleRequest
+                                {
+                                    Name = p.GetValue(name) ?? p.GetValue(kind)!,
+                                    Kind = p.GetValue(kind)!,
+                                    Payload = ReadPayload(p.GetValue(payload)),
+                                    Every = p.GetValue(every) is { } e ? ParseDuration(e, "--every") : null,
+                                    Cron = p.GetValue(cron),
+                                    TimeZone = p.GetValue(zone),
+                                    Priority = p.GetValue(priority),
+                                    Queue = p.GetValue(queue),
+                                    MaxAttempts = p.GetValue(retries),
+                                    Timeout = p.GetValue(timeout) is { } rt ? ParseDuration(rt, "--timeout") : null,
+                                },
+                                ct
+                            )
+                            .ConfigureAwait(false);
+                        c.Print(recurring, () =>
+                            c.Console.MarkupLineInterpolated($"recurring {recurring.Name}: next {Time(recurring.NextOccurrence)}")
+                        );
+                        return;
+                    }
 
-            if (p.GetValue(zone) is not null || p.GetValue(name) is not null)
-            {
-                throw new JobValidationException("--zone", "--zone and --name need --every or --cron");
-            }
+                    if (p.GetValue(zone) is not null || p.GetValue(name) is not null)
+                    {
+                        throw new JobValidationException("--zone", "--zone and --name need --every or --cron");
+                    }
 
-            var request = new ScheduleRequest
-            {
-                Kind = p.GetValue(kind)!,
-                Payload = ReadPayload(p.GetValue(payload)),
-                RunAt = p.GetValue(at),
-                Delay = p.GetValue(inOption) is { } d ? ParseDuration(d, "--in") : null,
-                JobId = p.GetValue(id),
-                Priority = p.GetValue(priority),
-                Queue = p.GetValue(queue),
-                MaxAttempts = p.GetValue(retries),
-                Timeout = p.GetValue(timeout) is { } t ? ParseDuration(t, "--timeout") : null,
-                UniqueKey = p.GetValue(unique),
-                UniquePeriod = p.GetValue(uniqueFor) is { } u ? ParseDuration(u, "--unique-for") : null,
-                OnConflict = p.GetValue(onConflict) switch
-                {
-                    null or "existing" => UniqueConflict.ReturnExisting,
-                    "reject" => UniqueConflict.Reject,
-                    "replace" => UniqueConflict.Replace,
-                    var other => throw new JobValidationException("--on-conflict", $"must be existing, reject or replace, not '{other}'"),
-                },
-            };
-            var result = await c.Client.ScheduleAsync(request, ct).ConfigureAwait(false);
-            c.Print(result, () => c.Console.MarkupLineInterpolated($"{(result.Replaced ? "replaced" : result.AlreadyExisted ? "exists" : "scheduled")} {result.JobId}"));
-        }));
+                    var request = new ScheduleRequest
+                    {
+                        Kind = p.GetValue(kind)!,
+                        Payload = ReadPayload(p.GetValue(payload)),
+                        RunAt = p.GetValue(at),
+                        Delay = p.GetValue(inOption) is { } d ? ParseDuration(d, "--in") : null,
+                        JobId = p.GetValue(id),
+                        Priority = p.GetValue(priority),
+                        Queue = p.GetValue(queue),
+                        MaxAttempts = p.GetValue(retries),
+                        Timeout = p.GetValue(timeout) is { } t ? ParseDuration(t, "--timeout") : null,
+                        UniqueKey = p.GetValue(unique),
+                        UniquePeriod = p.GetValue(uniqueFor) is { } u ? ParseDuration(u, "--unique-for") : null,
+                        OnConflict = p.GetValue(onConflict) switch
+                        {
+                            null or "existing" => UniqueConflict.ReturnExisting,
+                            "reject" => UniqueConflict.Reject,
+                            "replace" => UniqueConflict.Replace,
+                            var other => throw new JobValidationException("--on-conflict", $"must be existing, reject or replace, not '{other}'"),
+                        },
+                    };
+                    var result = await c.Client.ScheduleAsync(request, ct).ConfigureAwait(false);
+                    c.Print(result, () =>
+                        c.Console.MarkupLineInterpolated(
+                            $"{(result.Replaced ? "replaced" : result.AlreadyExisted ? "exists" : "scheduled")} {result.JobId}"
+                        )
+                    );
+                }));
 
         // schedule-many
-        var file = new Argument<FileInfo>("file") { Description = "A JSON Lines file: one schedule request per line ({\"kind\":...,\"payload\":...})" };
+        var file = new Argument<FileInfo>("file")
+        {
+            Description = "A JSON Lines file: one schedule request per line ({\"kind\":...,\"payload\":...})",
+        };
         var chunk = new Option<int>("--chunk") { Description = "Requests per batch call", DefaultValueFactory = _ => 1000 };
         var many = new Command("schedule-many", "Schedule every request of a JSON Lines file, in batches") { file, chunk };
-        many.SetAction((p, ct) => Guard(Make(p), async c => await ScheduleManyAsync(c, p.GetValue(file)!, p.GetValue(chunk), ct).ConfigureAwait(false)));
+        many.SetAction(
+            (p, ct) => Guard(Make(p), async c => await ScheduleManyAsync(c, p.GetValue(file)!, p.GetValue(chunk), ct).ConfigureAwait(false))
+        );
 
         // get / status
         var jobId = new Argument<string>("id") { Description = "The job id" };
         var get = new Command("get", "Show a job with its attempts") { jobId };
         get.Aliases.Add("status");
         get.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var info = await c.Client.GetAsync(p.GetValue(jobId)!, ct).ConfigureAwait(false);
-            c.Print(info, () => PrintJob(c.Console, info));
-        }));
+                {
+                    var info = await c.Client.GetAsync(p.GetValue(jobId)!, ct).ConfigureAwait(false);
+                    c.Print(info, () => PrintJob(c.Console, info));
+                }));
 
         // list
         var status = new Option<JobStatus?>("--status") { Description = "Only jobs in this status" };
@@ -151,188 +217,274 @@ public static class JobsCommand
         var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page" };
         var list = new Command("list", "List jobs, highest priority first") { status, kindFilter, queueFilter, limit, cursor };
         list.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var page = await c.Client.ListAsync(new JobQuery { Status = p.GetValue(status), Kind = p.GetValue(kindFilter), Queue = p.GetValue(queueFilter), Limit = p.GetValue(limit), Cursor = p.GetValue(cursor) }, ct).ConfigureAwait(false);
-            c.Print(page, () =>
-            {
-                var table = new Table().AddColumns("id", "kind", "queue", "priority", "status", "due", "attempts");
-                foreach (var item in page.Items)
                 {
-                    table.AddRow(Markup.Escape(item.Id), Markup.Escape(item.Kind), Markup.Escape(item.Queue), Invariant(item.Priority), item.Status.ToString(), item.DueAt.ToString("u", CultureInfo.InvariantCulture), Invariant(item.AttemptCount));
-                }
+                    var page = await c
+                        .Client.ListAsync(
+                            new JobQuery
+                            {
+                                Status = p.GetValue(status),
+                                Kind = p.GetValue(kindFilter),
+                                Queue = p.GetValue(queueFilter),
+                                Limit = p.GetValue(limit),
+                                Cursor = p.GetValue(cursor),
+                            },
+                            ct
+                        )
+                        .ConfigureAwait(false);
+                    c.Print(page, () =>
+                    {
+                        var table = new Table().AddColumns("id", "kind", "queue", "priority", "status", "due", "attempts");
+                        foreach (var item in page.Items)
+                        {
+                            table.AddRow(
+                                Markup.Escape(item.Id),
+                                Markup.Escape(item.Kind),
+                                Markup.Escape(item.Queue),
+                                Invariant(item.Priority),
+                                item.Status.ToString(),
+                                item.DueAt.ToString("u", CultureInfo.InvariantCulture),
+                                Invariant(item.AttemptCount)
+                            );
+                        }
 
-                c.Console.Write(table);
-                if (page.NextCursor is { } next)
-                {
-                    c.Console.MarkupLineInterpolated($"more: --cursor {next}");
-                }
-            });
-        }));
+                        c.Console.Write(table);
+                        if (page.NextCursor is { } next)
+                        {
+                            c.Console.MarkupLineInterpolated($"more: --cursor {next}");
+                        }
+                    });
+                }));
 
         // count
         var countKind = new Option<string?>("--kind") { Description = "Only jobs of this kind" };
         var countQueue = new Option<string?>("--queue") { Description = "Only jobs on this queue" };
         var count = new Command("count", "Count jobs by status") { countKind, countQueue };
         count.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var counts = await c.Client.CountAsync(new JobQuery { Kind = p.GetValue(countKind), Queue = p.GetValue(countQueue) }, ct).ConfigureAwait(false);
-            c.Print(counts, () =>
-            {
-                var table = new Table().AddColumns("status", "jobs");
-                foreach (var (s, n) in counts.OrderBy(kv => kv.Key))
                 {
-                    table.AddRow(s.ToString(), n.ToString(CultureInfo.InvariantCulture));
-                }
+                    var counts = await c
+                        .Client.CountAsync(new JobQuery { Kind = p.GetValue(countKind), Queue = p.GetValue(countQueue) }, ct)
+                        .ConfigureAwait(false);
+                    c.Print(counts, () =>
+                    {
+                        var table = new Table().AddColumns("status", "jobs");
+                        foreach (var (s, n) in counts.OrderBy(kv => kv.Key))
+                        {
+                            table.AddRow(s.ToString(), n.ToString(CultureInfo.InvariantCulture));
+                        }
 
-                c.Console.Write(table);
-            });
-        }));
+                        c.Console.Write(table);
+                    });
+                }));
 
         // cancel / destroy / reschedule
         var cancelId = new Argument<string>("id") { Description = "The job id" };
         var cancel = new Command("cancel", "Cancel a job (a running handler's token is cancelled)") { cancelId };
         cancel.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            await c.Client.CancelAsync(p.GetValue(cancelId)!, ct).ConfigureAwait(false);
-            c.Print(new { cancelled = p.GetValue(cancelId) }, () => c.Console.MarkupLineInterpolated($"cancelled {p.GetValue(cancelId)}"));
-        }));
+                {
+                    await c.Client.CancelAsync(p.GetValue(cancelId)!, ct).ConfigureAwait(false);
+                    c.Print(new { cancelled = p.GetValue(cancelId) }, () => c.Console.MarkupLineInterpolated($"cancelled {p.GetValue(cancelId)}"));
+                }));
         var retryId = new Argument<string>("id") { Description = "The job id" };
         var retry = new Command("retry", "Run a failed or cancelled job again, its attempts renewed") { retryId };
         retry.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            await c.Client.RetryAsync(p.GetValue(retryId)!, ct).ConfigureAwait(false);
-            c.Print(new { retried = p.GetValue(retryId) }, () => c.Console.MarkupLineInterpolated($"retrying {p.GetValue(retryId)}"));
-        }));
+                {
+                    await c.Client.RetryAsync(p.GetValue(retryId)!, ct).ConfigureAwait(false);
+                    c.Print(new { retried = p.GetValue(retryId) }, () => c.Console.MarkupLineInterpolated($"retrying {p.GetValue(retryId)}"));
+                }));
         var destroyId = new Argument<string>("id") { Description = "The job id" };
         var destroy = new Command("destroy", "Delete a job and its history") { destroyId };
         destroy.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            await c.Client.DestroyAsync(p.GetValue(destroyId)!, ct).ConfigureAwait(false);
-            c.Print(new { destroyed = p.GetValue(destroyId) }, () => c.Console.MarkupLineInterpolated($"destroyed {p.GetValue(destroyId)}"));
-        }));
+                {
+                    await c.Client.DestroyAsync(p.GetValue(destroyId)!, ct).ConfigureAwait(false);
+                    c.Print(new { destroyed = p.GetValue(destroyId) }, () => c.Console.MarkupLineInterpolated($"destroyed {p.GetValue(destroyId)}"));
+                }));
         var rescheduleId = new Argument<string>("id") { Description = "The job id" };
         var rescheduleAt = new Option<DateTimeOffset?>("--at") { Description = "The new time (ISO 8601)" };
         var rescheduleIn = new Option<string?>("--in") { Description = "The new time as a delay from now (30s, 5m, ...)" };
         var reschedule = new Command("reschedule", "Move a waiting job to another time") { rescheduleId, rescheduleAt, rescheduleIn };
         reschedule.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var when = p.GetValue(rescheduleAt)
-                ?? (p.GetValue(rescheduleIn) is { } d ? DateTimeOffset.UtcNow + ParseDuration(d, "--in") : throw new JobValidationException("--at", "give --at or --in"));
-            await c.Client.RescheduleAsync(p.GetValue(rescheduleId)!, when, ct).ConfigureAwait(false);
-            c.Print(new { rescheduled = p.GetValue(rescheduleId), runAt = when }, () => c.Console.MarkupLineInterpolated($"rescheduled {p.GetValue(rescheduleId)} to {when:u}"));
-        }));
+                {
+                    var when = p.GetValue(rescheduleAt)
+                        ?? (
+                            p.GetValue(rescheduleIn) is { } d
+                                ? DateTimeOffset.UtcNow + ParseDuration(d, "--in")
+                                : throw new JobValidationException("--at", "give --at or --in")
+                        );
+                    await c.Client.RescheduleAsync(p.GetValue(rescheduleId)!, when, ct).ConfigureAwait(false);
+                    c.Print(new { rescheduled = p.GetValue(rescheduleId), runAt = when }, () =>
+                        c.Console.MarkupLineInterpolated($"rescheduled {p.GetValue(rescheduleId)} to {when:u}")
+                    );
+                }));
 
         // watch
-        var watchId = new Argument<string?>("id") { Description = "One job (until it finishes); without it, every transition matching the filters", Arity = ArgumentArity.ZeroOrOne };
+        var watchId = new Argument<string?>("id")
+        {
+            Description = "One job (until it finishes); without it, every transition matching the filters",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var watchStatus = new Option<JobStatus?>("--status") { Description = "Only transitions into this status" };
         var watchKind = new Option<string?>("--kind") { Description = "Only jobs of this kind" };
         var watchQueue = new Option<string?>("--queue") { Description = "Only jobs on this queue" };
         var watch = new Command("watch", "Print job transitions live (Ctrl+C to stop)") { watchId, watchStatus, watchKind, watchQueue };
         watch.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var query = new WatchQuery { JobId = p.GetValue(watchId), Status = p.GetValue(watchStatus), Kind = p.GetValue(watchKind), Queue = p.GetValue(watchQueue) };
-            await foreach (var t in c.Client.WatchAsync(query, ct).ConfigureAwait(false))
-            {
-                if (c.Json)
                 {
-                    c.Output.WriteLine(JsonSerializer.Serialize(t, JobsWire.Options));
-                }
-                else
-                {
-                    c.Console.MarkupLineInterpolated($"{t.At:HH:mm:ss.fff} {t.JobId} {t.Kind} {t.Change} -> {t.Status}{(t.Outcome is { } o ? $" ({o})" : string.Empty)}");
-                }
+                    var query = new WatchQuery
+                    {
+                        JobId = p.GetValue(watchId),
+                        Status = p.GetValue(watchStatus),
+                        Kind = p.GetValue(watchKind),
+                        Queue = p.GetValue(watchQueue),
+                    };
+                    await foreach (var t in c.Client.WatchAsync(query, ct).ConfigureAwait(false))
+                    {
+                        if (c.Json)
+                        {
+                            c.Output.WriteLine(JsonSerializer.Serialize(t, JobsWire.Options));
+                        }
+                        else
+                        {
+                            c.Console.MarkupLineInterpolated(
+                                $"{t.At:HH:mm:ss.fff} {t.JobId} {t.Kind} {t.Change} -> {t.Status}{(t.Outcome is { } o ? $" ({o})" : string.Empty)}"
+                            );
+                        }
 
-                await c.Output.FlushAsync(ct).ConfigureAwait(false);
-            }
-        }));
+                        await c.Output.FlushAsync(ct).ConfigureAwait(false);
+                    }
+                }));
 
         // nodes
         var nodes = new Command("nodes", "Show the cluster's members and the node answering at --url with its statistics");
         nodes.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var node = await c.Client.GetNodeAsync(ct).ConfigureAwait(false);
-            var members = await c.Client.GetMembersAsync(ct).ConfigureAwait(false);
-            c.Print(new { node, members }, () =>
-            {
-                var table = new Table().AddColumns("member", "status", "reachable", "scheduler", "shards", "jobs", "running");
-                foreach (var m in members)
                 {
-                    table.AddRow(
-                        Markup.Escape(m.Address + (m.Self ? " (this node)" : string.Empty)), m.Status, m.Reachable ? "yes" : "NO", m.Scheduler ? "yes" : string.Empty,
-                        m.Shards is { } shards ? Invariant(shards) : "?", m.Jobs is { } jobs ? Invariant(jobs) : "?", m.Running is { } running ? Invariant(running) : "?");
-                }
+                    var node = await c.Client.GetNodeAsync(ct).ConfigureAwait(false);
+                    var members = await c.Client.GetMembersAsync(ct).ConfigureAwait(false);
+                    c.Print(new { node, members }, () =>
+                    {
+                        var table = new Table().AddColumns("member", "status", "reachable", "scheduler", "shards", "jobs", "running");
+                        foreach (var m in members)
+                        {
+                            table.AddRow(
+                                Markup.Escape(m.Address + (m.Self ? " (this node)" : string.Empty)),
+                                m.Status,
+                                m.Reachable ? "yes" : "NO",
+                                m.Scheduler ? "yes" : string.Empty,
+                                m.Shards is { } shards ? Invariant(shards) : "?",
+                                m.Jobs is { } jobs ? Invariant(jobs) : "?",
+                                m.Running is { } running ? Invariant(running) : "?"
+                            );
+                        }
 
-                c.Console.Write(table);
-                var grid = new Grid().AddColumns(2);
-                foreach (var (name, value) in new (string, string)[]
-                {
-                    ("node", node.Node), ("started", node.StartedAt.ToString("u", CultureInfo.InvariantCulture)), ("scheduled", Invariant(node.Scheduled)),
-                    ("started jobs", Invariant(node.Started)), ("succeeded", Invariant(node.Succeeded)), ("failed", Invariant(node.Failed)),
-                    ("retried", Invariant(node.Retried)), ("timed out", Invariant(node.TimedOut)), ("recovered", Invariant(node.Recovered)), ("cancelled", Invariant(node.Cancelled)),
-                })
-                {
-                    grid.AddRow(new Text(name), new Text(value));
-                }
+                        c.Console.Write(table);
+                        var grid = new Grid().AddColumns(2);
+                        foreach (
+                            var (name, value) in new (string, string)[]
+                            {
+                                ("node", node.Node),
+                                ("started", node.StartedAt.ToString("u", CultureInfo.InvariantCulture)),
+                                ("scheduled", Invariant(node.Scheduled)),
+                                ("started jobs", Invariant(node.Started)),
+                                ("succeeded", Invariant(node.Succeeded)),
+                                ("failed", Invariant(node.Failed)),
+                                ("retried", Invariant(node.Retried)),
+                                ("timed out", Invariant(node.TimedOut)),
+                                ("recovered", Invariant(node.Recovered)),
+                                ("cancelled", Invariant(node.Cancelled)),
+                            }
+                        )
+                        {
+                            grid.AddRow(new Text(name), new Text(value));
+                        }
 
-                c.Console.Write(grid);
-            });
-        }));
+                        c.Console.Write(grid);
+                    });
+                }));
 
         // recurring
         var recurringName = new Argument<string>("name") { Description = "The recurring schedule's name" };
         var recurringCommand = new Command("recurring", "List recurring schedules; get, pause, resume or delete one");
         recurringCommand.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var all = await c.Client.ListRecurringAsync(ct).ConfigureAwait(false);
-            c.Print(all, () =>
-            {
-                var table = new Table().AddColumns("name", "kind", "schedule", "state", "previous", "next", "runs", "skipped", "missed");
-                foreach (var s in all)
                 {
-                    table.AddRow(s.Name, s.Kind, Describe(s), s.State.ToString(), Time(s.PreviousOccurrence), Time(s.NextOccurrence), Invariant(s.SuccessfulRuns), Invariant(s.Skipped), Invariant(s.Missed));
-                }
+                    var all = await c.Client.ListRecurringAsync(ct).ConfigureAwait(false);
+                    c.Print(all, () =>
+                    {
+                        var table = new Table().AddColumns("name", "kind", "schedule", "state", "previous", "next", "runs", "skipped", "missed");
+                        foreach (var s in all)
+                        {
+                            table.AddRow(
+                                s.Name,
+                                s.Kind,
+                                Describe(s),
+                                s.State.ToString(),
+                                Time(s.PreviousOccurrence),
+                                Time(s.NextOccurrence),
+                                Invariant(s.SuccessfulRuns),
+                                Invariant(s.Skipped),
+                                Invariant(s.Missed)
+                            );
+                        }
 
-                c.Console.Write(table);
-            });
-        }));
-        foreach (var (verb, help) in new[] { ("get", "Show a recurring schedule"), ("pause", "Pause a recurring schedule"), ("resume", "Resume a paused recurring schedule"), ("delete", "Delete a recurring schedule (its jobs stay)") })
+                        c.Console.Write(table);
+                    });
+                }));
+        foreach (
+            var (verb, help) in new[]
+            {
+                ("get", "Show a recurring schedule"),
+                ("pause", "Pause a recurring schedule"),
+                ("resume", "Resume a paused recurring schedule"),
+                ("delete", "Delete a recurring schedule (its jobs stay)"),
+            }
+        )
         {
             var sub = new Command(verb, help) { recurringName };
             sub.SetAction((p, ct) => Guard(Make(p), async c =>
-            {
-                var target = p.GetValue(recurringName)!;
-                switch (verb)
-                {
-                    case "pause":
-                        await c.Client.PauseRecurringAsync(target, ct).ConfigureAwait(false);
-                        break;
-                    case "resume":
-                        await c.Client.ResumeRecurringAsync(target, ct).ConfigureAwait(false);
-                        break;
-                    case "delete":
-                        await c.Client.DeleteRecurringAsync(target, ct).ConfigureAwait(false);
-                        c.Print(new { deleted = target }, () => c.Console.MarkupLineInterpolated($"deleted {target}"));
-                        return;
-                }
-
-                var info = await c.Client.GetRecurringAsync(target, ct).ConfigureAwait(false);
-                c.Print(info, () =>
-                {
-                    var grid = new Grid().AddColumns(2);
-                    foreach (var (field, value) in new (string, string)[]
                     {
-                        ("name", info.Name), ("kind", info.Kind), ("schedule", Describe(info)), ("state", info.State.ToString()), ("overlap", info.Overlap.ToString()),
-                        ("previous", Time(info.PreviousOccurrence)), ("previous job", info.PreviousJobId ?? "-"), ("next", Time(info.NextOccurrence)),
-                        ("running", info.Running ? "yes" : "no"), ("successful runs", Invariant(info.SuccessfulRuns) + (info.Limit is { } l ? " of " + Invariant(l) : string.Empty)),
-                        ("skipped", Invariant(info.Skipped)), ("missed", Invariant(info.Missed)),
-                    })
-                    {
-                        grid.AddRow(new Text(field), new Text(value));
-                    }
+                        var target = p.GetValue(recurringName)!;
+                        switch (verb)
+                        {
+                            case "pause":
+                                await c.Client.PauseRecurringAsync(target, ct).ConfigureAwait(false);
+                                break;
+                            case "resume":
+                                await c.Client.ResumeRecurringAsync(target, ct).ConfigureAwait(false);
+                                break;
+                            case "delete":
+                                await c.Client.DeleteRecurringAsync(target, ct).ConfigureAwait(false);
+                                c.Print(new { deleted = target }, () => c.Console.MarkupLineInterpolated($"deleted {target}"));
+                                return;
+                        }
 
-                    c.Console.Write(grid);
-                });
-            }));
+                        var info = await c.Client.GetRecurringAsync(target, ct).ConfigureAwait(false);
+                        c.Print(info, () =>
+                        {
+                            var grid = new Grid().AddColumns(2);
+                            foreach (
+                                var (field, value) in new (string, string)[]
+                                {
+                                    ("name", info.Name),
+                                    ("kind", info.Kind),
+                                    ("schedule", Describe(info)),
+                                    ("state", info.State.ToString()),
+                                    ("overlap", info.Overlap.ToString()),
+                                    ("previous", Time(info.PreviousOccurrence)),
+                                    ("previous job", info.PreviousJobId ?? "-"),
+                                    ("next", Time(info.NextOccurrence)),
+                                    ("running", info.Running ? "yes" : "no"),
+                                    (
+                                        "successful runs",
+                                        Invariant(info.SuccessfulRuns) + (info.Limit is { } l ? " of " + Invariant(l) : string.Empty)
+                                    ),
+                                    ("skipped", Invariant(info.Skipped)),
+                                    ("missed", Invariant(info.Missed)),
+                                }
+                            )
+                            {
+                                grid.AddRow(new Text(field), new Text(value));
+                            }
+
+                            c.Console.Write(grid);
+                        });
+                    }));
             recurringCommand.Subcommands.Add(sub);
         }
 
@@ -340,32 +492,45 @@ public static class JobsCommand
         var queueName = new Argument<string>("queue") { Description = "The queue" };
         var queues = new Command("queues", "List queues; pause or resume one");
         queues.SetAction((p, ct) => Guard(Make(p), async c =>
-        {
-            var all = await c.Client.ListQueuesAsync(ct).ConfigureAwait(false);
-            c.Print(all, () =>
-            {
-                var table = new Table().AddColumns("queue", "workers", "running", "queued", "scheduled", "order", "paused");
-                foreach (var q in all)
                 {
-                    table.AddRow(q.Name, Invariant(q.Workers), Invariant(q.Running), Invariant(q.Queued), Invariant(q.Scheduled), q.Order.ToString(), q.Paused ? "yes" : "no");
-                }
+                    var all = await c.Client.ListQueuesAsync(ct).ConfigureAwait(false);
+                    c.Print(all, () =>
+                    {
+                        var table = new Table().AddColumns("queue", "workers", "running", "queued", "scheduled", "order", "paused");
+                        foreach (var q in all)
+                        {
+                            table.AddRow(
+                                q.Name,
+                                Invariant(q.Workers),
+                                Invariant(q.Running),
+                                Invariant(q.Queued),
+                                Invariant(q.Scheduled),
+                                q.Order.ToString(),
+                                q.Paused ? "yes" : "no"
+                            );
+                        }
 
-                c.Console.Write(table);
-            });
-        }));
+                        c.Console.Write(table);
+                    });
+                }));
         foreach (var verb in new[] { "pause", "resume" })
         {
-            var sub = new Command(verb, verb == "pause" ? "Pause a queue: due jobs wait, running jobs finish" : "Resume a paused queue") { queueName };
-            sub.SetAction((p, ct) => Guard(Make(p), async c =>
+            var sub = new Command(verb, verb == "pause" ? "Pause a queue: due jobs wait, running jobs finish" : "Resume a paused queue")
             {
-                var target = p.GetValue(queueName)!;
-                await (verb == "pause" ? c.Client.PauseQueueAsync(target, ct) : c.Client.ResumeQueueAsync(target, ct)).ConfigureAwait(false);
-                c.Print(new { queue = target, paused = verb == "pause" }, () => c.Console.MarkupLineInterpolated($"{verb}d {target}"));
-            }));
+                queueName,
+            };
+            sub.SetAction((p, ct) => Guard(Make(p), async c =>
+                    {
+                        var target = p.GetValue(queueName)!;
+                        await (verb == "pause" ? c.Client.PauseQueueAsync(target, ct) : c.Client.ResumeQueueAsync(target, ct)).ConfigureAwait(false);
+                        c.Print(new { queue = target, paused = verb == "pause" }, () => c.Console.MarkupLineInterpolated($"{verb}d {target}"));
+                    }));
             queues.Subcommands.Add(sub);
         }
 
-        foreach (var command in new[] { schedule, many, get, list, count, cancel, retry, reschedule, destroy, watch, nodes, recurringCommand, queues })
+        foreach (
+            var command in new[] { schedule, many, get, list, count, cancel, retry, reschedule, destroy, watch, nodes, recurringCommand, queues }
+        )
         {
             root.Subcommands.Add(command);
         }
@@ -420,13 +585,14 @@ public static class JobsCommand
         }
     }
 
-    private static string Describe(JobsException ex, string url) => ex.ErrorCode switch
-    {
-        "unavailable" => $"cannot reach a Jobs node at {url} ({ex.Message}). Is the node running? Set --url or JOBS_URL.",
-        "unauthorized" => $"the node at {url} needs an API key: pass --api-key or set JOBS_API_KEY.",
-        "forbidden" => $"the node at {url} refused this API key.",
-        _ => ex.Message,
-    };
+    private static string Describe(JobsException ex, string url) =>
+        ex.ErrorCode switch
+        {
+            "unavailable" => $"cannot reach a Jobs node at {url} ({ex.Message}). Is the node running? Set --url or JOBS_URL.",
+            "unauthorized" => $"the node at {url} needs an API key: pass --api-key or set JOBS_API_KEY.",
+            "forbidden" => $"the node at {url} refused this API key.",
+            _ => ex.Message,
+        };
 
     private static async Task ScheduleManyAsync(Context c, FileInfo file, int chunk, CancellationToken ct)
     {
@@ -486,11 +652,14 @@ public static class JobsCommand
         }
         else
         {
-            await c.Console.Progress().StartAsync(async progress =>
-            {
-                var task = progress.AddTask("scheduling", maxValue: Math.Max(requests.Count, 1));
-                await SendAsync(n => task.Increment(n)).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            await c
+                .Console.Progress()
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("scheduling", maxValue: Math.Max(requests.Count, 1));
+                    await SendAsync(n => task.Increment(n)).ConfigureAwait(false);
+                })
+                .ConfigureAwait(false);
         }
 
         c.Print(new { scheduled, failed = failed.Select(f => new { request = f.Line, error = f.Error }) }, () =>
@@ -527,7 +696,14 @@ public static class JobsCommand
             var table = new Table().AddColumns("#", "node", "started", "ended", "outcome", "error");
             foreach (var a in info.Attempts)
             {
-                table.AddRow(Invariant(a.Number), Markup.Escape(a.Node), a.StartedAt.ToString("u", CultureInfo.InvariantCulture), a.EndedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Outcome.ToString(), Markup.Escape(a.Error ?? string.Empty));
+                table.AddRow(
+                    Invariant(a.Number),
+                    Markup.Escape(a.Node),
+                    a.StartedAt.ToString("u", CultureInfo.InvariantCulture),
+                    a.EndedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+                    a.Outcome.ToString(),
+                    Markup.Escape(a.Error ?? string.Empty)
+                );
             }
 
             console.Write(table);
@@ -560,7 +736,11 @@ public static class JobsCommand
         var units = new (string Suffix, double Ms)[] { ("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000) };
         foreach (var (suffix, ms) in units)
         {
-            if (text.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n))
+            if (
+                text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+                && double.IsFinite(n)
+            )
             {
                 return n * ms is var total && Math.Abs(total) < TimeSpan.MaxValue.TotalMilliseconds / 2
                     ? TimeSpan.FromMilliseconds(total)
@@ -578,7 +758,9 @@ public static class JobsCommand
     private static string Time(DateTimeOffset? value) => value?.ToString("u", CultureInfo.InvariantCulture) ?? "-";
 
     private static string Describe(RecurringScheduleInfo s) =>
-        s.Cron is { } c ? $"cron {c} ({s.TimeZone})" : s.Every is { } e ? $"every {e}" : $"named {s.Named} ({s.TimeZone})";
+        s.Cron is { } c ? $"cron {c} ({s.TimeZone})"
+        : s.Every is { } e ? $"every {e}"
+        : $"named {s.Named} ({s.TimeZone})";
 
     /// <summary>What one invocation needs: the client and how to print.</summary>
     private sealed class Context(string url, string? apiKey, bool json, TextWriter output, IAnsiConsole console)
@@ -593,9 +775,17 @@ public static class JobsCommand
 
         public IAnsiConsole Console { get; } = console;
 
-        public HttpJobsClient Client => _client ??= new HttpJobsClient(
-            new HttpClient { BaseAddress = Uri.TryCreate(Url.EndsWith('/') ? Url : Url + "/", UriKind.Absolute, out var uri) ? uri : throw new JobValidationException("--url", $"'{Url}' is not an absolute URL"), Timeout = Timeout.InfiniteTimeSpan },
-            new HttpJobsClientOptions { ApiKey = apiKey, MaxRetries = 2 });
+        public HttpJobsClient Client =>
+            _client ??= new HttpJobsClient(
+                new HttpClient
+                {
+                    BaseAddress = Uri.TryCreate(Url.EndsWith('/') ? Url : Url + "/", UriKind.Absolute, out var uri)
+                        ? uri
+                        : throw new JobValidationException("--url", $"'{Url}' is not an absolute URL"),
+                    Timeout = Timeout.InfiniteTimeSpan,
+                },
+                new HttpJobsClientOptions { ApiKey = apiKey, MaxRetries = 2 }
+            );
 
         public void Print<T>(T value, Action human)
         {

@@ -8,4 +8,12 @@ namespace Jobs.Client;
 /// <param name="Outcome">How it ended.</param>
 /// <param name="Error">The error message, if it failed.</param>
 /// <param name="StackTrace">The error's stack trace, if any.</param>
-public sealed record AttemptInfo(int Number, string Node, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, AttemptOutcome Outcome, string? Error, string? StackTrace);
+public sealed record AttemptInfo(
+    int Number,
+    string Node,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    AttemptOutcome Outcome,
+    string? Error,
+    string? StackTrace
+);

@@ -10,4 +10,14 @@ namespace Jobs.Client;
 /// <param name="Shards">Job shards it hosts, or null when its region did not answer in time.</param>
 /// <param name="Jobs">Job entities it has in memory, or null when its region did not answer in time.</param>
 /// <param name="Running">Attempts its workers run now, or null when its pools did not answer in time.</param>
-public sealed record ClusterMember(string Address, string Status, bool Reachable, IReadOnlyList<string> Roles, bool Self, bool Scheduler, int? Shards, int? Jobs, int? Running);
+public sealed record ClusterMember(
+    string Address,
+    string Status,
+    bool Reachable,
+    IReadOnlyList<string> Roles,
+    bool Self,
+    bool Scheduler,
+    int? Shards,
+    int? Jobs,
+    int? Running
+);

@@ -15,7 +15,10 @@ public interface IJobSchedulingClient
     Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Schedules many jobs; each item succeeds or fails on its own (failures carry the error).</summary>
-    Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
+        IReadOnlyList<ScheduleRequest> requests,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Cancels a job: a waiting job never runs; a running job's token is cancelled and it ends Cancelled.</summary>
     /// <exception cref="JobStateConflictException">The job already finished.</exception>

@@ -56,6 +56,6 @@ public sealed record JobInfo
     /// <summary>Every attempt, oldest first.</summary>
     public IReadOnlyList<AttemptInfo> Attempts { get; init; } = [];
 
-    /// <summary>Grows with every change of the job; pass it as a precondition (HTTP: the ETag, sent back in If-Match) to change the job only if nothing changed meanwhile.</summary>
+    /// <summary>Grows with every change; as a precondition (HTTP: the ETag, in If-Match) it changes the job only if nothing else did.</summary>
     public long Revision { get; init; }
 }

@@ -1,9 +1,6 @@
 namespace Jobs.Client;
 
-/// <summary>
-/// Where a job is in its life. Seed names: albrow's saved = Scheduled, queued = Queued, executing = Running,
-/// finished = Succeeded, failed = Failed, cancelled = Cancelled; destroyed jobs are not found at all.
-/// </summary>
+/// <summary>Where a job is in its life: waiting for its time, waiting for a worker, running, or ended; a deleted job is not found.</summary>
 public enum JobStatus
 {
     /// <summary>Waiting for its time.</summary>

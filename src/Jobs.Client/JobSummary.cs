@@ -9,4 +9,13 @@ namespace Jobs.Client;
 /// <param name="DueAt">When it is due.</param>
 /// <param name="AttemptCount">Attempts so far.</param>
 /// <param name="UpdatedAt">The last change.</param>
-public sealed record JobSummary(string Id, string Kind, string Queue, int Priority, JobStatus Status, DateTimeOffset DueAt, int AttemptCount, DateTimeOffset UpdatedAt);
+public sealed record JobSummary(
+    string Id,
+    string Kind,
+    string Queue,
+    int Priority,
+    JobStatus Status,
+    DateTimeOffset DueAt,
+    int AttemptCount,
+    DateTimeOffset UpdatedAt
+);

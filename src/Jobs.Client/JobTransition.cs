@@ -5,12 +5,23 @@ namespace Jobs.Client;
 /// <param name="Kind">Its kind.</param>
 /// <param name="Queue">Its queue.</param>
 /// <param name="Status">Its status after the change (for a destroyed job, the last status it had).</param>
-/// <param name="Change">What happened: "current" (the state when a watch of one job began), "scheduled", "started", "attempt-ended", "cancelled", "rescheduled" or "destroyed".</param>
+/// <param name="Change">What happened: "current" (the state when a watch of one job began), "scheduled", "started",
+/// "attempt-ended", "cancelled", "rescheduled" or "destroyed".</param>
 /// <param name="Attempt">The attempt number the change belongs to (0 before the first attempt).</param>
 /// <param name="Outcome">For "attempt-ended": how the attempt ended.</param>
 /// <param name="DueAt">When the job runs next (meaningful while Scheduled or Queued).</param>
 /// <param name="At">When the change happened.</param>
-public sealed record JobTransition(string JobId, string Kind, string Queue, JobStatus Status, string Change, int Attempt, AttemptOutcome? Outcome, DateTimeOffset DueAt, DateTimeOffset At)
+public sealed record JobTransition(
+    string JobId,
+    string Kind,
+    string Queue,
+    JobStatus Status,
+    string Change,
+    int Attempt,
+    AttemptOutcome? Outcome,
+    DateTimeOffset DueAt,
+    DateTimeOffset At
+)
 {
     /// <summary>Whether the change was the job's deletion (later lookups say not found).</summary>
     public bool Destroyed => Change == "destroyed";

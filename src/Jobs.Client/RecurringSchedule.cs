@@ -68,7 +68,10 @@ public sealed record RecurringScheduleRequest
     /// <summary>What to do when an occurrence comes while an earlier one's job is still active. Default: skip.</summary>
     public OverlapPolicy Overlap { get; init; } = OverlapPolicy.Skip;
 
-    /// <summary>Occurrences missed (node down) at most this long ago still run once; older ones are recorded as missed. Default: jobs.scheduler.catch-up-window.</summary>
+    /// <summary>
+    /// Occurrences missed (node down) at most this long ago still run once; older ones are recorded as missed. Default:
+    /// jobs.scheduler.catch-up-window.
+    /// </summary>
     public TimeSpan? CatchUpWindow { get; init; }
 
     /// <summary>Priority of each occurrence's job.</summary>
@@ -167,8 +170,7 @@ public sealed record RecurringScheduleInfo
 }
 
 /// <summary>No recurring schedule has this name.</summary>
-public sealed class RecurringNotFoundException(string name)
-    : JobsException("recurring-not-found", $"recurring schedule '{name}' does not exist")
+public sealed class RecurringNotFoundException(string name) : JobsException("recurring-not-found", $"recurring schedule '{name}' does not exist")
 {
     /// <summary>The name asked for.</summary>
     public string Name { get; } = name;

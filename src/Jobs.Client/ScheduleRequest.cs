@@ -64,7 +64,10 @@ public enum UniqueConflict
 
 /// <summary>A job with the same unique key is active (or finished within its unique period) and the request asked to be rejected.</summary>
 public sealed class DuplicateJobException(string jobId, string? uniqueKey)
-    : JobsException("duplicate-job", uniqueKey is null ? $"job '{jobId}' already exists" : $"a job with unique key '{uniqueKey}' already exists: '{jobId}'")
+    : JobsException(
+        "duplicate-job",
+        uniqueKey is null ? $"job '{jobId}' already exists" : $"a job with unique key '{uniqueKey}' already exists: '{jobId}'"
+    )
 {
     /// <summary>The existing job's id.</summary>
     public string JobId { get; } = jobId;

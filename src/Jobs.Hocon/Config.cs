@@ -13,9 +13,7 @@ public sealed class Config
 
     /// <summary>Wraps a resolved root object.</summary>
     public Config(ConfigObject root)
-        : this(root, string.Empty)
-    {
-    }
+        : this(root, string.Empty) { }
 
     private Config(ConfigObject root, string pathPrefix)
     {
@@ -60,7 +58,11 @@ public sealed class Config
             return value;
         }
 
-        if (double.TryParse(scalar.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) && d is >= long.MinValue and <= long.MaxValue)
+        if (
+            double.TryParse(scalar.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            && d == Math.Floor(d)
+            && d is >= long.MinValue and <= long.MaxValue
+        )
         {
             return (long)d;
         }
@@ -109,9 +111,13 @@ public sealed class Config
 
     /// <summary>A list of strings (an object with keys 0, 1, 2 ... counts as a list).</summary>
     public IReadOnlyList<string> GetStringList(string path) =>
-        [.. GetList(path).Select((item, i) => item is ConfigScalar { ValueType: not ConfigValueType.Null } s
-            ? s.Text!
-            : throw WrongType($"{path}[{i}]", item, "a string"))];
+        [
+            .. GetList(path)
+                .Select(
+                    (item, i) =>
+                        item is ConfigScalar { ValueType: not ConfigValueType.Null } s ? s.Text! : throw WrongType($"{path}[{i}]", item, "a string")
+                ),
+        ];
 
     /// <summary>A list of values (an object with keys 0, 1, 2 ... counts as a list).</summary>
     public IReadOnlyList<ConfigValue> GetList(string path)
@@ -121,7 +127,9 @@ public sealed class Config
         {
             ConfigList list => list,
             ConfigObject obj when obj.Count > 0 && obj.Keys.All(k => int.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out _)) =>
-                [.. obj.OrderBy(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture)).Select(kv => kv.Value)],
+            [
+                .. obj.OrderBy(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture)).Select(kv => kv.Value),
+            ],
             _ => throw WrongType(path, value, "a list"),
         };
     }
@@ -191,7 +199,11 @@ public sealed class Config
         var value = GetValue(path);
         return value switch
         {
-            ConfigScalar { ValueType: ConfigValueType.Null } => throw new ConfigException($"is null but {expected} is required", value.Origin, Full(path)),
+            ConfigScalar { ValueType: ConfigValueType.Null } => throw new ConfigException(
+                $"is null but {expected} is required",
+                value.Origin,
+                Full(path)
+            ),
             ConfigScalar scalar => scalar,
             _ => throw WrongType(path, value, expected),
         };

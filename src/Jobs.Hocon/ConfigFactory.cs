@@ -42,7 +42,15 @@ public static class ConfigFactory
         var referenceText = ReadReference(options);
         if (referenceText is not null)
         {
-            MergeInto(merged, Parser.ParseDocument(referenceText, "resource:" + ReferenceResourceName, IncludeLoader.ForResource(ReferenceResourceName, options.ResourceAssemblies), []));
+            MergeInto(
+                merged,
+                Parser.ParseDocument(
+                    referenceText,
+                    "resource:" + ReferenceResourceName,
+                    IncludeLoader.ForResource(ReferenceResourceName, options.ResourceAssemblies),
+                    []
+                )
+            );
         }
 
         if (file is not null)

@@ -11,7 +11,10 @@ public sealed record ConfigParseOptions
     /// <summary>Looks up environment variables for unresolved substitutions; null disables the fallback. Default: the process environment.</summary>
     public Func<string, string?>? Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
-    /// <summary>Assemblies whose embedded resources serve <c>include classpath("...")</c> and the reference configuration. Default: Jobs.Hocon (which embeds reference.conf).</summary>
+    /// <summary>
+    /// Assemblies whose embedded resources serve <c>include classpath("...")</c> and the reference configuration.
+    /// Default: Jobs.Hocon (which embeds reference.conf).
+    /// </summary>
     public IReadOnlyList<Assembly> ResourceAssemblies { get; init; } = [typeof(ConfigParseOptions).Assembly];
 
     /// <summary>The directory relative includes in parsed strings resolve against; null means resources only. Default: null.</summary>

@@ -25,7 +25,8 @@ public sealed class ConfigScalar : ConfigValue
     public string? Text { get; }
 
     /// <summary>Creates a string value.</summary>
-    public static ConfigScalar FromString(string value, ConfigOrigin? origin = null) => new(ConfigValueType.String, value, origin ?? ConfigOrigin.Code);
+    public static ConfigScalar FromString(string value, ConfigOrigin? origin = null) =>
+        new(ConfigValueType.String, value, origin ?? ConfigOrigin.Code);
 
     /// <inheritdoc />
     public override bool ContentEquals(ConfigValue other)

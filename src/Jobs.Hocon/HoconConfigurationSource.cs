@@ -2,7 +2,10 @@ using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Hocon;
 
-/// <summary>A HOCON file as a Microsoft.Extensions.Configuration source (so options binding works), with the reference configuration beneath it.</summary>
+/// <summary>
+/// A HOCON file as a Microsoft.Extensions.Configuration source (so options binding works), with the reference
+/// configuration beneath it.
+/// </summary>
 public sealed class HoconConfigurationSource : IConfigurationSource
 {
     /// <summary>The HOCON file; null loads only the reference configuration.</summary>

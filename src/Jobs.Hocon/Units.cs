@@ -13,7 +13,8 @@ internal static class Units
         (TimeSpan.TicksPerSecond, ["s", "second", "seconds"]),
         (TimeSpan.TicksPerMinute, ["m", "minute", "minutes"]),
         (TimeSpan.TicksPerHour, ["h", "hour", "hours"]),
-        (TimeSpan.TicksPerDay, ["d", "day", "days"]));
+        (TimeSpan.TicksPerDay, ["d", "day", "days"])
+    );
 
     private static readonly Dictionary<string, BigInteger> SizeUnits = BuildSizes();
 
@@ -75,7 +76,11 @@ internal static class Units
     {
         var trimmed = text.Trim();
         var i = 0;
-        while (i < trimmed.Length && (char.IsAsciiDigit(trimmed[i]) || trimmed[i] is '.' or '-' or '+' or 'e' or 'E') && !(trimmed[i] is 'e' or 'E' && (i + 1 >= trimmed.Length || !(char.IsAsciiDigit(trimmed[i + 1]) || trimmed[i + 1] is '-' or '+'))))
+        while (
+            i < trimmed.Length
+            && (char.IsAsciiDigit(trimmed[i]) || trimmed[i] is '.' or '-' or '+' or 'e' or 'E')
+            && !(trimmed[i] is 'e' or 'E' && (i + 1 >= trimmed.Length || !(char.IsAsciiDigit(trimmed[i + 1]) || trimmed[i + 1] is '-' or '+')))
+        )
         {
             i++;
         }
@@ -115,7 +120,10 @@ internal static class Units
     {
         var map = new Dictionary<string, BigInteger>(StringComparer.Ordinal)
         {
-            ["B"] = 1, ["b"] = 1, ["byte"] = 1, ["bytes"] = 1,
+            ["B"] = 1,
+            ["b"] = 1,
+            ["byte"] = 1,
+            ["bytes"] = 1,
         };
         string[] decimalPrefixes = ["kilo", "mega", "giga", "tera", "peta", "exa", "zetta", "yotta"];
         string[] binaryPrefixes = ["kibi", "mebi", "gibi", "tebi", "pebi", "exbi", "zebi", "yobi"];

@@ -22,58 +22,79 @@ public static partial class ApiGuards
             UnauthenticatedRemote(log, listen);
         }
 
-        PartitionedRateLimiter<string>? limiter = settings.RequestsPerSecond == 0 ? null : PartitionedRateLimiter.Create<string, string>(client =>
-            RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(settings.Burst, 1),
-                TokensPerPeriod = settings.RequestsPerSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
+        PartitionedRateLimiter<string>? limiter =
+            settings.RequestsPerSecond == 0
+                ? null
+                : PartitionedRateLimiter.Create<string, string>(client =>
+                    RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = Math.Max(settings.Burst, 1),
+                        TokensPerPeriod = settings.RequestsPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
+                );
         if (limiter is not null)
         {
             app.Lifetime.ApplicationStopped.Register(limiter.Dispose);
         }
 
-        return app.Use(async (context, next) =>
-        {
-            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
+        return app.Use(
+            async (context, next) =>
             {
+                if (
+                    !context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)
+                    && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+                )
+                {
+                    await next(context).ConfigureAwait(false);
+                    return;
+                }
+
+                if (settings.ApiKeys.Count > 0)
+                {
+                    var key = Authenticate(context.Request, settings.ApiKeys);
+                    if (key is null)
+                    {
+                        context.Response.Headers.WWWAuthenticate = "Bearer";
+                        await WriteProblemAsync(
+                                context,
+                                401,
+                                "unauthorized",
+                                "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)"
+                            )
+                            .ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (key.ReadOnly && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                    {
+                        await WriteProblemAsync(context, 403, "forbidden", $"API key '{key.Name}' is read-only").ConfigureAwait(false);
+                        return;
+                    }
+                }
+
+                if (limiter is not null)
+                {
+                    using var lease = limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                    if (!lease.IsAcquired)
+                    {
+                        context.Response.Headers.RetryAfter = "1";
+                        await WriteProblemAsync(
+                                context,
+                                429,
+                                "rate-limited",
+                                $"more than {settings.RequestsPerSecond} requests per second (burst {settings.Burst}) from this client"
+                            )
+                            .ConfigureAwait(false);
+                        return;
+                    }
+                }
+
                 await next(context).ConfigureAwait(false);
-                return;
             }
-
-            if (settings.ApiKeys.Count > 0)
-            {
-                var key = Authenticate(context.Request, settings.ApiKeys);
-                if (key is null)
-                {
-                    context.Response.Headers.WWWAuthenticate = "Bearer";
-                    await WriteProblemAsync(context, 401, "unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-Api-Key: <key>)").ConfigureAwait(false);
-                    return;
-                }
-
-                if (key.ReadOnly && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-                {
-                    await WriteProblemAsync(context, 403, "forbidden", $"API key '{key.Name}' is read-only").ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            if (limiter is not null)
-            {
-                using var lease = limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-                if (!lease.IsAcquired)
-                {
-                    context.Response.Headers.RetryAfter = "1";
-                    await WriteProblemAsync(context, 429, "rate-limited", $"more than {settings.RequestsPerSecond} requests per second (burst {settings.Burst}) from this client").ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            await next(context).ConfigureAwait(false);
-        });
+        );
     }
 
     /// <summary>
@@ -84,19 +105,30 @@ public static partial class ApiGuards
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(settings);
-        return app.Use(async (context, next) =>
-        {
-            var path = context.Request.Path;
-            var guarded = path.StartsWithSegments("/api", StringComparison.Ordinal) || path.StartsWithSegments("/metrics", StringComparison.Ordinal)
-                || path.StartsWithSegments("/dashboard", StringComparison.Ordinal);
-            if (guarded && !settings.IsHostAllowed(context.Request.Host.Host))
+        return app.Use(
+            async (context, next) =>
             {
-                await WriteProblemAsync(context, 421, "host-not-allowed", $"this node does not answer for host '{context.Request.Host.Host}': add it to jobs.http.allowed-hosts if clients reach the node by that name").ConfigureAwait(false);
-                return;
-            }
+                var path = context.Request.Path;
+                var guarded =
+                    path.StartsWithSegments("/api", StringComparison.Ordinal)
+                    || path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+                    || path.StartsWithSegments("/dashboard", StringComparison.Ordinal);
+                if (guarded && !settings.IsHostAllowed(context.Request.Host.Host))
+                {
+                    await WriteProblemAsync(
+                            context,
+                            421,
+                            "host-not-allowed",
+                            $"this node does not answer for host '{context.Request.Host.Host}': add "
+                                + "it to jobs.http.allowed-hosts if clients reach the node by that name"
+                        )
+                        .ConfigureAwait(false);
+                    return;
+                }
 
-            await next(context).ConfigureAwait(false);
-        });
+                await next(context).ConfigureAwait(false);
+            }
+        );
     }
 
     private static ApiKey? Authenticate(HttpRequest request, IReadOnlyList<ApiKey> keys)
@@ -135,11 +167,22 @@ public static partial class ApiGuards
     private static async Task WriteProblemAsync(HttpContext context, int status, string code, string detail)
     {
         context.Response.StatusCode = status;
-        var problem = new ProblemBody { Status = status, Title = code, Code = code, Detail = detail, Type = "https://jobs.dev/errors/" + code };
+        var problem = new ProblemBody
+        {
+            Status = status,
+            Title = code,
+            Code = code,
+            Detail = detail,
+            Type = "https://jobs.dev/errors/" + code,
+        };
         await context.Response.WriteAsJsonAsync(problem, JobsWire.Options, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Logs, loudly, that the API is reachable from other machines without authentication.</summary>
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The API listens on {Listen} WITHOUT AUTHENTICATION (jobs.http.auth.allow-unauthenticated-remote = on): anyone who can reach it can schedule, cancel and delete jobs")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "The API listens on {Listen} WITHOUT AUTHENTICATION (jobs.http.auth.allow-unauthenticated-remote "
+            + "= on): anyone who can reach it can schedule, cancel and delete jobs"
+    )]
     private static partial void UnauthenticatedRemote(ILogger log, string listen);
 }

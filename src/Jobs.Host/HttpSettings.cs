@@ -57,7 +57,11 @@ public sealed record HttpSettings
             return ApiKeys.Count > 0 || name == "localhost" || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address));
         }
 
-        return AllowedHosts.Any(allowed => allowed == "*" || allowed == name || (allowed.StartsWith("*.", StringComparison.Ordinal) && name.EndsWith(allowed[1..], StringComparison.Ordinal)));
+        return AllowedHosts.Any(allowed =>
+            allowed == "*"
+            || allowed == name
+            || (allowed.StartsWith("*.", StringComparison.Ordinal) && name.EndsWith(allowed[1..], StringComparison.Ordinal))
+        );
     }
 
     /// <summary>Reads <c>jobs.http</c> from a resolved configuration.</summary>
@@ -87,8 +91,10 @@ public sealed record HttpSettings
             RequestsPerSecond = NonNegative(http, "requests-per-second", http.GetInt("requests-per-second")),
             Burst = NonNegative(http, "burst", http.GetInt("burst")),
             MaxStreams = (int)Positive(http, "max-streams", http.GetInt("max-streams")),
-            StreamKeepAlive = http.GetDuration("stream-keep-alive") is var k && k > TimeSpan.Zero ? k
-                : throw new ConfigException("must be positive", http.GetValue("stream-keep-alive").Origin, "jobs.http.stream-keep-alive"),
+            StreamKeepAlive =
+                http.GetDuration("stream-keep-alive") is var k && k > TimeSpan.Zero
+                    ? k
+                    : throw new ConfigException("must be positive", http.GetValue("stream-keep-alive").Origin, "jobs.http.stream-keep-alive"),
             ApiKeys = keys,
             AllowedHosts = [.. http.GetStringList("allowed-hosts").Select((h, i) => AllowedHost(http, h, i))],
             AllowUnauthenticatedRemote = http.GetBoolean("auth.allow-unauthenticated-remote"),
@@ -97,7 +103,11 @@ public sealed record HttpSettings
         };
         if (settings.CertificatePath is { } path && !File.Exists(path))
         {
-            throw new ConfigException($"certificate file '{path}' does not exist", http.GetValue("https.certificate-path").Origin, "jobs.http.https.certificate-path");
+            throw new ConfigException(
+                $"certificate file '{path}' does not exist",
+                http.GetValue("https.certificate-path").Origin,
+                "jobs.http.https.certificate-path"
+            );
         }
 
         return settings;
@@ -108,13 +118,22 @@ public sealed record HttpSettings
     {
         foreach (var url in listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            if (
+                !Uri.TryCreate(
+                    url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
+                    UriKind.Absolute,
+                    out var uri
+                )
+            )
             {
                 return false;
             }
 
             var host = uri.Host.Trim('[', ']');
-            if (!string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) && !(IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address)))
+            if (
+                !string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+                && !(IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address))
+            )
             {
                 return false;
             }
@@ -126,9 +145,16 @@ public sealed record HttpSettings
     private static string AllowedHost(Config http, string host, int index)
     {
         var name = host.Trim().Trim('[', ']').TrimEnd('.').ToLowerInvariant();
-        return name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '*') && (name == "*" || !name[1..].Contains('*', StringComparison.Ordinal))
+        return
+            name.Length > 0
+            && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '*')
+            && (name == "*" || !name[1..].Contains('*', StringComparison.Ordinal))
             ? name
-            : throw new ConfigException($"'{host}' is not a host name (a name such as jobs.example.com, an address, *.example.com or *)", http.GetValue("allowed-hosts").Origin, $"jobs.http.allowed-hosts[{index}]");
+            : throw new ConfigException(
+                $"'{host}' is not a host name (a name such as jobs.example.com, an address, *.example.com or *)",
+                http.GetValue("allowed-hosts").Origin,
+                $"jobs.http.allowed-hosts[{index}]"
+            );
     }
 
     private static long Positive(Config http, string key, long value) =>

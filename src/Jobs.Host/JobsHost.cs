@@ -2,13 +2,13 @@ using System.Security.Cryptography.X509Certificates;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Client.Http;
+using Jobs.Hocon;
 using Jobs.Host.Dashboard;
 using Jobs.Host.Telemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Jobs.Hocon;
 
 namespace Jobs.Host;
 
@@ -25,16 +25,22 @@ public static class JobsHost
         if (http.ApiKeys.Count == 0 && !HttpSettings.IsLoopback(listen) && !http.AllowUnauthenticatedRemote)
         {
             throw new ConfigException(
-                $"refusing to listen on {listen} without authentication: configure jobs.http.auth.api-keys, or set jobs.http.auth.allow-unauthenticated-remote = on to accept anyone who can reach it",
+                $"refusing to listen on {listen} without authentication: configure jobs.http.auth.api-keys, "
+                    + "or set jobs.http.auth.allow-unauthenticated-remote = on to accept anyone who can reach it",
                 config.GetValue("jobs.http.auth.allow-unauthenticated-remote").Origin,
-                "jobs.http.listen");
+                "jobs.http.listen"
+            );
         }
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(listen);
         if (http.CertificatePath is not null && listen.Split(';').Any(u => !u.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
-            throw new ConfigException($"a certificate is configured, so every listen address must be https:// (got {listen})", null, "jobs.http.listen");
+            throw new ConfigException(
+                $"a certificate is configured, so every listen address must be https:// (got {listen})",
+                null,
+                "jobs.http.listen"
+            );
         }
 
         builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
@@ -57,13 +63,17 @@ public static class JobsHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(http);
         builder.Services.AddSingleton<JobsApi.StreamCounter>();
-        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Jobs API";
-            document.Info.Description = "Schedule, inspect and control jobs on a Jobs node. Errors are RFC 9457 problem details with a stable code.";
-            return Task.CompletedTask;
-        }));
-        builder.Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30))
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer(
+                (document, _, _) =>
+                {
+                    document.Info.Title = "Jobs API";
+                    document.Info.Description =
+                        "Schedule, inspect and control jobs on a Jobs node. Errors are RFC 9457 problem details with a stable code.";
+                    return Task.CompletedTask;
+                }
+            ));
+        builder
+            .Services.AddHttpClient("samples", c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectCallback = SampleNetwork.ConnectAsync });
         builder.Services.AddSingleton<IJobObserver, LoggingObserver>();
         builder.Services.AddHostedService<StatisticsReporter>();
@@ -85,13 +95,14 @@ public static class JobsHost
             builder.Services.AddHostedService<DemoJobs>();
         }
 
-        builder.Services.AddJobs(jobs => jobs
-            .UseConfig(config)
-            .AddHandler<EchoHandler, EchoJob>("echo")
-            .AddHandler<SleepHandler, SleepJob>("sleep")
-            .AddHandler<HttpGetHandler, HttpGetJob>("http-get")
-            .AddHandler<FailNTimesHandler, FailNTimesJob>("fail-n-times")
-            .AddHandler<NoOpHandler, NoOpJob>("noop"));
+        builder.Services.AddJobs(jobs =>
+            jobs.UseConfig(config)
+                .AddHandler<EchoHandler, EchoJob>("echo")
+                .AddHandler<SleepHandler, SleepJob>("sleep")
+                .AddHandler<HttpGetHandler, HttpGetJob>("http-get")
+                .AddHandler<FailNTimesHandler, FailNTimesJob>("fail-n-times")
+                .AddHandler<NoOpHandler, NoOpJob>("noop")
+        );
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -103,14 +114,20 @@ public static class JobsHost
         if (telemetry.Prometheus)
         {
             app.Services.GetRequiredService<PrometheusMetrics>(); // listen from the start, so no early measurement is missed
-            app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), PrometheusMetrics.ContentType)).ExcludeFromDescription();
+            app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), PrometheusMetrics.ContentType))
+                .ExcludeFromDescription();
         }
 
         app.MapJobsDashboard(http, dashboard);
         if (dashboard.Enabled)
         {
-            app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation("Dashboard: {Url}/dashboard{Access}", listen.Split(';')[0].TrimEnd('/'),
-                http.ApiKeys.Count > 0 ? " (log in with an API key)" : " (answers only this machine)"));
+            app.Lifetime.ApplicationStarted.Register(() =>
+                app.Logger.LogInformation(
+                    "Dashboard: {Url}/dashboard{Access}",
+                    listen.Split(';')[0].TrimEnd('/'),
+                    http.ApiKeys.Count > 0 ? " (log in with an API key)" : " (answers only this machine)"
+                )
+            );
         }
 
         app.MapOpenApi("/api/v1/openapi.json");
@@ -129,20 +146,28 @@ public static class JobsHost
         var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: nodeName));
         if (telemetry.ExportTraces)
         {
-            otel.WithTracing(t => t.AddSource(JobsTelemetry.Name).AddOtlpExporter(o =>
-            {
-                Target(o, "v1/traces");
-                o.BatchExportProcessorOptions.ScheduledDelayMilliseconds = interval;
-            }));
+            otel.WithTracing(t =>
+                t.AddSource(JobsTelemetry.Name)
+                    .AddOtlpExporter(o =>
+                    {
+                        Target(o, "v1/traces");
+                        o.BatchExportProcessorOptions.ScheduledDelayMilliseconds = interval;
+                    })
+            );
         }
 
         if (telemetry.ExportMetrics)
         {
-            otel.WithMetrics(m => m.AddMeter(JobsTelemetry.Name).AddOtlpExporter((o, reader) =>
-            {
-                Target(o, "v1/metrics");
-                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
-            }));
+            otel.WithMetrics(m =>
+                m.AddMeter(JobsTelemetry.Name)
+                    .AddOtlpExporter(
+                        (o, reader) =>
+                        {
+                            Target(o, "v1/metrics");
+                            reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+                        }
+                    )
+            );
         }
 
         // Over HTTP the exporter posts to the address as given, so each signal gets its standard path; gRPC takes the base.
@@ -164,7 +189,10 @@ internal sealed partial class DemoJobs(IJobsClient client, ILogger<DemoJobs> log
             ScheduleRequest.Create("echo", new EchoJob("hello from the demo")),
             ScheduleRequest.Create("sleep", new SleepJob(2_000)),
             ScheduleRequest.Create("fail-n-times", new FailNTimesJob(2)),
-            ScheduleRequest.Create("echo", new EchoJob("ten seconds later")) with { Delay = TimeSpan.FromSeconds(10) },
+            ScheduleRequest.Create("echo", new EchoJob("ten seconds later")) with
+            {
+                Delay = TimeSpan.FromSeconds(10),
+            },
         };
         foreach (var request in requests)
         {

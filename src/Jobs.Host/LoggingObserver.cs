@@ -14,8 +14,32 @@ internal sealed partial class LoggingObserver(ILogger<LoggingObserver> log) : IJ
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) attempt {Attempt}: {Outcome}; now {Status}{NextRun}{Error}")]
-    private partial void AttemptEndedCore(string jobId, string kind, int attempt, AttemptOutcome outcome, JobStatus status, string nextRun, string error);
+    private partial void AttemptEndedCore(
+        string jobId,
+        string kind,
+        int attempt,
+        AttemptOutcome outcome,
+        JobStatus status,
+        string nextRun,
+        string error
+    );
 
-    private void AttemptEnded(string jobId, string kind, int attempt, AttemptOutcome outcome, JobStatus status, DateTimeOffset? next, string? error) =>
-        AttemptEndedCore(jobId, kind, attempt, outcome, status, next is { } n ? $", next attempt at {n:O}" : string.Empty, error is null ? string.Empty : $" ({error})");
+    private void AttemptEnded(
+        string jobId,
+        string kind,
+        int attempt,
+        AttemptOutcome outcome,
+        JobStatus status,
+        DateTimeOffset? next,
+        string? error
+    ) =>
+        AttemptEndedCore(
+            jobId,
+            kind,
+            attempt,
+            outcome,
+            status,
+            next is { } n ? $", next attempt at {n:O}" : string.Empty,
+            error is null ? string.Empty : $" ({error})"
+        );
 }

@@ -59,7 +59,8 @@ public sealed record NodeOptions
         }
     }
 
-    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
     /// Reads <c>--config PATH</c>, <c>--listen URL</c>, <c>--demo</c>, <c>--stats-interval SECONDS</c> and the cluster's
@@ -70,8 +71,10 @@ public sealed record NodeOptions
     {
         var options = new NodeOptions
         {
-            ConfigFile = Environment.GetEnvironmentVariable("JOBS_CONFIG") is { Length: > 0 } env ? env
-                : File.Exists("hocon/single-node.conf") ? "hocon/single-node.conf" : null,
+            ConfigFile =
+                Environment.GetEnvironmentVariable("JOBS_CONFIG") is { Length: > 0 } env ? env
+                : File.Exists("hocon/single-node.conf") ? "hocon/single-node.conf"
+                : null,
             Listen = Environment.GetEnvironmentVariable("JOBS_LISTEN") is { Length: > 0 } listen ? listen : null,
         };
         for (var i = 0; i < args.Count; i++)
@@ -83,11 +86,20 @@ public sealed record NodeOptions
                 "--listen" => options with { Listen = Value() },
                 "--demo" => options with { Demo = true },
                 "--stats-interval" => options with { StatisticsInterval = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--port" => options with { Port = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 ? port : throw new ArgumentException($"--port needs a port number (0-65535), not '{args[i]}'") },
+                "--port" => options with
+                {
+                    Port =
+                        int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
+                            ? port
+                            : throw new ArgumentException($"--port needs a port number (0-65535), not '{args[i]}'"),
+                },
                 "--host" => options with { Host = Value() },
                 "--seed" => options with { Seeds = [.. options.Seeds, Seed(Value())] },
                 "--name" => options with { Name = Value() },
-                _ => throw new ArgumentException($"unknown option '{args[i]}' (known: --config PATH, --listen URL, --demo, --stats-interval SECONDS, --port N, --host NAME, --seed ADDRESS, --name NODE)"),
+                _ => throw new ArgumentException(
+                    $"unknown option '{args[i]}' (known: --config PATH, --listen URL, --demo, "
+                        + "--stats-interval SECONDS, --port N, --host NAME, --seed ADDRESS, --name NODE)"
+                ),
             };
         }
 

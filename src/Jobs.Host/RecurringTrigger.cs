@@ -14,13 +14,18 @@ internal static class RecurringTrigger
     public static async Task<ScheduleResult> TriggerAsync(IJobsClient client, string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var schedule = await client.GetRecurringAsync(name, cancellationToken).ConfigureAwait(false);
-        return await client.ScheduleAsync(new ScheduleRequest
-        {
-            Kind = schedule.Kind,
-            Payload = schedule.Payload,
-            Queue = schedule.Queue,
-            Priority = schedule.Priority,
-            JobId = $"rs:{schedule.Name}:now:{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}",
-        }, cancellationToken).ConfigureAwait(false);
+        return await client
+            .ScheduleAsync(
+                new ScheduleRequest
+                {
+                    Kind = schedule.Kind,
+                    Payload = schedule.Payload,
+                    Queue = schedule.Queue,
+                    Priority = schedule.Priority,
+                    JobId = $"rs:{schedule.Name}:now:{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}",
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 }

@@ -30,7 +30,16 @@ public sealed class EchoHandler : IJobHandler<EchoJob>
 {
     /// <inheritdoc />
     public Task<JobOutcome> HandleAsync(EchoJob payload, JobContext context) =>
-        Task.FromResult(JobOutcome.Success(new { echo = payload.Text, node = context.Node, attempt = context.Attempt }));
+        Task.FromResult(
+            JobOutcome.Success(
+                new
+                {
+                    echo = payload.Text,
+                    node = context.Node,
+                    attempt = context.Attempt,
+                }
+            )
+        );
 }
 
 /// <summary>Sleeps, honouring cancellation and the run timeout.</summary>

@@ -24,7 +24,9 @@ internal static class SampleNetwork
         var allowed = addresses.Where(IsAllowed).ToArray();
         if (allowed.Length == 0)
         {
-            throw new HttpRequestException($"'{endpoint.Host}' resolves only to link-local or metadata addresses, which the http-get sample does not reach");
+            throw new HttpRequestException(
+                $"'{endpoint.Host}' resolves only to link-local or metadata addresses, which the http-get sample does not reach"
+            );
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -26,11 +26,22 @@ internal sealed partial class StatisticsReporter(JobsNode node, ILogger<Statisti
                 }
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
+        catch (OperationCanceledException) { }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node statistics: scheduled {Scheduled}, started {Started}, succeeded {Succeeded}, failed {Failed}, retried {Retried}, timed out {TimedOut}, recovered {Recovered}, cancelled {Cancelled}")]
-    private partial void Report(long scheduled, long started, long succeeded, long failed, long retried, long timedOut, long recovered, long cancelled);
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Node statistics: scheduled {Scheduled}, started {Started}, succeeded {Succeeded}, failed "
+            + "{Failed}, retried {Retried}, timed out {TimedOut}, recovered {Recovered}, cancelled {Cancelled}"
+    )]
+    private partial void Report(
+        long scheduled,
+        long started,
+        long succeeded,
+        long failed,
+        long retried,
+        long timedOut,
+        long recovered,
+        long cancelled
+    );
 }

@@ -40,7 +40,11 @@ public sealed class JobsTestNode : IAsyncDisposable
     /// UseConfigFile(null, "jobs.defaults.max-attempts = 1") and the like); <paramref name="services"/> adds what
     /// the handlers need. Retries use backoff with no jitter unless configured otherwise, so times are predictable.
     /// </summary>
-    public static async Task<JobsTestNode> StartAsync(Action<JobsBuilder> configure, Action<IServiceCollection>? services = null, DateTimeOffset? start = null)
+    public static async Task<JobsTestNode> StartAsync(
+        Action<JobsBuilder> configure,
+        Action<IServiceCollection>? services = null,
+        DateTimeOffset? start = null
+    )
     {
         ArgumentNullException.ThrowIfNull(configure);
         var clock = new ManualTimeProvider(start ?? DateTimeOffset.UtcNow);
@@ -49,12 +53,15 @@ public sealed class JobsTestNode : IAsyncDisposable
         services?.Invoke(collection);
         collection.AddJobs(jobs =>
         {
-            jobs.UseConfigFile(null, """
+            jobs.UseConfigFile(
+                null,
+                """
                 jobs.persistence.backend = memory
                 jobs.node.name = test
                 jobs.defaults.backoff.jitter = 0
                 akka.log-dead-letters = 0
-                """);
+                """
+            );
             configure(jobs);
         });
         var provider = collection.BuildServiceProvider();
@@ -71,7 +78,8 @@ public sealed class JobsTestNode : IAsyncDisposable
     }
 
     /// <summary>Waits until no job is due or running (the jobs due now have run).</summary>
-    /// <exception cref="TestKitAssertionException">Jobs were still due or running when <paramref name="timeout"/> (default 10 s, times the time factor) passed.</exception>
+    /// <exception cref="TestKitAssertionException">Jobs were still due or running when <paramref name="timeout"/>
+    /// (default 10 s, times the time factor) passed.</exception>
     public async Task RunDueJobsAsync(TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + Dilated(timeout ?? TimeSpan.FromSeconds(10));
@@ -85,7 +93,9 @@ public sealed class JobsTestNode : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TestKitAssertionException($"jobs still due or running after waiting: {counts[JobStatus.Queued]} queued, {counts[JobStatus.Running]} running");
+                throw new TestKitAssertionException(
+                    $"jobs still due or running after waiting: {counts[JobStatus.Queued]} queued, {counts[JobStatus.Running]} running"
+                );
             }
 
             await Task.Delay(5).ConfigureAwait(false);
@@ -97,7 +107,13 @@ public sealed class JobsTestNode : IAsyncDisposable
     /// slow machines (CI), as Akka's test kit dilates its waits.
     /// </summary>
     private static TimeSpan Dilated(TimeSpan wait) =>
-        double.TryParse(Environment.GetEnvironmentVariable("JOBS_TESTKIT_TIMEFACTOR"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var factor) && factor >= 1
+        double.TryParse(
+            Environment.GetEnvironmentVariable("JOBS_TESTKIT_TIMEFACTOR"),
+            System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out var factor
+        )
+        && factor >= 1
             ? wait * factor
             : wait;
 
@@ -108,15 +124,24 @@ public sealed class JobsTestNode : IAsyncDisposable
         string? cursor = null;
         do
         {
-            var page = await Client.ListAsync(new JobQuery { Kind = kind, Status = status, Limit = 1000, Cursor = cursor }).ConfigureAwait(false);
+            var page = await Client
+                .ListAsync(
+                    new JobQuery
+                    {
+                        Kind = kind,
+                        Status = status,
+                        Limit = 1000,
+                        Cursor = cursor,
+                    }
+                )
+                .ConfigureAwait(false);
             foreach (var item in page.Items)
             {
                 jobs.Add(await Client.GetAsync(item.Id).ConfigureAwait(false));
             }
 
             cursor = page.NextCursor;
-        }
-        while (cursor is not null);
+        } while (cursor is not null);
         return jobs;
     }
 
@@ -134,14 +159,25 @@ public sealed class JobsTestNode : IAsyncDisposable
         var jobs = await JobsAsync(kind, status).ConfigureAwait(false);
         foreach (var job in jobs)
         {
-            if (match is null || (job.Payload.ValueKind != JsonValueKind.Undefined && job.Payload.Deserialize<TPayload>(JsonSerializerOptions.Web) is { } payload && match(payload)))
+            if (
+                match is null
+                || (
+                    job.Payload.ValueKind != JsonValueKind.Undefined
+                    && job.Payload.Deserialize<TPayload>(JsonSerializerOptions.Web) is { } payload
+                    && match(payload)
+                )
+            )
             {
                 return job;
             }
         }
 
         var seen = jobs.Count == 0 ? "none" : string.Join("; ", jobs.Select(j => $"{j.Id} {j.Status} {j.Payload.GetRawText()}"));
-        throw new TestKitAssertionException($"expected a job of kind '{kind}'{(status is null ? string.Empty : $" in status {status}")}{(match is null ? string.Empty : " matching the predicate")}; jobs of that kind: {seen}");
+        throw new TestKitAssertionException(
+            "expected a job of kind "
+                + $"'{kind}'{(status is null ? string.Empty : $" in status {status}")}{(match is null ? string.Empty : " matching the predicate")}; "
+                + $"jobs of that kind: {seen}"
+        );
     }
 
     /// <summary>Asserts that no job exists (of <paramref name="kind"/>, when given).</summary>
@@ -151,7 +187,10 @@ public sealed class JobsTestNode : IAsyncDisposable
         var jobs = await JobsAsync(kind).ConfigureAwait(false);
         if (jobs.Count > 0)
         {
-            throw new TestKitAssertionException($"expected no jobs{(kind is null ? string.Empty : $" of kind '{kind}'")}, found {jobs.Count}: {string.Join("; ", jobs.Take(10).Select(j => $"{j.Id} {j.Kind} {j.Status}"))}");
+            throw new TestKitAssertionException(
+                $"expected no jobs{(kind is null ? string.Empty : $" of kind '{kind}'")}, found "
+                    + $"{jobs.Count}: {string.Join("; ", jobs.Take(10).Select(j => $"{j.Id} {j.Kind} {j.Status}"))}"
+            );
         }
     }
 

@@ -116,7 +116,8 @@ public sealed class ManualTimeProvider : TimeProvider
                 Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period;
                 // A timer due now fires now, as a real timer does, without waiting for the clock to move.
                 fireNow = dueTime == TimeSpan.Zero;
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null
+                DueAt =
+                    dueTime == Timeout.InfiniteTimeSpan ? null
                     : fireNow ? (Period is { } p ? owner._now + p : null)
                     : owner._now + dueTime;
             }

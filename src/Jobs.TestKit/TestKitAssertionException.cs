@@ -5,13 +5,9 @@ public sealed class TestKitAssertionException : Exception
 {
     /// <summary>Creates the exception with a message.</summary>
     public TestKitAssertionException(string message)
-        : base(message)
-    {
-    }
+        : base(message) { }
 
     /// <summary>Creates the exception with a message and the last failure seen.</summary>
     public TestKitAssertionException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
+        : base(message, innerException) { }
 }

@@ -20,13 +20,12 @@ public sealed class AkkaHostingTests
         var directory = Directory.CreateTempSubdirectory("jobs-hosting-").FullName;
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddSingleton(new HandlerLog());
-        builder.Services.AddJobs(jobs => jobs
-            .UseConfigFile(null, $"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db")}\" }}")
-            .AddHandler<EchoHandler, EchoPayload>("echo")
-            .UseAkkaHosting());
-        builder.Services.AddAkka("app", (akka, services) => akka
-            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithJobs(services));
+        builder.Services.AddJobs(jobs =>
+            jobs.UseConfigFile(null, $"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db")}\" }}")
+                .AddHandler<EchoHandler, EchoPayload>("echo")
+                .UseAkkaHosting()
+        );
+        builder.Services.AddAkka("app", (akka, services) => akka.AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend).WithJobs(services));
         using var host = builder.Build();
         await host.StartAsync();
         try
@@ -55,12 +54,20 @@ public sealed class AkkaHostingTests
 
             // An Akka application's door: typed messages and replies through the gateway.
             var gateway = await host.Services.GetRequiredService<IRequiredActor<Messages.JobsGateway>>().GetAsync();
-            var scheduled = await gateway.Ask<ScheduleResult>(new Messages.ScheduleJob(ScheduleRequest.Create("echo", new EchoPayload("by message")) with { Delay = TimeSpan.FromHours(1) }), TimeSpan.FromSeconds(5));
+            var scheduled = await gateway.Ask<ScheduleResult>(
+                new Messages.ScheduleJob(ScheduleRequest.Create("echo", new EchoPayload("by message")) with { Delay = TimeSpan.FromHours(1) }),
+                TimeSpan.FromSeconds(5)
+            );
             Assert.Equal(JobStatus.Scheduled, (await gateway.Ask<JobInfo>(new Messages.GetJob(scheduled.JobId), TimeSpan.FromSeconds(5))).Status);
-            Assert.Equal(new Messages.JobCancelled(scheduled.JobId), await gateway.Ask<Messages.JobCancelled>(new Messages.CancelJob(scheduled.JobId), TimeSpan.FromSeconds(5)));
+            Assert.Equal(
+                new Messages.JobCancelled(scheduled.JobId),
+                await gateway.Ask<Messages.JobCancelled>(new Messages.CancelJob(scheduled.JobId), TimeSpan.FromSeconds(5))
+            );
             Assert.Equal(JobStatus.Cancelled, (await client.GetAsync(scheduled.JobId)).Status);
             await Assert.ThrowsAsync<JobNotFoundException>(() => gateway.Ask<JobInfo>(new Messages.GetJob("no-such-job"), TimeSpan.FromSeconds(5)));
-            var invalid = await Assert.ThrowsAsync<JobValidationException>(() => gateway.Ask<ScheduleResult>(new Messages.ScheduleJob(new ScheduleRequest { Kind = "no-such-kind" }), TimeSpan.FromSeconds(5)));
+            var invalid = await Assert.ThrowsAsync<JobValidationException>(() =>
+                gateway.Ask<ScheduleResult>(new Messages.ScheduleJob(new ScheduleRequest { Kind = "no-such-kind" }), TimeSpan.FromSeconds(5))
+            );
             Assert.Equal("kind", invalid.Field);
         }
         finally

@@ -19,7 +19,16 @@ public abstract class BatchAtomicitySpec(Backend backend)
         var (storage, directory) = await StorageAsync();
         await using var node = await TestNode.StartAsync(backend, manualClock: false, storageConfig: storage);
         await PoisonAsync(storage);
-        var batch = Enumerable.Range(0, 200).Select(i => ScheduleRequest.Create("echo", new EchoPayload("b")) with { JobId = i == 137 ? "poison" : $"b{i}", Delay = TimeSpan.FromHours(1) }).ToList();
+        var batch = Enumerable
+            .Range(0, 200)
+            .Select(i =>
+                ScheduleRequest.Create("echo", new EchoPayload("b")) with
+                {
+                    JobId = i == 137 ? "poison" : $"b{i}",
+                    Delay = TimeSpan.FromHours(1),
+                }
+            )
+            .ToList();
         var results = await node.Client.ScheduleManyAsync(batch);
         Assert.Equal(200, results.Count);
         Assert.All(results, r => Assert.Equal("storage-failure", r.Error?.ErrorCode));
@@ -57,7 +66,8 @@ public sealed class SqliteBatchAtomicityTests() : BatchAtomicitySpec(Backend.Sql
         await using var connection = new SqliteConnection($"Data Source={_path}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "CREATE TRIGGER poison BEFORE INSERT ON jobs_journal WHEN NEW.persistence_id = 'job-poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;";
+        command.CommandText =
+            "CREATE TRIGGER poison BEFORE INSERT ON jobs_journal WHEN NEW.persistence_id = 'job-poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;";
         await command.ExecuteNonQueryAsync();
     }
 }
@@ -69,17 +79,23 @@ public sealed class PostgresBatchAtomicityTests() : BatchAtomicitySpec(Backend.P
     protected override async Task<(string Storage, string Directory)> StorageAsync()
     {
         _connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("batch");
-        return ($"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{_connectionString}\" }}", Directory.CreateTempSubdirectory("jobs-batch-").FullName);
+        return (
+            $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{_connectionString}\" }}",
+            Directory.CreateTempSubdirectory("jobs-batch-").FullName
+        );
     }
 
     protected override async Task PoisonAsync(string storage)
     {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand(
+            """
             CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'poisoned'; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER poison BEFORE INSERT ON jobs_journal FOR EACH ROW WHEN (NEW.persistence_id = 'job-poison') EXECUTE FUNCTION poison();
-            """, connection);
+            """,
+            connection
+        );
         await command.ExecuteNonQueryAsync();
     }
 }

@@ -20,7 +20,8 @@ public sealed class CapabilityRoutingTests
         var nodes = await ThreeNodeClusterTests.StartClusterAsync(
             2,
             configOf: i => i == 1 ? "jobs.queues.reports.workers = 2" : string.Empty,
-            jobsOf: i => i == 1 ? b => b.AddHandler<EchoHandler, EchoPayload>("special") : null);
+            jobsOf: i => i == 1 ? b => b.AddHandler<EchoHandler, EchoPayload>("special") : null
+        );
         try
         {
             var (plain, capable) = (nodes[0], nodes[1]);
@@ -32,7 +33,9 @@ public sealed class CapabilityRoutingTests
             }
 
             // A kind nobody runs is refused, naming every kind the cluster runs.
-            var unknown = await Assert.ThrowsAsync<JobValidationException>(() => plain.Client.ScheduleAsync(ScheduleRequest.Create("nope", new EchoPayload("x"))));
+            var unknown = await Assert.ThrowsAsync<JobValidationException>(() =>
+                plain.Client.ScheduleAsync(ScheduleRequest.Create("nope", new EchoPayload("x")))
+            );
             Assert.Equal("kind", unknown.Field);
             Assert.Contains("special", unknown.Message, StringComparison.Ordinal);
 
@@ -59,11 +62,19 @@ public sealed class CapabilityRoutingTests
                 ids.Add((await plain.Client.ScheduleAsync(ScheduleRequest.Create("special", new EchoPayload($"s{i}")))).JobId);
             }
 
-            ids.AddRange((await plain.Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("special", new EchoPayload($"b{i}")))])).Select(r => r.Result!.JobId));
+            ids.AddRange(
+                (
+                    await plain.Client.ScheduleManyAsync([
+                        .. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("special", new EchoPayload($"b{i}"))),
+                    ])
+                ).Select(r => r.Result!.JobId)
+            );
             var reports = new List<string>();
             for (var i = 0; i < 10; i++)
             {
-                reports.Add((await plain.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload($"r{i}")) with { Queue = "reports" })).JobId);
+                reports.Add(
+                    (await plain.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload($"r{i}")) with { Queue = "reports" })).JobId
+                );
             }
 
             foreach (var id in ids.Concat(reports))
@@ -113,7 +124,8 @@ public sealed class CapabilityRoutingTests
             2,
             extraConfig: "jobs.kind-limits { count = 3 }",
             jobsOf: _ => b => b.AddHandler<CountHandler, CountPayload>("count"),
-            services: s => s.AddSingleton(tracker));
+            services: s => s.AddSingleton(tracker)
+        );
         try
         {
             var ids = new List<string>();
@@ -122,8 +134,18 @@ public sealed class CapabilityRoutingTests
                 ids.Add((await nodes[i % 2].Client.ScheduleAsync(ScheduleRequest.Create("count", new CountPayload(i)))).JobId);
             }
 
-            ids.AddRange((await nodes[1].Client.ScheduleManyAsync([.. Enumerable.Range(0, 60).Select(i => ScheduleRequest.Create("count", new CountPayload(i)))])).Select(r => r.Result!.JobId));
-            var others = (await nodes[0].Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"o{i}")))])).Select(r => r.Result!.JobId).ToList();
+            ids.AddRange(
+                (
+                    await nodes[1]
+                        .Client.ScheduleManyAsync([.. Enumerable.Range(0, 60).Select(i => ScheduleRequest.Create("count", new CountPayload(i)))])
+                ).Select(r => r.Result!.JobId)
+            );
+            var others = (
+                await nodes[0]
+                    .Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"o{i}")))])
+            )
+                .Select(r => r.Result!.JobId)
+                .ToList();
             var ranOn = new HashSet<string>();
             foreach (var id in ids.Concat(others))
             {
@@ -155,10 +177,12 @@ public sealed class CapabilityRoutingTests
             3,
             extraConfig: "akka.coordinated-shutdown.run-by-actor-system-terminate = off",
             log: log,
-            jobsOf: i => i == 1 ? b => b.AddHandler<WaitHandler, WaitPayload>("special") : null);
+            jobsOf: i => i == 1 ? b => b.AddHandler<WaitHandler, WaitPayload>("special") : null
+        );
         try
         {
-            var warm = await nodes[0].Client.ScheduleManyAsync([.. Enumerable.Range(0, 150).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"w{i}")))]);
+            var warm = await nodes[0]
+                .Client.ScheduleManyAsync([.. Enumerable.Range(0, 150).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"w{i}")))]);
             foreach (var r in warm)
             {
                 await nodes[0].WaitForStatusAsync(r.Result!.JobId, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
@@ -172,13 +196,26 @@ public sealed class CapabilityRoutingTests
             {
                 Assert.True(DateTime.UtcNow < deadline, "node-3 never hosted a job shard");
                 await Task.Delay(500);
-                var stats = await Akka.Cluster.Sharding.ClusterSharding.Get(nodes[0].Node.System!).ShardRegion(Entities.JobEntity.TypeName)
-                    .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+                var stats = await Akka
+                    .Cluster.Sharding.ClusterSharding.Get(nodes[0].Node.System!)
+                    .ShardRegion(Entities.JobEntity.TypeName)
+                    .Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                        new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)),
+                        TimeSpan.FromSeconds(10)
+                    );
                 shards = stats.Regions.TryGetValue(dying, out var region) ? [.. region.Stats.Keys] : [];
             }
 
-            var id = Enumerable.Range(0, 10_000).Select(i => $"lost-report-{i}")
-                .First(c => shards.Contains(Sharding.JobShards.ShardOf(c, nodes[0].Node.Runtime!.Settings.NumberOfShards).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var id = Enumerable
+                .Range(0, 10_000)
+                .Select(i => $"lost-report-{i}")
+                .First(c =>
+                    shards.Contains(
+                        Sharding
+                            .JobShards.ShardOf(c, nodes[0].Node.Runtime!.Settings.NumberOfShards)
+                            .ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    )
+                );
             var gate = "report-" + Guid.NewGuid();
             await nodes[0].Client.ScheduleAsync(ScheduleRequest.Create("special", new WaitPayload(gate)) with { JobId = id });
             deadline = DateTime.UtcNow.AddSeconds(30);

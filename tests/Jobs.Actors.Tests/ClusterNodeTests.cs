@@ -25,11 +25,16 @@ public sealed class ClusterNodeTests : Akka.TestKit.Xunit2.TestKit
         var cluster = Cluster.Get(system);
         Assert.Equal([MemberStatus.Up], cluster.State.Members.Select(m => m.Status));
 
-        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromMinutes(10) })).JobId;
+        var id = (
+            await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromMinutes(10) })
+        ).JobId;
         var region = ClusterSharding.Get(system).ShardRegion("job");
         var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
         var shard = Assert.Single(state.Shards, s => s.EntityIds.Contains(id));
-        Assert.Equal(JobShards.ShardOf(id, node.Node.Runtime!.Settings.NumberOfShards).ToString(System.Globalization.CultureInfo.InvariantCulture), shard.ShardId);
+        Assert.Equal(
+            JobShards.ShardOf(id, node.Node.Runtime!.Settings.NumberOfShards).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            shard.ShardId
+        );
         Assert.Contains("recurring", ClusterSharding.Get(system).ShardTypeNames);
 
         var singleton = await system.ActorSelection("/user/scheduler/scheduler").Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(5));
@@ -41,14 +46,20 @@ public sealed class ClusterNodeTests : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A bare actor system (no job node) that joins <paramref name="node"/>'s cluster as a member.</summary>
-    internal static ActorSystem JoinForeignMember(ActorSystem node) => ActorSystem.Create(node.Name, ConfigurationFactory.ParseString($$"""
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        akka.cluster.seed-nodes = ["{{Cluster.Get(node).SelfAddress}}"]
-        akka.cluster.sharding.distributed-data.durable.keys = []
-        akka.cluster.distributed-data.durable.keys = []
-        akka.loglevel = ERROR
-        """));
+    internal static ActorSystem JoinForeignMember(ActorSystem node) =>
+        ActorSystem.Create(
+            node.Name,
+            ConfigurationFactory.ParseString(
+                $$"""
+                akka.actor.provider = cluster
+                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+                akka.cluster.seed-nodes = ["{{Cluster.Get(node).SelfAddress}}"]
+                akka.cluster.sharding.distributed-data.durable.keys = []
+                akka.cluster.distributed-data.durable.keys = []
+                akka.loglevel = ERROR
+                """
+            )
+        );
 
     [Fact]
     public async Task SqliteNode_DownsAnotherMemberThatJoinsIt()
@@ -76,7 +87,9 @@ public sealed class ClusterNodeTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task SqliteNode_WithSeedNodes_RefusesToStart_NamingTheBackend()
     {
-        var error = await Assert.ThrowsAsync<ConfigException>(() => TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: "akka.cluster.seed-nodes = [\"akka.tcp://jobs@127.0.0.1:1\"]"));
+        var error = await Assert.ThrowsAsync<ConfigException>(() =>
+            TestNode.StartAsync(Backend.Sqlite, manualClock: false, extraConfig: "akka.cluster.seed-nodes = [\"akka.tcp://jobs@127.0.0.1:1\"]")
+        );
         Assert.Contains("backend = postgresql", error.Message, StringComparison.Ordinal);
     }
 

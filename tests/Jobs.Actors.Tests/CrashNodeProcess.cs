@@ -24,7 +24,11 @@ internal static class CrashNodeProcess
         {
             // Faking the monotonic clock too keeps timed waits right: libfaketime shifts their deadlines either way.
             start.ArgumentList.Add("-f");
-            start.ArgumentList.Add((clockSkew < TimeSpan.Zero ? "-" : "+") + ((long)clockSkew.Duration().TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) + "s");
+            start.ArgumentList.Add(
+                (clockSkew < TimeSpan.Zero ? "-" : "+")
+                    + ((long)clockSkew.Duration().TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + "s"
+            );
             start.ArgumentList.Add("dotnet");
         }
 

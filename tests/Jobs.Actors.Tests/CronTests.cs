@@ -34,34 +34,40 @@ public sealed class CronTests
         from mon in Field(1, 12)
         from dow in Field(0, 6)
         from which in Gen.Choose(0, 2) // both day fields restricted is Vixie's OR, which NCrontab does not do: keep one as *
-        let days = which == 0 ? (dom, "*") : which == 1 ? ("*", dow) : ("*", "*")
+        let days = which == 0 ? (dom, "*")
+        : which == 1 ? ("*", dow)
+        : ("*", "*")
         select ((seconds ? s + " " : string.Empty) + $"{m} {h} {days.Item1} {mon} {days.Item2}", seconds);
 
     [Fact]
     public void NextLocal_MatchesNCrontab_OnRandomExpressionsAndTimes()
     {
-        var cases = from e in Expressions from minutes in Gen.Choose(0, 4 * 365 * 24 * 60) from second in Gen.Choose(0, 59) select (e, Origin.AddMinutes(minutes).AddSeconds(second));
+        var cases =
+            from e in Expressions
+            from minutes in Gen.Choose(0, 4 * 365 * 24 * 60)
+            from second in Gen.Choose(0, 59)
+            select (e, Origin.AddMinutes(minutes).AddSeconds(second));
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(2000), Prop.ForAll(cases.ToArbitrary(), c =>
-        {
-            var ((text, seconds), from) = c;
-            var reference = CrontabSchedule.Parse(text, new CrontabSchedule.ParseOptions { IncludingSeconds = seconds });
-            var ours = CronExpression.Parse(text);
-            var t = from;
-            for (var i = 0; i < 5; i++)
             {
-                var expected = Reference(reference, seconds, t, t.AddYears(9));
-                var actual = ours.NextLocal(t);
-                if (expected >= t.AddYears(9))
+                var ((text, seconds), from) = c;
+                var reference = CrontabSchedule.Parse(text, new CrontabSchedule.ParseOptions { IncludingSeconds = seconds });
+                var ours = CronExpression.Parse(text);
+                var t = from;
+                for (var i = 0; i < 5; i++)
                 {
-                    Assert.Null(actual);
-                    return;
-                }
+                    var expected = Reference(reference, seconds, t, t.AddYears(9));
+                    var actual = ours.NextLocal(t);
+                    if (expected >= t.AddYears(9))
+                    {
+                        Assert.Null(actual);
+                        return;
+                    }
 
-                Assert.True(expected == actual, $"'{text}' after {t:O}: NCrontab says {expected:O}, we say {actual:O}");
-                Assert.True(ours.Matches(expected));
-                t = expected;
-            }
-        }));
+                    Assert.True(expected == actual, $"'{text}' after {t:O}: NCrontab says {expected:O}, we say {actual:O}");
+                    Assert.True(ours.Matches(expected));
+                    t = expected;
+                }
+            }));
     }
 
     /// <summary>
@@ -113,7 +119,18 @@ public sealed class CronTests
             days.Add(t);
         }
 
-        Assert.Equal(new[] { new DateTime(2026, 4, 3), new DateTime(2026, 4, 10), new DateTime(2026, 4, 13), new DateTime(2026, 4, 17), new DateTime(2026, 4, 24), new DateTime(2026, 5, 1) }, days);
+        Assert.Equal(
+            new[]
+            {
+                new DateTime(2026, 4, 3),
+                new DateTime(2026, 4, 10),
+                new DateTime(2026, 4, 13),
+                new DateTime(2026, 4, 17),
+                new DateTime(2026, 4, 24),
+                new DateTime(2026, 5, 1),
+            },
+            days
+        );
     }
 
     [Theory]
@@ -145,25 +162,26 @@ public sealed class CronTests
         Assert.Equal(new DateTime(2028, 2, 29, 12, 0, 0), cron.NextLocal(new DateTime(2025, 1, 1)));
     }
 
-    public static TheoryData<string, string, string, string> DstCases => new()
-    {
-        // zone, cron, after (UTC), expected next (UTC)
-        // London springs forward 2026-03-29 01:00 GMT -> 02:00 BST: 01:30 does not exist; it runs at the gap's end.
-        { "Europe/London", "30 1 * * *", "2026-03-28T12:00:00Z", "2026-03-29T01:00:00Z" },
-        { "Europe/London", "30 1 * * *", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z" },
-        // London falls back 2026-10-25 02:00 BST -> 01:00 GMT: 01:30 happens twice; it runs once, at the first.
-        { "Europe/London", "30 1 * * *", "2026-10-24T12:00:00Z", "2026-10-25T00:30:00Z" },
-        { "Europe/London", "30 1 * * *", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z" },
-        // New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT.
-        { "America/New_York", "30 2 * * *", "2026-03-07T12:00:00Z", "2026-03-08T07:00:00Z" },
-        // New York falls back 2026-11-01 02:00 EDT -> 01:00 EST.
-        { "America/New_York", "30 1 * * *", "2026-10-31T12:00:00Z", "2026-11-01T05:30:00Z" },
-        { "America/New_York", "30 1 * * *", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z" },
-        // Lord Howe moves 30 minutes: 2026-10-04 02:00 -> 02:30 (+10:30 -> +11:00); 2026-04-05 02:00 -> 01:30.
-        { "Australia/Lord_Howe", "15 2 * * *", "2026-10-03T12:00:00Z", "2026-10-03T15:30:00Z" },
-        { "Australia/Lord_Howe", "45 1 * * *", "2026-04-04T12:00:00Z", "2026-04-04T14:45:00Z" },
-        { "Australia/Lord_Howe", "45 1 * * *", "2026-04-04T14:45:00Z", "2026-04-05T15:15:00Z" },
-    };
+    public static TheoryData<string, string, string, string> DstCases =>
+        new()
+        {
+            // zone, cron, after (UTC), expected next (UTC)
+            // London springs forward 2026-03-29 01:00 GMT -> 02:00 BST: 01:30 does not exist; it runs at the gap's end.
+            { "Europe/London", "30 1 * * *", "2026-03-28T12:00:00Z", "2026-03-29T01:00:00Z" },
+            { "Europe/London", "30 1 * * *", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z" },
+            // London falls back 2026-10-25 02:00 BST -> 01:00 GMT: 01:30 happens twice; it runs once, at the first.
+            { "Europe/London", "30 1 * * *", "2026-10-24T12:00:00Z", "2026-10-25T00:30:00Z" },
+            { "Europe/London", "30 1 * * *", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z" },
+            // New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT.
+            { "America/New_York", "30 2 * * *", "2026-03-07T12:00:00Z", "2026-03-08T07:00:00Z" },
+            // New York falls back 2026-11-01 02:00 EDT -> 01:00 EST.
+            { "America/New_York", "30 1 * * *", "2026-10-31T12:00:00Z", "2026-11-01T05:30:00Z" },
+            { "America/New_York", "30 1 * * *", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z" },
+            // Lord Howe moves 30 minutes: 2026-10-04 02:00 -> 02:30 (+10:30 -> +11:00); 2026-04-05 02:00 -> 01:30.
+            { "Australia/Lord_Howe", "15 2 * * *", "2026-10-03T12:00:00Z", "2026-10-03T15:30:00Z" },
+            { "Australia/Lord_Howe", "45 1 * * *", "2026-04-04T12:00:00Z", "2026-04-04T14:45:00Z" },
+            { "Australia/Lord_Howe", "45 1 * * *", "2026-04-04T14:45:00Z", "2026-04-05T15:15:00Z" },
+        };
 
     [Theory]
     [MemberData(nameof(DstCases))]
@@ -180,7 +198,10 @@ public sealed class CronTests
         var schedule = new CronSchedule(CronExpression.Parse("*/15 * * * *"), RecurrenceParser.Zone("Europe/London"));
         var occurrences = Walk(schedule, DateTimeOffset.Parse("2026-10-24T23:50:00Z", System.Globalization.CultureInfo.InvariantCulture), 8);
         // 00:00-00:45 BST-local (23:00Z..) ... 01:00-01:45 local first pass is 00:00Z-00:45Z, the second pass is skipped.
-        Assert.Equal(new[] { "00:00", "00:15", "00:30", "00:45", "02:00", "02:15", "02:30", "02:45" }, occurrences.Select(o => o.UtcDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(
+            new[] { "00:00", "00:15", "00:30", "00:45", "02:00", "02:15", "02:30", "02:45" },
+            occurrences.Select(o => o.UtcDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture))
+        );
     }
 
     [Fact]
@@ -189,34 +210,44 @@ public sealed class CronTests
         var schedule = new CronSchedule(CronExpression.Parse("*/15 * * * *"), RecurrenceParser.Zone("America/New_York"));
         var occurrences = Walk(schedule, DateTimeOffset.Parse("2026-03-08T06:40:00Z", System.Globalization.CultureInfo.InvariantCulture), 4);
         // 01:45 EST = 06:45Z; 02:00-02:45 do not exist and all mean 03:00 EDT = 07:00Z; then 03:15 EDT = 07:15Z.
-        Assert.Equal(new[] { "06:45", "07:00", "07:15", "07:30" }, occurrences.Select(o => o.UtcDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(
+            new[] { "06:45", "07:00", "07:15", "07:30" },
+            occurrences.Select(o => o.UtcDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture))
+        );
     }
 
     [Fact]
     public void ZonedOccurrences_AreIncreasing_AndEachMatchesOrEndsAGap()
     {
         var zones = new[] { "Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata" };
-        var cases = from e in Expressions from z in Gen.Elements(zones) from minutes in Gen.Choose(0, 3 * 365 * 24 * 60) select (e.Expression, z, minutes);
+        var cases =
+            from e in Expressions
+            from z in Gen.Elements(zones)
+            from minutes in Gen.Choose(0, 3 * 365 * 24 * 60)
+            select (e.Expression, z, minutes);
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), Prop.ForAll(cases.ToArbitrary(), c =>
-        {
-            var zone = RecurrenceParser.Zone(c.z);
-            var cron = CronExpression.Parse(c.Expression);
-            var schedule = new CronSchedule(cron, zone);
-            var t = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(c.minutes);
-            for (var i = 0; i < 5; i++)
             {
-                if (schedule.Next(t) is not { } next)
+                var zone = RecurrenceParser.Zone(c.z);
+                var cron = CronExpression.Parse(c.Expression);
+                var schedule = new CronSchedule(cron, zone);
+                var t = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(c.minutes);
+                for (var i = 0; i < 5; i++)
                 {
-                    return;
-                }
+                    if (schedule.Next(t) is not { } next)
+                    {
+                        return;
+                    }
 
-                Assert.True(next > t);
-                var local = TimeZoneInfo.ConvertTime(next, zone).DateTime;
-                var transition = zone.GetUtcOffset(next.AddSeconds(-1)) != zone.GetUtcOffset(next);
-                Assert.True(cron.Matches(local) || transition, $"{c.Expression} in {c.z}: {next:O} ({local:O} local) neither matches nor ends a gap");
-                t = next;
-            }
-        }));
+                    Assert.True(next > t);
+                    var local = TimeZoneInfo.ConvertTime(next, zone).DateTime;
+                    var transition = zone.GetUtcOffset(next.AddSeconds(-1)) != zone.GetUtcOffset(next);
+                    Assert.True(
+                        cron.Matches(local) || transition,
+                        $"{c.Expression} in {c.z}: {next:O} ({local:O} local) neither matches nor ends a gap"
+                    );
+                    t = next;
+                }
+            }));
     }
 
     [Fact]

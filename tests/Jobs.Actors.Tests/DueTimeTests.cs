@@ -23,7 +23,14 @@ public sealed class DueTimeTests
         // Another job due on the whole millisecond makes the scheduler read the index in that millisecond, where both
         // are due at its precision: both run then (before, the first was declined by its entity for 0.4 ms and then
         // waited for the scheduler's longest sleep, here an hour of the test's clock, which never comes).
-        var neighbour = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("on time")) with { Delay = TimeSpan.FromMilliseconds(2000) })).JobId;
+        var neighbour = (
+            await node.Client.ScheduleAsync(
+                ScheduleRequest.Create("echo", new EchoPayload("on time")) with
+                {
+                    Delay = TimeSpan.FromMilliseconds(2000),
+                }
+            )
+        ).JobId;
         clock.Advance(TimeSpan.FromMilliseconds(1999));
         await Task.Delay(200);
         Assert.Equal(JobStatus.Scheduled, (await node.Client.GetAsync(id)).Status); // not due: nothing starts early
@@ -40,7 +47,12 @@ public sealed class DueTimeTests
     {
         // The database (PostgreSQL on this machine) has the true time; the node's own clock runs 30 s ahead.
         var skewed = new SkewedClock(TimeSpan.FromSeconds(30));
-        await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, extraConfig: $"jobs.scheduler.clock = {source}", services: s => s.AddSingleton<TimeProvider>(skewed));
+        await using var node = await TestNode.StartAsync(
+            Backend.Postgres,
+            manualClock: false,
+            extraConfig: $"jobs.scheduler.clock = {source}",
+            services: s => s.AddSingleton<TimeProvider>(skewed)
+        );
         var runAt = DateTimeOffset.UtcNow.AddSeconds(4); // as a client with a correct clock asks
         var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("at 4 s")) with { RunAt = runAt })).JobId;
         var info = await node.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(20));

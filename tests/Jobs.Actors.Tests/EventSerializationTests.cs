@@ -30,7 +30,18 @@ public sealed class EventSerializationTests
             Assert.Equal(value, back);
         }
 
-        Assert.Equal(JobsEventSerializer.EventTypes.Count, JobsEventSerializer.EventTypes.Select(t => Akka.Serialization.Serialization.ManifestFor(serialization.FindSerializerFor(RuntimeHelpers.GetUninitializedObject(t)), RuntimeHelpers.GetUninitializedObject(t))).Distinct().Count());
+        Assert.Equal(
+            JobsEventSerializer.EventTypes.Count,
+            JobsEventSerializer
+                .EventTypes.Select(t =>
+                    Akka.Serialization.Serialization.ManifestFor(
+                        serialization.FindSerializerFor(RuntimeHelpers.GetUninitializedObject(t)),
+                        RuntimeHelpers.GetUninitializedObject(t)
+                    )
+                )
+                .Distinct()
+                .Count()
+        );
         await system.Terminate();
     }
 }
@@ -58,13 +69,21 @@ public sealed class StoredEventsReadByAkkaTests
 
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             var path = Path.Combine(directory, "jobs.db").Replace("\\", "/", StringComparison.Ordinal);
-            var config = AkkaConfigurationFactory.ParseString($$"""
-                akka.persistence.journal.plugin = "{{Persistence.Plugin.SqlPersistence.JournalPluginId}}"
-                akka.persistence.snapshot-store.plugin = "{{Persistence.Plugin.SqlPersistence.SnapshotPluginId}}"
-                {{Persistence.Plugin.SqlPersistence.JournalPluginId}} { sqlite-path = "{{path}}", legacy-serializer-id = {{JobsEventSerializer.Id}} }
-                {{Persistence.Plugin.SqlPersistence.SnapshotPluginId}} { sqlite-path = "{{path}}", legacy-serializer-id = {{JobsEventSerializer.Id}} }
-                {{JobsEventSerializer.Hocon}}
-                """).WithFallback(Persistence.Plugin.SqlPersistence.DefaultConfig);
+            var config = AkkaConfigurationFactory
+                .ParseString(
+                    $$"""
+                    akka.persistence.journal.plugin = "{{Persistence.Plugin.SqlPersistence.JournalPluginId}}"
+                    akka.persistence.snapshot-store.plugin = "{{Persistence.Plugin.SqlPersistence.SnapshotPluginId}}"
+                    {{Persistence.Plugin.SqlPersistence.JournalPluginId}} {
+                        sqlite-path = "{{path}}", legacy-serializer-id = {{JobsEventSerializer.Id}}
+                    }
+                    {{Persistence.Plugin.SqlPersistence.SnapshotPluginId}} {
+                        sqlite-path = "{{path}}", legacy-serializer-id = {{JobsEventSerializer.Id}}
+                    }
+                    {{JobsEventSerializer.Hocon}}
+                    """
+                )
+                .WithFallback(Persistence.Plugin.SqlPersistence.DefaultConfig);
             using var system = AkkaActorSystem.Create("reader", config);
             var reader = system.ActorOf(Akka.Actor.Props.Create(() => new EventReader("job-" + id)));
             var events = await Akka.Actor.Futures.Ask<List<object>>(reader, "events", TimeSpan.FromSeconds(20));

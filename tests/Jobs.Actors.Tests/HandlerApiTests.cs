@@ -12,9 +12,9 @@ public sealed class HandlerApiTests
     public void RegisteringAKindTwice_IsAnError_NamingTheKind()
     {
         var services = new ServiceCollection();
-        var error = Assert.Throws<InvalidOperationException>(() => services.AddJobs(jobs => jobs
-            .AddHandler<EchoHandler, EchoPayload>("echo")
-            .AddHandler<FailHandler, FailPayload>("echo")));
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            services.AddJobs(jobs => jobs.AddHandler<EchoHandler, EchoPayload>("echo").AddHandler<FailHandler, FailPayload>("echo"))
+        );
         Assert.Contains("'echo'", error.Message, StringComparison.Ordinal);
         Assert.Contains("already registered", error.Message, StringComparison.Ordinal);
     }
@@ -33,7 +33,10 @@ public sealed class HandlerApiTests
         await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j =>
         {
             j.AddHandler<SnakeHandler, SnakePayload>("snake");
-            j.PayloadSerializerOptions = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+            j.PayloadSerializerOptions = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)
+            {
+                PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+            };
         });
         var payload = System.Text.Json.JsonDocument.Parse("""{"the_text":"snake"}""").RootElement;
         var id = (await node.Client.ScheduleAsync(new ScheduleRequest { Kind = "snake", Payload = payload })).JobId;
@@ -51,14 +54,18 @@ public sealed class HandlerApiTests
     [Fact]
     public async Task KindOptions_Apply_AndARequestOverridesThem()
     {
-        await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j => j.AddHandler<FailHandler, FailPayload>("fail-once", new JobKindOptions { MaxAttempts = 1, Queue = "slow" }));
+        await using var node = await TestNode.StartAsync(Backend.Memory, jobs: j =>
+            j.AddHandler<FailHandler, FailPayload>("fail-once", new JobKindOptions { MaxAttempts = 1, Queue = "slow" })
+        );
         var byKind = (await node.Client.ScheduleAsync(ScheduleRequest.Create("fail-once", new FailPayload(5)))).JobId;
         var info = await node.WaitForStatusAsync(byKind, JobStatus.Failed);
         Assert.Equal(1, info.MaxAttempts);
         Assert.Equal("slow", info.Queue);
 
         var overridden = (await node.Client.ScheduleAsync(ScheduleRequest.Create("fail-once", new FailPayload(5)) with { MaxAttempts = 2 })).JobId;
-        await WaitUntilAsync(async () => (await node.Client.GetAsync(overridden)).Attempts.Count == 1 && (await node.Client.GetAsync(overridden)).Status == JobStatus.Scheduled);
+        await WaitUntilAsync(async () =>
+            (await node.Client.GetAsync(overridden)).Attempts.Count == 1 && (await node.Client.GetAsync(overridden)).Status == JobStatus.Scheduled
+        );
         node.Clock!.Advance(TimeSpan.FromSeconds(1));
         info = await node.WaitForStatusAsync(overridden, JobStatus.Failed);
         Assert.Equal(2, info.AttemptCount);
@@ -70,7 +77,11 @@ public sealed class HandlerApiTests
         // Bound once at schedule time exactly as the worker binds it: a payload the handler could never receive is
         // refused with the field named, instead of being stored and failing every attempt.
         await using var node = await TestNode.StartAsync(Backend.Memory);
-        var request = new ScheduleRequest { Kind = "fail", Payload = System.Text.Json.JsonDocument.Parse("""{"failTimes":"not a number"}""").RootElement };
+        var request = new ScheduleRequest
+        {
+            Kind = "fail",
+            Payload = System.Text.Json.JsonDocument.Parse("""{"failTimes":"not a number"}""").RootElement,
+        };
         var refused = await Assert.ThrowsAsync<JobValidationException>(() => node.Client.ScheduleAsync(request));
         Assert.Equal("payload", refused.Field);
         Assert.Contains("$.failTimes", refused.Message, StringComparison.Ordinal);
@@ -82,7 +93,14 @@ public sealed class HandlerApiTests
     {
         await using var node = await TestNode.StartAsync(Backend.Memory);
         var gate = "stubborn-" + Guid.NewGuid();
-        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate, IgnoreToken: true)) with { Timeout = TimeSpan.FromSeconds(5) })).JobId;
+        var id = (
+            await node.Client.ScheduleAsync(
+                ScheduleRequest.Create("wait", new WaitPayload(gate, IgnoreToken: true)) with
+                {
+                    Timeout = TimeSpan.FromSeconds(5),
+                }
+            )
+        ).JobId;
         await WaitUntilAsync(() => Task.FromResult(node.Log.Runs(id) == 1)); // started: its timeout is armed
         node.Clock!.Advance(TimeSpan.FromSeconds(5)); // timeout: the token is cancelled, the handler ignores it
         await Task.Delay(200);

@@ -41,7 +41,16 @@ public sealed class JobStateProperties
     public void AnySequence_KeepsInvariants_AndReplaysToTheSameState()
     {
         // Cancel and Destroy end a job's story, so they are drawn rarely: most sequences reach many attempts.
-        var weighted = Enum.GetValues<Step>().SelectMany(s => Enumerable.Repeat(s, s is Step.Cancel or Step.Destroy ? 1 : s is Step.StartAttempt ? 40 : 8)).ToArray();
+        var weighted = Enum.GetValues<Step>()
+            .SelectMany(s =>
+                Enumerable.Repeat(
+                    s,
+                    s is Step.Cancel or Step.Destroy ? 1
+                        : s is Step.StartAttempt ? 40
+                        : 8
+                )
+            )
+            .ToArray();
         var steps = Gen.Elements(weighted).ArrayOf();
         var limits = Gen.Choose(-1, 5).Where(n => n != 0);
         var timeoutRetries = Gen.Choose(0, 3);
@@ -52,18 +61,20 @@ public sealed class JobStateProperties
     [Fact]
     public void Backoff_GrowsByFactor_StaysWithinBounds()
     {
-        var cases = from failures in Gen.Choose(1, 80)
-                    from random in Gen.Choose(0, 1000).Select(i => i / 1000.0)
-                    from jitter in Gen.Elements(0.0, 0.1, 1.0)
-                    select (failures, random, jitter);
+        var cases =
+            from failures in Gen.Choose(1, 80)
+            from random in Gen.Choose(0, 1000).Select(i => i / 1000.0)
+            from jitter in Gen.Elements(0.0, 0.1, 1.0)
+            select (failures, random, jitter);
         Prop.ForAll(cases.ToArbitrary(), c =>
-        {
-            var d = Definition(3, 1) with { BackoffJitter = c.jitter };
-            var delay = JobDecisions.Backoff(d, c.failures, c.random);
-            var raw = Math.Min(d.BackoffMinMs * Math.Pow(d.BackoffFactor, c.failures - 1), d.BackoffMaxMs);
-            Assert.InRange(delay.TotalMilliseconds, d.BackoffMinMs, d.BackoffMaxMs * (1 + c.jitter) + 1);
-            Assert.Equal(raw * (1 + (c.random * c.jitter)), delay.TotalMilliseconds, 3);
-        }).QuickCheckThrowOnFailure();
+            {
+                var d = Definition(3, 1) with { BackoffJitter = c.jitter };
+                var delay = JobDecisions.Backoff(d, c.failures, c.random);
+                var raw = Math.Min(d.BackoffMinMs * Math.Pow(d.BackoffFactor, c.failures - 1), d.BackoffMaxMs);
+                Assert.InRange(delay.TotalMilliseconds, d.BackoffMinMs, d.BackoffMaxMs * (1 + c.jitter) + 1);
+                Assert.Equal(raw * (1 + (c.random * c.jitter)), delay.TotalMilliseconds, 3);
+            })
+            .QuickCheckThrowOnFailure();
     }
 
     [Fact]
@@ -73,10 +84,15 @@ public sealed class JobStateProperties
         var running = JobState.Empty.Apply(Definition(3, 3)).Apply(new AttemptStarted(1, "node-a", "incarnation-a", Start));
         var hold = TimeSpan.FromSeconds(10);
         Assert.Equal(Start + hold, JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0, hold).RetryAt);
-        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0).RetryAt); // settled: backoff alone
-        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.TimedOut("too slow"), Start, 0, hold).RetryAt); // only lost attempts wait
+        // settled: backoff alone
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0).RetryAt);
+        // only lost attempts wait
+        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.TimedOut("too slow"), Start, 0, hold).RetryAt);
         Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Threw("boom", null), Start, 0, hold).RetryAt);
-        Assert.Equal(Start + TimeSpan.FromSeconds(1), JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0, TimeSpan.FromMilliseconds(500)).RetryAt); // a longer backoff wins
+        Assert.Equal(
+            Start + TimeSpan.FromSeconds(1),
+            JobDecisions.Decide(running, new AttemptReport.Lost("member died"), Start, 0, TimeSpan.FromMilliseconds(500)).RetryAt
+        ); // a longer backoff wins
     }
 
     [Fact]
@@ -84,13 +100,15 @@ public sealed class JobStateProperties
     {
         Assert.Equal(TimeSpan.FromSeconds(10), JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, string.Empty)).LostRetryHold);
         Assert.Equal(TimeSpan.Zero, JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, "jobs.defaults.lost-retry-hold = 0s")).LostRetryHold);
-        var error = Assert.Throws<Jobs.Hocon.ConfigException>(() => JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, "jobs.defaults.lost-retry-hold = 2h")));
+        var error = Assert.Throws<Jobs.Hocon.ConfigException>(() =>
+            JobsSettings.FromConfig(Jobs.Hocon.ConfigFactory.Load(null, "jobs.defaults.lost-retry-hold = 2h"))
+        );
         Assert.Equal("jobs.defaults.lost-retry-hold", error.Path);
         Assert.Contains("zero to one hour", error.Message, StringComparison.Ordinal);
     }
 
-    private static JobScheduled Definition(int maxAttempts, int maxTimeoutRetries) => new(
-        "job-1", "echo", "default", 0, """{"text":"x"}""", Start, Start, maxAttempts, 30_000, maxTimeoutRetries, 1_000, 600_000, 2, 0);
+    private static JobScheduled Definition(int maxAttempts, int maxTimeoutRetries) =>
+        new("job-1", "echo", "default", 0, """{"text":"x"}""", Start, Start, maxAttempts, 30_000, maxTimeoutRetries, 1_000, 600_000, 2, 0);
 
     private static void Run(Step[] steps, int maxAttempts, int maxTimeoutRetries, double jitter)
     {
@@ -182,17 +200,18 @@ public sealed class JobStateProperties
         Assert.Equal(Describe(state, now), Describe(replayed, now));
     }
 
-    private static AttemptReport Report(Step step, DateTimeOffset now) => step switch
-    {
-        Step.Succeed => new AttemptReport.Succeeded("""{"ok":true}"""),
-        Step.Throw => new AttemptReport.Threw("boom", "at Handler()"),
-        Step.RetryAt => new AttemptReport.RetryAt(now + TimeSpan.FromMinutes(1), "later"),
-        Step.FailPermanently => new AttemptReport.FailedPermanently("bad"),
-        Step.Snooze => new AttemptReport.Snoozed(TimeSpan.FromSeconds(30)),
-        Step.TimeOut => new AttemptReport.TimedOut("too slow"),
-        Step.Lost => new AttemptReport.Lost("node died"),
-        _ => new AttemptReport.Interrupted("shutdown"),
-    };
+    private static AttemptReport Report(Step step, DateTimeOffset now) =>
+        step switch
+        {
+            Step.Succeed => new AttemptReport.Succeeded("""{"ok":true}"""),
+            Step.Throw => new AttemptReport.Threw("boom", "at Handler()"),
+            Step.RetryAt => new AttemptReport.RetryAt(now + TimeSpan.FromMinutes(1), "later"),
+            Step.FailPermanently => new AttemptReport.FailedPermanently("bad"),
+            Step.Snooze => new AttemptReport.Snoozed(TimeSpan.FromSeconds(30)),
+            Step.TimeOut => new AttemptReport.TimedOut("too slow"),
+            Step.Lost => new AttemptReport.Lost("node died"),
+            _ => new AttemptReport.Interrupted("shutdown"),
+        };
 
     private static void CheckInvariants(JobState before, JobState after, object e, int maxAttempts, int maxTimeoutRetries, DateTimeOffset now)
     {
@@ -255,5 +274,7 @@ public sealed class JobStateProperties
     }
 
     private static string Describe(JobState state, DateTimeOffset now) =>
-        state.Exists ? JsonSerializer.Serialize(state.ToInfo(now)) + $"|{state.TimeoutRetriesUsed}|{state.RunningIncarnation}" : state.Phase.ToString();
+        state.Exists
+            ? JsonSerializer.Serialize(state.ToInfo(now)) + $"|{state.TimeoutRetriesUsed}|{state.RunningIncarnation}"
+            : state.Phase.ToString();
 }

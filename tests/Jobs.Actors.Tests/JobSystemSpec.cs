@@ -49,15 +49,24 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
         string? cursor = null;
         do
         {
-            var page = await Client.ListAsync(new JobQuery { Order = JobListOrder.Newest, Limit = 2, Cursor = cursor, Status = JobStatus.Scheduled });
+            var page = await Client.ListAsync(
+                new JobQuery
+                {
+                    Order = JobListOrder.Newest,
+                    Limit = 2,
+                    Cursor = cursor,
+                    Status = JobStatus.Scheduled,
+                }
+            );
             seen.AddRange(page.Items.Select(j => j.Id));
             cursor = page.NextCursor;
-        }
-        while (cursor is not null);
+        } while (cursor is not null);
 
         Assert.Equal(["newest-1", "newest-4", "newest-3", "newest-2", "newest-0"], seen);
         var backlogCursor = (await Client.ListAsync(new JobQuery { Limit = 1 })).NextCursor;
-        var wrong = await Assert.ThrowsAsync<JobValidationException>(() => Client.ListAsync(new JobQuery { Order = JobListOrder.Newest, Cursor = backlogCursor }));
+        var wrong = await Assert.ThrowsAsync<JobValidationException>(() =>
+            Client.ListAsync(new JobQuery { Order = JobListOrder.Newest, Cursor = backlogCursor })
+        );
         Assert.Equal("cursor", wrong.Field);
     }
 
@@ -136,7 +145,14 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     public async Task Timeout_CancelsToken_RecordedAndRetried_ThenFails()
     {
         var clock = Node.Clock!;
-        var id = (await Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("never-" + Guid.NewGuid())) with { Timeout = TimeSpan.FromSeconds(5) })).JobId;
+        var id = (
+            await Client.ScheduleAsync(
+                ScheduleRequest.Create("wait", new WaitPayload("never-" + Guid.NewGuid())) with
+                {
+                    Timeout = TimeSpan.FromSeconds(5),
+                }
+            )
+        ).JobId;
 
         // The handler's start, not the entity's Running: the worker arms the attempt's timeout on the clock after the
         // start is stored, so advancing the clock between the two would leave the timeout never due.
@@ -205,13 +221,35 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task Validation_BadRequests_NameTheField_AndStoreNothing()
     {
-        Assert.Equal("kind", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(new ScheduleRequest { Kind = "nope" }))).Field);
-        Assert.Equal("queue", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Queue = "missing" }))).Field);
+        Assert.Equal(
+            "kind",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(new ScheduleRequest { Kind = "nope" }))).Field
+        );
+        Assert.Equal(
+            "queue",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Queue = "missing" }))).Field
+        );
         Assert.Equal("jobId", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x", "bad id/with slash")))).Field);
-        Assert.Equal("runAt", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { RunAt = new DateTimeOffset(9999, 6, 1, 0, 0, 0, TimeSpan.Zero) }))).Field);
-        Assert.Equal("delay", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Delay = TimeSpan.FromSeconds(-1) }))).Field);
-        Assert.Equal("maxAttempts", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { MaxAttempts = 0 }))).Field);
-        Assert.Equal("timeout", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Timeout = TimeSpan.Zero }))).Field);
+        Assert.Equal(
+            "runAt",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    Client.ScheduleAsync(Echo("x") with { RunAt = new DateTimeOffset(9999, 6, 1, 0, 0, 0, TimeSpan.Zero) })
+                )
+            ).Field
+        );
+        Assert.Equal(
+            "delay",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Delay = TimeSpan.FromSeconds(-1) }))).Field
+        );
+        Assert.Equal(
+            "maxAttempts",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { MaxAttempts = 0 }))).Field
+        );
+        Assert.Equal(
+            "timeout",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Echo("x") with { Timeout = TimeSpan.Zero }))).Field
+        );
         var counts = await Client.CountAsync(new JobQuery());
         Assert.Equal(0, counts.Values.Sum());
     }
@@ -230,11 +268,34 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
         Assert.Equal(1, (await Client.CountAsync(new JobQuery { Queue = "slow" }))[JobStatus.Scheduled]);
         Assert.Equal(0, (await Client.CountAsync(new JobQuery { Kind = "fail" })).Values.Sum());
 
-        var first = await Client.ListAsync(new JobQuery { Status = JobStatus.Scheduled, Queue = "default", Limit = 2 });
+        var first = await Client.ListAsync(
+            new JobQuery
+            {
+                Status = JobStatus.Scheduled,
+                Queue = "default",
+                Limit = 2,
+            }
+        );
         Assert.Equal(["job-4", "job-3"], first.Items.Select(i => i.Id));
-        var second = await Client.ListAsync(new JobQuery { Status = JobStatus.Scheduled, Queue = "default", Limit = 2, Cursor = first.NextCursor });
+        var second = await Client.ListAsync(
+            new JobQuery
+            {
+                Status = JobStatus.Scheduled,
+                Queue = "default",
+                Limit = 2,
+                Cursor = first.NextCursor,
+            }
+        );
         Assert.Equal(["job-2", "job-1"], second.Items.Select(i => i.Id));
-        var third = await Client.ListAsync(new JobQuery { Status = JobStatus.Scheduled, Queue = "default", Limit = 2, Cursor = second.NextCursor });
+        var third = await Client.ListAsync(
+            new JobQuery
+            {
+                Status = JobStatus.Scheduled,
+                Queue = "default",
+                Limit = 2,
+                Cursor = second.NextCursor,
+            }
+        );
         Assert.Equal(["job-0"], third.Items.Select(i => i.Id));
         Assert.Null(third.NextCursor);
         Assert.Equal("cursor", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ListAsync(new JobQuery { Cursor = "%%%" }))).Field);
@@ -268,7 +329,9 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
     {
         var clock = Node.Clock!;
         var succeeded = (await Client.ScheduleAsync(Echo("old", "ret-succeeded"))).JobId;
-        var failed = (await Client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(0, Permanent: true)) with { JobId = "ret-failed" })).JobId;
+        var failed = (
+            await Client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(0, Permanent: true)) with { JobId = "ret-failed" })
+        ).JobId;
         var cancelled = (await Client.ScheduleAsync(Echo("never", "ret-cancelled") with { Delay = TimeSpan.FromDays(30) })).JobId;
         await Node.WaitForStatusAsync(succeeded, JobStatus.Succeeded);
         await Node.WaitForStatusAsync(failed, JobStatus.Failed);
@@ -304,7 +367,8 @@ public abstract class JobSystemSpec(Backend backend) : IAsyncLifetime
         await WaitUntilAsync(async () =>
         {
             info = await Client.GetAsync(id);
-            return info.Status != JobStatus.Running && info.Attempts.Count(a => a.Outcome != AttemptOutcome.Running && (outcome is null || a.Outcome == outcome)) >= ended;
+            return info.Status != JobStatus.Running
+                && info.Attempts.Count(a => a.Outcome != AttemptOutcome.Running && (outcome is null || a.Outcome == outcome)) >= ended;
         });
         return info;
     }

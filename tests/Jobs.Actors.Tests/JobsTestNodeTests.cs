@@ -15,7 +15,13 @@ public sealed class JobsTestNodeTests
     public sealed class Orders(IJobsClient jobs)
     {
         public Task PlaceAsync(string invoiceId) =>
-            jobs.ScheduleAsync(ScheduleRequest.Create("send-invoice", new SendInvoice(invoiceId)) with { Delay = TimeSpan.FromDays(1), JobId = "invoice-" + invoiceId });
+            jobs.ScheduleAsync(
+                ScheduleRequest.Create("send-invoice", new SendInvoice(invoiceId)) with
+                {
+                    Delay = TimeSpan.FromDays(1),
+                    JobId = "invoice-" + invoiceId,
+                }
+            );
     }
 
     public sealed class Mailer
@@ -45,7 +51,8 @@ public sealed class JobsTestNodeTests
         var mailer = new Mailer { FailuresLeft = 1 };
         await using var jobs = await JobsTestNode.StartAsync(
             j => j.AddHandler<SendInvoiceHandler, SendInvoice>("send-invoice"),
-            s => s.AddSingleton(mailer));
+            s => s.AddSingleton(mailer)
+        );
         await jobs.AssertNoneScheduledAsync();
 
         await new Orders(jobs.Client).PlaceAsync("inv-42");
@@ -69,9 +76,14 @@ public sealed class JobsTestNodeTests
     [Fact]
     public async Task FailedAssertions_SayWhatWasThere()
     {
-        await using var jobs = await JobsTestNode.StartAsync(j => j.AddHandler<SendInvoiceHandler, SendInvoice>("send-invoice"), s => s.AddSingleton(new Mailer()));
+        await using var jobs = await JobsTestNode.StartAsync(
+            j => j.AddHandler<SendInvoiceHandler, SendInvoice>("send-invoice"),
+            s => s.AddSingleton(new Mailer())
+        );
         await new Orders(jobs.Client).PlaceAsync("inv-1");
-        var missing = await Assert.ThrowsAsync<TestKitAssertionException>(() => jobs.AssertScheduledAsync<SendInvoice>("send-invoice", p => p.InvoiceId == "inv-2"));
+        var missing = await Assert.ThrowsAsync<TestKitAssertionException>(() =>
+            jobs.AssertScheduledAsync<SendInvoice>("send-invoice", p => p.InvoiceId == "inv-2")
+        );
         Assert.Contains("inv-1", missing.Message, StringComparison.Ordinal);
         var some = await Assert.ThrowsAsync<TestKitAssertionException>(() => jobs.AssertNoneScheduledAsync("send-invoice"));
         Assert.Contains("invoice-inv-1", some.Message, StringComparison.Ordinal);

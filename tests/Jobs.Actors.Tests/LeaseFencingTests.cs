@@ -19,14 +19,33 @@ public sealed class LeaseFencingTests
     public async Task AfterItsShardsLeaseIsTakenOver_AnEntityStoresNothing_UntilItsNodeHoldsTheLeaseAgain()
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("fence");
-        await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}");
-        var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromHours(1) })).JobId;
+        await using var node = await TestNode.StartAsync(
+            Backend.Postgres,
+            manualClock: false,
+            storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}"
+        );
+        var id = (
+            await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("later")) with { Delay = TimeSpan.FromHours(1) })
+        ).JobId;
         var system = node.Node.System!;
         var lease = ShardLeases.NameOf(system.Name, JobEntity.TypeName, JobShards.ShardOf(id, 64));
-        Assert.Equal(1, await ExecuteAsync(connectionString, "SELECT count(*) FROM jobs_leases WHERE name = @n AND owner LIKE @o AND expires_at > 0", lease, Cluster.Get(system).SelfAddress.HostPort() + "#%"));
+        Assert.Equal(
+            1,
+            await ExecuteAsync(
+                connectionString,
+                "SELECT count(*) FROM jobs_leases WHERE name = @n AND owner LIKE @o AND expires_at > 0",
+                lease,
+                Cluster.Get(system).SelfAddress.HostPort() + "#%"
+            )
+        );
 
         // Another owner takes the shard's lease over (what a node does once this one was frozen past the lease).
-        await ExecuteAsync(connectionString, "UPDATE jobs_leases SET owner = 'jobs@elsewhere:1#other', epoch = epoch + 1, expires_at = (extract(epoch from clock_timestamp()) * 1000)::bigint + 60000 WHERE name = @n", lease);
+        await ExecuteAsync(
+            connectionString,
+            "UPDATE jobs_leases SET owner = 'jobs@elsewhere:1#other', epoch = epoch + 1, expires_at "
+                + "= (extract(epoch from clock_timestamp()) * 1000)::bigint + 60000 WHERE name = @n",
+            lease
+        );
         var events = await ExecuteAsync(connectionString, "SELECT count(*) FROM jobs_journal WHERE persistence_id = @n", "job-" + id);
 
         // The cancel is not stored: either its write fails the fence, or the shard already stopped on finding its lease
@@ -51,7 +70,14 @@ public sealed class LeaseFencingTests
             await Record.ExceptionAsync(() => node.Client.CancelAsync(id, wait.Token));
         }
 
-        Assert.Equal(1, await ExecuteAsync(connectionString, "SELECT count(*) FROM jobs_leases WHERE name = @n AND epoch >= 3 AND owner NOT LIKE 'jobs@elsewhere%'", lease));
+        Assert.Equal(
+            1,
+            await ExecuteAsync(
+                connectionString,
+                "SELECT count(*) FROM jobs_leases WHERE name = @n AND epoch >= 3 AND owner NOT LIKE 'jobs@elsewhere%'",
+                lease
+            )
+        );
     }
 
     private static async Task<JobStatus?> ReadStatusAsync(TestNode node, string id)
@@ -78,6 +104,8 @@ public sealed class LeaseFencingTests
             command.Parameters.AddWithValue("o", owner);
         }
 
-        return sql.StartsWith("SELECT", StringComparison.Ordinal) ? (long)(await command.ExecuteScalarAsync())! : await command.ExecuteNonQueryAsync();
+        return sql.StartsWith("SELECT", StringComparison.Ordinal)
+            ? (long)(await command.ExecuteScalarAsync())!
+            : await command.ExecuteNonQueryAsync();
     }
 }

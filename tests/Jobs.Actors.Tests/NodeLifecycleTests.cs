@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Hosting;
 using System.Collections.Concurrent;
+using Akka.Actor;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
 using Jobs.Client;
-using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Jobs.Actors.Tests;
 
@@ -57,7 +57,14 @@ public sealed class NodeLifecycleTests
         {
             blocker = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
             await node.WaitForStatusAsync(blocker, JobStatus.Running);
-            held = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("held " + i)))).JobId))];
+            held =
+            [
+                .. await Task.WhenAll(
+                    Enumerable
+                        .Range(0, 3)
+                        .Select(async i => (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("held " + i)))).JobId)
+                ),
+            ];
             var pool = node.Node.Runtime!.Pools["default"];
             var admittedBy = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (!held.All(((await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5))).Admitted ?? []).Contains))
@@ -111,7 +118,14 @@ public sealed class NodeLifecycleTests
         {
             id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload(gate)))).JobId;
             await node.WaitForStatusAsync(id, JobStatus.Running);
-            var later = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("after stop")) with { Delay = TimeSpan.FromMilliseconds(200) })).JobId;
+            var later = (
+                await node.Client.ScheduleAsync(
+                    ScheduleRequest.Create("echo", new EchoPayload("after stop")) with
+                    {
+                        Delay = TimeSpan.FromMilliseconds(200),
+                    }
+                )
+            ).JobId;
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             var stopping = node.StopAsync(deadline.Token);
             await Task.Delay(500);
@@ -178,7 +192,8 @@ public sealed class NodeLifecycleTests
         var system = host.Services.GetRequiredService<JobsNode>().System!;
         try
         {
-            Akka.Cluster.Cluster.Get(system).Down(Akka.Cluster.Cluster.Get(system).SelfAddress); // what the split-brain resolver does to a lost member
+            // what the split-brain resolver does to a lost member
+            Akka.Cluster.Cluster.Get(system).Down(Akka.Cluster.Cluster.Get(system).SelfAddress);
             await Task.Delay(TimeSpan.FromSeconds(30), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             Assert.True(stopping.IsCancellationRequested, "the host did not stop after its node was removed");
             Assert.Equal(JobsNode.RemovedExitCode, Environment.ExitCode);

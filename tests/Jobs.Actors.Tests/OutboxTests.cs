@@ -15,7 +15,12 @@ public sealed class OutboxTests : IAsyncLifetime
     {
         _connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("outbox");
         // A long poll: only the commit notification can make relaying prompt.
-        _node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{_connectionString}\" }}", extraConfig: "jobs.outbox.poll-interval = 1h");
+        _node = await TestNode.StartAsync(
+            Backend.Postgres,
+            manualClock: false,
+            storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{_connectionString}\" }}",
+            extraConfig: "jobs.outbox.poll-interval = 1h"
+        );
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using var app = new NpgsqlCommand("CREATE TABLE orders (id TEXT PRIMARY KEY)", connection);
@@ -74,7 +79,12 @@ public sealed class OutboxTests : IAsyncLifetime
     public async Task RowsForOneKey_AreRelayedInOrder_AndRepeatsAreIdempotent()
     {
         var first = ScheduleRequest.Create("echo", new EchoPayload("first")) with { UniqueKey = "order-7", Delay = TimeSpan.FromHours(1) };
-        var second = ScheduleRequest.Create("echo", new EchoPayload("second")) with { UniqueKey = "order-7", Delay = TimeSpan.FromHours(2), OnConflict = UniqueConflict.Replace };
+        var second = ScheduleRequest.Create("echo", new EchoPayload("second")) with
+        {
+            UniqueKey = "order-7",
+            Delay = TimeSpan.FromHours(2),
+            OnConflict = UniqueConflict.Replace,
+        };
         await using (var connection = new NpgsqlConnection(_connectionString))
         {
             await connection.OpenAsync();
@@ -119,7 +129,21 @@ public sealed class OutboxTests : IAsyncLifetime
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        Assert.Equal("kind", (await Assert.ThrowsAsync<JobValidationException>(() => JobsOutbox.ScheduleAsync(transaction, new ScheduleRequest { Kind = string.Empty }))).Field);
-        Assert.Equal("jobId", (await Assert.ThrowsAsync<JobValidationException>(() => JobsOutbox.ScheduleAsync(transaction, new ScheduleRequest { Kind = "echo", JobId = "bad id!" }))).Field);
+        Assert.Equal(
+            "kind",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    JobsOutbox.ScheduleAsync(transaction, new ScheduleRequest { Kind = string.Empty })
+                )
+            ).Field
+        );
+        Assert.Equal(
+            "jobId",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    JobsOutbox.ScheduleAsync(transaction, new ScheduleRequest { Kind = "echo", JobId = "bad id!" })
+                )
+            ).Field
+        );
     }
 }

@@ -14,11 +14,18 @@ public sealed class QueueControlFailureTests
     public async Task FailedPause_IsReported_ChangesNothing_AndTheControlComesBack()
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("queuecontrol");
-        await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}");
-        await ExecuteAsync(connectionString, """
+        await using var node = await TestNode.StartAsync(
+            Backend.Postgres,
+            manualClock: false,
+            storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}"
+        );
+        await ExecuteAsync(
+            connectionString,
+            """
             CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'poisoned'; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER poison BEFORE INSERT ON jobs_journal FOR EACH ROW WHEN (NEW.persistence_id = 'queue-slow') EXECUTE FUNCTION poison();
-            """);
+            """
+        );
 
         var started = DateTime.UtcNow;
         var error = await Assert.ThrowsAsync<JobsException>(() => node.Client.PauseQueueAsync("slow"));

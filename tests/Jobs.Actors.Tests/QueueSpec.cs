@@ -21,9 +21,7 @@ public sealed class ConcurrencyTracker
     {
         var now = Interlocked.Increment(ref _running);
         int seen;
-        while ((seen = Volatile.Read(ref _max)) < now && Interlocked.CompareExchange(ref _max, now, seen) != seen)
-        {
-        }
+        while ((seen = Volatile.Read(ref _max)) < now && Interlocked.CompareExchange(ref _max, now, seen) != seen) { }
 
         await Task.Delay(DelayMs);
         Interlocked.Decrement(ref _running);
@@ -45,17 +43,19 @@ public abstract class QueueSpec(Backend backend)
 {
     private readonly ConcurrencyTracker _tracker = new();
 
-    private Task<TestNode> StartAsync(string? extra = null, string? storage = null, HandlerLog? log = null) => TestNode.StartAsync(
-        backend,
-        manualClock: false,
-        extraConfig: """
+    private Task<TestNode> StartAsync(string? extra = null, string? storage = null, HandlerLog? log = null) =>
+        TestNode.StartAsync(
+            backend,
+            manualClock: false,
+            extraConfig: """
             jobs.queues.fifo { workers = 1, order = run-at-first }
             jobs.kind-limits { count = 2 }
             """ + (extra ?? string.Empty),
-        storageConfig: storage,
-        log: log,
-        services: s => s.AddSingleton(_tracker),
-        jobs: j => j.AddHandler<CountHandler, CountPayload>("count"));
+            storageConfig: storage,
+            log: log,
+            services: s => s.AddSingleton(_tracker),
+            jobs: j => j.AddHandler<CountHandler, CountPayload>("count")
+        );
 
     private static List<string> Starts(TestNode node) => [.. node.Log.Events.Where(e => e.Event == "start").Select(e => e.JobId)];
 
@@ -67,7 +67,14 @@ public abstract class QueueSpec(Backend backend)
         var priorities = new[] { 3, -5, 10, 0, 7, 7, 1, 10, -1, 4 };
         for (var i = 0; i < priorities.Length; i++)
         {
-            await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("p")) with { JobId = $"p{i:D2}", Queue = "slow", Priority = priorities[i] });
+            await node.Client.ScheduleAsync(
+                ScheduleRequest.Create("echo", new EchoPayload("p")) with
+                {
+                    JobId = $"p{i:D2}",
+                    Queue = "slow",
+                    Priority = priorities[i],
+                }
+            );
         }
 
         await Task.Delay(300);
@@ -83,7 +90,11 @@ public abstract class QueueSpec(Backend backend)
             await node.WaitForStatusAsync($"p{i:D2}", JobStatus.Succeeded);
         }
 
-        var expected = priorities.Select((p, i) => (p, id: $"p{i:D2}")).OrderByDescending(x => x.p).ThenBy(x => x.id, StringComparer.Ordinal).Select(x => x.id);
+        var expected = priorities
+            .Select((p, i) => (p, id: $"p{i:D2}"))
+            .OrderByDescending(x => x.p)
+            .ThenBy(x => x.id, StringComparer.Ordinal)
+            .Select(x => x.id);
         Assert.Equal(expected, Starts(node));
     }
 
@@ -96,7 +107,15 @@ public abstract class QueueSpec(Backend backend)
         for (var i = 0; i < 6; i++)
         {
             // Earlier jobs get lower priorities: run-at-first must ignore that.
-            await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("f")) with { JobId = $"f{i}", Queue = "fifo", Priority = i, RunAt = now.AddSeconds(-60 + i) });
+            await node.Client.ScheduleAsync(
+                ScheduleRequest.Create("echo", new EchoPayload("f")) with
+                {
+                    JobId = $"f{i}",
+                    Queue = "fifo",
+                    Priority = i,
+                    RunAt = now.AddSeconds(-60 + i),
+                }
+            );
         }
 
         await node.Client.ResumeQueueAsync("fifo");

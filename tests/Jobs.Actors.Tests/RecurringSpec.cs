@@ -15,20 +15,23 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
 
     protected DateTimeOffset Now => Node.Clock!.GetUtcNow();
 
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(backend, jobs: j => j.AddNamedSchedule("every-ninety-seconds", t => t.AddSeconds(90)));
+    public async Task InitializeAsync() =>
+        _node = await TestNode.StartAsync(backend, jobs: j => j.AddNamedSchedule("every-ninety-seconds", t => t.AddSeconds(90)));
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
-    protected static RecurringScheduleRequest Every(string name, string cron, string kind = "echo", object? payload = null) => new()
-    {
-        Name = name,
-        Kind = kind,
-        Cron = cron,
-        Payload = JsonSerializer.SerializeToElement(payload ?? new EchoPayload(name)),
-        Timeout = TimeSpan.FromHours(1), // the clock moves minutes while handlers wait
-    };
+    protected static RecurringScheduleRequest Every(string name, string cron, string kind = "echo", object? payload = null) =>
+        new()
+        {
+            Name = name,
+            Kind = kind,
+            Cron = cron,
+            Payload = JsonSerializer.SerializeToElement(payload ?? new EchoPayload(name)),
+            Timeout = TimeSpan.FromHours(1), // the clock moves minutes while handlers wait
+        };
 
-    protected static DateTimeOffset NextMinute(DateTimeOffset t) => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+    protected static DateTimeOffset NextMinute(DateTimeOffset t) =>
+        new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
     protected static Task Eventually(Func<Task<bool>> condition, string what) => Eventually(condition, () => what);
 
@@ -70,7 +73,8 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
                     return false;
                 }
             },
-            $"job {jobId} {status}");
+            $"job {jobId} {status}"
+        );
         return info!;
     }
 
@@ -148,7 +152,12 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     public async Task OverlapQueueOne_RunsOneWaitingOccurrenceWhenThePreviousEnds()
     {
         var first = NextMinute(Now);
-        await Client.SetRecurringAsync(Every("queued", "* * * * *", "wait", new WaitPayload("queued-gate")) with { Overlap = OverlapPolicy.QueueOne });
+        await Client.SetRecurringAsync(
+            Every("queued", "* * * * *", "wait", new WaitPayload("queued-gate")) with
+            {
+                Overlap = OverlapPolicy.QueueOne,
+            }
+        );
         AdvanceTo(first);
         await WaitJob(RecurringEntity.OccurrenceJobId("queued", first), JobStatus.Running);
         AdvanceTo(first.AddMinutes(1));
@@ -169,7 +178,12 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     public async Task OverlapAllow_RunsOccurrencesSideBySide()
     {
         var first = NextMinute(Now);
-        await Client.SetRecurringAsync(Every("parallel", "* * * * *", "wait", new WaitPayload("parallel-gate")) with { Overlap = OverlapPolicy.Allow });
+        await Client.SetRecurringAsync(
+            Every("parallel", "* * * * *", "wait", new WaitPayload("parallel-gate")) with
+            {
+                Overlap = OverlapPolicy.Allow,
+            }
+        );
         AdvanceTo(first);
         AdvanceTo(first.AddMinutes(1));
         await WaitJob(RecurringEntity.OccurrenceJobId("parallel", first), JobStatus.Running);
@@ -220,7 +234,14 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     public async Task StartAndEnd_BoundTheOccurrences()
     {
         var first = NextMinute(Now);
-        await Client.SetRecurringAsync(Every("window", "* * * * *") with { StartAt = first.AddMinutes(2), EndAt = first.AddMinutes(3), Overlap = OverlapPolicy.Allow });
+        await Client.SetRecurringAsync(
+            Every("window", "* * * * *") with
+            {
+                StartAt = first.AddMinutes(2),
+                EndAt = first.AddMinutes(3),
+                Overlap = OverlapPolicy.Allow,
+            }
+        );
         Assert.Equal(first.AddMinutes(2), (await Client.GetRecurringAsync("window")).NextOccurrence);
         for (var i = 0; i < 6; i++)
         {
@@ -238,9 +259,25 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     public async Task IntervalsAndNamedSchedules()
     {
         var start = Now;
-        var every = await Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "every-30s", Kind = "echo", Every = TimeSpan.FromSeconds(30), Payload = JsonSerializer.SerializeToElement(new EchoPayload("i")) });
+        var every = await Client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "every-30s",
+                Kind = "echo",
+                Every = TimeSpan.FromSeconds(30),
+                Payload = JsonSerializer.SerializeToElement(new EchoPayload("i")),
+            }
+        );
         Assert.Equal(start + TimeSpan.FromSeconds(30), every.NextOccurrence);
-        var named = await Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "named", Kind = "echo", Named = "every-ninety-seconds", Payload = JsonSerializer.SerializeToElement(new EchoPayload("n")) });
+        var named = await Client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "named",
+                Kind = "echo",
+                Named = "every-ninety-seconds",
+                Payload = JsonSerializer.SerializeToElement(new EchoPayload("n")),
+            }
+        );
         Assert.Equal(start + TimeSpan.FromSeconds(90), named.NextOccurrence);
         for (var i = 1; i <= 3; i++)
         {
@@ -283,12 +320,38 @@ public abstract class RecurringSpec(Backend backend) : IAsyncLifetime
     [InlineData("name", "* * * * *", null, "bad name!")]
     public async Task BadDefinitions_AreRejected_NothingStored(string field, string cron, string? zone, string? name)
     {
-        var error = await Assert.ThrowsAsync<JobValidationException>(() => Client.SetRecurringAsync(Every(name ?? "bad", cron) with { TimeZone = zone }));
+        var error = await Assert.ThrowsAsync<JobValidationException>(() =>
+            Client.SetRecurringAsync(Every(name ?? "bad", cron) with { TimeZone = zone })
+        );
         Assert.Equal(field, error.Field);
         Assert.Empty(await Client.ListRecurringAsync());
-        Assert.Equal("cron", (await Assert.ThrowsAsync<JobValidationException>(() => Client.SetRecurringAsync(Every("both", "* * * * *") with { Every = TimeSpan.FromMinutes(1) }))).Field);
-        Assert.Equal("named", (await Assert.ThrowsAsync<JobValidationException>(() => Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "n", Kind = "echo", Named = "nope" }))).Field);
-        Assert.Equal("kind", (await Assert.ThrowsAsync<JobValidationException>(() => Client.SetRecurringAsync(Every("k", "* * * * *", "no-such-kind")))).Field);
+        Assert.Equal(
+            "cron",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    Client.SetRecurringAsync(Every("both", "* * * * *") with { Every = TimeSpan.FromMinutes(1) })
+                )
+            ).Field
+        );
+        Assert.Equal(
+            "named",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    Client.SetRecurringAsync(
+                        new RecurringScheduleRequest
+                        {
+                            Name = "n",
+                            Kind = "echo",
+                            Named = "nope",
+                        }
+                    )
+                )
+            ).Field
+        );
+        Assert.Equal(
+            "kind",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.SetRecurringAsync(Every("k", "* * * * *", "no-such-kind")))).Field
+        );
         Assert.Empty(await Client.ListRecurringAsync());
     }
 }
@@ -313,15 +376,17 @@ public abstract class RecurringRestartSpec(Backend backend)
         var first = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
         await using (var node = await TestNode.StartAsync(backend, storageConfig: storage, clock: clock, log: log))
         {
-            await node.Client.SetRecurringAsync(new RecurringScheduleRequest
-            {
-                Name = "minutely",
-                Kind = "echo",
-                Cron = "* * * * *",
-                Payload = JsonSerializer.SerializeToElement(new EchoPayload("m")),
-                CatchUpWindow = TimeSpan.FromMinutes(3),
-                Overlap = OverlapPolicy.Allow,
-            });
+            await node.Client.SetRecurringAsync(
+                new RecurringScheduleRequest
+                {
+                    Name = "minutely",
+                    Kind = "echo",
+                    Cron = "* * * * *",
+                    Payload = JsonSerializer.SerializeToElement(new EchoPayload("m")),
+                    CatchUpWindow = TimeSpan.FromMinutes(3),
+                    Overlap = OverlapPolicy.Allow,
+                }
+            );
             clock.Advance(first - clock.GetUtcNow() + TimeSpan.FromMilliseconds(10));
             await node.WaitForStatusAsync(RecurringEntity.OccurrenceJobId("minutely", first), JobStatus.Succeeded);
         }
@@ -353,7 +418,8 @@ public abstract class RecurringRestartSpec(Backend backend)
             var jobs = await node.Client.ListAsync(new JobQuery { Kind = "echo" });
             Assert.Equal(
                 new[] { 0, 8, 9, 10 }.Select(m => RecurringEntity.OccurrenceJobId("minutely", first.AddMinutes(m))).Order(StringComparer.Ordinal),
-                jobs.Items.Select(j => j.Id).Order(StringComparer.Ordinal));
+                jobs.Items.Select(j => j.Id).Order(StringComparer.Ordinal)
+            );
             Assert.All(jobs.Items, j => Assert.Equal(1, log.Runs(j.Id)));
         }
 
@@ -372,13 +438,16 @@ public sealed class DeclaredRecurringTests
     [Fact]
     public async Task HoconDeclaredSchedules_ExistAtStart_AndFollowTheirZone()
     {
-        await using var node = await TestNode.StartAsync(Backend.Memory, extraConfig: """
+        await using var node = await TestNode.StartAsync(
+            Backend.Memory,
+            extraConfig: """
             jobs.named-schedules { nightly = "0 3 * * *" }
             jobs.recurring {
               report { kind = echo, named = nightly, time-zone = "Europe/London", payload = "{\"text\":\"r\"}", overlap = queue-one }
               cleanup { kind = echo, every = 15m, limit = 3, payload = "{\"text\":\"c\"}" }
             }
-            """);
+            """
+        );
         var all = await node.Client.ListRecurringAsync();
         Assert.Equal(new[] { "cleanup", "report" }, all.Select(s => s.Name));
         var report = all[1];

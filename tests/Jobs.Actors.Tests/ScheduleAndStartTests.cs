@@ -16,7 +16,11 @@ public sealed class ScheduleAndStartTests
     private static async Task<(string ConnectionString, TestNode Node)> StartAsync()
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("startwith");
-        var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}");
+        var node = await TestNode.StartAsync(
+            Backend.Postgres,
+            manualClock: false,
+            storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionString}\" }}"
+        );
         return (connectionString, node);
     }
 
@@ -25,7 +29,10 @@ public sealed class ScheduleAndStartTests
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT sequence_nr, manifest, xmin::text::bigint FROM jobs_journal WHERE persistence_id = @p ORDER BY sequence_nr", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT sequence_nr, manifest, xmin::text::bigint FROM jobs_journal WHERE persistence_id = @p ORDER BY sequence_nr",
+            connection
+        );
         command.Parameters.AddWithValue("p", "job-" + jobId);
         var rows = new List<(long, string, uint)>();
         await using var reader = await command.ExecuteReaderAsync();
@@ -80,10 +87,13 @@ public sealed class ScheduleAndStartTests
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("""
+            await using var command = new NpgsqlCommand(
+                """
                 CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'poisoned'; END $$ LANGUAGE plpgsql;
                 CREATE TRIGGER poison BEFORE INSERT ON jobs_journal FOR EACH ROW WHEN (NEW.persistence_id = 'job-poison') EXECUTE FUNCTION poison();
-                """, connection);
+                """,
+                connection
+            );
             await command.ExecuteNonQueryAsync();
         }
 

@@ -34,7 +34,10 @@ public sealed class StaleRecoveryTests
                         break;
                     }
 
-                    Assert.True(DateTime.UtcNow < enough, "the first node did not get far enough: " + (first.HasExited ? await stderr : "still running"));
+                    Assert.True(
+                        DateTime.UtcNow < enough,
+                        "the first node did not get far enough: " + (first.HasExited ? await stderr : "still running")
+                    );
                 }
 
                 first.Kill(entireProcessTree: true);
@@ -93,7 +96,15 @@ public sealed class StaleRecoveryTests
     }
 
     private static List<(string Id, int Attempt)> Starts(string log) =>
-        !File.Exists(log) ? [] : [.. File.ReadAllLines(log).Where(l => l.StartsWith("start ", StringComparison.Ordinal)).Select(l => l.Split(' ')).Select(p => (p[2], int.Parse(p[3], System.Globalization.CultureInfo.InvariantCulture)))];
+        !File.Exists(log)
+            ? []
+            :
+            [
+                .. File.ReadAllLines(log)
+                    .Where(l => l.StartsWith("start ", StringComparison.Ordinal))
+                    .Select(l => l.Split(' '))
+                    .Select(p => (p[2], int.Parse(p[3], System.Globalization.CultureInfo.InvariantCulture))),
+            ];
 
     private static Process Start(string mode, string db, string log) => CrashNodeProcess.Start(mode, db, log);
 }

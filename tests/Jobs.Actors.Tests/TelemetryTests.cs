@@ -24,8 +24,12 @@ public sealed class TelemetryTests
                 }
             },
         };
-        meterListener.SetMeasurementEventCallback<long>((i, v, tags, _) => measurements.Enqueue((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
-        meterListener.SetMeasurementEventCallback<double>((i, v, tags, _) => measurements.Enqueue((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        meterListener.SetMeasurementEventCallback<long>(
+            (i, v, tags, _) => measurements.Enqueue((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)))
+        );
+        meterListener.SetMeasurementEventCallback<double>(
+            (i, v, tags, _) => measurements.Enqueue((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)))
+        );
         meterListener.Start();
 
         await using var node = await TestNode.StartAsync(Backend.Memory);
@@ -46,7 +50,9 @@ public sealed class TelemetryTests
 
         meterListener.RecordObservableInstruments();
         Assert.True(measurements.Count(m => m.Instrument == "jobs.scheduled") >= 3);
-        Assert.Contains(measurements, m => m.Instrument == "jobs.attempts" && (string?)m.Tags["job.outcome"] == "Succeeded" && (string?)m.Tags["job.kind"] == "echo");
+        Assert.Contains(measurements, m =>
+            m.Instrument == "jobs.attempts" && (string?)m.Tags["job.outcome"] == "Succeeded" && (string?)m.Tags["job.kind"] == "echo"
+        );
         Assert.Contains(measurements, m => m.Instrument == "jobs.attempts" && (string?)m.Tags["job.outcome"] == "FailedPermanently");
         Assert.Contains(measurements, m => m.Instrument == "jobs.attempts" && (string?)m.Tags["job.outcome"] == "Failed");
         Assert.True(measurements.Count(m => m.Instrument == "jobs.start_delay") >= 3);

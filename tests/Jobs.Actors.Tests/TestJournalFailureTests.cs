@@ -39,7 +39,11 @@ public sealed class TestJournalFailureTests
         // from the test journal, which replays what it was given: the event inside its index envelope.
         var region = ClusterSharding.Get(node.Node.System!).ShardRegion("job");
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5))).Shards.Any(s => s.EntityIds.Contains("tj-1")))
+        while (
+            (await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5))).Shards.Any(s =>
+                s.EntityIds.Contains("tj-1")
+            )
+        )
         {
             Assert.True(DateTime.UtcNow < deadline, "the entity did not passivate");
             await Task.Delay(100);
@@ -48,6 +52,5 @@ public sealed class TestJournalFailureTests
         var info = await node.Client.GetAsync("tj-1");
         Assert.Equal(JobStatus.Scheduled, info.Status);
         Assert.Equal("later", info.Payload.GetProperty("text").GetString());
-
     }
 }

@@ -110,14 +110,25 @@ public sealed class TestNode : IAsyncDisposable
 
     public ManualTimeProvider? Clock { get; }
 
-    public static async Task<string> StorageConfigAsync(Backend backend, string directory) => backend switch
-    {
-        Backend.Memory => "jobs.persistence.backend = memory",
-        Backend.Sqlite => $"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db")}\" }}",
-        _ => $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("jobs")}\" }}",
-    };
+    public static async Task<string> StorageConfigAsync(Backend backend, string directory) =>
+        backend switch
+        {
+            Backend.Memory => "jobs.persistence.backend = memory",
+            Backend.Sqlite => $"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db")}\" }}",
+            _ => "jobs.persistence { backend = postgresql, postgresql.connection-string = "
+                + $"\"{await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("jobs")}\" }}",
+        };
 
-    public static async Task<TestNode> StartAsync(Backend backend, bool manualClock = true, string? extraConfig = null, string? storageConfig = null, HandlerLog? log = null, ManualTimeProvider? clock = null, Action<IServiceCollection>? services = null, Action<JobsBuilder>? jobs = null)
+    public static async Task<TestNode> StartAsync(
+        Backend backend,
+        bool manualClock = true,
+        string? extraConfig = null,
+        string? storageConfig = null,
+        HandlerLog? log = null,
+        ManualTimeProvider? clock = null,
+        Action<IServiceCollection>? services = null,
+        Action<JobsBuilder>? jobs = null
+    )
     {
         var directory = Directory.CreateTempSubdirectory("jobs-node-").FullName;
         storageConfig ??= await StorageConfigAsync(backend, directory);
@@ -135,18 +146,23 @@ public sealed class TestNode : IAsyncDisposable
         services?.Invoke(collection);
         collection.AddJobs(builder =>
         {
-            builder.UseConfigFile(null, $$"""
-                jobs.node.name = test-node
-                jobs.queues.default.workers = 4
-                jobs.queues.slow.workers = 1
-                jobs.defaults { max-attempts = 3, timeout = 30s, max-timeout-retries = 1, cancel-grace = 1s, backoff { min = 1s, max = 1m, factor = 2, jitter = 0 } }
-                jobs.scheduler.max-sleep = 1s
-                {{storageConfig}}
-                {{extraConfig ?? string.Empty}}
-                """)
-            .AddHandler<EchoHandler, EchoPayload>("echo")
-            .AddHandler<FailHandler, FailPayload>("fail")
-            .AddHandler<WaitHandler, WaitPayload>("wait");
+            builder
+                .UseConfigFile(
+                    null,
+                    $$"""
+                    jobs.node.name = test-node
+                    jobs.queues.default.workers = 4
+                    jobs.queues.slow.workers = 1
+                    jobs.defaults { max-attempts = 3, timeout = 30s, max-timeout-retries = 1, cancel-grace = 1s }
+                    jobs.defaults.backoff { min = 1s, max = 1m, factor = 2, jitter = 0 }
+                    jobs.scheduler.max-sleep = 1s
+                    {{storageConfig}}
+                    {{extraConfig ?? string.Empty}}
+                    """
+                )
+                .AddHandler<EchoHandler, EchoPayload>("echo")
+                .AddHandler<FailHandler, FailPayload>("fail")
+                .AddHandler<WaitHandler, WaitPayload>("wait");
             jobs?.Invoke(builder);
         });
         var provider = collection.BuildServiceProvider();
@@ -164,7 +180,10 @@ public sealed class TestNode : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
         {
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n--- the node's log, from its start (debug lines of sharding, singletons and distributed data only) ---\n{string.Join("\n", _recorded.Lines)}\n--- end of log ---\n{ex}");
+            throw new Xunit.Sdk.XunitException(
+                $"{ex.GetType().Name}: {ex.Message}\n--- the node's log, from its start (debug lines of sharding, "
+                    + $"singletons and distributed data only) ---\n{string.Join("\n", _recorded.Lines)}\n--- end of log ---\n{ex}"
+            );
         }
     }
 
@@ -192,9 +211,12 @@ public sealed class TestNode : IAsyncDisposable
             }
 
             await Task.Delay(20);
-        }
-        while (DateTime.UtcNow < deadline);
-        throw new TimeoutException(info is null ? $"job {jobId} does not exist after waiting" : $"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}");
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException(
+            info is null
+                ? $"job {jobId} does not exist after waiting"
+                : $"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}"
+        );
     }
 
     public async Task StopAsync(CancellationToken deadline = default) => await Node.StopAsync(deadline);
@@ -210,9 +232,7 @@ public sealed class TestNode : IAsyncDisposable
             {
                 Directory.Delete(_directory, recursive: true);
             }
-            catch (IOException)
-            {
-            }
+            catch (IOException) { }
         }
     }
 }
@@ -232,16 +252,12 @@ public sealed class RecordedLog : ILoggerProvider
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-    }
+    public void Dispose() { }
 
     private void Add(string line)
     {
         _lines.Enqueue(line);
-        while (_lines.Count > 1000 && _lines.TryDequeue(out _))
-        {
-        }
+        while (_lines.Count > 1000 && _lines.TryDequeue(out _)) { }
     }
 
     private sealed class Logger(RecordedLog log, string category) : ILogger
@@ -254,12 +270,24 @@ public sealed class RecordedLog : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var text = formatter(state, exception);
-            if (logLevel < LogLevel.Information && !(text.Contains("oordinator", StringComparison.Ordinal) || text.Contains("ingleton", StringComparison.Ordinal) || text.Contains("eplicator", StringComparison.Ordinal) || category.Contains("Sharding", StringComparison.Ordinal) || category.Contains("Singleton", StringComparison.Ordinal)))
+            if (
+                logLevel < LogLevel.Information
+                && !(
+                    text.Contains("oordinator", StringComparison.Ordinal)
+                    || text.Contains("ingleton", StringComparison.Ordinal)
+                    || text.Contains("eplicator", StringComparison.Ordinal)
+                    || category.Contains("Sharding", StringComparison.Ordinal)
+                    || category.Contains("Singleton", StringComparison.Ordinal)
+                )
+            )
             {
                 return;
             }
 
-            log.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {text}{(exception is null ? string.Empty : " " + exception.GetType().Name + ": " + exception.Message)}");
+            log.Add(
+                $"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: "
+                    + $"{text}{(exception is null ? string.Empty : " " + exception.GetType().Name + ": " + exception.Message)}"
+            );
         }
     }
 }

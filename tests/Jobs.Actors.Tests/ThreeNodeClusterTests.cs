@@ -17,7 +17,16 @@ public sealed class ThreeNodeClusterTests
     /// gives the connection string node i uses for that database (through a proxy, say); by default the database's own.
     /// <paramref name="scheme"/> is the remoting's address scheme (another with transport adapters, as the throttler's).
     /// </summary>
-    internal static async Task<List<TestNode>> StartClusterAsync(int count, string? extraConfig = null, HandlerLog? log = null, Func<int, string, string>? connectionOf = null, Func<int, string>? configOf = null, Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null, string scheme = "akka.tcp")
+    internal static async Task<List<TestNode>> StartClusterAsync(
+        int count,
+        string? extraConfig = null,
+        HandlerLog? log = null,
+        Func<int, string, string>? connectionOf = null,
+        Func<int, string>? configOf = null,
+        Func<int, Action<Hosting.JobsBuilder>?>? jobsOf = null,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
+        string scheme = "akka.tcp"
+    )
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("cluster");
         var seedPort = Ports.Free();
@@ -27,13 +36,24 @@ public sealed class ThreeNodeClusterTests
             for (var i = 0; i < count; i++)
             {
                 var port = i == 0 ? seedPort : Ports.Free();
-                nodes.Add(await TestNode.StartAsync(Backend.Postgres, manualClock: false, log: log, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{connectionOf?.Invoke(i, database) ?? database}\" }}", extraConfig: $$"""
-                    jobs.node.name = node-{{i + 1}}
-                    akka.remote.dot-netty.tcp.port = {{port}}
-                    akka.cluster.seed-nodes = ["{{scheme}}://jobs@127.0.0.1:{{seedPort}}"]
-                    {{extraConfig ?? string.Empty}}
-                    {{configOf?.Invoke(i) ?? string.Empty}}
-                    """, jobs: jobsOf?.Invoke(i), services: services));
+                nodes.Add(
+                    await TestNode.StartAsync(
+                        Backend.Postgres,
+                        manualClock: false,
+                        log: log,
+                        storageConfig: "jobs.persistence { backend = postgresql, postgresql.connection-string "
+                            + $"= \"{connectionOf?.Invoke(i, database) ?? database}\" }}",
+                        extraConfig: $$"""
+                        jobs.node.name = node-{{i + 1}}
+                        akka.remote.dot-netty.tcp.port = {{port}}
+                        akka.cluster.seed-nodes = ["{{scheme}}://jobs@127.0.0.1:{{seedPort}}"]
+                        {{extraConfig ?? string.Empty}}
+                        {{configOf?.Invoke(i) ?? string.Empty}}
+                        """,
+                        jobs: jobsOf?.Invoke(i),
+                        services: services
+                    )
+                );
             }
 
             var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -66,11 +86,18 @@ public sealed class ThreeNodeClusterTests
         var ports = new[] { Ports.Free(), Ports.Free(), Ports.Free() };
         var seeds = string.Join(", ", ports.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""));
         var log = new HandlerLog();
-        Task<TestNode> StartAsync(int i) => TestNode.StartAsync(Backend.Postgres, manualClock: false, log: log, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}", extraConfig: $$"""
-            jobs.node.name = node-{{i + 1}}
-            akka.remote.dot-netty.tcp.port = {{ports[i]}}
-            akka.cluster.seed-nodes = [{{seeds}}]
-            """);
+        Task<TestNode> StartAsync(int i) =>
+            TestNode.StartAsync(
+                Backend.Postgres,
+                manualClock: false,
+                log: log,
+                storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+                extraConfig: $$"""
+                jobs.node.name = node-{{i + 1}}
+                akka.remote.dot-netty.tcp.port = {{ports[i]}}
+                akka.cluster.seed-nodes = [{{seeds}}]
+                """
+            );
         var nodes = new TestNode?[3];
         nodes[0] = await StartAsync(0);
         nodes[1] = await StartAsync(1);
@@ -96,7 +123,8 @@ public sealed class ThreeNodeClusterTests
                         await through.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload(id)) with { JobId = id });
                         acknowledged.Add(id);
                     }
-                    catch (Exception ex) when (ex is JobsException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+                    catch (Exception ex)
+                        when (ex is JobsException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
                     {
                         unknown.Add(id); // the node was stopping: the outcome is unknown, settled below
                     }
@@ -154,7 +182,10 @@ public sealed class ThreeNodeClusterTests
                 Assert.Equal(1, log.Runs(id));
             }
 
-            Console.WriteLine($"rolling restart of three nodes: {acknowledged.Count} jobs acknowledged, all ran once; {unknown.Count} calls failed while their node stopped");
+            Console.WriteLine(
+                $"rolling restart of three nodes: {acknowledged.Count} jobs acknowledged, "
+                    + $"all ran once; {unknown.Count} calls failed while their node stopped"
+            );
         }
         finally
         {
@@ -176,7 +207,17 @@ public sealed class ThreeNodeClusterTests
         var nodes = await StartClusterAsync(3, "akka.coordinated-shutdown.run-by-actor-system-terminate = off", log);
         try
         {
-            await nodes[1].Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "tick", Kind = "echo", Every = TimeSpan.FromSeconds(1), Overlap = OverlapPolicy.Allow, Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoPayload("tick")) });
+            await nodes[1]
+                .Client.SetRecurringAsync(
+                    new RecurringScheduleRequest
+                    {
+                        Name = "tick",
+                        Kind = "echo",
+                        Every = TimeSpan.FromSeconds(1),
+                        Overlap = OverlapPolicy.Allow,
+                        Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoPayload("tick")),
+                    }
+                );
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (Occurrences(log).Count < 3)
             {
@@ -206,7 +247,10 @@ public sealed class ThreeNodeClusterTests
 
             starts.Sort();
             var gap = starts.Zip(starts.Skip(1)).Max(pair => pair.Second - pair.First);
-            Console.WriteLine($"a one-second schedule across the scheduler's death: {occurrences.Count} occurrences, each once; the longest wait between two was {gap.TotalSeconds:F1} s");
+            Console.WriteLine(
+                $"a one-second schedule across the scheduler's death: {occurrences.Count} "
+                    + $"occurrences, each once; the longest wait between two was {gap.TotalSeconds:F1} s"
+            );
             Assert.True(gap < TimeSpan.FromSeconds(45), $"the schedule stood still for {gap.TotalSeconds:F1} s");
         }
         finally
@@ -220,8 +264,20 @@ public sealed class ThreeNodeClusterTests
 
     /// <summary>The occurrences of schedule "tick" that ran, by their job ids (rs:tick:unix-ms).</summary>
     private static List<(string Id, DateTimeOffset At)> Occurrences(HandlerLog log) =>
-        [.. log.Events.Where(e => e.Event == "start" && e.JobId.StartsWith("rs:tick:", StringComparison.Ordinal)).Select(e => e.JobId).Distinct()
-            .Select(id => (id, DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id["rs:tick:".Length..], System.Globalization.CultureInfo.InvariantCulture))))];
+        [
+            .. log
+                .Events.Where(e => e.Event == "start" && e.JobId.StartsWith("rs:tick:", StringComparison.Ordinal))
+                .Select(e => e.JobId)
+                .Distinct()
+                .Select(id =>
+                    (
+                        id,
+                        DateTimeOffset.FromUnixTimeMilliseconds(
+                            long.Parse(id["rs:tick:".Length..], System.Globalization.CultureInfo.InvariantCulture)
+                        )
+                    )
+                ),
+        ];
 
     [Fact]
     public async Task JobsScheduledThroughAnyNode_RunOnce_SpreadOverTheNodes()
@@ -248,9 +304,17 @@ public sealed class ThreeNodeClusterTests
 
             // A batch is one write whichever members its jobs' entities live on; an id that exists is answered by
             // its entity (wherever it lives) and the rest are still stored.
-            var batch = await nodes[1].Client.ScheduleManyAsync([.. Enumerable.Range(0, 40).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"b{i}")))]);
+            var batch = await nodes[1]
+                .Client.ScheduleManyAsync([.. Enumerable.Range(0, 40).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"b{i}")))]);
             Assert.All(batch, r => Assert.False(r.Result!.AlreadyExisted));
-            var mixed = await nodes[2].Client.ScheduleManyAsync([ScheduleRequest.Create("echo", new EchoPayload("again")) with { JobId = ids[0] }, ScheduleRequest.Create("echo", new EchoPayload("new"))]);
+            var mixed = await nodes[2]
+                .Client.ScheduleManyAsync([
+                    ScheduleRequest.Create("echo", new EchoPayload("again")) with
+                    {
+                        JobId = ids[0],
+                    },
+                    ScheduleRequest.Create("echo", new EchoPayload("new")),
+                ]);
             Assert.True(mixed[0].Result!.AlreadyExisted);
             Assert.False(mixed[1].Result!.AlreadyExisted);
             foreach (var id in batch.Select(r => r.Result!.JobId).Append(mixed[1].Result!.JobId))
@@ -289,7 +353,9 @@ public sealed class ThreeNodeClusterTests
         // With leases guarding the scheduler, Akka's down-removal-margin (the split-brain resolver's 5 s stable-after)
         // adds no safety: the node sets it to 1 s. The scheduler's lease changes hands soon after the removal.
         var database = string.Empty;
-        var nodes = await StartClusterAsync(3, "akka.coordinated-shutdown.run-by-actor-system-terminate = off", connectionOf: (_, db) => database = db);
+        var nodes = await StartClusterAsync(3, "akka.coordinated-shutdown.run-by-actor-system-terminate = off", connectionOf: (_, db) =>
+            database = db
+        );
         try
         {
             var dying = Cluster.Get(nodes[0].Node.System!).SelfAddress;
@@ -306,16 +372,23 @@ public sealed class ThreeNodeClusterTests
             }
 
             var removedAt = watch.Elapsed;
-            while (await Faults.FaultSuite.SingletonLeaseAsync(database) is var lease
-                   && (lease.Owner.StartsWith(dying.HostPort() + "#", StringComparison.Ordinal) || lease.Epoch == before.Epoch))
+            while (
+                await Faults.FaultSuite.SingletonLeaseAsync(database) is var lease
+                && (lease.Owner.StartsWith(dying.HostPort() + "#", StringComparison.Ordinal) || lease.Epoch == before.Epoch)
+            )
             {
                 Assert.True(watch.Elapsed < removedAt + TimeSpan.FromSeconds(30), "no other member took the scheduler's lease");
                 await Task.Delay(50);
             }
 
             var after = watch.Elapsed - removedAt;
-            Console.WriteLine($"the scheduler moved {after.TotalSeconds:F1} s after its member's removal ({removedAt.TotalSeconds:F1} s after it died)");
-            Assert.True(after < TimeSpan.FromSeconds(3.5), $"the scheduler moved {after.TotalSeconds:F1} s after its member's removal (5 s and more with Akka's margin)");
+            Console.WriteLine(
+                $"the scheduler moved {after.TotalSeconds:F1} s after its member's removal ({removedAt.TotalSeconds:F1} s after it died)"
+            );
+            Assert.True(
+                after < TimeSpan.FromSeconds(3.5),
+                $"the scheduler moved {after.TotalSeconds:F1} s after its member's removal (5 s and more with Akka's margin)"
+            );
         }
         finally
         {
@@ -332,13 +405,22 @@ public sealed class ThreeNodeClusterTests
         // The third node dies without leaving (its actor system stops, no coordinated shutdown): the others find it
         // unreachable, the split-brain resolver downs it, and its shards and attempts move.
         var log = new HandlerLog();
-        var nodes = await StartClusterAsync(3, "akka.coordinated-shutdown.run-by-actor-system-terminate = off\njobs.defaults.lost-retry-hold = 4s", log);
+        var nodes = await StartClusterAsync(
+            3,
+            "akka.coordinated-shutdown.run-by-actor-system-terminate = off\njobs.defaults.lost-retry-hold = 4s",
+            log
+        );
         try
         {
             var ids = new List<string>();
             for (var i = 0; i < 6; i++)
             {
-                ids.Add((await nodes[i % 2].Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload($"g{i}")) with { Timeout = TimeSpan.FromMinutes(5) })).JobId);
+                ids.Add(
+                    (
+                        await nodes[i % 2]
+                            .Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload($"g{i}")) with { Timeout = TimeSpan.FromMinutes(5) })
+                    ).JobId
+                );
             }
 
             var running = new Dictionary<string, JobInfo>();
@@ -349,7 +431,10 @@ public sealed class ThreeNodeClusterTests
 
             // The victim: the second or third node, whichever runs more of the six (the survivors' eight workers can
             // take every job again).
-            var victimName = running.Values.Count(i => i.Attempts[^1].Node == "node-2") > running.Values.Count(i => i.Attempts[^1].Node == "node-3") ? "node-2" : "node-3";
+            var victimName =
+                running.Values.Count(i => i.Attempts[^1].Node == "node-2") > running.Values.Count(i => i.Attempts[^1].Node == "node-3")
+                    ? "node-2"
+                    : "node-3";
             var victim = nodes[victimName == "node-2" ? 1 : 2];
             var survivor = nodes[victimName == "node-2" ? 2 : 1];
             var onVictim = running.Where(r => r.Value.Attempts[^1].Node == victimName).Select(r => r.Key).ToList();
@@ -386,7 +471,10 @@ public sealed class ThreeNodeClusterTests
                     // The dead member did not come back on its address: the retry waited for jobs.defaults.lost-retry-hold
                     // (4 s here) on top of its backoff (1 s), as it would for a member on its way back, not longer.
                     var held = info.Attempts[1].StartedAt - info.Attempts[0].EndedAt!.Value;
-                    Assert.True(held >= TimeSpan.FromSeconds(4) && held < TimeSpan.FromSeconds(9), $"{id}'s retry started {held.TotalSeconds:F1} s after its attempt was lost");
+                    Assert.True(
+                        held >= TimeSpan.FromSeconds(4) && held < TimeSpan.FromSeconds(9),
+                        $"{id}'s retry started {held.TotalSeconds:F1} s after its attempt was lost"
+                    );
                 }
                 else
                 {

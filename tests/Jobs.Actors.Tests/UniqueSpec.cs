@@ -14,7 +14,11 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
     private static ScheduleRequest Report(string text, string key = "daily-report") =>
-        ScheduleRequest.Create("echo", new EchoPayload(text)) with { UniqueKey = key, Delay = TimeSpan.FromMinutes(5) };
+        ScheduleRequest.Create("echo", new EchoPayload(text)) with
+        {
+            UniqueKey = key,
+            Delay = TimeSpan.FromMinutes(5),
+        };
 
     [Fact]
     public async Task ConcurrentScheduleCalls_ForOneKey_MakeExactlyOneJob()
@@ -30,7 +34,9 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
     public async Task Reject_FailsWithTheExistingId()
     {
         var first = await Client.ScheduleAsync(Report("one"));
-        var error = await Assert.ThrowsAsync<DuplicateJobException>(() => Client.ScheduleAsync(Report("two") with { OnConflict = UniqueConflict.Reject }));
+        var error = await Assert.ThrowsAsync<DuplicateJobException>(() =>
+            Client.ScheduleAsync(Report("two") with { OnConflict = UniqueConflict.Reject })
+        );
         Assert.Equal(first.JobId, error.JobId);
         Assert.Equal("daily-report", error.UniqueKey);
         Assert.Equal("one", (await Client.GetAsync(first.JobId)).Payload.GetProperty("text").GetString());
@@ -41,7 +47,15 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
     {
         var first = await Client.ScheduleAsync(Report("old"));
         var runAt = _node.Clock!.GetUtcNow().AddHours(1);
-        var replaced = await Client.ScheduleAsync(Report("new") with { Delay = null, RunAt = runAt, Priority = 7, OnConflict = UniqueConflict.Replace });
+        var replaced = await Client.ScheduleAsync(
+            Report("new") with
+            {
+                Delay = null,
+                RunAt = runAt,
+                Priority = 7,
+                OnConflict = UniqueConflict.Replace,
+            }
+        );
         Assert.True(replaced.Replaced);
         Assert.True(replaced.AlreadyExisted);
         var info = await Client.GetAsync(first.JobId);
@@ -51,7 +65,15 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
 
         var running = await Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("unique-gate")) with { UniqueKey = "busy" });
         await _node.WaitForStatusAsync(running.JobId, JobStatus.Running);
-        var conflict = await Assert.ThrowsAsync<JobStateConflictException>(() => Client.ScheduleAsync(ScheduleRequest.Create("wait", new WaitPayload("other")) with { UniqueKey = "busy", OnConflict = UniqueConflict.Replace }));
+        var conflict = await Assert.ThrowsAsync<JobStateConflictException>(() =>
+            Client.ScheduleAsync(
+                ScheduleRequest.Create("wait", new WaitPayload("other")) with
+                {
+                    UniqueKey = "busy",
+                    OnConflict = UniqueConflict.Replace,
+                }
+            )
+        );
         Assert.Equal("replace", conflict.Operation);
         _node.Log.Gates.GetOrAdd("unique-gate", _ => new TaskCompletionSource()).TrySetResult();
         await _node.WaitForStatusAsync(running.JobId, JobStatus.Succeeded);
@@ -83,9 +105,22 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task BadUniqueRequests_AreRejected()
     {
-        Assert.Equal("uniqueKey", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Report("x") with { JobId = "mine" }))).Field);
-        Assert.Equal("uniquePeriod", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")) with { UniquePeriod = TimeSpan.FromHours(1) }))).Field);
-        Assert.Equal("uniqueKey", (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Report("x", new string('k', 201))))).Field);
+        Assert.Equal(
+            "uniqueKey",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Report("x") with { JobId = "mine" }))).Field
+        );
+        Assert.Equal(
+            "uniquePeriod",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("x")) with { UniquePeriod = TimeSpan.FromHours(1) })
+                )
+            ).Field
+        );
+        Assert.Equal(
+            "uniqueKey",
+            (await Assert.ThrowsAsync<JobValidationException>(() => Client.ScheduleAsync(Report("x", new string('k', 201))))).Field
+        );
         // A key that is not a valid id still works: the id is a hash of kind and key.
         var odd = await Client.ScheduleAsync(Report("x", "tenant 42 / invoice #7"));
         Assert.StartsWith("uh:", odd.JobId, StringComparison.Ordinal);

@@ -22,16 +22,34 @@ public sealed class WatchTests
                 }
             }
         });
-        await WaitAsync(() => { lock (seen) { return seen.Count == 1; } });
+        await WaitAsync(() =>
+        {
+            lock (seen)
+            {
+                return seen.Count == 1;
+            }
+        });
         node.Clock!.Advance(TimeSpan.FromMinutes(1));
-        await WaitAsync(() => { lock (seen) { return seen.Any(t => t.Change == "attempt-ended"); } });
+        await WaitAsync(() =>
+        {
+            lock (seen)
+            {
+                return seen.Any(t => t.Change == "attempt-ended");
+            }
+        });
         node.Clock.Advance(TimeSpan.FromSeconds(1));
         await watching.WaitAsync(TimeSpan.FromSeconds(20)); // ends by itself after Succeeded
 
         Assert.Equal(
-            [("current", JobStatus.Scheduled, (AttemptOutcome?)null), ("started", JobStatus.Running, null), ("attempt-ended", JobStatus.Scheduled, AttemptOutcome.Failed),
-             ("started", JobStatus.Running, null), ("attempt-ended", JobStatus.Succeeded, AttemptOutcome.Succeeded)],
-            seen.Select(t => (t.Change, t.Status, t.Outcome)));
+            [
+                ("current", JobStatus.Scheduled, (AttemptOutcome?)null),
+                ("started", JobStatus.Running, null),
+                ("attempt-ended", JobStatus.Scheduled, AttemptOutcome.Failed),
+                ("started", JobStatus.Running, null),
+                ("attempt-ended", JobStatus.Succeeded, AttemptOutcome.Succeeded),
+            ],
+            seen.Select(t => (t.Change, t.Status, t.Outcome))
+        );
         Assert.Equal([0, 1, 1, 2, 2], seen.Select(t => t.Attempt));
     }
 
@@ -40,7 +58,9 @@ public sealed class WatchTests
     {
         await using var node = await TestNode.StartAsync(Backend.Memory);
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var enumerator = node.Client.WatchAsync(new WatchQuery { Kind = "echo", Status = JobStatus.Succeeded }, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        var enumerator = node
+            .Client.WatchAsync(new WatchQuery { Kind = "echo", Status = JobStatus.Succeeded }, cancel.Token)
+            .GetAsyncEnumerator(cancel.Token);
         var first = enumerator.MoveNextAsync().AsTask();
         await Task.Delay(100); // the subscription exists once the first MoveNext runs
         await node.Client.ScheduleAsync(ScheduleRequest.Create("fail", new FailPayload(0)));
@@ -59,9 +79,7 @@ public sealed class WatchTests
         await using var node = await TestNode.StartAsync(Backend.Memory);
         await Assert.ThrowsAsync<JobNotFoundException>(async () =>
         {
-            await foreach (var _ in node.Client.WatchAsync(new WatchQuery { JobId = "nobody" }))
-            {
-            }
+            await foreach (var _ in node.Client.WatchAsync(new WatchQuery { JobId = "nobody" })) { }
         });
     }
 
@@ -72,7 +90,9 @@ public sealed class WatchTests
         var enumerator = node.Client.WatchAsync(new WatchQuery()).GetAsyncEnumerator();
         var first = enumerator.MoveNextAsync().AsTask();
         await Task.Delay(100);
-        var results = await node.Client.ScheduleManyAsync([.. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"{i}")))]);
+        var results = await node.Client.ScheduleManyAsync([
+            .. Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"{i}"))),
+        ]);
         foreach (var r in results)
         {
             await node.WaitForStatusAsync(r.Result!.JobId, JobStatus.Succeeded);
@@ -81,9 +101,7 @@ public sealed class WatchTests
         Assert.True(await first);
         var error = await Assert.ThrowsAsync<JobsException>(async () =>
         {
-            while (await enumerator.MoveNextAsync())
-            {
-            }
+            while (await enumerator.MoveNextAsync()) { }
         });
         Assert.Equal("watch-lagged", error.ErrorCode);
         await enumerator.DisposeAsync();

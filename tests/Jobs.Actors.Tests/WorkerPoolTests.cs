@@ -1,10 +1,10 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.TestKit;
 using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Workers;
 using Jobs.Client;
-using Akka.Actor;
-using Akka.TestKit;
-using Akka.Cluster;
 
 namespace Jobs.Actors.Tests;
 
@@ -260,7 +260,10 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         {
             Cluster.Get(foreign).RegisterOnMemberRemoved(() => removed.TrySetResult());
             await removed.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            await AwaitAssertAsync(() => Assert.Equal([self], Cluster.Get(node.Node.System!).State.Members.Select(m => m.Address)), TimeSpan.FromSeconds(10));
+            await AwaitAssertAsync(
+                () => Assert.Equal([self], Cluster.Get(node.Node.System!).State.Members.Select(m => m.Address)),
+                TimeSpan.FromSeconds(10)
+            );
         }
         finally
         {
@@ -298,14 +301,19 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
     [InlineData(false)]
     public async Task WithShortHandlers_TheNextStartsAreStoredAheadOfAFreeWorker_UpToTheLimit_WithLongOnesNone(bool shortHandlers)
     {
-        await using var node = await TestNode.StartAsync(Backend.Memory, manualClock: false, extraConfig: """
+        await using var node = await TestNode.StartAsync(
+            Backend.Memory,
+            manualClock: false,
+            extraConfig: """
             jobs.queues.probe.workers = 1
             jobs.scheduler.start-ahead = 2
             jobs.scheduler.start-ahead-below = 100ms
-            """);
+            """
+        );
         var client = node.Client;
         var pool = node.Node.Runtime!.Pools["probe"];
-        void Open(string gate) => node.Log.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        void Open(string gate) =>
+            node.Log.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
         // The pool learns how long the queue's handlers take: a few that return at once, or one that takes 300 ms.
         if (shortHandlers)
@@ -345,7 +353,11 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         var expectedStarted = shortHandlers ? 2 : 0;
         deadline = DateTime.UtcNow.AddSeconds(15);
         IReadOnlyList<JobInfo> held;
-        while ((held = await Task.WhenAll(new[] { "held-1", "held-2", "held-3" }.Select(id => client.GetAsync(id)))).Count(j => j.Status == JobStatus.Running) < expectedStarted)
+        while (
+            (held = await Task.WhenAll(new[] { "held-1", "held-2", "held-3" }.Select(id => client.GetAsync(id)))).Count(j =>
+                j.Status == JobStatus.Running
+            ) < expectedStarted
+        )
         {
             Assert.True(DateTime.UtcNow < deadline, "the next attempts' starts were not stored ahead of the free worker");
             await Task.Delay(20);

@@ -5,7 +5,8 @@
 //   recover <db> <log>:  reads job ids from stdin (until an empty line), waits until each has finished, prints one
 //                        "job <id> <status> <outcome,outcome,...>" line per job, then "done", and stops cleanly.
 //   member <postgres> <log> <port> <seed-ports> <name> <workers>: a member of a cluster on PostgreSQL (loopback, the
-//                        seeds at <seed-ports>, comma-separated) running "work" jobs on <workers> workers (each sleeps its payload's milliseconds); prints "up" once
+// seeds at <seed-ports>, comma-separated) running "work" jobs on <workers> workers (each sleeps its payload's
+// milliseconds); prints "up" once
 //                        started and runs until killed or until its standard input closes or it gets SIGTERM (then
 //                        stops cleanly, running handlers given 10 s), or
 //                        until the cluster removes it (prints "terminated", exit code 3). It also runs
@@ -22,27 +23,40 @@ using Microsoft.Extensions.Logging;
 
 if (args.Length == 7 && args[0] == "member")
 {
-    return await Member.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), [.. args[4].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))], args[5], int.Parse(args[6], CultureInfo.InvariantCulture));
+    return await Member.RunAsync(
+        args[1],
+        args[2],
+        int.Parse(args[3], CultureInfo.InvariantCulture),
+        [.. args[4].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))],
+        args[5],
+        int.Parse(args[6], CultureInfo.InvariantCulture)
+    );
 }
 
 if (args.Length != 3 || args[0] is not ("schedule" or "recover"))
 {
-    Console.Error.WriteLine("usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-ports> <name> <workers>");
+    Console.Error.WriteLine(
+        "usage: Jobs.CrashNode schedule|recover <sqlite-path> <log-path> | member <postgres> <log> <port> <seed-ports> <name> <workers>"
+    );
     return 2;
 }
 
 var (mode, db, logPath) = (args[0], args[1], args[2]);
 var services = new ServiceCollection();
 services.AddSingleton(new StartLog(logPath, Blocking: mode == "schedule"));
-services.AddJobs(jobs => jobs
-    .UseConfigFile(null, $$"""
-        jobs.node.name = {{mode}}-node
-        jobs.queues.default.workers = 4
-        jobs.defaults { max-attempts = 5, max-timeout-retries = 2, backoff { min = 100ms, max = 1s, jitter = 0 } }
-        jobs.scheduler.max-sleep = 200ms
-        jobs.persistence { backend = sqlite, sqlite.path = "{{db.Replace("\\", "\\\\", StringComparison.Ordinal)}}" }
-        """)
-    .AddHandler<MarkHandler, MarkPayload>("mark"));
+services.AddJobs(jobs =>
+    jobs.UseConfigFile(
+            null,
+            $$"""
+            jobs.node.name = {{mode}}-node
+            jobs.queues.default.workers = 4
+            jobs.defaults { max-attempts = 5, max-timeout-retries = 2, backoff { min = 100ms, max = 1s, jitter = 0 } }
+            jobs.scheduler.max-sleep = 200ms
+            jobs.persistence { backend = sqlite, sqlite.path = "{{db.Replace("\\", "\\\\", StringComparison.Ordinal)}}" }
+            """
+        )
+        .AddHandler<MarkHandler, MarkPayload>("mark")
+);
 await using var provider = services.BuildServiceProvider();
 var node = provider.GetRequiredService<JobsNode>();
 await node.StartAsync(CancellationToken.None);
@@ -74,7 +88,10 @@ var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
 foreach (var id in ids)
 {
     JobInfo info;
-    while ((info = await client.GetAsync(id)).Status is not (JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) && DateTime.UtcNow < deadline)
+    while (
+        (info = await client.GetAsync(id)).Status is not (JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled)
+        && DateTime.UtcNow < deadline
+    )
     {
         await Task.Delay(50);
     }
@@ -107,7 +124,13 @@ public sealed record StartLog(string Path, bool Blocking, string? Name = null)
     {
         lock (_gate)
         {
-            File.AppendAllText(Path, string.Create(CultureInfo.InvariantCulture, $"{what} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {jobId} {attempt}{(Name is null ? string.Empty : " " + Name)}\n"));
+            File.AppendAllText(
+                Path,
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{what} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {jobId} {attempt}{(Name is null ? string.Empty : " " + Name)}\n"
+                )
+            );
         }
     }
 }
@@ -136,22 +159,33 @@ internal static class Member
         services.AddSingleton(new StartLog(logPath, Blocking: false, name));
 
         // Warnings and errors (the node's and Akka's) to standard output, which the fault suite keeps as <name>.out.
-        services.AddLogging(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Warning));
-        services.AddJobs(jobs => jobs
-            .UseConfigFile(null, $$"""
-                jobs.node.name = {{name}}
-                jobs.queues.default.workers = {{workers}}
-                jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
-                jobs.scheduler.max-sleep = 1s
-                jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }
-                akka.loglevel = WARNING
-                akka.remote.dot-netty.tcp.port = {{port}}
-                akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
-                {{Environment.GetEnvironmentVariable("JOBS_FAULTS_CONFIG")}}
-                """)
-            .AddHandler<WorkHandler, WorkPayload>("work")
-            .AddHandler<WorkHandler, WorkPayload>("member-work")
-            .AddHandler<PoisonHandler, WorkPayload>("poison", new JobKindOptions { MaxTimeoutRetries = PoisonHandler.TimeoutRetries }));
+        services.AddLogging(b =>
+            b.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss.fff ";
+                })
+                .SetMinimumLevel(LogLevel.Warning)
+        );
+        services.AddJobs(jobs =>
+            jobs.UseConfigFile(
+                    null,
+                    $$"""
+                    jobs.node.name = {{name}}
+                    jobs.queues.default.workers = {{workers}}
+                    jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                    jobs.scheduler.max-sleep = 1s
+                    jobs.persistence { backend = postgresql, postgresql.connection-string = "{{postgres}}" }
+                    akka.loglevel = WARNING
+                    akka.remote.dot-netty.tcp.port = {{port}}
+                    akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""))}}]
+                    {{Environment.GetEnvironmentVariable("JOBS_FAULTS_CONFIG")}}
+                    """
+                )
+                .AddHandler<WorkHandler, WorkPayload>("work")
+                .AddHandler<WorkHandler, WorkPayload>("member-work")
+                .AddHandler<PoisonHandler, WorkPayload>("poison", new JobKindOptions { MaxTimeoutRetries = PoisonHandler.TimeoutRetries })
+        );
         await using var provider = services.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
@@ -166,11 +200,14 @@ internal static class Member
 
         // SIGTERM stops it as a host would: running handlers get the grace period, then are interrupted.
         var terminate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            terminate.TrySetResult();
-        });
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context =>
+            {
+                context.Cancel = true;
+                terminate.TrySetResult();
+            }
+        );
         var ended = await Task.WhenAny(input, terminate.Task, node.System!.WhenTerminated);
         if (ended != input && ended != terminate.Task)
         {

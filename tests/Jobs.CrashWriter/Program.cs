@@ -26,37 +26,49 @@ var output = Console.Out;
 var gate = new Lock();
 Console.WriteLine("ready");
 
-await Task.WhenAll(Enumerable.Range(0, streams).Select(async s =>
-{
-    var pid = $"crash-{s}";
-    var next = await journal.ReadHighestSequenceNrAsync(pid, CancellationToken.None) + 1;
-    while (true)
-    {
-        var events = Enumerable.Range(0, 3)
-            .Select(i => new PersistentRepr(pid, next + i, "crash.v1", Encoding.UTF8.GetBytes($"{{\"n\":{next + i}}}"), DateTimeOffset.UtcNow, "crash-writer"))
-            .ToList();
-        try
+await Task.WhenAll(
+    Enumerable
+        .Range(0, streams)
+        .Select(async s =>
         {
-            await journal.WriteAsync(new AtomicWrite(pid, events), CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            lock (gate)
+            var pid = $"crash-{s}";
+            var next = await journal.ReadHighestSequenceNrAsync(pid, CancellationToken.None) + 1;
+            while (true)
             {
-                output.WriteLine($"error {pid} {ex.GetType().Name}");
-                output.Flush();
+                var events = Enumerable
+                    .Range(0, 3)
+                    .Select(i => new PersistentRepr(
+                        pid,
+                        next + i,
+                        "crash.v1",
+                        Encoding.UTF8.GetBytes($"{{\"n\":{next + i}}}"),
+                        DateTimeOffset.UtcNow,
+                        "crash-writer"
+                    ))
+                    .ToList();
+                try
+                {
+                    await journal.WriteAsync(new AtomicWrite(pid, events), CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    lock (gate)
+                    {
+                        output.WriteLine($"error {pid} {ex.GetType().Name}");
+                        output.Flush();
+                    }
+
+                    await Task.Delay(50);
+                    continue;
+                }
+
+                next += 3;
+                lock (gate)
+                {
+                    output.WriteLine($"ack {pid} {next - 1}");
+                    output.Flush();
+                }
             }
-
-            await Task.Delay(50);
-            continue;
-        }
-
-        next += 3;
-        lock (gate)
-        {
-            output.WriteLine($"ack {pid} {next - 1}");
-            output.Flush();
-        }
-    }
-}));
+        })
+);
 return 0;

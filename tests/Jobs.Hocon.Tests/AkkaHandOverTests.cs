@@ -16,7 +16,9 @@ public sealed class AkkaHandOverTests
         try
         {
             var file = Path.Combine(directory, "node.conf");
-            await File.WriteAllTextAsync(file, """"
+            await File.WriteAllTextAsync(
+                file,
+                """"
                 include "timeouts.conf"
                 akka {
                   loglevel = """WARNING"""
@@ -33,7 +35,8 @@ public sealed class AkkaHandOverTests
                   custom.list += b
                   custom.nothing = null
                 }
-                """");
+                """"
+            );
             await File.WriteAllTextAsync(Path.Combine(directory, "timeouts.conf"), "akka.actor.creation-timeout = 7s\n");
             var environment = new Dictionary<string, string> { ["JOBS_TEST_ASK_TIMEOUT"] = "3s" };
             var ours = ConfigFactory.ParseFile(file, new ConfigParseOptions { Environment = name => environment.GetValueOrDefault(name) });
@@ -48,7 +51,8 @@ public sealed class AkkaHandOverTests
             Assert.Equal("first line\n    second \"line\"", effective.GetString("akka.custom.poem")); // (Akka trims a string's ends when it reads it)
             Assert.Equal(["a", "b"], effective.GetStringList("akka.custom.list"));
             Assert.Equal(9001, effective.GetInt("akka.custom.quoted.\"a.b, c\""));
-            Assert.Equal(TimeSpan.FromSeconds(5), effective.GetTimeSpan("akka.scheduler.tick-duration") * 500); // Akka's defaults stay beneath (10 ms)
+            // Akka's defaults stay beneath (10 ms)
+            Assert.Equal(TimeSpan.FromSeconds(5), effective.GetTimeSpan("akka.scheduler.tick-duration") * 500);
             await system.Terminate();
         }
         finally

@@ -31,6 +31,9 @@ public sealed class HoconConformanceTests
     {
         var expected = ConfigFactory.ParseFile(Path.Combine(Corpus, folder, "original.json"), new ConfigParseOptions { Environment = null });
         var actual = ConfigFactory.ParseFile(Path.Combine(Corpus, folder, file), new ConfigParseOptions { Environment = null });
-        Assert.True(expected.Root.ContentEquals(actual.Root), $"{folder}/{file}:\nexpected {expected.Root.ToJson()}\nactual   {actual.Root.ToJson()}");
+        Assert.True(
+            expected.Root.ContentEquals(actual.Root),
+            $"{folder}/{file}:\nexpected {expected.Root.ToJson()}\nactual   {actual.Root.ToJson()}"
+        );
     }
 }

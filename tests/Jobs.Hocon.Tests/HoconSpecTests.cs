@@ -21,12 +21,14 @@ public sealed class HoconSpecTests
     [Fact]
     public void Comments_HashAndSlashes_Ignored_ExceptInQuotes()
     {
-        var config = Parse("""
+        var config = Parse(
+            """
             # hash comment
             a = 1 // slash comment
             b = "not # a comment"
             c = "not // either" # but this is
-            """);
+            """
+        );
         Assert.Equal(1, config.GetInt("a"));
         Assert.Equal("not # a comment", config.GetString("b"));
         Assert.Equal("not // either", config.GetString("c"));
@@ -36,7 +38,11 @@ public sealed class HoconSpecTests
     public void Comments_UnquotedUrlLikeText_StopsAtDoubleSlash()
     {
         // An unquoted URL is the text "http", a forbidden ':' and a comment: an error that says to quote it.
-        Assert.Contains("':' is not allowed in a value", Assert.Throws<ConfigException>(() => Parse("a = http://x")).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "':' is not allowed in a value",
+            Assert.Throws<ConfigException>(() => Parse("a = http://x")).Message,
+            StringComparison.Ordinal
+        );
         Assert.Equal("http://x", Parse("a = \"http://x\"").GetString("a"));
         Assert.Equal("""{"a":"x"}""", Json("a = x//comment"));
     }
@@ -133,7 +139,11 @@ public sealed class HoconSpecTests
     {
         Assert.Equal("a\"b\\c/d\be\ff\ng\rh\ti\u00e9", Parse("""x = "a\"b\\c\/d\be\ff\ng\rh\ti\u00e9" """).GetString("x"));
         Assert.Contains("invalid escape", Assert.Throws<ConfigException>(() => Parse("""x = "\q" """)).Message, StringComparison.Ordinal);
-        Assert.Contains("newline inside a quoted string", Assert.Throws<ConfigException>(() => Parse("x = \"a\nb\"")).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "newline inside a quoted string",
+            Assert.Throws<ConfigException>(() => Parse("x = \"a\nb\"")).Message,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -198,7 +208,10 @@ public sealed class HoconSpecTests
     {
         var config = Parse("a = ${b}\nb = ${c}\nc = 42\nd = [${c}, ${b}]\ne { f = ${c} }");
         Assert.Equal(ConfigValueType.Number, config.GetValue("a").ValueType);
-        Assert.Equal([42, 42], config.GetList("d").Select(v => int.Parse(((ConfigScalar)v).Text!, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(
+            [42, 42],
+            config.GetList("d").Select(v => int.Parse(((ConfigScalar)v).Text!, System.Globalization.CultureInfo.InvariantCulture))
+        );
         Assert.Equal(42, config.GetInt("e.f"));
     }
 
@@ -323,18 +336,26 @@ public sealed class HoconSpecTests
         {
             Directory.CreateDirectory(Path.Combine(dir, "sub"));
             File.WriteAllText(Path.Combine(dir, "sub", "foo.conf"), "x : 10, y : ${x}, z : ${top}");
-            File.WriteAllText(Path.Combine(dir, "sub", "main.conf"), "top = 1\na : { include \"foo.conf\" }\na : { x : 42 }\ninclude \"missing\"\nb { include file(\"foo.conf\") }");
+            File.WriteAllText(
+                Path.Combine(dir, "sub", "main.conf"),
+                "top = 1\na : { include \"foo.conf\" }\na : { x : 42 }\ninclude \"missing\"\nb { include file(\"foo.conf\") }"
+            );
             File.WriteAllText(Path.Combine(dir, "sub", "both.json"), """{ "j" : 1, "k" : 1 }""");
             File.WriteAllText(Path.Combine(dir, "sub", "both.conf"), "k : 2");
             File.WriteAllText(Path.Combine(dir, "sub", "props.properties"), "p.q = v\n# comment\np.r : w");
-            File.WriteAllText(Path.Combine(dir, "root.conf"), "include required(\"sub/main.conf\")\ninclude \"sub/both\"\ninclude url(\"file://" + Path.Combine(dir, "sub", "props.properties") + "\")\nc = ${a.y}");
+            File.WriteAllText(
+                Path.Combine(dir, "root.conf"),
+                "include required(\"sub/main.conf\")\ninclude \"sub/both\"\ninclude url(\"file://"
+                    + Path.Combine(dir, "sub", "props.properties")
+                    + "\")\nc = ${a.y}"
+            );
             var config = ConfigFactory.ParseFile(Path.Combine(dir, "root.conf"), new ConfigParseOptions { Environment = null });
             Assert.Equal(42, config.GetInt("a.y")); // ${x} fixed up to ${a.x}, which the later a.x overrides
-            Assert.Equal(1, config.GetInt("a.z"));  // ${top} not under a: falls back to the root path
+            Assert.Equal(1, config.GetInt("a.z")); // ${top} not under a: falls back to the root path
             Assert.Equal(10, config.GetInt("b.x"));
             Assert.Equal(42, config.GetInt("c"));
             Assert.Equal(1, config.GetInt("j"));
-            Assert.Equal(2, config.GetInt("k"));  // .conf loads after .json
+            Assert.Equal(2, config.GetInt("k")); // .conf loads after .json
             Assert.Equal("w", config.GetString("p.r"));
 
             File.WriteAllText(Path.Combine(dir, "bad.conf"), "include required(\"nope.conf\")");
@@ -343,7 +364,11 @@ public sealed class HoconSpecTests
             Assert.Contains("bad.conf:1:1", error.Message, StringComparison.Ordinal);
 
             File.WriteAllText(Path.Combine(dir, "loop.conf"), "include \"loop.conf\"");
-            Assert.Contains("include cycle", Assert.Throws<ConfigException>(() => ConfigFactory.ParseFile(Path.Combine(dir, "loop.conf"))).Message, StringComparison.Ordinal);
+            Assert.Contains(
+                "include cycle",
+                Assert.Throws<ConfigException>(() => ConfigFactory.ParseFile(Path.Combine(dir, "loop.conf"))).Message,
+                StringComparison.Ordinal
+            );
         }
         finally
         {
@@ -361,13 +386,20 @@ public sealed class HoconSpecTests
     [Fact]
     public void Includes_NetworkUrl_Refused()
     {
-        Assert.Contains("only file: URLs", Assert.Throws<ConfigException>(() => Parse("include url(\"http://example.com/x.conf\")")).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "only file: URLs",
+            Assert.Throws<ConfigException>(() => Parse("include url(\"http://example.com/x.conf\")")).Message,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
     public void Include_AsValueOrLaterInKey_IsPlainString()
     {
-        Assert.Equal("""{"foo include":42,"a":"include","b":["include"],"include":1}""", Json("foo include : 42\na : include\nb : [ include ]\n\"include\" : 1"));
+        Assert.Equal(
+            """{"foo include":42,"a":"include","b":["include"],"include":1}""",
+            Json("foo include : 42\na : include\nb : [ include ]\n\"include\" : 1")
+        );
     }
 
     // --- Units, typed access and conversions ------------------------------------------------------------------
@@ -462,7 +494,10 @@ public sealed class HoconSpecTests
     [Fact]
     public void Load_UserOverReference_ResolvedTogether()
     {
-        var config = ConfigFactory.Load(text: "jobs.scheduler.prefetch = 7\nmine = ${jobs.scheduler.prefetch}", options: new ConfigParseOptions { Environment = null });
+        var config = ConfigFactory.Load(
+            text: "jobs.scheduler.prefetch = 7\nmine = ${jobs.scheduler.prefetch}",
+            options: new ConfigParseOptions { Environment = null }
+        );
         Assert.Equal(7, config.GetInt("jobs.scheduler.prefetch"));
         Assert.Equal(7, config.GetInt("mine"));
         Assert.True(config.HasPath("jobs.scheduler.batch-size"));

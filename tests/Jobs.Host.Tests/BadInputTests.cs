@@ -18,10 +18,12 @@ public sealed class BadInputTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await TestHost.StartAsync(extraConfig: """
+        _host = await TestHost.StartAsync(
+            extraConfig: """
             jobs.limits { max-payload = 1KiB, max-batch = 5 }
             jobs.http.max-request-size = 64KiB
-            """);
+            """
+        );
         _http = new HttpClient { BaseAddress = _host.Address };
     }
 
@@ -31,66 +33,77 @@ public sealed class BadInputTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    public static TheoryData<string, string, int, string, string?> Cases => new()
-    {
-        // name, body, status, code, field
-        { "unknown kind", """{"kind":"no-such-kind"}""", 400, "invalid-request", "kind" },
-        { "missing kind", """{"payload":{}}""", 400, "invalid-request", "kind" },
-        { "payload not JSON", """{"kind":"echo","payload": nope}""", 400, "bad-request", null },
-        { "payload too deep", $$"""{"kind":"echo","payload":{{new string('[', 100)}}{{new string(']', 100)}}}""", 400, "bad-request", null },
-        { "payload over the limit", """{"kind":"echo","payload":{"text":"X"}}""".Replace("X", new string('x', 2000), StringComparison.Ordinal), 413, "too-large", "payload" },
-        { "NUL in kind", """{"kind":"ec\u0000ho"}""", 400, "invalid-request", "kind" },
-        { "NUL in payload", """{"kind":"echo","payload":{"text":"a\u0000b"}}""", 400, "invalid-request", "payload" },
-        { "NUL in job id", """{"kind":"echo","jobId":"a\u0000b"}""", 400, "invalid-request", "jobId" },
-        { "huge delay", """{"kind":"echo","delaySeconds":1e300}""", 400, "invalid-request", "delaySeconds" },
-        { "delay past 100 years", """{"kind":"echo","delaySeconds":1e10}""", 400, "invalid-request", "delaySeconds" },
-        { "negative delay", """{"kind":"echo","delaySeconds":-1}""", 400, "invalid-request", "delaySeconds" },
-        { "date in year 9999", """{"kind":"echo","runAt":"9999-06-01T00:00:00Z"}""", 400, "invalid-request", "runAt" },
-        { "date past year 9999", """{"kind":"echo","runAt":"10000-01-01T00:00:00Z"}""", 400, "bad-request", "runAt" },
-        { "runAt and delay", """{"kind":"echo","runAt":"2030-01-01T00:00:00Z","delaySeconds":5}""", 400, "invalid-request", "runAt" },
-        { "zero attempts", """{"kind":"echo","maxAttempts":0}""", 400, "invalid-request", "maxAttempts" },
-        { "absurd attempts", """{"kind":"echo","maxAttempts":1000000000}""", 400, "invalid-request", "maxAttempts" },
-        { "zero timeout", """{"kind":"echo","timeoutSeconds":0}""", 400, "invalid-request", "timeoutSeconds" },
-        { "negative timeout", """{"kind":"echo","timeoutSeconds":-3}""", 400, "invalid-request", "timeoutSeconds" },
-        { "over-long queue", $$"""{"kind":"echo","queue":"{{new string('q', 100)}}"}""", 400, "invalid-request", "queue" },
-        { "odd queue name", """{"kind":"echo","queue":"a b/c"}""", 400, "invalid-request", "queue" },
-        { "unknown queue", """{"kind":"echo","queue":"elsewhere"}""", 400, "invalid-request", "queue" },
-        { "over-long job id", $$"""{"kind":"echo","jobId":"{{new string('j', 200)}}"}""", 400, "invalid-request", "jobId" },
-        { "odd job id", """{"kind":"echo","jobId":"../../etc"}""", 400, "invalid-request", "jobId" },
-        { "absurd priority", """{"kind":"echo","priority":2000000000}""", 400, "invalid-request", "priority" },
-        { "wrong type", """{"kind":"echo","maxAttempts":"three"}""", 400, "bad-request", "maxAttempts" },
-        { "malformed JSON", """{"kind":""", 400, "bad-request", null },
-        { "not an object", """[1,2,3]""", 400, "bad-request", null },
-        { "over-long unique key", $$"""{"kind":"echo","uniqueKey":"{{new string('k', 300)}}"}""", 400, "invalid-request", "uniqueKey" },
-        { "unique key and job id", """{"kind":"echo","uniqueKey":"k","jobId":"j"}""", 400, "invalid-request", "uniqueKey" },
-        { "unique period without key", """{"kind":"echo","uniquePeriodSeconds":60}""", 400, "invalid-request", "uniquePeriodSeconds" },
-        { "unknown conflict mode", """{"kind":"echo","uniqueKey":"k","onConflict":"merge"}""", 400, "bad-request", "onConflict" },
-    };
+    public static TheoryData<string, string, int, string, string?> Cases =>
+        new()
+        {
+            // name, body, status, code, field
+            { "unknown kind", """{"kind":"no-such-kind"}""", 400, "invalid-request", "kind" },
+            { "missing kind", """{"payload":{}}""", 400, "invalid-request", "kind" },
+            { "payload not JSON", """{"kind":"echo","payload": nope}""", 400, "bad-request", null },
+            { "payload too deep", $$"""{"kind":"echo","payload":{{new string('[', 100)}}{{new string(']', 100)}}}""", 400, "bad-request", null },
+            {
+                "payload over the limit",
+                """{"kind":"echo","payload":{"text":"X"}}""".Replace("X", new string('x', 2000), StringComparison.Ordinal),
+                413,
+                "too-large",
+                "payload"
+            },
+            { "NUL in kind", """{"kind":"ec\u0000ho"}""", 400, "invalid-request", "kind" },
+            { "NUL in payload", """{"kind":"echo","payload":{"text":"a\u0000b"}}""", 400, "invalid-request", "payload" },
+            { "NUL in job id", """{"kind":"echo","jobId":"a\u0000b"}""", 400, "invalid-request", "jobId" },
+            { "huge delay", """{"kind":"echo","delaySeconds":1e300}""", 400, "invalid-request", "delaySeconds" },
+            { "delay past 100 years", """{"kind":"echo","delaySeconds":1e10}""", 400, "invalid-request", "delaySeconds" },
+            { "negative delay", """{"kind":"echo","delaySeconds":-1}""", 400, "invalid-request", "delaySeconds" },
+            { "date in year 9999", """{"kind":"echo","runAt":"9999-06-01T00:00:00Z"}""", 400, "invalid-request", "runAt" },
+            { "date past year 9999", """{"kind":"echo","runAt":"10000-01-01T00:00:00Z"}""", 400, "bad-request", "runAt" },
+            { "runAt and delay", """{"kind":"echo","runAt":"2030-01-01T00:00:00Z","delaySeconds":5}""", 400, "invalid-request", "runAt" },
+            { "zero attempts", """{"kind":"echo","maxAttempts":0}""", 400, "invalid-request", "maxAttempts" },
+            { "absurd attempts", """{"kind":"echo","maxAttempts":1000000000}""", 400, "invalid-request", "maxAttempts" },
+            { "zero timeout", """{"kind":"echo","timeoutSeconds":0}""", 400, "invalid-request", "timeoutSeconds" },
+            { "negative timeout", """{"kind":"echo","timeoutSeconds":-3}""", 400, "invalid-request", "timeoutSeconds" },
+            { "over-long queue", $$"""{"kind":"echo","queue":"{{new string('q', 100)}}"}""", 400, "invalid-request", "queue" },
+            { "odd queue name", """{"kind":"echo","queue":"a b/c"}""", 400, "invalid-request", "queue" },
+            { "unknown queue", """{"kind":"echo","queue":"elsewhere"}""", 400, "invalid-request", "queue" },
+            { "over-long job id", $$"""{"kind":"echo","jobId":"{{new string('j', 200)}}"}""", 400, "invalid-request", "jobId" },
+            { "odd job id", """{"kind":"echo","jobId":"../../etc"}""", 400, "invalid-request", "jobId" },
+            { "absurd priority", """{"kind":"echo","priority":2000000000}""", 400, "invalid-request", "priority" },
+            { "wrong type", """{"kind":"echo","maxAttempts":"three"}""", 400, "bad-request", "maxAttempts" },
+            { "malformed JSON", """{"kind":""", 400, "bad-request", null },
+            { "not an object", """[1,2,3]""", 400, "bad-request", null },
+            { "over-long unique key", $$"""{"kind":"echo","uniqueKey":"{{new string('k', 300)}}"}""", 400, "invalid-request", "uniqueKey" },
+            { "unique key and job id", """{"kind":"echo","uniqueKey":"k","jobId":"j"}""", 400, "invalid-request", "uniqueKey" },
+            { "unique period without key", """{"kind":"echo","uniquePeriodSeconds":60}""", 400, "invalid-request", "uniquePeriodSeconds" },
+            { "unknown conflict mode", """{"kind":"echo","uniqueKey":"k","onConflict":"merge"}""", 400, "bad-request", "onConflict" },
+        };
 
-    public static TheoryData<string, string, string?> RecurringCases => new()
-    {
-        // name, body, field
-        { "invalid cron", """{"kind":"echo","cron":"61 * * * *"}""", "cron" },
-        { "cron with too many fields", """{"kind":"echo","cron":"* * * * * * *"}""", "cron" },
-        { "cron that never fires", """{"kind":"echo","cron":"0 0 31 2 *"}""", "cron" },
-        { "unknown macro", """{"kind":"echo","cron":"@fortnightly"}""", "cron" },
-        { "every below a second", """{"kind":"echo","everySeconds":0.1}""", "everySeconds" },
-        { "invalid zone", """{"kind":"echo","cron":"@daily","timeZone":"Mars/Olympus"}""", "timeZone" },
-        { "zone path traversal", """{"kind":"echo","cron":"@daily","timeZone":"../../etc/passwd"}""", "timeZone" },
-        { "cron and every", """{"kind":"echo","cron":"@daily","everySeconds":60}""", "cron" },
-        { "no schedule", """{"kind":"echo"}""", "cron" },
-        { "unknown named schedule", """{"kind":"echo","named":"nope"}""", "named" },
-        { "end before start", """{"kind":"echo","cron":"@daily","startAt":"2030-01-02T00:00:00Z","endAt":"2030-01-01T00:00:00Z"}""", "endAt" },
-        { "zero limit", """{"kind":"echo","cron":"@daily","limit":0}""", "limit" },
-        { "unknown kind", """{"kind":"nope","cron":"@daily"}""", "kind" },
-    };
+    public static TheoryData<string, string, string?> RecurringCases =>
+        new()
+        {
+            // name, body, field
+            { "invalid cron", """{"kind":"echo","cron":"61 * * * *"}""", "cron" },
+            { "cron with too many fields", """{"kind":"echo","cron":"* * * * * * *"}""", "cron" },
+            { "cron that never fires", """{"kind":"echo","cron":"0 0 31 2 *"}""", "cron" },
+            { "unknown macro", """{"kind":"echo","cron":"@fortnightly"}""", "cron" },
+            { "every below a second", """{"kind":"echo","everySeconds":0.1}""", "everySeconds" },
+            { "invalid zone", """{"kind":"echo","cron":"@daily","timeZone":"Mars/Olympus"}""", "timeZone" },
+            { "zone path traversal", """{"kind":"echo","cron":"@daily","timeZone":"../../etc/passwd"}""", "timeZone" },
+            { "cron and every", """{"kind":"echo","cron":"@daily","everySeconds":60}""", "cron" },
+            { "no schedule", """{"kind":"echo"}""", "cron" },
+            { "unknown named schedule", """{"kind":"echo","named":"nope"}""", "named" },
+            { "end before start", """{"kind":"echo","cron":"@daily","startAt":"2030-01-02T00:00:00Z","endAt":"2030-01-01T00:00:00Z"}""", "endAt" },
+            { "zero limit", """{"kind":"echo","cron":"@daily","limit":0}""", "limit" },
+            { "unknown kind", """{"kind":"nope","cron":"@daily"}""", "kind" },
+        };
 
     [Theory]
     [MemberData(nameof(RecurringCases))]
     public async Task Recurring_BadInput_Is400_NamesTheField_StoresNothing(string name, string body, string? field)
     {
         var response = await _http.PutAsync("/api/v1/recurring/bad-one", new StringContent(body, Encoding.UTF8, "application/json"));
-        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{name}: got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.True(
+            response.StatusCode == System.Net.HttpStatusCode.BadRequest,
+            $"{name}: got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}"
+        );
         var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(JobsWire.Options);
         Assert.Equal(field, problem!.Field);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/recurring/bad-one")).StatusCode);
@@ -102,7 +115,10 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Schedule_BadInput_RightStatus_NamesTheProblem_StoresNothing(string name, string body, int status, string code, string? field)
     {
         var response = await _http.PostAsync("/api/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
-        Assert.True(status == (int)response.StatusCode, $"{name}: expected {status}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.True(
+            status == (int)response.StatusCode,
+            $"{name}: expected {status}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}"
+        );
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(JobsWire.Options);
         Assert.Equal(code, problem!.Code);
@@ -164,7 +180,16 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task UnknownAndDestroyedIds_Are404()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/jobs/never-was")).StatusCode);
-        var created = await _http.PostAsJsonAsync("/api/v1/jobs", new { kind = "echo", payload = new { text = "x" }, jobId = "doomed", delaySeconds = 3600 });
+        var created = await _http.PostAsJsonAsync(
+            "/api/v1/jobs",
+            new
+            {
+                kind = "echo",
+                payload = new { text = "x" },
+                jobId = "doomed",
+                delaySeconds = 3600,
+            }
+        );
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync("/api/v1/jobs/doomed")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/jobs/doomed")).StatusCode);
@@ -227,12 +252,14 @@ public sealed class SecurityTests
     {
         const string ReadOnly = "read-only-key";
         string Hash(string key) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""
             jobs.http.auth.api-keys = [
               { name = "writer", sha256 = "{{Hash(Key)}}" },
               { name = "viewer", sha256 = "{{Hash(ReadOnly)}}", read-only = true }
             ]
-            """);
+            """
+        );
         var viewer = new HttpJobsClient(new HttpClient { BaseAddress = host.Address }, new HttpJobsClientOptions { ApiKey = ReadOnly });
         Assert.Equal("api-test", (await viewer.GetNodeAsync()).Node);
         var refused = await Assert.ThrowsAsync<JobsException>(() => viewer.ScheduleAsync(new ScheduleRequest { Kind = "echo" }));
@@ -248,7 +275,12 @@ public sealed class SecurityTests
     {
         var directory = Directory.CreateTempSubdirectory("jobs-tls-").FullName;
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=127.0.0.1",
+            rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1
+        );
         var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
         names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
@@ -256,10 +288,14 @@ public sealed class SecurityTests
         var pfx = Path.Combine(directory, "node.pfx");
         await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pw"));
 
-        await using var host = await TestHost.StartAsync(scheme: "https", extraConfig: $$"""jobs.http.https { certificate-path = "{{pfx}}", certificate-password = "pw" }""");
+        await using var host = await TestHost.StartAsync(
+            scheme: "https",
+            extraConfig: $$"""jobs.http.https { certificate-path = "{{pfx}}", certificate-password = "pw" }"""
+        );
         Assert.Equal("https", host.Address.Scheme);
         var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+            presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
         var client = new HttpJobsClient(new HttpClient(handler) { BaseAddress = host.Address }, new HttpJobsClientOptions());
         Assert.Equal("api-test", (await client.GetNodeAsync()).Node);
         Directory.Delete(directory, recursive: true);
@@ -289,7 +325,9 @@ public sealed class SecurityTests
     [Fact]
     public void HttpSettings_BadValues_NameTheKey()
     {
-        var error = Assert.Throws<ConfigException>(() => HttpSettings.FromConfig(ConfigFactory.Load(null, """jobs.http.auth.api-keys = [ { sha256 = "abc" } ]""")));
+        var error = Assert.Throws<ConfigException>(() =>
+            HttpSettings.FromConfig(ConfigFactory.Load(null, """jobs.http.auth.api-keys = [ { sha256 = "abc" } ]"""))
+        );
         Assert.Contains("jobs.http.auth.api-keys[0].sha256", error.Path, StringComparison.Ordinal);
         Assert.True(HttpSettings.IsLoopback("http://localhost:5080;http://[::1]:5081"));
         Assert.False(HttpSettings.IsLoopback("http://*:5080"));
@@ -319,7 +357,9 @@ public sealed class SecurityTests
             var limited = 0;
             for (var wave = 0; wave < requests / 200; wave++)
             {
-                var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => http.PostAsync("/api/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"))));
+                var responses = await Task.WhenAll(
+                    Enumerable.Range(0, 200).Select(_ => http.PostAsync("/api/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json")))
+                );
                 limited += responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests);
                 foreach (var response in responses)
                 {

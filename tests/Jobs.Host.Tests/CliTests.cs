@@ -78,7 +78,18 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Recurring_Unique_Queues_FromTheCli()
     {
-        var cron = await RunAsync("schedule", "echo", """{"text":"tick"}""", "--cron", "*/5 * * * *", "--zone", "America/New_York", "--name", "ticker", "--json");
+        var cron = await RunAsync(
+            "schedule",
+            "echo",
+            """{"text":"tick"}""",
+            "--cron",
+            "*/5 * * * *",
+            "--zone",
+            "America/New_York",
+            "--name",
+            "ticker",
+            "--json"
+        );
         Assert.Equal(ExitCodes.Ok, cron.Code);
         var info = JsonDocument.Parse(cron.Out).RootElement;
         Assert.Equal("ticker", info.GetProperty("name").GetString());
@@ -104,9 +115,20 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Invalid, badZone.Code);
         Assert.Contains("timeZone", badZone.Err, StringComparison.Ordinal);
 
-        Assert.Contains("scheduled u:echo:order-1", (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
-        Assert.Contains("exists u:echo:order-1", (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out, StringComparison.Ordinal);
-        Assert.Equal(ExitCodes.Conflict, (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--on-conflict", "reject")).Code);
+        Assert.Contains(
+            "scheduled u:echo:order-1",
+            (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            "exists u:echo:order-1",
+            (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--in", "1h")).Out,
+            StringComparison.Ordinal
+        );
+        Assert.Equal(
+            ExitCodes.Conflict,
+            (await RunAsync("schedule", "echo", "{\"text\":\"o\"}", "--unique", "order-1", "--on-conflict", "reject")).Code
+        );
 
         Assert.Equal(ExitCodes.Ok, (await RunAsync("queues", "pause", "default")).Code);
         Assert.Contains("yes", (await RunAsync("queues")).Out, StringComparison.Ordinal);
@@ -118,7 +140,21 @@ public sealed class CliTests : IAsyncLifetime
     public async Task ScheduleMany_FromJsonLines_ReportsPartialFailures()
     {
         var file = Path.Combine(_directory, "jobs.jsonl");
-        await File.WriteAllLinesAsync(file, [.. Enumerable.Range(0, 25).Select(i => """{"kind":"echo","payload":{"text":"nX"}}""".Replace("X", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)), """{"kind":"missing"}"""]);
+        await File.WriteAllLinesAsync(
+            file,
+            [
+                .. Enumerable
+                    .Range(0, 25)
+                    .Select(i =>
+                        """{"kind":"echo","payload":{"text":"nX"}}""".Replace(
+                            "X",
+                            i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            StringComparison.Ordinal
+                        )
+                    ),
+                """{"kind":"missing"}""",
+            ]
+        );
         var result = await RunAsync("schedule-many", file, "--chunk", "10", "--json");
         Assert.Equal(ExitCodes.Failure, result.Code); // one request failed
         var summary = JsonDocument.Parse(result.Out).RootElement;
@@ -130,7 +166,10 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Watch_OneJob_PrintsItsTransitions_AndEnds()
     {
-        var id = JsonDocument.Parse((await RunAsync("schedule", "fail-n-times", """{"times":1}""", "--in", "2s", "--json")).Out).RootElement.GetProperty("jobId").GetString()!;
+        var id = JsonDocument
+            .Parse((await RunAsync("schedule", "fail-n-times", """{"times":1}""", "--in", "2s", "--json")).Out)
+            .RootElement.GetProperty("jobId")
+            .GetString()!;
         var watch = await RunAsync("watch", id, "--json");
         Assert.Equal(ExitCodes.Ok, watch.Code);
         var changes = watch.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -172,7 +211,12 @@ public sealed class CliTests : IAsyncLifetime
 
     private async Task<(int Code, string Out, string Err)> RunAsync(string[] args, bool withUrl)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "jobs.dll"));
         foreach (var arg in args)
         {

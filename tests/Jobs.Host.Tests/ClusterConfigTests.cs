@@ -48,20 +48,41 @@ public sealed class ClusterConfigTests
         Assert.Equal(["akka.tcp://jobs@node1:4053"], config.GetStringList("akka.cluster.seed-nodes"));
 
         // Without the key's hash the file does not load: a node of the compose cluster never runs open.
-        var error = Assert.ThrowsAny<ConfigException>(() => ConfigFactory.Load(Path.Combine(root, "hocon", "compose.conf"), null, new ConfigParseOptions { Environment = name => name == "JOBS_API_KEY_SHA256" ? null : environment.GetValueOrDefault(name) }));
+        var error = Assert.ThrowsAny<ConfigException>(() =>
+            ConfigFactory.Load(
+                Path.Combine(root, "hocon", "compose.conf"),
+                null,
+                new ConfigParseOptions { Environment = name => name == "JOBS_API_KEY_SHA256" ? null : environment.GetValueOrDefault(name) }
+            )
+        );
         Assert.Contains("JOBS_API_KEY_SHA256", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void NodeOptions_ClusterOptions_BecomeSettings_AndABadSeedIsNamed()
     {
-        var options = NodeOptions.Parse(["--port", "4054", "--host", "10.0.0.2", "--seed", "akka.tcp://jobs@10.0.0.1:4053", "--seed", "akka.tcp://jobs@10.0.0.3:4053", "--name", "n2"]);
+        var options = NodeOptions.Parse([
+            "--port",
+            "4054",
+            "--host",
+            "10.0.0.2",
+            "--seed",
+            "akka.tcp://jobs@10.0.0.1:4053",
+            "--seed",
+            "akka.tcp://jobs@10.0.0.3:4053",
+            "--name",
+            "n2",
+        ]);
         var config = ConfigFactory.Load(null, options.Overrides);
         Assert.Equal(4054, config.GetInt("akka.remote.dot-netty.tcp.port"));
         Assert.Equal("10.0.0.2", config.GetString("akka.remote.dot-netty.tcp.hostname"));
         Assert.Equal(["akka.tcp://jobs@10.0.0.1:4053", "akka.tcp://jobs@10.0.0.3:4053"], config.GetStringList("akka.cluster.seed-nodes"));
         Assert.Equal("n2", config.GetString("jobs.node.name"));
-        Assert.Contains("akka.tcp://jobs@host:4053", Assert.Throws<ArgumentException>(() => NodeOptions.Parse(["--seed", "10.0.0.1:4053"])).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "akka.tcp://jobs@host:4053",
+            Assert.Throws<ArgumentException>(() => NodeOptions.Parse(["--seed", "10.0.0.1:4053"])).Message,
+            StringComparison.Ordinal
+        );
         Assert.Contains("--port", Assert.Throws<ArgumentException>(() => NodeOptions.Parse(["--port", "http"])).Message, StringComparison.Ordinal);
     }
 }

@@ -21,15 +21,21 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await TestHost.StartAsync(host: "0.0.0.0", extraConfig: "jobs.http.auth.allow-unauthenticated-remote = on");
-        var chromium = new[] { Environment.GetEnvironmentVariable("JOBS_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("Chromium is not installed (apt-get install chromium; .ci/run does this) and JOBS_CHROMIUM names no browser");
+        var chromium = new[] { Environment.GetEnvironmentVariable("JOBS_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(
+            File.Exists
+        )
+            ?? throw new InvalidOperationException(
+                "Chromium is not installed (apt-get install chromium; .ci/run does this) and JOBS_CHROMIUM names no browser"
+            );
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-        });
+        _browser = await _playwright.Chromium.LaunchAsync(
+            new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = chromium,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            }
+        );
     }
 
     public async Task DisposeAsync()
@@ -43,9 +49,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
     private static async Task ShotAsync(IPage page, string name)
     {
-        var directory = Environment.GetEnvironmentVariable("JOBS_UPDATE_SCREENSHOTS") == "1"
-            ? Path.Combine(RepoRoot(), "docs", "screenshots")
-            : Path.Combine(Path.GetTempPath(), "jobs-screenshots");
+        var directory =
+            Environment.GetEnvironmentVariable("JOBS_UPDATE_SCREENSHOTS") == "1"
+                ? Path.Combine(RepoRoot(), "docs", "screenshots")
+                : Path.Combine(Path.GetTempPath(), "jobs-screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, name + ".png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
@@ -83,9 +90,31 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     public async Task Overview_GoesLive_AJobOpensFromTheList_ARunningJobIsCancelledFromItsPage()
     {
         await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("hello")) with { JobId = "browser-echo" });
-        await _host.Client.ScheduleAsync(ScheduleRequest.Create("fail-n-times", new FailNTimesJob(5)) with { JobId = "browser-fails", MaxAttempts = 2 });
-        await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("tomorrow")) with { JobId = "browser-later", Delay = TimeSpan.FromDays(1), Priority = 3 });
-        await _host.Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "nightly-report", Kind = "echo", Cron = "0 3 * * *", TimeZone = "Europe/London", Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("report")) });
+        await _host.Client.ScheduleAsync(
+            ScheduleRequest.Create("fail-n-times", new FailNTimesJob(5)) with
+            {
+                JobId = "browser-fails",
+                MaxAttempts = 2,
+            }
+        );
+        await _host.Client.ScheduleAsync(
+            ScheduleRequest.Create("echo", new EchoJob("tomorrow")) with
+            {
+                JobId = "browser-later",
+                Delay = TimeSpan.FromDays(1),
+                Priority = 3,
+            }
+        );
+        await _host.Client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "nightly-report",
+                Kind = "echo",
+                Cron = "0 3 * * *",
+                TimeZone = "Europe/London",
+                Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("report")),
+            }
+        );
         await _host.Client.ScheduleAsync(ScheduleRequest.Create("sleep", new SleepJob(120_000)) with { JobId = "browser-sleeper" });
         await WaitAsync("browser-echo", JobStatus.Succeeded);
         await WaitAsync("browser-sleeper", JobStatus.Running);
@@ -124,7 +153,15 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob(id)) with { JobId = id, Delay = TimeSpan.FromHours(2) });
         }
 
-        await _host.Client.SetRecurringAsync(new RecurringScheduleRequest { Name = "browser-hourly", Kind = "echo", Cron = "0 * * * *", Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")) });
+        await _host.Client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "browser-hourly",
+                Kind = "echo",
+                Cron = "0 * * * *",
+                Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")),
+            }
+        );
         var page = await _browser.NewPageAsync();
         page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
         await page.SetViewportSizeAsync(1280, 900);
@@ -161,12 +198,16 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     [Fact]
     public async Task AScriptInAPayload_IsShownAsText_AndNeverRuns()
     {
-        await _host.Client.ScheduleAsync(new ScheduleRequest
-        {
-            Kind = "http-get",
-            JobId = "browser-xss",
-            Payload = System.Text.Json.JsonSerializer.SerializeToElement(new { url = "<script>alert('xss')</script><img src=x onerror=alert(2)>" }),
-        });
+        await _host.Client.ScheduleAsync(
+            new ScheduleRequest
+            {
+                Kind = "http-get",
+                JobId = "browser-xss",
+                Payload = System.Text.Json.JsonSerializer.SerializeToElement(
+                    new { url = "<script>alert('xss')</script><img src=x onerror=alert(2)>" }
+                ),
+            }
+        );
         await WaitAsync("browser-xss", JobStatus.Failed);
         var page = await _browser.NewPageAsync();
         var dialogs = 0;
@@ -186,11 +227,13 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     [Fact]
     public async Task ARemoteBrowser_IsRefusedByDefault()
     {
-        var address = NetworkInterface.GetAllNetworkInterfaces()
+        var address = NetworkInterface
+            .GetAllNetworkInterfaces()
             .Where(n => n.OperationalStatus == OperationalStatus.Up)
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString();
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?.ToString();
         if (address is null)
         {
             using var ip = System.Diagnostics.Process.Start("ip", "addr add 198.18.0.1/32 dev lo")!;

@@ -31,13 +31,18 @@ public sealed partial class DashboardTests : IAsyncLifetime
     /// <summary>The CSRF cookie a browser holds (what a page's forms would carry).</summary>
     private static string CsrfCookie(HttpClient browser, Uri address)
     {
-        var handler = (HttpClientHandler)typeof(HttpMessageInvoker).GetField("_handler", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(browser)!;
+        var handler = (HttpClientHandler)
+            typeof(HttpMessageInvoker)
+                .GetField("_handler", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                .GetValue(browser)!;
         return handler.CookieContainer.GetCookies(new Uri(address, "/dashboard/"))["jobs_csrf"]!.Value;
     }
 
-    private static string Csrf(string html) => CsrfPattern().Match(html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no csrf field on the page");
+    private static string Csrf(string html) =>
+        CsrfPattern().Match(html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no csrf field on the page");
 
-    private static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) => new(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)));
+    private static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
+        new(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)));
 
     private async Task<JobInfo> WaitAsync(string id, JobStatus status)
     {
@@ -127,22 +132,39 @@ public sealed partial class DashboardTests : IAsyncLifetime
         Assert.Contains("in 59 min", list, StringComparison.Ordinal);
 
         var token = Csrf(list);
-        var bulk = await _browser.PostAsync("/dashboard/jobs/bulk", Form(("csrf", token), ("action", "cancel"), ("id", "bulk-1"), ("id", "bulk-2"), ("id", "never-was")));
+        var bulk = await _browser.PostAsync(
+            "/dashboard/jobs/bulk",
+            Form(("csrf", token), ("action", "cancel"), ("id", "bulk-1"), ("id", "bulk-2"), ("id", "never-was"))
+        );
         Assert.Equal(HttpStatusCode.Redirect, bulk.StatusCode);
         var after = await _browser.GetStringAsync(bulk.Headers.Location!.ToString());
         Assert.Contains("2 cancelled, 1 skipped", after, StringComparison.Ordinal);
         Assert.Equal(JobStatus.Cancelled, (await client.GetAsync("bulk-1")).Status);
         Assert.Equal(JobStatus.Scheduled, (await client.GetAsync("bulk-3")).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await _browser.PostAsync("/dashboard/jobs/bulk", Form(("action", "delete"), ("id", "bulk-3")))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Forbidden,
+            (await _browser.PostAsync("/dashboard/jobs/bulk", Form(("action", "delete"), ("id", "bulk-3")))).StatusCode
+        );
 
-        await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "hourly", Kind = "echo", Cron = "0 * * * *", Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")) });
+        await client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "hourly",
+                Kind = "echo",
+                Cron = "0 * * * *",
+                Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoJob("tick")),
+            }
+        );
         var recurring = await _browser.GetStringAsync("/dashboard/recurring");
         var trigger = await _browser.PostAsync("/dashboard/recurring/hourly/trigger", Form(("csrf", Csrf(recurring))));
         Assert.Equal(HttpStatusCode.Redirect, trigger.StatusCode);
         var triggered = Regex.Match(Uri.UnescapeDataString(trigger.Headers.Location!.ToString()), "job (rs:hourly:now:\\d+)").Groups[1].Value;
         Assert.Equal("tick", (await WaitAsync(triggered, JobStatus.Succeeded)).Result?.GetProperty("echo").GetString());
         Assert.Null((await client.GetRecurringAsync("hourly")).PreviousJobId); // not an occurrence: the schedule is unchanged
-        Assert.Equal(HttpStatusCode.Redirect, (await _browser.PostAsync("/dashboard/recurring/hourly/delete", Form(("csrf", Csrf(recurring))))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Redirect,
+            (await _browser.PostAsync("/dashboard/recurring/hourly/delete", Form(("csrf", Csrf(recurring))))).StatusCode
+        );
         await Assert.ThrowsAsync<RecurringNotFoundException>(() => client.GetRecurringAsync("hourly"));
     }
 
@@ -157,12 +179,21 @@ public sealed partial class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task ScriptInPayloadAndError_RendersAsText_SecretsRedacted()
     {
-        await _host.Client.ScheduleAsync(new ScheduleRequest
-        {
-            Kind = "http-get",
-            JobId = "xss",
-            Payload = System.Text.Json.JsonSerializer.SerializeToElement(new { url = "<script>alert('x')</script>", password = "hunter2", nested = new { apiKey = "k-123" } }),
-        });
+        await _host.Client.ScheduleAsync(
+            new ScheduleRequest
+            {
+                Kind = "http-get",
+                JobId = "xss",
+                Payload = System.Text.Json.JsonSerializer.SerializeToElement(
+                    new
+                    {
+                        url = "<script>alert('x')</script>",
+                        password = "hunter2",
+                        nested = new { apiKey = "k-123" },
+                    }
+                ),
+            }
+        );
         await WaitAsync("xss", JobStatus.Failed);
         var html = await _browser.GetStringAsync("/dashboard/jobs/xss");
         Assert.DoesNotContain("<script>alert", html, StringComparison.Ordinal);
@@ -209,8 +240,17 @@ public sealed partial class DashboardTests : IAsyncLifetime
         Assert.Contains("1 retried.", await _browser.GetStringAsync(retry.Headers.Location!.ToString()), StringComparison.Ordinal);
         Assert.Equal(2, (await WaitAsync("once", JobStatus.Succeeded)).Attempts.Count);
 
-        await _host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("later")) with { JobId = "later", Delay = TimeSpan.FromHours(1) });
-        Assert.Equal(HttpStatusCode.Redirect, (await _browser.PostAsync("/dashboard/jobs/later/reschedule", Form(("csrf", token), ("at", "2031-02-03T04:05")))).StatusCode);
+        await _host.Client.ScheduleAsync(
+            ScheduleRequest.Create("echo", new EchoJob("later")) with
+            {
+                JobId = "later",
+                Delay = TimeSpan.FromHours(1),
+            }
+        );
+        Assert.Equal(
+            HttpStatusCode.Redirect,
+            (await _browser.PostAsync("/dashboard/jobs/later/reschedule", Form(("csrf", token), ("at", "2031-02-03T04:05")))).StatusCode
+        );
         Assert.Equal(new DateTimeOffset(2031, 2, 3, 4, 5, 0, TimeSpan.Zero), (await _host.Client.GetAsync("later")).DueAt);
         Assert.Equal(HttpStatusCode.Redirect, (await _browser.PostAsync("/dashboard/queues/default/pause", Form(("csrf", token)))).StatusCode);
         Assert.True((await _host.Client.ListQueuesAsync()).Single(q => q.Name == "default").Paused);
@@ -224,7 +264,10 @@ public sealed partial class DashboardTests : IAsyncLifetime
     {
         var address = NonLoopbackAddress();
         // The node answers the address's name (allowed-hosts), so what refuses the request is where it comes from.
-        await using var host = await TestHost.StartAsync(host: "0.0.0.0", extraConfig: "jobs.http.auth.allow-unauthenticated-remote = on\njobs.http.allowed-hosts = [\"*\"]");
+        await using var host = await TestHost.StartAsync(
+            host: "0.0.0.0",
+            extraConfig: "jobs.http.auth.allow-unauthenticated-remote = on\njobs.http.allowed-hosts = [\"*\"]"
+        );
         using var remote = new HttpClient { BaseAddress = new Uri($"http://{address}:{host.Address.Port}/") };
         var response = await remote.GetAsync("/dashboard");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -237,10 +280,15 @@ public sealed partial class DashboardTests : IAsyncLifetime
     public async Task WithKeys_LoginIsRequired_AndAReadOnlyKeyCannotAct()
     {
         // sha256("admin-key") and sha256("viewer-key")
-        static string Sha(string key) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""
-            jobs.http.auth.api-keys = [ { name = admin, sha256 = "{{Sha("admin-key")}}" }, { name = viewer, sha256 = "{{Sha("viewer-key")}}", read-only = true } ]
-            """);
+        static string Sha(string key) =>
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""
+            jobs.http.auth.api-keys = [ { name = admin, sha256 = "{{Sha("admin-key")}}" }, { name = viewer, sha256 = "{{Sha(
+                "viewer-key"
+            )}}", read-only = true } ]
+            """
+        );
         using var anonymous = Browser(host.Address);
         var redirect = await anonymous.GetAsync("/dashboard");
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
@@ -280,7 +328,8 @@ public sealed partial class DashboardTests : IAsyncLifetime
     /// <summary>An address of this machine that is not loopback (added to lo when the machine has none; CI runs as root).</summary>
     private static string NonLoopbackAddress()
     {
-        var existing = NetworkInterface.GetAllNetworkInterfaces()
+        var existing = NetworkInterface
+            .GetAllNetworkInterfaces()
             .Where(n => n.OperationalStatus == OperationalStatus.Up)
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)

@@ -44,15 +44,17 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task PayloadTheHandlerCannotReceive_Is400_NamingThePayload_StoresNothing()
     {
-        foreach (var body in new[]
-        {
-            """{"kind":"echo"}""",                              // Echo(string Text) needs its text
-            """{"kind":"echo","payload":null}""",
-            """{"kind":"echo","payload":{"text":null}}""",
-            """{"kind":"echo","payload":{"text":"\ud800"}}""",   // a lone surrogate: storable, never showable
-            """{"kind":"echo","payload":{"\udc00":"x","text":"a"}}""",
-            """{"kind":"sleep","payload":{"milliseconds":"soon"}}""",
-        })
+        foreach (
+            var body in new[]
+            {
+                """{"kind":"echo"}""", // Echo(string Text) needs its text
+                """{"kind":"echo","payload":null}""",
+                """{"kind":"echo","payload":{"text":null}}""",
+                """{"kind":"echo","payload":{"text":"\ud800"}}""", // a lone surrogate: storable, never showable
+                """{"kind":"echo","payload":{"\udc00":"x","text":"a"}}""",
+                """{"kind":"sleep","payload":{"milliseconds":"soon"}}""",
+            }
+        )
         {
             var problem = await ProblemAsync(await PostJsonAsync("/api/v1/jobs", body), HttpStatusCode.BadRequest);
             Assert.Equal("payload", problem.Field);
@@ -79,13 +81,19 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task RecurringByInterval_WithoutPayload_ListsAndReadsBack()
     {
-        var put = await _http.PutAsync("/api/v1/recurring/every15", new StringContent("""{"kind":"noop","everySeconds":900}""", Encoding.UTF8, "application/json"));
+        var put = await _http.PutAsync(
+            "/api/v1/recurring/every15",
+            new StringContent("""{"kind":"noop","everySeconds":900}""", Encoding.UTF8, "application/json")
+        );
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/api/v1/recurring")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/api/v1/recurring/every15")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/dashboard/recurring")).StatusCode);
 
-        var refused = await _http.PutAsync("/api/v1/recurring/bad", new StringContent("""{"kind":"echo","everySeconds":900}""", Encoding.UTF8, "application/json"));
+        var refused = await _http.PutAsync(
+            "/api/v1/recurring/bad",
+            new StringContent("""{"kind":"echo","everySeconds":900}""", Encoding.UTF8, "application/json")
+        );
         Assert.Equal("payload", (await ProblemAsync(refused, HttpStatusCode.BadRequest)).Field);
     }
 
@@ -103,11 +111,17 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task UnknownProperty_Is400_NamingIt()
     {
-        var problem = await ProblemAsync(await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"a"},"delay":5}"""), HttpStatusCode.BadRequest);
+        var problem = await ProblemAsync(
+            await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"a"},"delay":5}"""),
+            HttpStatusCode.BadRequest
+        );
         Assert.Equal("delay", problem.Field);
         Assert.Contains("'delay'", problem.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(".NET", problem.Detail, StringComparison.Ordinal);
-        var recurring = await _http.PutAsync("/api/v1/recurring/typo", new StringContent("""{"kind":"noop","everySecond":60}""", Encoding.UTF8, "application/json"));
+        var recurring = await _http.PutAsync(
+            "/api/v1/recurring/typo",
+            new StringContent("""{"kind":"noop","everySecond":60}""", Encoding.UTF8, "application/json")
+        );
         Assert.Equal("everySecond", (await ProblemAsync(recurring, HttpStatusCode.BadRequest)).Field);
         Assert.Empty((await _host.Client.ListAsync(new JobQuery())).Items);
     }
@@ -131,7 +145,10 @@ public sealed class FrontDoorTests : IAsyncLifetime
         var limit = await ProblemAsync(await _http.GetAsync("/api/v1/jobs?limit=abc"), HttpStatusCode.BadRequest);
         Assert.Equal("limit", limit.Field);
         Assert.DoesNotContain("Nullable", limit.Detail, StringComparison.Ordinal);
-        var wrongType = await ProblemAsync(await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","maxAttempts":"three"}"""), HttpStatusCode.BadRequest);
+        var wrongType = await ProblemAsync(
+            await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","maxAttempts":"three"}"""),
+            HttpStatusCode.BadRequest
+        );
         Assert.DoesNotContain("System.", wrongType.Detail, StringComparison.Ordinal);
         Assert.Equal("maxAttempts", wrongType.Field);
     }
@@ -151,18 +168,28 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task SameIdWithAnotherKind_Is409_WithTheExistingKind()
     {
-        Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"a"},"jobId":"taken"}""")).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Created,
+            (await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"a"},"jobId":"taken"}""")).StatusCode
+        );
         var problem = await ProblemAsync(await PostJsonAsync("/api/v1/jobs", """{"kind":"noop","jobId":"taken"}"""), HttpStatusCode.Conflict);
         Assert.Equal("job-id-conflict", problem.Code);
         Assert.Equal("echo", problem.ExistingKind);
         Assert.Equal("noop", problem.RequestedKind);
-        Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"b"},"jobId":"taken"}""")).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.OK,
+            (await PostJsonAsync("/api/v1/jobs", """{"kind":"echo","payload":{"text":"b"},"jobId":"taken"}""")).StatusCode
+        );
 
         // In a batch too, and through the HTTP client as a typed exception.
-        var items = await (await PostJsonAsync("/api/v1/jobs/batch", """[{"kind":"noop","jobId":"taken"}]""")).Content.ReadFromJsonAsync<BatchItem[]>(JobsWire.Options);
+        var items = await (await PostJsonAsync("/api/v1/jobs/batch", """[{"kind":"noop","jobId":"taken"}]""")).Content.ReadFromJsonAsync<BatchItem[]>(
+            JobsWire.Options
+        );
         Assert.Equal("job-id-conflict", items![0].Error!.Code);
         var client = new HttpJobsClient(new HttpClient { BaseAddress = _host.Address }, new HttpJobsClientOptions());
-        var ex = await Assert.ThrowsAsync<JobKindConflictException>(() => client.ScheduleAsync(new ScheduleRequest { Kind = "noop", JobId = "taken" }));
+        var ex = await Assert.ThrowsAsync<JobKindConflictException>(() =>
+            client.ScheduleAsync(new ScheduleRequest { Kind = "noop", JobId = "taken" })
+        );
         Assert.Equal("echo", ex.ExistingKind);
         Assert.Equal("echo", (await _host.Client.GetAsync("taken")).Kind);
     }
@@ -210,7 +237,16 @@ public sealed class FrontDoorTests : IAsyncLifetime
     {
         await using var host = await TestHost.StartAsync(extraConfig: """jobs.http.allowed-hosts = ["jobs.internal", "*.example.com"]""");
         using var http = new HttpClient { BaseAddress = host.Address };
-        foreach (var (name, allowed) in new[] { ("jobs.internal", true), ("a.example.com", true), ("example.com", false), ("127.0.0.1", false), ("evil.example", false) })
+        foreach (
+            var (name, allowed) in new[]
+            {
+                ("jobs.internal", true),
+                ("a.example.com", true),
+                ("example.com", false),
+                ("127.0.0.1", false),
+                ("evil.example", false),
+            }
+        )
         {
             var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/counts");
             request.Headers.Host = name;
@@ -221,9 +257,18 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task AttackerChosenCsrfPair_IsRefused_RealTokenWorks()
     {
-        await _host.Client.ScheduleAsync(ScheduleRequest.Create("sleep", new SleepJob(60_000)) with { JobId = "victim", Delay = TimeSpan.FromHours(1) });
+        await _host.Client.ScheduleAsync(
+            ScheduleRequest.Create("sleep", new SleepJob(60_000)) with
+            {
+                JobId = "victim",
+                Delay = TimeSpan.FromHours(1),
+            }
+        );
         var cookies = new CookieContainer();
-        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = _host.Address };
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = _host.Address,
+        };
 
         // The old double-submit accepted any equal cookie and field: a cookie planted from a sibling site did it.
         var planted = new string('A', 43);
@@ -244,7 +289,18 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public void HttpGetSample_RefusesLinkLocalAndMetadataAddresses()
     {
-        foreach (var address in new[] { "169.254.169.254", "169.254.0.1", "fe80::1", "fd00:ec2::254", "100.100.100.200", "0.0.0.0", "::ffff:169.254.169.254" })
+        foreach (
+            var address in new[]
+            {
+                "169.254.169.254",
+                "169.254.0.1",
+                "fe80::1",
+                "fd00:ec2::254",
+                "100.100.100.200",
+                "0.0.0.0",
+                "::ffff:169.254.169.254",
+            }
+        )
         {
             Assert.False(SampleNetwork.IsAllowed(IPAddress.Parse(address)), address);
         }
@@ -258,7 +314,13 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task HttpGetSample_ToTheMetadataAddress_FailsWithoutConnecting()
     {
-        await _host.Client.ScheduleAsync(ScheduleRequest.Create("http-get", new HttpGetJob("http://169.254.169.254/latest/meta-data/")) with { JobId = "ssrf", MaxAttempts = 1 });
+        await _host.Client.ScheduleAsync(
+            ScheduleRequest.Create("http-get", new HttpGetJob("http://169.254.169.254/latest/meta-data/")) with
+            {
+                JobId = "ssrf",
+                MaxAttempts = 1,
+            }
+        );
         var job = await WaitAsync("ssrf", JobStatus.Failed);
         Assert.Contains("link-local", job.LastError, StringComparison.Ordinal);
     }
@@ -268,21 +330,28 @@ public sealed class FrontDoorTests : IAsyncLifetime
     {
         await using var server = await PostgresServer.StartDedicatedAsync();
         var connection = await server.CreateDatabaseAsync("door");
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""jobs.persistence { backend = postgresql, postgresql.connection-string = "{{connection}}" }""");
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""jobs.persistence { backend = postgresql, postgresql.connection-string = "{{connection}}" }"""
+        );
         using var http = new HttpClient { BaseAddress = host.Address };
         await host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("before")) with { JobId = "before" });
         await server.StopImmediateAsync();
 
-        foreach (var (method, path, body) in new[]
-        {
-            ("GET", "/api/v1/counts", (string?)null),
-            ("GET", "/api/v1/jobs", null),
-            ("GET", "/api/v1/jobs/never-seen", null),
-            ("POST", "/api/v1/jobs", """{"kind":"echo","payload":{"text":"during"},"jobId":"during"}"""),
-        })
+        foreach (
+            var (method, path, body) in new[]
+            {
+                ("GET", "/api/v1/counts", (string?)null),
+                ("GET", "/api/v1/jobs", null),
+                ("GET", "/api/v1/jobs/never-seen", null),
+                ("POST", "/api/v1/jobs", """{"kind":"echo","payload":{"text":"during"},"jobId":"during"}"""),
+            }
+        )
         {
             var watch = Stopwatch.StartNew();
-            var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
+            var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
+            };
             var response = await http.SendAsync(request);
             watch.Stop();
             var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);

@@ -38,7 +38,12 @@ public sealed class HostApiTests : IAsyncLifetime
     [Fact]
     public async Task Schedule_SameJobId_Twice_SecondIsOk_AlreadyExisted()
     {
-        var body = new { kind = "echo", jobId = "fixed-id", payload = new { text = "x" } };
+        var body = new
+        {
+            kind = "echo",
+            jobId = "fixed-id",
+            payload = new { text = "x" },
+        };
         Assert.Equal(HttpStatusCode.Created, (await _http.PostAsJsonAsync("/api/v1/jobs", body)).StatusCode);
         var again = await _http.PostAsJsonAsync("/api/v1/jobs", body);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -69,7 +74,15 @@ public sealed class HostApiTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_Delayed_ThenConflictOnSecondCancel_ListAndCountByStatus()
     {
-        var response = await _http.PostAsJsonAsync("/api/v1/jobs", new { kind = "sleep", payload = new { milliseconds = 1 }, delaySeconds = 3600 });
+        var response = await _http.PostAsJsonAsync(
+            "/api/v1/jobs",
+            new
+            {
+                kind = "sleep",
+                payload = new { milliseconds = 1 },
+                delaySeconds = 3600,
+            }
+        );
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
         Assert.Equal("scheduled", (await GetAsync(id)).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsync($"/api/v1/jobs/{id}/cancel", null)).StatusCode);

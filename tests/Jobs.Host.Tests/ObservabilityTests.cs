@@ -56,7 +56,10 @@ public sealed class ObservabilityTests
             var space = line.LastIndexOf(' ');
             var series = line[..space];
             var name = series.Split('{')[0];
-            Assert.True(typed.Contains(name) || typed.Any(t => name.StartsWith(t + "_", StringComparison.Ordinal)), $"sample without a TYPE line: {line}");
+            Assert.True(
+                typed.Contains(name) || typed.Any(t => name.StartsWith(t + "_", StringComparison.Ordinal)),
+                $"sample without a TYPE line: {line}"
+            );
             samples[series] = double.Parse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture);
         }
 
@@ -96,7 +99,13 @@ public sealed class ObservabilityTests
 
         await client.ScheduleAsync(ScheduleRequest.Create("fail-n-times", new FailNTimesJob(1)) with { JobId = "m-retry", MaxAttempts = 3 });
         await client.ScheduleAsync(ScheduleRequest.Create("fail-n-times", new FailNTimesJob(5)) with { JobId = "m-fail", MaxAttempts = 2 });
-        await client.ScheduleAsync(ScheduleRequest.Create("sleep", new SleepJob(30_000)) with { JobId = "m-timeout", Timeout = TimeSpan.FromMilliseconds(200) });
+        await client.ScheduleAsync(
+            ScheduleRequest.Create("sleep", new SleepJob(30_000)) with
+            {
+                JobId = "m-timeout",
+                Timeout = TimeSpan.FromMilliseconds(200),
+            }
+        );
         foreach (var id in new[] { "m-echo-0", "m-echo-1", "m-echo-2", "m-retry" })
         {
             await WaitAsync(client, id, j => j.Status == JobStatus.Succeeded, "succeeded");
@@ -129,10 +138,34 @@ public sealed class ObservabilityTests
         Assert.Equal(1, Sum(samples, "jobs_attempts_total", "job_outcome=\"Cancelled\""));
 
         // Buckets are cumulative and end at the count.
-        var timeout = samples.Where(s => s.Key.StartsWith("jobs_attempt_duration_milliseconds_bucket{", StringComparison.Ordinal) && s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal)).Select(s => s.Value).ToList();
+        var timeout = samples
+            .Where(s =>
+                s.Key.StartsWith("jobs_attempt_duration_milliseconds_bucket{", StringComparison.Ordinal)
+                && s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal)
+            )
+            .Select(s => s.Value)
+            .ToList();
         Assert.Equal(timeout.Order(), timeout);
-        Assert.Equal(4, samples.Single(s => s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal) && s.Key.Contains("le=\"+Inf\"", StringComparison.Ordinal) && s.Key.StartsWith("jobs_attempt_duration", StringComparison.Ordinal)).Value);
-        Assert.Equal(0, samples.Single(s => s.Key.StartsWith("jobs_attempt_duration_milliseconds_bucket{", StringComparison.Ordinal) && s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal) && s.Key.Contains("le=\"100\"", StringComparison.Ordinal)).Value);
+        Assert.Equal(
+            4,
+            samples
+                .Single(s =>
+                    s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal)
+                    && s.Key.Contains("le=\"+Inf\"", StringComparison.Ordinal)
+                    && s.Key.StartsWith("jobs_attempt_duration", StringComparison.Ordinal)
+                )
+                .Value
+        );
+        Assert.Equal(
+            0,
+            samples
+                .Single(s =>
+                    s.Key.StartsWith("jobs_attempt_duration_milliseconds_bucket{", StringComparison.Ordinal)
+                    && s.Key.Contains("job_outcome=\"TimedOut\"", StringComparison.Ordinal)
+                    && s.Key.Contains("le=\"100\"", StringComparison.Ordinal)
+                )
+                .Value
+        );
         Assert.All(samples.Keys, k => Assert.Contains("jobs_node=\"api-test\"", k, StringComparison.Ordinal));
 
         // The running gauge drops once the long job has ended.
@@ -160,7 +193,9 @@ public sealed class ObservabilityTests
     {
         const string key = "metrics-key-0123456789";
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""jobs.http.auth.api-keys = [{ name = scraper, sha256 = "{{hash}}", read-only = on }]""");
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""jobs.http.auth.api-keys = [{ name = scraper, sha256 = "{{hash}}", read-only = on }]"""
+        );
         using var http = new HttpClient { BaseAddress = host.Address };
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode); // probes need no key
@@ -256,7 +291,15 @@ public sealed class ObservabilityTests
         var address = collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
         var id = "otlp-" + Guid.NewGuid().ToString("N");
-        await using (var host = await TestHost.StartAsync(extraConfig: $$"""jobs.telemetry.otlp { endpoint = "{{address}}", protocol = "http/protobuf", export-interval = 200ms, service-name = "jobs-otlp-test" }"""))
+        await using (
+            var host = await TestHost.StartAsync(
+                extraConfig: $$"""
+                jobs.telemetry.otlp {
+                  endpoint = "{{address}}", protocol = "http/protobuf", export-interval = 200ms, service-name = "jobs-otlp-test"
+                }
+                """
+            )
+        )
         {
             await host.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("exported")) with { JobId = id });
             await WaitAsync(host.Client, id, j => j.Status == JobStatus.Succeeded, "succeeded");
@@ -295,7 +338,9 @@ public sealed class ObservabilityTests
     {
         await using var server = await PostgresServer.StartDedicatedAsync();
         var connection = await server.CreateDatabaseAsync("health");
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""jobs.persistence { backend = postgresql, postgresql.connection-string = "{{connection}}" }""");
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""jobs.persistence { backend = postgresql, postgresql.connection-string = "{{connection}}" }"""
+        );
         using var http = new HttpClient { BaseAddress = host.Address };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
 

@@ -13,7 +13,19 @@ public sealed class OpenApiTests
         var served = JsonNode.Parse(await http.GetStringAsync("/api/v1/openapi.json"))!.AsObject();
         served.Remove("servers"); // the address differs per run
         var paths = served["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
-        Assert.Superset(new HashSet<string> { "/api/v1/jobs", "/api/v1/jobs/batch", "/api/v1/jobs/{id}", "/api/v1/jobs/{id}/cancel", "/api/v1/jobs/{id}/reschedule", "/api/v1/counts", "/api/v1/node" }, paths);
+        Assert.Superset(
+            new HashSet<string>
+            {
+                "/api/v1/jobs",
+                "/api/v1/jobs/batch",
+                "/api/v1/jobs/{id}",
+                "/api/v1/jobs/{id}/cancel",
+                "/api/v1/jobs/{id}/reschedule",
+                "/api/v1/counts",
+                "/api/v1/node",
+            },
+            paths
+        );
         Assert.NotNull(served["paths"]!["/api/v1/jobs/{id}"]!["get"]!["responses"]!["404"]);
 
         var committed = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
@@ -26,7 +38,8 @@ public sealed class OpenApiTests
         Assert.True(File.Exists(committed), "docs/openapi.json is missing; run this test with JOBS_UPDATE_OPENAPI=1 to write it");
         Assert.True(
             JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(committed)), served),
-            "docs/openapi.json differs from the served document; run this test with JOBS_UPDATE_OPENAPI=1 and commit the result");
+            "docs/openapi.json differs from the served document; run this test with JOBS_UPDATE_OPENAPI=1 and commit the result"
+        );
     }
 
     private static string RepositoryRoot()

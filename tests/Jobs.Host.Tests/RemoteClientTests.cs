@@ -1,11 +1,11 @@
-using System.Text.Json;
 using System.Net;
+using System.Text.Json;
 using Jobs.Client;
 using Jobs.Client.Http;
 using Jobs.Hocon;
+using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Jobs.Testing;
 
 namespace Jobs.Host.Tests;
 
@@ -19,13 +19,27 @@ public sealed class RemoteClientTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private HttpJobsClient Client(HttpMessageHandler? handler = null, int retries = 4) =>
-        new(new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = _host.Address }, new HttpJobsClientOptions { MaxRetries = retries, RetryDelay = TimeSpan.FromMilliseconds(20) });
+        new(
+            new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = _host.Address },
+            new HttpJobsClientOptions { MaxRetries = retries, RetryDelay = TimeSpan.FromMilliseconds(20) }
+        );
 
     [Fact]
     public async Task Recurring_Unique_AndQueues_OverHttp()
     {
         var client = Client();
-        var set = await client.SetRecurringAsync(new RecurringScheduleRequest { Name = "nightly", Kind = "echo", Cron = "0 3 * * *", TimeZone = "Europe/London", Payload = JsonSerializer.SerializeToElement(new EchoJob("n")), Limit = 5, Overlap = OverlapPolicy.QueueOne });
+        var set = await client.SetRecurringAsync(
+            new RecurringScheduleRequest
+            {
+                Name = "nightly",
+                Kind = "echo",
+                Cron = "0 3 * * *",
+                TimeZone = "Europe/London",
+                Payload = JsonSerializer.SerializeToElement(new EchoJob("n")),
+                Limit = 5,
+                Overlap = OverlapPolicy.QueueOne,
+            }
+        );
         Assert.Equal("nightly", set.Name);
         Assert.Equal(RecurringState.Active, set.State);
         Assert.Equal(3, TimeZoneInfo.ConvertTime(set.NextOccurrence!.Value, TimeZoneInfo.FindSystemTimeZoneById("Europe/London")).Hour);
@@ -35,13 +49,29 @@ public sealed class RemoteClientTests : IAsyncLifetime
         await client.ResumeRecurringAsync("nightly");
         await client.DeleteRecurringAsync("nightly");
         await Assert.ThrowsAsync<RecurringNotFoundException>(() => client.GetRecurringAsync("nightly"));
-        Assert.Equal("cron", (await Assert.ThrowsAsync<JobValidationException>(() => client.SetRecurringAsync(new RecurringScheduleRequest { Name = "x", Kind = "echo", Cron = "bad" }))).Field);
+        Assert.Equal(
+            "cron",
+            (
+                await Assert.ThrowsAsync<JobValidationException>(() =>
+                    client.SetRecurringAsync(
+                        new RecurringScheduleRequest
+                        {
+                            Name = "x",
+                            Kind = "echo",
+                            Cron = "bad",
+                        }
+                    )
+                )
+            ).Field
+        );
 
         var unique = ScheduleRequest.Create("echo", new EchoJob("u")) with { UniqueKey = "remote-key", Delay = TimeSpan.FromHours(1) };
         var first = await client.ScheduleAsync(unique);
         Assert.Equal("u:echo:remote-key", first.JobId);
         Assert.True((await client.ScheduleAsync(unique)).AlreadyExisted);
-        var duplicate = await Assert.ThrowsAsync<DuplicateJobException>(() => client.ScheduleAsync(unique with { OnConflict = UniqueConflict.Reject }));
+        var duplicate = await Assert.ThrowsAsync<DuplicateJobException>(() =>
+            client.ScheduleAsync(unique with { OnConflict = UniqueConflict.Reject })
+        );
         Assert.Equal(first.JobId, duplicate.JobId);
         Assert.True((await client.ScheduleAsync(unique with { OnConflict = UniqueConflict.Replace, Priority = 3 })).Replaced);
         Assert.Equal(3, (await client.GetAsync(first.JobId)).Priority);
@@ -93,7 +123,14 @@ public sealed class RemoteClientTests : IAsyncLifetime
         Assert.Equal("remote", done.Result!.Value.GetProperty("echo").GetString());
         Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(done.Attempts).Outcome);
 
-        var later = await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("later")) with { Delay = TimeSpan.FromHours(1), Priority = 7, JobId = "later-1" });
+        var later = await client.ScheduleAsync(
+            ScheduleRequest.Create("echo", new EchoJob("later")) with
+            {
+                Delay = TimeSpan.FromHours(1),
+                Priority = 7,
+                JobId = "later-1",
+            }
+        );
         Assert.Equal("later-1", later.JobId);
         var runAt = DateTimeOffset.UtcNow.AddHours(2);
         await client.RescheduleAsync("later-1", runAt);
@@ -113,7 +150,11 @@ public sealed class RemoteClientTests : IAsyncLifetime
         await client.DestroyAsync("later-1");
         await Assert.ThrowsAsync<JobNotFoundException>(() => client.GetAsync("later-1"));
 
-        var many = await client.ScheduleManyAsync([ScheduleRequest.Create("echo", new EchoJob("a")), new ScheduleRequest { Kind = "missing" }, ScheduleRequest.Create("sleep", new SleepJob(1))]);
+        var many = await client.ScheduleManyAsync([
+            ScheduleRequest.Create("echo", new EchoJob("a")),
+            new ScheduleRequest { Kind = "missing" },
+            ScheduleRequest.Create("sleep", new SleepJob(1)),
+        ]);
         Assert.NotNull(many[0].Result);
         Assert.Equal("kind", Assert.IsType<JobValidationException>(many[1].Error).Field);
         Assert.NotNull(many[2].Result);
@@ -126,7 +167,9 @@ public sealed class RemoteClientTests : IAsyncLifetime
     public async Task Errors_ArriveAsTheInProcessExceptionTypes()
     {
         var client = Client();
-        var invalid = await Assert.ThrowsAsync<JobValidationException>(() => client.ScheduleAsync(new ScheduleRequest { Kind = "echo", Timeout = TimeSpan.Zero }));
+        var invalid = await Assert.ThrowsAsync<JobValidationException>(() =>
+            client.ScheduleAsync(new ScheduleRequest { Kind = "echo", Timeout = TimeSpan.Zero })
+        );
         Assert.Equal("timeout", invalid.Field);
         Assert.StartsWith("timeout: ", invalid.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("timeout: timeout:", invalid.Message, StringComparison.Ordinal);
@@ -175,7 +218,15 @@ public sealed class RemoteClientTests : IAsyncLifetime
         Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
 
         // A node that comes up while the client retries (as after a restart) is reached.
-        var patient = new HttpJobsClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") }, new HttpJobsClientOptions { MaxRetries = 50, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(200) });
+        var patient = new HttpJobsClient(
+            new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") },
+            new HttpJobsClientOptions
+            {
+                MaxRetries = 50,
+                RetryDelay = TimeSpan.FromMilliseconds(100),
+                MaxRetryDelay = TimeSpan.FromMilliseconds(200),
+            }
+        );
         var scheduling = patient.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("after restart")));
         await Task.Delay(500);
         await using var late = await TestHost.StartAsync(port);
@@ -199,7 +250,9 @@ public sealed class RemoteClientTests : IAsyncLifetime
         await WaitForAsync(client, id, JobStatus.Succeeded);
 
         // The narrower interfaces are the same client seen through one role each.
-        var scheduled = await provider.GetRequiredService<IJobSchedulingClient>().ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("narrow")));
+        var scheduled = await provider
+            .GetRequiredService<IJobSchedulingClient>()
+            .ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("narrow")));
         Assert.Equal("echo", (await provider.GetRequiredService<IJobMonitoringClient>().GetAsync(scheduled.JobId)).Kind);
         Assert.Contains(await provider.GetRequiredService<IJobsAdministrationClient>().ListQueuesAsync(), q => q.Name == "default");
         Assert.Empty(await provider.GetRequiredService<IRecurringJobsClient>().ListRecurringAsync());
@@ -218,10 +271,13 @@ public sealed class RemoteClientTests : IAsyncLifetime
     public async Task Registration_OptionsFromAHoconFile()
     {
         var file = Path.Combine(Path.GetTempPath(), $"client-{Guid.NewGuid():N}.conf");
-        await File.WriteAllTextAsync(file, $$"""
+        await File.WriteAllTextAsync(
+            file,
+            $$"""
             # Option names as the properties of HttpJobsClientOptions; durations as hh:mm:ss.
             jobs.client { BaseAddress = "{{_host.Address}}", MaxRetries = 2, TryTimeout = "00:00:05" }
-            """);
+            """
+        );
         try
         {
             var configuration = new ConfigurationBuilder().AddHoconFile(file).Build();

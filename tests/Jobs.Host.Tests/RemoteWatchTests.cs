@@ -9,14 +9,24 @@ namespace Jobs.Host.Tests;
 public sealed class RemoteWatchTests
 {
     private static HttpJobsClient Client(Uri address, int retries = 4) =>
-        new(new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan }, new HttpJobsClientOptions { MaxRetries = retries, RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(300) });
+        new(
+            new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan },
+            new HttpJobsClientOptions
+            {
+                MaxRetries = retries,
+                RetryDelay = TimeSpan.FromMilliseconds(50),
+                MaxRetryDelay = TimeSpan.FromMilliseconds(300),
+            }
+        );
 
     [Fact]
     public async Task WatchOneJob_OverHttp_FromCurrentStateToTheEnd()
     {
         await using var host = await TestHost.StartAsync();
         var client = Client(host.Address);
-        var id = (await client.ScheduleAsync(ScheduleRequest.Create("fail-n-times", new FailNTimesJob(1)) with { Delay = TimeSpan.FromMilliseconds(500) })).JobId;
+        var id = (
+            await client.ScheduleAsync(ScheduleRequest.Create("fail-n-times", new FailNTimesJob(1)) with { Delay = TimeSpan.FromMilliseconds(500) })
+        ).JobId;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var seen = new List<JobTransition>();
         await foreach (var t in client.WatchAsync(new WatchQuery { JobId = id }, timeout.Token))
@@ -27,8 +37,14 @@ public sealed class RemoteWatchTests
         Assert.Equal("current", seen[0].Change);
         Assert.Equal(JobStatus.Scheduled, seen[0].Status);
         Assert.Equal(
-            [("started", JobStatus.Running), ("attempt-ended", JobStatus.Scheduled), ("started", JobStatus.Running), ("attempt-ended", JobStatus.Succeeded)],
-            seen.Skip(1).Select(t => (t.Change, t.Status)));
+            [
+                ("started", JobStatus.Running),
+                ("attempt-ended", JobStatus.Scheduled),
+                ("started", JobStatus.Running),
+                ("attempt-ended", JobStatus.Succeeded),
+            ],
+            seen.Skip(1).Select(t => (t.Change, t.Status))
+        );
         Assert.Equal(AttemptOutcome.Failed, seen[2].Outcome);
     }
 
@@ -40,9 +56,7 @@ public sealed class RemoteWatchTests
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/v1/jobs/nobody/watch")).StatusCode);
         await Assert.ThrowsAsync<JobNotFoundException>(async () =>
         {
-            await foreach (var _ in Client(host.Address).WatchAsync(new WatchQuery { JobId = "nobody" }))
-            {
-            }
+            await foreach (var _ in Client(host.Address).WatchAsync(new WatchQuery { JobId = "nobody" })) { }
         });
     }
 
@@ -89,7 +103,9 @@ public sealed class RemoteWatchTests
         var directory = Directory.CreateTempSubdirectory("jobs-restart-watch-").FullName;
         var first = await TestHost.StartAsync(port, directory: directory);
         var client = Client(first.Address, retries: 40);
-        var id = (await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("after restart")) with { Delay = TimeSpan.FromSeconds(3) })).JobId;
+        var id = (
+            await client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoJob("after restart")) with { Delay = TimeSpan.FromSeconds(3) })
+        ).JobId;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
         var seen = new List<JobTransition>();
         var watching = Task.Run(async () =>
@@ -145,5 +161,4 @@ public sealed class RemoteWatchTests
             await Task.Delay(50);
         }
     }
-
 }

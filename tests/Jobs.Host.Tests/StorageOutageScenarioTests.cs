@@ -25,11 +25,13 @@ public sealed class StorageOutageScenarioTests
         var outage = FaultReport.Full ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(12);
         await using var server = await PostgresServer.StartDedicatedAsync();
         var database = await server.CreateDatabaseAsync("outage");
-        await using var host = await TestHost.StartAsync(extraConfig: $$"""
+        await using var host = await TestHost.StartAsync(
+            extraConfig: $$"""
             jobs.node.name = outage-node
             jobs.persistence { backend = postgresql, postgresql.connection-string = "{{database}}" }
             jobs.defaults { max-attempts = 5, backoff { min = 100ms, max = 1s, jitter = 0 } }
-            """);
+            """
+        );
         var node = host.Services.GetRequiredService<JobsNode>();
         var system = node.System!;
         using var http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(15) };
@@ -83,7 +85,12 @@ public sealed class StorageOutageScenarioTests
         await Task.WhenAll(producing, probing);
 
         // Calls that got no definite answer are settled by asking again with the same id (201 or 200: it exists).
-        var unsettled = history.Events.Where(e => e.Kind == HistoryKind.Unknown).Select(e => e.JobId).Except(history.Events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId)).Distinct().ToList();
+        var unsettled = history
+            .Events.Where(e => e.Kind == HistoryKind.Unknown)
+            .Select(e => e.JobId)
+            .Except(history.Events.Where(e => e.Kind == HistoryKind.Acknowledged).Select(e => e.JobId))
+            .Distinct()
+            .ToList();
         foreach (var id in unsettled)
         {
             for (var attempt = 0; !await PostAsync(id, SendAsync, history); attempt++)
@@ -109,28 +116,52 @@ public sealed class StorageOutageScenarioTests
         var check = TotalQueueChecker.Check(history);
         var all = answers.ToList();
         var during = all.Where(a => a.At > stoppedAt + TimeSpan.FromSeconds(1) && a.At + a.Took < restartedAt).ToList();
-        var firstBack = all.Where(a => a.What == "POST" && a.At >= restartedAt && a.Status is HttpStatusCode.Created or HttpStatusCode.OK).Select(a => a.At + a.Took - restartedAt).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        var firstBack = all.Where(a => a.What == "POST" && a.At >= restartedAt && a.Status is HttpStatusCode.Created or HttpStatusCode.OK)
+            .Select(a => a.At + a.Took - restartedAt)
+            .DefaultIfEmpty(TimeSpan.MaxValue)
+            .Min();
         var posts503 = during.Count(a => a.What == "POST" && a.Status == HttpStatusCode.ServiceUnavailable);
         FaultReport.Write(
             "7 PostgreSQL down under steady load",
             check,
-            $"outage {outage.TotalSeconds:F0} s: {during.Count} calls meanwhile, {posts503} POSTs answered 503, slowest answer {during.Select(a => a.Took.TotalMilliseconds).DefaultIfEmpty().Max():F0} ms; first acknowledged POST {firstBack.TotalSeconds:F1} s after the database was restarted");
+            $"outage {outage.TotalSeconds:F0} s: {during.Count} calls meanwhile, {posts503} POSTs answered 503, slowest answer "
+                + $"{during.Select(a => a.Took.TotalMilliseconds).DefaultIfEmpty().Max():F0} ms; first "
+                + $"acknowledged POST {firstBack.TotalSeconds:F1} s after the database was restarted"
+        );
         Assert.True(check.Valid, check.ToString());
 
         // Meanwhile: the node was alive, not ready, and every call that needs the database answered 503 quickly.
         Assert.NotEmpty(during);
-        Assert.All(all, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.Created or HttpStatusCode.ServiceUnavailable, $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status}"));
+        Assert.All(all, a =>
+            Assert.True(
+                a.Status is HttpStatusCode.OK or HttpStatusCode.Created or HttpStatusCode.ServiceUnavailable,
+                $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status}"
+            )
+        );
         Assert.All(all.Where(a => a.What == "GET /healthz"), a => Assert.Equal(HttpStatusCode.OK, a.Status));
         Assert.Contains(during, a => a.What == "GET /readyz" && a.Status == HttpStatusCode.ServiceUnavailable);
-        Assert.All(during.Where(a => a.What != "GET /healthz"), a => Assert.True(a.Status == HttpStatusCode.ServiceUnavailable && (a.What == "GET /readyz" || a.RetryAfter), $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status} during the outage"));
+        Assert.All(during.Where(a => a.What != "GET /healthz"), a =>
+            Assert.True(
+                a.Status == HttpStatusCode.ServiceUnavailable && (a.What == "GET /readyz" || a.RetryAfter),
+                $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status} during the outage"
+            )
+        );
         Assert.All(during, a => Assert.True(a.Took < TimeSpan.FromSeconds(8), $"{a.What} took {a.Took.TotalSeconds:F1} s during the outage"));
         Assert.True(posts503 >= 5, $"only {posts503} POSTs were answered during the outage");
 
         // No crash loop: the same actor system ran all along, and the node was back within seconds.
         Assert.Same(system, node.System);
         Assert.False(system.WhenTerminated.IsCompleted);
-        Assert.True(firstBack < TimeSpan.FromSeconds(10), $"the first POST acknowledged after the database was restarted took {firstBack.TotalSeconds:F1} s");
-        Assert.All(all.Where(a => a.At > restartedAt + firstBack + TimeSpan.FromSeconds(1)), a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status} after the database was back"));
+        Assert.True(
+            firstBack < TimeSpan.FromSeconds(10),
+            $"the first POST acknowledged after the database was restarted took {firstBack.TotalSeconds:F1} s"
+        );
+        Assert.All(all.Where(a => a.At > restartedAt + firstBack + TimeSpan.FromSeconds(1)), a =>
+            Assert.True(
+                a.Status is HttpStatusCode.OK or HttpStatusCode.Created,
+                $"{a.What} at {a.At.TotalSeconds:F1} s answered {(int)a.Status} after the database was back"
+            )
+        );
     }
 
     /// <summary>POSTs a 50 ms sleep job with id <paramref name="id"/>, recording the call; true when acknowledged (201 new, 200 existing).</summary>
@@ -140,7 +171,10 @@ public sealed class StorageOutageScenarioTests
         var body = $$"""{"kind":"sleep","payload":{"milliseconds":50},"jobId":"{{id}}"}""";
         try
         {
-            var status = await send("POST", new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+            var status = await send(
+                "POST",
+                new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = new StringContent(body, Encoding.UTF8, "application/json") }
+            );
             if (status is HttpStatusCode.Created or HttpStatusCode.OK)
             {
                 history.Add(HistoryKind.Acknowledged, id);

@@ -27,18 +27,27 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>The node's own (in-process) client.</summary>
     public Jobs.Client.IJobsClient Client => _app.Services.GetRequiredService<Jobs.Client.IJobsClient>();
 
-    public static async Task<TestHost> StartAsync(int port = 0, string? extraConfig = null, string? directory = null, string scheme = "http", string host = "127.0.0.1")
+    public static async Task<TestHost> StartAsync(
+        int port = 0,
+        string? extraConfig = null,
+        string? directory = null,
+        string scheme = "http",
+        string host = "127.0.0.1"
+    )
     {
         directory ??= Directory.CreateTempSubdirectory("jobs-host-").FullName;
         var config = Path.Combine(directory, "node.conf");
-        await File.WriteAllTextAsync(config, $$"""
+        await File.WriteAllTextAsync(
+            config,
+            $$"""
             include "reference.conf"
             jobs.node.name = api-test
             jobs.persistence { backend = sqlite, sqlite.path = "{{Path.Combine(directory, "jobs.db")}}" }
             jobs.defaults.backoff { min = 100ms, jitter = 0 }
             jobs.scheduler.max-sleep = 200ms
             {{extraConfig ?? string.Empty}}
-            """);
+            """
+        );
         var app = JobsHost.Build(new NodeOptions { ConfigFile = config, Listen = $"{scheme}://{host}:{port}" });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -56,8 +65,6 @@ public sealed class TestHost : IAsyncDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
     }
 }

@@ -17,7 +17,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     // One server per test process, shared by every test class; stopped when the process exits. A process-wide
     // resource, not test state: tests isolate themselves with their own databases (CreateDatabaseAsync).
-    private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() => StartAsync(external: Environment.GetEnvironmentVariable(ExternalVariable)));
+    private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() =>
+        StartAsync(external: Environment.GetEnvironmentVariable(ExternalVariable))
+    );
 
     private readonly string? _dataDirectory;
     private readonly string? _root;
@@ -58,7 +60,12 @@ public sealed class PostgresServer : IAsyncDisposable
             await command.ExecuteNonQueryAsync();
         }
 
-        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true, MaxPoolSize = 50 }.ToString();
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString)
+        {
+            Database = name,
+            Pooling = true,
+            MaxPoolSize = 50,
+        }.ToString();
     }
 
     /// <summary>Stops the server like a power cut (pg_ctl stop -m immediate): no checkpoint, WAL recovery on next start.</summary>
@@ -98,9 +105,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             Directory.Delete(_root!, recursive: true);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
     }
 
     private static async Task<PostgresServer> StartAsync(string? external)
@@ -124,8 +129,21 @@ public sealed class PostgresServer : IAsyncDisposable
         var port = Ports.Free();
         await StartServerAsync(bin, root, data, port);
         var server = new PostgresServer(
-            new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "jobs", Database = "postgres", Pooling = true, Timeout = 30, CommandTimeout = 120 }.ToString(),
-            root, data, bin, port);
+            new NpgsqlConnectionStringBuilder
+            {
+                Host = "127.0.0.1",
+                Port = port,
+                Username = "jobs",
+                Database = "postgres",
+                Pooling = true,
+                Timeout = 30,
+                CommandTimeout = 120,
+            }.ToString(),
+            root,
+            data,
+            bin,
+            port
+        );
         // Shared and dedicated servers alike are stopped and deleted when the test process exits normally; a killed
         // process leaves them to the next run's sweep (RemoveStaleServersAsync).
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -188,14 +206,16 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private static async Task StartServerAsync(string bin, string root, string data, int port)
     {
-        var options = string.Join(' ',
+        var options = string.Join(
+            ' ',
             $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
             "-c listen_addresses=127.0.0.1",
             $"-c unix_socket_directories={root}",
             "-c fsync=on",
             "-c synchronous_commit=on",
             "-c max_connections=300",
-            "-c shared_buffers=128MB");
+            "-c shared_buffers=128MB"
+        );
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "server.log"), "-o", options, "-w", "-t", "120", "start"]);
     }
 
@@ -207,17 +227,26 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         if (!IsOwned)
         {
-            throw new InvalidOperationException($"this test stops and restarts PostgreSQL, which needs a server it started itself (unset {ExternalVariable})");
+            throw new InvalidOperationException(
+                $"this test stops and restarts PostgreSQL, which needs a server it started itself (unset {ExternalVariable})"
+            );
         }
     }
 
     private static string FindBinaries()
     {
         var candidates = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderByDescending(d => d, StringComparer.Ordinal).ToList()
+            ? Directory
+                .GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .OrderByDescending(d => d, StringComparer.Ordinal)
+                .ToList()
             : [];
         return candidates.FirstOrDefault()
-            ?? throw new InvalidOperationException($"no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (install Debian's postgresql package, or set {ExternalVariable})");
+            ?? throw new InvalidOperationException(
+                $"no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (install Debian's postgresql package, or set {ExternalVariable})"
+            );
     }
 
     private static async Task RunAsync(string file, string[] arguments, bool asPostgres = true)
@@ -252,7 +281,9 @@ public sealed class PostgresServer : IAsyncDisposable
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await stderr}{await stdout}");
+            throw new InvalidOperationException(
+                $"{Path.GetFileName(file)} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await stderr}{await stdout}"
+            );
         }
     }
 }

@@ -98,7 +98,8 @@ public sealed class TcpProxy : IAsyncDisposable
             var down = server.GetStream().CopyToAsync(client.GetStream(), _stopping.Token);
             await Task.WhenAny(up, down);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex)
+            when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
             // One side closed, or the proxy cut it.
         }

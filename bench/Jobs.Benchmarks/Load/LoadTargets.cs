@@ -94,16 +94,20 @@ internal sealed class InProcessTarget : ILoadTarget
         var log = new RunLog();
         var services = new ServiceCollection();
         services.AddSingleton(log);
-        services.AddJobs(jobs => jobs
-            .UseConfigFile(null, $"""
-                jobs.queues.default.workers = {LoadTool.Workers}
-                jobs.scheduler.prefetch = {prefetch}
-                akka.log-dead-letters = 0
-                akka.loglevel = WARNING
-                {storage}
-                {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
-                """)
-            .AddHandler<NoOpHandler, NoOp>("noop"));
+        services.AddJobs(jobs =>
+            jobs.UseConfigFile(
+                    null,
+                    $"""
+                    jobs.queues.default.workers = {LoadTool.Workers}
+                    jobs.scheduler.prefetch = {prefetch}
+                    akka.log-dead-letters = 0
+                    akka.loglevel = WARNING
+                    {storage}
+                    {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
+                    """
+                )
+                .AddHandler<NoOpHandler, NoOp>("noop")
+        );
         var provider = services.BuildServiceProvider();
         var node = provider.GetRequiredService<JobsNode>();
         await node.StartAsync(CancellationToken.None);
@@ -174,7 +178,9 @@ internal sealed class RemoteTarget : ILoadTarget
         var directory = Directory.CreateTempSubdirectory("jobs-load-http-").FullName;
         var (storage, server) = await Storage.ForAsync(backend, directory);
         var config = Path.Combine(directory, "node.conf");
-        await File.WriteAllTextAsync(config, $"""
+        await File.WriteAllTextAsync(
+            config,
+            $"""
             include "reference.conf"
             jobs.node.name = load
             jobs.queues.default.workers = {LoadTool.Workers}
@@ -184,7 +190,8 @@ internal sealed class RemoteTarget : ILoadTarget
             jobs.http.requests-per-second = 0
             {storage}
             {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
-            """);
+            """
+        );
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [host, "--config", config, "--listen", $"http://127.0.0.1:{port}"])
         {
@@ -204,7 +211,11 @@ internal sealed class RemoteTarget : ILoadTarget
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
+            Timeout = TimeSpan.FromMinutes(2),
+        };
         await WaitReadyAsync(process, http, TimeSpan.FromSeconds(60));
         return new RemoteTarget(backend, process, http, directory, server);
     }
@@ -292,7 +303,9 @@ internal sealed class RemoteTarget : ILoadTarget
             if (File.Exists(Path.Combine(dir.FullName, "Jobs.Actors.sln")))
             {
                 var dll = Path.Combine(dir.FullName, "src", "Jobs.Host", "bin", "Release", "net10.0", "Jobs.Host.dll");
-                return File.Exists(dll) ? dll : throw new InvalidOperationException($"build the node first: dotnet build -c Release src/Jobs.Host ({dll} is missing)");
+                return File.Exists(dll)
+                    ? dll
+                    : throw new InvalidOperationException($"build the node first: dotnet build -c Release src/Jobs.Host ({dll} is missing)");
             }
         }
 
@@ -315,10 +328,17 @@ internal static class Storage
         if (backend == "postgres")
         {
             var server = await PostgresServer.StartDedicatedAsync();
-            return ($"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{await server.CreateDatabaseAsync("load")}\" }}", server);
+            return (
+                $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{await server.CreateDatabaseAsync("load")}\" }}",
+                server
+            );
         }
 
-        return ($"jobs.persistence {{ backend = sqlite, sqlite.path = \"{Path.Combine(directory, "jobs.db").Replace("\\", "/", StringComparison.Ordinal)}\" }}", null);
+        return (
+            "jobs.persistence { backend = sqlite, sqlite.path = "
+                + $"\"{Path.Combine(directory, "jobs.db").Replace("\\", "/", StringComparison.Ordinal)}\" }}",
+            null
+        );
     }
 }
 
@@ -359,7 +379,9 @@ internal sealed class ClusterTarget : ILoadTarget
         var (storage, database) = await Storage.ForAsync("postgres", directory);
         var server = database!;
         var config = Path.Combine(directory, "node.conf");
-        await File.WriteAllTextAsync(config, $"""
+        await File.WriteAllTextAsync(
+            config,
+            $"""
             include "reference.conf"
             jobs.queues.default.workers = {LoadTool.Workers}
             jobs.scheduler.prefetch = {prefetch}
@@ -368,7 +390,8 @@ internal sealed class ClusterTarget : ILoadTarget
             jobs.http.requests-per-second = 0
             {storage}
             {Environment.GetEnvironmentVariable("JOBS_LOAD_CONFIG")}
-            """);
+            """
+        );
         var ports = Enumerable.Range(0, count).Select(_ => RemoteTarget.FreePort()).ToList();
         var nodes = new List<(Process, HttpClient)>();
         try
@@ -376,8 +399,22 @@ internal sealed class ClusterTarget : ILoadTarget
             for (var i = 0; i < count; i++)
             {
                 var api = RemoteTarget.FreePort();
-                var start = new ProcessStartInfo("dotnet", [host, "--config", config, "--name", $"node-{i + 1}", "--port", ports[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture),
-                    "--seed", $"akka.tcp://jobs@127.0.0.1:{ports[0]}", "--listen", $"http://127.0.0.1:{api}"])
+                var start = new ProcessStartInfo(
+                    "dotnet",
+                    [
+                        host,
+                        "--config",
+                        config,
+                        "--name",
+                        $"node-{i + 1}",
+                        "--port",
+                        ports[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture),
+                        "--seed",
+                        $"akka.tcp://jobs@127.0.0.1:{ports[0]}",
+                        "--listen",
+                        $"http://127.0.0.1:{api}",
+                    ]
+                )
                 {
                     RedirectStandardOutput = true,
                     RedirectStandardError = true,
@@ -396,7 +433,11 @@ internal sealed class ClusterTarget : ILoadTarget
                 };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
-                var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{api}/"), Timeout = TimeSpan.FromMinutes(2) };
+                var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+                {
+                    BaseAddress = new Uri($"http://127.0.0.1:{api}/"),
+                    Timeout = TimeSpan.FromMinutes(2),
+                };
                 nodes.Add((process, http));
                 await RemoteTarget.WaitReadyAsync(process, http, TimeSpan.FromSeconds(120)); // one at a time: the seed first, then each joins it
             }
@@ -423,18 +464,22 @@ internal sealed class ClusterTarget : ILoadTarget
         await _nodes[index].Process.WaitForExitAsync();
     }
 
-    public async Task<long> SucceededAsync() =>
-        (await Client.CountAsync(new JobQuery())).TryGetValue(JobStatus.Succeeded, out var n) ? n : 0;
+    public async Task<long> SucceededAsync() => (await Client.CountAsync(new JobQuery())).TryGetValue(JobStatus.Succeeded, out var n) ? n : 0;
 
     public async Task<bool> ExactlyOnceAsync(IReadOnlyCollection<string> ids)
     {
         // Every member alive: as many attempts started as jobs, all succeeded, none retried or recovered.
-        var infos = await Task.WhenAll(_nodes.Where(n => !n.Process.HasExited).Select(n => n.Http.GetFromJsonAsync<NodeInfo>("api/v1/node", JobsWire.Options)));
+        var infos = await Task.WhenAll(
+            _nodes.Where(n => !n.Process.HasExited).Select(n => n.Http.GetFromJsonAsync<NodeInfo>("api/v1/node", JobsWire.Options))
+        );
         return _nodes.All(n => !n.Process.HasExited)
-            && infos.Sum(i => i!.Started) == ids.Count && infos.Sum(i => i!.Succeeded) == ids.Count && infos.Sum(i => i!.Retried + i.Recovered) == 0;
+            && infos.Sum(i => i!.Started) == ids.Count
+            && infos.Sum(i => i!.Succeeded) == ids.Count
+            && infos.Sum(i => i!.Retried + i.Recovered) == 0;
     }
 
-    public Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids) => RemoteTarget.StartsOfAsync(Client, ids);
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> HandlerStartsAsync(IReadOnlyCollection<string> ids) =>
+        RemoteTarget.StartsOfAsync(Client, ids);
 
     public Task<long> ResidentBytesAsync()
     {

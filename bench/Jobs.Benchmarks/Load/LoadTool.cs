@@ -56,32 +56,47 @@ internal static class LoadTool
                     "delayed" => await DelayedAsync(node, 1_000),
                     "priorities" => await PrioritiesAsync(node, Count("JOBS_LOAD_BACKLOG", 100_000)),
                     "future" => await FutureAsync(node, Count("JOBS_LOAD_FUTURE", 1_000_000)),
-                    "recovery" => await RecoveryAsync(node as ClusterTarget ?? throw new ArgumentException("the recovery workload needs a cluster target"), 2_000),
-                    _ => throw new ArgumentException($"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, recovery, all)"),
+                    "recovery" => await RecoveryAsync(
+                        node as ClusterTarget ?? throw new ArgumentException("the recovery workload needs a cluster target"),
+                        2_000
+                    ),
+                    _ => throw new ArgumentException(
+                        $"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, recovery, all)"
+                    ),
                 };
                 Console.WriteLine(line);
             }
         }
     }
 
-    private static async Task<ILoadTarget> StartAsync(string target) => target switch
-    {
-        "sqlite" or "postgres" => await InProcessTarget.StartAsync(target, Prefetch),
-        "http" => await RemoteTarget.StartAsync("postgres", Prefetch),
-        "http-sqlite" => await RemoteTarget.StartAsync("sqlite", Prefetch),
-        "cluster" => await ClusterTarget.StartAsync(3, Prefetch),
-        _ when target.StartsWith("cluster", StringComparison.Ordinal) && int.TryParse(target.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 9
-            => await ClusterTarget.StartAsync(n, Prefetch),
-        _ => throw new ArgumentException($"unknown target '{target}' (sqlite, postgres, http, http-sqlite, cluster, clusterN)"),
-    };
+    private static async Task<ILoadTarget> StartAsync(string target) =>
+        target switch
+        {
+            "sqlite" or "postgres" => await InProcessTarget.StartAsync(target, Prefetch),
+            "http" => await RemoteTarget.StartAsync("postgres", Prefetch),
+            "http-sqlite" => await RemoteTarget.StartAsync("sqlite", Prefetch),
+            "cluster" => await ClusterTarget.StartAsync(3, Prefetch),
+            _ when target.StartsWith("cluster", StringComparison.Ordinal)
+                    && int.TryParse(target.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                    && n is >= 1 and <= 9 => await ClusterTarget.StartAsync(n, Prefetch),
+            _ => throw new ArgumentException($"unknown target '{target}' (sqlite, postgres, http, http-sqlite, cluster, clusterN)"),
+        };
 
     /// <summary>The prefetch in force: jobs.scheduler.prefetch's default, or JOBS_LOAD_PREFETCH when set.</summary>
     private static int Prefetch => Count("JOBS_LOAD_PREFETCH", 64);
 
     private static int Count(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fallback;
+        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : fallback;
 
-    private static ScheduleRequest NoOp(string id) => new() { Kind = "noop", Payload = JsonDocument.Parse("{}").RootElement, JobId = id };
+    private static ScheduleRequest NoOp(string id) =>
+        new()
+        {
+            Kind = "noop",
+            Payload = JsonDocument.Parse("{}").RootElement,
+            JobId = id,
+        };
 
     private static async Task<string> ThroughputAsync(ILoadTarget node, int jobs)
     {
@@ -95,7 +110,15 @@ internal static class LoadTool
         var enqueued = Stopwatch.GetElapsedTime(started).TotalSeconds;
         await WaitForSucceededAsync(node, jobs);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return Json(node, "throughput", jobs, seconds, ("jobs_per_s", jobs / seconds), ("enqueue_s", enqueued), ("exactly_once", await node.ExactlyOnceAsync(ids)));
+        return Json(
+            node,
+            "throughput",
+            jobs,
+            seconds,
+            ("jobs_per_s", jobs / seconds),
+            ("enqueue_s", enqueued),
+            ("exactly_once", await node.ExactlyOnceAsync(ids))
+        );
     }
 
     private static async Task<string> LatencyAsync(ILoadTarget node, int jobs)
@@ -124,7 +147,17 @@ internal static class LoadTool
         var latencies = calls.Select(c => (starts[c.Key] - c.Value).TotalMilliseconds).Order().ToArray();
         // The Schedule call's own round trip (its write is stored when it returns): the rest is the way to the handler.
         var replied = replies.Order().ToArray();
-        return Json(node, "latency", jobs, seconds, ("p50_ms", Percentile(latencies, 0.5)), ("p99_ms", Percentile(latencies, 0.99)), ("reply_p50_ms", Percentile(replied, 0.5)), ("reply_p99_ms", Percentile(replied, 0.99)), ("exactly_once", await node.ExactlyOnceAsync([.. calls.Keys])));
+        return Json(
+            node,
+            "latency",
+            jobs,
+            seconds,
+            ("p50_ms", Percentile(latencies, 0.5)),
+            ("p99_ms", Percentile(latencies, 0.99)),
+            ("reply_p50_ms", Percentile(replied, 0.5)),
+            ("reply_p99_ms", Percentile(replied, 0.99)),
+            ("exactly_once", await node.ExactlyOnceAsync([.. calls.Keys]))
+        );
     }
 
     private static async Task<string> DelayedAsync(ILoadTarget node, int jobs)
@@ -135,7 +168,16 @@ internal static class LoadTool
         await WaitForSucceededAsync(node, jobs);
         var starts = await node.HandlerStartsAsync(ids);
         var lateness = ids.Select(id => (starts[id] - due).TotalMilliseconds).Order().ToArray();
-        return Json(node, "delayed", jobs, 3 + (lateness[^1] / 1000), ("p50_ms", Percentile(lateness, 0.5)), ("p99_ms", Percentile(lateness, 0.99)), ("last_ms", lateness[^1]), ("exactly_once", await node.ExactlyOnceAsync(ids)));
+        return Json(
+            node,
+            "delayed",
+            jobs,
+            3 + (lateness[^1] / 1000),
+            ("p50_ms", Percentile(lateness, 0.5)),
+            ("p99_ms", Percentile(lateness, 0.99)),
+            ("last_ms", lateness[^1]),
+            ("exactly_once", await node.ExactlyOnceAsync(ids))
+        );
     }
 
     /// <summary>
@@ -170,9 +212,18 @@ internal static class LoadTool
             maxOverlap = Math.Max(maxOverlap, order.Take(last).Count(id => priority[id] < level));
         }
 
-        return Json(node, "priorities", jobs, scheduleSeconds + drainSeconds,
-            ("schedule_jobs_per_s", jobs / scheduleSeconds), ("jobs_per_s", jobs / drainSeconds), ("drain_s", drainSeconds),
-            ("priority_overlap_max", maxOverlap), ("priority_order_respected", maxOverlap <= Workers + Prefetch), ("exactly_once", await node.ExactlyOnceAsync(ids)));
+        return Json(
+            node,
+            "priorities",
+            jobs,
+            scheduleSeconds + drainSeconds,
+            ("schedule_jobs_per_s", jobs / scheduleSeconds),
+            ("jobs_per_s", jobs / drainSeconds),
+            ("drain_s", drainSeconds),
+            ("priority_overlap_max", maxOverlap),
+            ("priority_order_respected", maxOverlap <= Workers + Prefetch),
+            ("exactly_once", await node.ExactlyOnceAsync(ids))
+        );
     }
 
     /// <summary>
@@ -187,7 +238,10 @@ internal static class LoadTool
         var started = Stopwatch.GetTimestamp();
         for (var start = 0; start < jobs; start += 1_000)
         {
-            var chunk = Enumerable.Range(start, Math.Min(1_000, jobs - start)).Select(i => NoOp("f-" + i.ToString(CultureInfo.InvariantCulture)) with { RunAt = due }).ToList();
+            var chunk = Enumerable
+                .Range(start, Math.Min(1_000, jobs - start))
+                .Select(i => NoOp("f-" + i.ToString(CultureInfo.InvariantCulture)) with { RunAt = due })
+                .ToList();
             await ScheduleChunkAsync(node, chunk);
         }
 
@@ -204,9 +258,17 @@ internal static class LoadTool
         await node.Client.ResumeQueueAsync("default");
         await WaitForSucceededAsync(node, jobs, TimeSpan.FromMinutes(60));
         var drainSeconds = Stopwatch.GetElapsedTime(drainStart).TotalSeconds;
-        return Json(node, "future", jobs, scheduleSeconds + drainSeconds,
-            ("schedule_jobs_per_s", jobs / scheduleSeconds), ("rss_mb_waiting", rss / (1024.0 * 1024.0)), ("jobs_per_s", jobs / drainSeconds), ("drain_s", drainSeconds),
-            ("exactly_once", await node.ExactlyOnceAsync(Ids("f-", jobs))));
+        return Json(
+            node,
+            "future",
+            jobs,
+            scheduleSeconds + drainSeconds,
+            ("schedule_jobs_per_s", jobs / scheduleSeconds),
+            ("rss_mb_waiting", rss / (1024.0 * 1024.0)),
+            ("jobs_per_s", jobs / drainSeconds),
+            ("drain_s", drainSeconds),
+            ("exactly_once", await node.ExactlyOnceAsync(Ids("f-", jobs)))
+        );
     }
 
     /// <summary>
@@ -220,12 +282,19 @@ internal static class LoadTool
         var started = Stopwatch.GetTimestamp();
         foreach (var chunk in ids.Chunk(500))
         {
-            await ScheduleChunkAsync(cluster, [.. chunk.Select(id => new ScheduleRequest
-            {
-                Kind = "sleep",
-                JobId = id,
-                Payload = JsonDocument.Parse($"{{\"milliseconds\":{100 + (int.Parse(id.AsSpan(2), CultureInfo.InvariantCulture) % 3 * 100)}}}").RootElement,
-            })]);
+            await ScheduleChunkAsync(
+                cluster,
+                [
+                    .. chunk.Select(id => new ScheduleRequest
+                    {
+                        Kind = "sleep",
+                        JobId = id,
+                        Payload = JsonDocument
+                            .Parse($"{{\"milliseconds\":{100 + (int.Parse(id.AsSpan(2), CultureInfo.InvariantCulture) % 3 * 100)}}}")
+                            .RootElement,
+                    }),
+                ]
+            );
         }
 
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -235,15 +304,34 @@ internal static class LoadTool
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
         var infos = new ConcurrentBag<JobInfo>();
-        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) => infos.Add(await cluster.Client.GetAsync(id, ct)));
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) =>
+            infos.Add(await cluster.Client.GetAsync(id, ct))
+        );
         var lost = infos.Where(i => i.Attempts.Any(a => a.Outcome == AttemptOutcome.Lost)).ToList();
-        var recovered = lost.Count == 0 ? 0 : lost.Max(i => (i.Attempts.First(a => a.Outcome != AttemptOutcome.Lost && a.Number > i.Attempts.First(l => l.Outcome == AttemptOutcome.Lost).Number).StartedAt - killedAt).TotalSeconds);
-        return Json(cluster, "recovery", jobs, seconds,
-            ("lost_attempts", lost.Count), ("recovered_s", recovered), ("ran_twice", infos.Count(i => i.Attempts.Count > 1)),
-            ("all_succeeded", infos.Count == jobs && infos.All(i => i.Status == JobStatus.Succeeded)));
+        var recovered =
+            lost.Count == 0
+                ? 0
+                : lost.Max(i =>
+                    (
+                        i.Attempts.First(a =>
+                            a.Outcome != AttemptOutcome.Lost && a.Number > i.Attempts.First(l => l.Outcome == AttemptOutcome.Lost).Number
+                        ).StartedAt - killedAt
+                    ).TotalSeconds
+                );
+        return Json(
+            cluster,
+            "recovery",
+            jobs,
+            seconds,
+            ("lost_attempts", lost.Count),
+            ("recovered_s", recovered),
+            ("ran_twice", infos.Count(i => i.Attempts.Count > 1)),
+            ("all_succeeded", infos.Count == jobs && infos.All(i => i.Status == JobStatus.Succeeded))
+        );
     }
 
-    private static List<string> Ids(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture))];
+    private static List<string> Ids(string prefix, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture))];
 
     private static async Task ScheduleChunkAsync(ILoadTarget node, IReadOnlyList<ScheduleRequest> requests)
     {
@@ -269,11 +357,19 @@ internal static class LoadTool
         }
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     private static string Json(ILoadTarget node, string workload, int jobs, double seconds, params (string Name, object Value)[] fields)
     {
-        var extra = string.Concat(fields.Select(f => $",\"{f.Name}\":{(f.Value is bool b ? (b ? "true" : "false") : string.Format(CultureInfo.InvariantCulture, "{0:0.###}", f.Value))}"));
-        return string.Create(CultureInfo.InvariantCulture, $"{{\"system\":\"{node.System}\",\"workload\":\"{workload}\",\"jobs\":{jobs},\"workers\":{Workers},\"seconds\":{seconds:0.###}{extra}}}");
+        var extra = string.Concat(
+            fields.Select(f =>
+                $",\"{f.Name}\":{(f.Value is bool b ? (b ? "true" : "false") : string.Format(CultureInfo.InvariantCulture, "{0:0.###}", f.Value))}"
+            )
+        );
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{\"system\":\"{node.System}\",\"workload\":\"{workload}\",\"jobs\":{jobs},\"workers\":{Workers},\"seconds\":{seconds:0.###}{extra}}}"
+        );
     }
 }

@@ -37,9 +37,14 @@ internal static class JobDecisions
     /// <summary>Whether the job may be moved to another time (only while it waits).</summary>
     public static bool CanReschedule(JobState state) => state.Phase == JobPhase.Pending;
 
-    /// <summary>A finished unique job frees its key once its unique period has passed: a new schedule call starts a new job under the same id.</summary>
+    /// <summary>
+    /// A finished unique job frees its key once its unique period has passed: a new schedule call starts a new job
+    /// under the same id.
+    /// </summary>
     public static bool UniqueKeyFree(JobState state, DateTimeOffset now) =>
-        state.Definition is { UniqueKey: not null } d && state.IsFinished && now - (state.CompletedAt ?? state.UpdatedAt) >= TimeSpan.FromMilliseconds(d.UniquePeriodMs);
+        state.Definition is { UniqueKey: not null } d
+        && state.IsFinished
+        && now - (state.CompletedAt ?? state.UpdatedAt) >= TimeSpan.FromMilliseconds(d.UniquePeriodMs);
 
     /// <summary>
     /// Decides how the current attempt ends, given its report: finished, or pending again with a retry time. A lost
@@ -73,7 +78,8 @@ internal static class JobDecisions
                 return new AttemptEnded(attempt, AttemptOutcome.Failed, now, error, stack, null, retryAt);
             }
 
-            case AttemptReport.TimedOut or AttemptReport.Lost:
+            case AttemptReport.TimedOut
+            or AttemptReport.Lost:
             {
                 var used = state.TimeoutRetriesUsed + 1;
                 var outcome = report is AttemptReport.TimedOut ? AttemptOutcome.TimedOut : AttemptOutcome.Lost;

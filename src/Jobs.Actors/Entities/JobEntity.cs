@@ -1,12 +1,12 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Persistence;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Index;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
-using Jobs.Client;
-using Akka.Actor;
-using Akka.Cluster;
 using Jobs.Actors.Support;
-using Akka.Persistence;
+using Jobs.Client;
 using Jobs.Persistence.Journal;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +46,10 @@ internal sealed class JobEntity : JobsPersistentActor
     private string? _poolNode;
     private string? _poolIncarnation;
 
-    /// <summary>A schedule call held (not stored yet) while the pool says whether a slot is free now: if one is, its first start is stored in the same write.</summary>
+    /// <summary>
+    /// A schedule call held (not stored yet) while the pool says whether a slot is free now: if one is, its first start
+    /// is stored in the same write.
+    /// </summary>
     private (JobScheduled Definition, IActorRef ReplyTo)? _scheduleAwaitingSlot;
 
     /// <summary>Who waits for a held schedule while it is being stored (told if the write fails).</summary>
@@ -101,7 +104,15 @@ internal sealed class JobEntity : JobsPersistentActor
                     else
                     {
                         // The attempt was started by a process that is gone: it is lost.
-                        Self.Tell(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")), Self);
+                        Self.Tell(
+                            new AttemptCompleted(
+                                _jobId,
+                                _state.CurrentAttempt,
+                                _state.RunningIncarnation!,
+                                new AttemptReport.Lost("the node running it stopped")
+                            ),
+                            Self
+                        );
                     }
                 }
                 else if (_state.Phase == JobPhase.Running && _runtime.Pools.TryGetValue(_state.Definition!.Queue, out var pool))
@@ -150,7 +161,8 @@ internal sealed class JobEntity : JobsPersistentActor
             last?.Node,
             state.RunningIncarnation,
             runtime.ShardOf(jobId),
-            Deleted: false);
+            Deleted: false
+        );
     }
 
     protected override bool Command(object message)
@@ -316,7 +328,10 @@ internal sealed class JobEntity : JobsPersistentActor
         if ((_scheduleReplyTo ?? Sender) is { } sender && !sender.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the change happened: storage failed, the outcome is unknown.
-            sender.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(
+                new JobsFailed(new JobsException("storage-failure", $"storing the change to job '{_jobId}' failed: {cause.Message}", cause)),
+                Self
+            );
         }
     }
 
@@ -334,12 +349,16 @@ internal sealed class JobEntity : JobsPersistentActor
         }
 
         var replyTo = Sender;
-        PersistIndexed(schedule.Definition, e =>
-        {
-            OnScheduleStored(e);
-            AfterPending(); // before the reply: its slot request precedes anything the caller does next (a resume)
-            ReplyScheduled(replyTo);
-        }, group);
+        PersistIndexed(
+            schedule.Definition,
+            e =>
+            {
+                OnScheduleStored(e);
+                AfterPending(); // before the reply: its slot request precedes anything the caller does next (a resume)
+                ReplyScheduled(replyTo);
+            },
+            group
+        );
     }
 
     /// <summary>
@@ -349,8 +368,13 @@ internal sealed class JobEntity : JobsPersistentActor
     /// </summary>
     private bool TryAwaitSlot(JobScheduled definition)
     {
-        if (_admissionPending || !JobDecisions.CanStart(_state.Apply(definition), Now) || !_runtime.Pools.TryGetValue(definition.Queue, out var pool)
-            || !_runtime.Handlers.TryGet(definition.Kind, out _) || IsCapped(definition.Kind))
+        if (
+            _admissionPending
+            || !JobDecisions.CanStart(_state.Apply(definition), Now)
+            || !_runtime.Pools.TryGetValue(definition.Queue, out var pool)
+            || !_runtime.Handlers.TryGet(definition.Kind, out _)
+            || IsCapped(definition.Kind)
+        )
         {
             return false;
         }
@@ -451,13 +475,17 @@ internal sealed class JobEntity : JobsPersistentActor
                 Reply(Conflict("replace"));
                 return;
             case UniqueConflict.Replace:
-                PersistIndexed(new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now), e =>
-                {
-                    _state = _state.Apply(e);
-                    Publish("replaced", _state);
-                    AfterPending();
-                    Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
-                }, group);
+                PersistIndexed(
+                    new JobReplaced(requested.Payload, requested.DueAt, requested.Priority, Now),
+                    e =>
+                    {
+                        _state = _state.Apply(e);
+                        Publish("replaced", _state);
+                        AfterPending();
+                        Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
+                    },
+                    group
+                );
                 return;
             default:
                 Reply(new ScheduleResult(_jobId, AlreadyExisted: true));
@@ -593,7 +621,9 @@ internal sealed class JobEntity : JobsPersistentActor
 
         if (_state.Phase == JobPhase.Running && _state.RunningIncarnation != _runtime.Incarnation)
         {
-            OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped")));
+            OnAttemptCompleted(
+                new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it stopped"))
+            );
             DeclineWake();
             return;
         }
@@ -682,7 +712,11 @@ internal sealed class JobEntity : JobsPersistentActor
         var back = false;
         foreach (var member in state.Members)
         {
-            if (NodeIncarnation.Of(member.UniqueAddress) == lost || member.Status != Akka.Cluster.MemberStatus.Up || state.Unreachable.Contains(member))
+            if (
+                NodeIncarnation.Of(member.UniqueAddress) == lost
+                || member.Status != Akka.Cluster.MemberStatus.Up
+                || state.Unreachable.Contains(member)
+            )
             {
                 return false; // the lost incarnation's removal, or another member's join or leave, is still under way
             }
@@ -774,7 +808,6 @@ internal sealed class JobEntity : JobsPersistentActor
         StartAttempt(attempt);
     }
 
-
     /// <summary>Gives back the prefetch slot of a prepared attempt that will not run (cancelled, moved, destroyed).</summary>
     private void DropPrepared()
     {
@@ -791,7 +824,17 @@ internal sealed class JobEntity : JobsPersistentActor
     private Execute ExecuteOf(int attempt)
     {
         var d = _state.Definition!;
-        return new Execute(_jobId, attempt, _poolIncarnation ?? _runtime.Incarnation, d.Kind, d.Payload, _state.DueAt, TimeSpan.FromMilliseconds(d.TimeoutMs), d.TraceParent, d.Priority);
+        return new Execute(
+            _jobId,
+            attempt,
+            _poolIncarnation ?? _runtime.Incarnation,
+            d.Kind,
+            d.Payload,
+            _state.DueAt,
+            TimeSpan.FromMilliseconds(d.TimeoutMs),
+            d.TraceParent,
+            d.Priority
+        );
     }
 
     /// <summary>Stores the start of <paramref name="attempt"/> (after any event persisted before in this turn), then hands it to the pool.</summary>
@@ -837,7 +880,13 @@ internal sealed class JobEntity : JobsPersistentActor
         var hold = completed.Report is AttemptReport.Lost && !ClusterSettled(completed.Incarnation) ? _runtime.Settings.LostRetryHold : TimeSpan.Zero;
         if (hold > TimeSpan.Zero)
         {
-            Log.LogInformation("Attempt {Attempt} of job {JobId} was lost with its member, which is not back in the cluster (or the cluster is not settled): its retry waits at least {Hold}", completed.Attempt, _jobId, hold);
+            Log.LogInformation(
+                "Attempt {Attempt} of job {JobId} was lost with its member, which is not back in "
+                    + "the cluster (or the cluster is not settled): its retry waits at least {Hold}",
+                completed.Attempt,
+                _jobId,
+                hold
+            );
         }
 
         var ended = JobDecisions.Decide(_state, completed.Report, Now, Random.Shared.NextDouble(), hold);
@@ -903,7 +952,9 @@ internal sealed class JobEntity : JobsPersistentActor
         }
 
         var now = Now;
-        _runtime.Transitions.Publish(new JobTransition(d.Id, d.Kind, d.Queue, state.StatusAt(now), change, state.CurrentAttempt, outcome, state.DueAt, now));
+        _runtime.Transitions.Publish(
+            new JobTransition(d.Id, d.Kind, d.Queue, state.StatusAt(now), change, state.CurrentAttempt, outcome, state.DueAt, now)
+        );
     }
 
     /// <summary>After the job became (or stayed) pending: run now if due, else make sure the scheduler wakes it in time.</summary>
@@ -935,7 +986,10 @@ internal sealed class JobEntity : JobsPersistentActor
         var d = _state.Definition!;
         var remote = PoolAt(poolNode);
         IActorRef? local = null;
-        if (remote is null && (!_runtime.Pools.TryGetValue(d.Queue, out local) || !_runtime.Handlers.TryGet(d.Kind, out _) || (!woken && IsCapped(d.Kind))))
+        if (
+            remote is null
+            && (!_runtime.Pools.TryGetValue(d.Queue, out local) || !_runtime.Handlers.TryGet(d.Kind, out _) || (!woken && IsCapped(d.Kind)))
+        )
         {
             // This member does not run the job's queue or kind, or the kind has a cluster-wide cap (which only the
             // scheduler counts): the scheduler wakes it to a member that runs it, within the cap.
@@ -1055,7 +1109,14 @@ internal sealed class JobEntity : JobsPersistentActor
     {
         if (_state.Phase == JobPhase.Running && JobDecisions.IsCurrent(_state, unknown.Attempt, unknown.Incarnation))
         {
-            OnAttemptCompleted(new AttemptCompleted(_jobId, unknown.Attempt, unknown.Incarnation, new AttemptReport.Lost("the member that ran it has no record of it (its report was lost)")));
+            OnAttemptCompleted(
+                new AttemptCompleted(
+                    _jobId,
+                    unknown.Attempt,
+                    unknown.Incarnation,
+                    new AttemptReport.Lost("the member that ran it has no record of it (its report was lost)")
+                )
+            );
         }
     }
 
@@ -1079,7 +1140,14 @@ internal sealed class JobEntity : JobsPersistentActor
         _remoteAttempt = null;
         _worker = null;
         Timers.Cancel(RemoteAttemptKey);
-        OnAttemptCompleted(new AttemptCompleted(_jobId, _state.CurrentAttempt, _state.RunningIncarnation!, new AttemptReport.Lost("the node running it left the cluster")));
+        OnAttemptCompleted(
+            new AttemptCompleted(
+                _jobId,
+                _state.CurrentAttempt,
+                _state.RunningIncarnation!,
+                new AttemptReport.Lost("the node running it left the cluster")
+            )
+        );
     }
 
     private sealed class CheckRemoteAttempt : INoSerializationVerificationNeeded

@@ -21,7 +21,8 @@ internal sealed record JobScheduled(
     string? UniqueKey = null,
     long UniquePeriodMs = 0,
     string? Recurring = null,
-    string? TraceParent = null) : Serialization.IPersistedEvent;
+    string? TraceParent = null
+) : Serialization.IPersistedEvent;
 
 /// <summary>A waiting unique job was replaced by a newer schedule call for its key (payload, time and priority).</summary>
 internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Priority, DateTimeOffset At) : Serialization.IPersistedEvent;
@@ -30,7 +31,15 @@ internal sealed record JobReplaced(string? Payload, DateTimeOffset DueAt, int Pr
 internal sealed record AttemptStarted(int Attempt, string Node, string Incarnation, DateTimeOffset StartedAt) : Serialization.IPersistedEvent;
 
 /// <summary>An attempt ended; <see cref="RetryAt"/> set means the job waits for another attempt, null means it is finished.</summary>
-internal sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, DateTimeOffset EndedAt, string? Error, string? StackTrace, string? Result, DateTimeOffset? RetryAt) : Serialization.IPersistedEvent;
+internal sealed record AttemptEnded(
+    int Attempt,
+    AttemptOutcome Outcome,
+    DateTimeOffset EndedAt,
+    string? Error,
+    string? StackTrace,
+    string? Result,
+    DateTimeOffset? RetryAt
+) : Serialization.IPersistedEvent;
 
 /// <summary>The job was cancelled (a running attempt's token is cancelled too).</summary>
 internal sealed record JobCancelled(DateTimeOffset At) : Serialization.IPersistedEvent;

@@ -43,42 +43,63 @@ internal sealed record JobState
 
     public JobState Apply(object @event) => ApplyEvent(@event) with { Revision = Revision + 1 };
 
-    private JobState ApplyEvent(object @event) => @event switch
-    {
-        JobScheduled s => new JobState { Definition = s, Phase = JobPhase.Pending, DueAt = s.DueAt, UpdatedAt = s.CreatedAt },
-        AttemptStarted a => this with
+    private JobState ApplyEvent(object @event) =>
+        @event switch
         {
-            Phase = JobPhase.Running,
-            RunningIncarnation = a.Incarnation,
-            Attempts = Attempts.Add(new AttemptInfo(a.Attempt, a.Node, a.StartedAt, null, AttemptOutcome.Running, null, null)),
-            UpdatedAt = a.StartedAt,
-        },
-        AttemptEnded e => ApplyEnded(e),
-        JobCancelled c => this with
-        {
-            Phase = JobPhase.Cancelled,
-            CompletedAt = c.At,
-            UpdatedAt = c.At,
-            RunningIncarnation = null,
-            Attempts = Phase == JobPhase.Running ? CloseLast(AttemptOutcome.Cancelled, c.At, "cancelled", null) : Attempts,
-        },
-        JobRescheduled r => this with { DueAt = r.DueAt, UpdatedAt = r.At },
-        JobRetried r => this with { Phase = JobPhase.Pending, DueAt = r.DueAt, UpdatedAt = r.At, CompletedAt = null, CountedAttempts = 0, TimeoutRetriesUsed = 0 },
-        JobReplaced r => this with { Definition = Definition! with { Payload = r.Payload, Priority = r.Priority }, DueAt = r.DueAt, UpdatedAt = r.At },
-        JobDestroyed d => new JobState { Phase = JobPhase.Destroyed, UpdatedAt = d.At },
-        _ => throw new ArgumentException($"unknown job event {@event.GetType().Name}", nameof(@event)),
-    };
+            JobScheduled s => new JobState
+            {
+                Definition = s,
+                Phase = JobPhase.Pending,
+                DueAt = s.DueAt,
+                UpdatedAt = s.CreatedAt,
+            },
+            AttemptStarted a => this with
+            {
+                Phase = JobPhase.Running,
+                RunningIncarnation = a.Incarnation,
+                Attempts = Attempts.Add(new AttemptInfo(a.Attempt, a.Node, a.StartedAt, null, AttemptOutcome.Running, null, null)),
+                UpdatedAt = a.StartedAt,
+            },
+            AttemptEnded e => ApplyEnded(e),
+            JobCancelled c => this with
+            {
+                Phase = JobPhase.Cancelled,
+                CompletedAt = c.At,
+                UpdatedAt = c.At,
+                RunningIncarnation = null,
+                Attempts = Phase == JobPhase.Running ? CloseLast(AttemptOutcome.Cancelled, c.At, "cancelled", null) : Attempts,
+            },
+            JobRescheduled r => this with { DueAt = r.DueAt, UpdatedAt = r.At },
+            JobRetried r => this with
+            {
+                Phase = JobPhase.Pending,
+                DueAt = r.DueAt,
+                UpdatedAt = r.At,
+                CompletedAt = null,
+                CountedAttempts = 0,
+                TimeoutRetriesUsed = 0,
+            },
+            JobReplaced r => this with
+            {
+                Definition = Definition! with { Payload = r.Payload, Priority = r.Priority },
+                DueAt = r.DueAt,
+                UpdatedAt = r.At,
+            },
+            JobDestroyed d => new JobState { Phase = JobPhase.Destroyed, UpdatedAt = d.At },
+            _ => throw new ArgumentException($"unknown job event {@event.GetType().Name}", nameof(@event)),
+        };
 
     /// <summary>The status clients see at <paramref name="now"/> (Pending splits into Scheduled and Queued by the due time).</summary>
-    public JobStatus StatusAt(DateTimeOffset now) => Phase switch
-    {
-        JobPhase.Pending => DueAt <= now ? JobStatus.Queued : JobStatus.Scheduled,
-        JobPhase.Running => JobStatus.Running,
-        JobPhase.Succeeded => JobStatus.Succeeded,
-        JobPhase.Failed => JobStatus.Failed,
-        JobPhase.Cancelled => JobStatus.Cancelled,
-        _ => throw new InvalidOperationException("the job does not exist"),
-    };
+    public JobStatus StatusAt(DateTimeOffset now) =>
+        Phase switch
+        {
+            JobPhase.Pending => DueAt <= now ? JobStatus.Queued : JobStatus.Scheduled,
+            JobPhase.Running => JobStatus.Running,
+            JobPhase.Succeeded => JobStatus.Succeeded,
+            JobPhase.Failed => JobStatus.Failed,
+            JobPhase.Cancelled => JobStatus.Cancelled,
+            _ => throw new InvalidOperationException("the job does not exist"),
+        };
 
     public JobInfo ToInfo(DateTimeOffset now)
     {
@@ -111,9 +132,10 @@ internal sealed record JobState
     {
         var counted = e.Outcome is AttemptOutcome.Succeeded or AttemptOutcome.Failed or AttemptOutcome.FailedPermanently;
         var timeoutLike = e.Outcome is AttemptOutcome.TimedOut or AttemptOutcome.Lost;
-        var phase = e.RetryAt is not null
-            ? JobPhase.Pending
-            : e.Outcome == AttemptOutcome.Succeeded ? JobPhase.Succeeded : JobPhase.Failed;
+        var phase =
+            e.RetryAt is not null ? JobPhase.Pending
+            : e.Outcome == AttemptOutcome.Succeeded ? JobPhase.Succeeded
+            : JobPhase.Failed;
         return this with
         {
             Phase = phase,
@@ -131,5 +153,7 @@ internal sealed record JobState
     }
 
     private ImmutableList<AttemptInfo> CloseLast(AttemptOutcome outcome, DateTimeOffset at, string? error, string? stack) =>
-        Attempts.Count == 0 ? Attempts : Attempts.SetItem(Attempts.Count - 1, Attempts[^1] with { EndedAt = at, Outcome = outcome, Error = error, StackTrace = stack });
+        Attempts.Count == 0
+            ? Attempts
+            : Attempts.SetItem(Attempts.Count - 1, Attempts[^1] with { EndedAt = at, Outcome = outcome, Error = error, StackTrace = stack });
 }

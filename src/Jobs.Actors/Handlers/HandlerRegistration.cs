@@ -17,7 +17,8 @@ internal sealed record HandlerRegistration(
     Type PayloadType,
     JobKindOptions Options,
     Func<string?, string?> Bind,
-    Func<IServiceProvider, string?, JobContext, Task<JobOutcome>> Invoke)
+    Func<IServiceProvider, string?, JobContext, Task<JobOutcome>> Invoke
+)
 {
     public static HandlerRegistration For<THandler, TPayload>(string kind, JobKindOptions options, Func<JsonSerializerOptions> json)
         where THandler : class, IJobHandler<TPayload>
@@ -32,13 +33,19 @@ internal sealed record HandlerRegistration(
             made.MakeReadOnly(populateMissingResolver: true);
             return made;
         });
-        return new(kind, typeof(TPayload), options, payload => BindPayload<TPayload>(payload, strict.Value), async (services, payload, context) =>
-        {
-            // The payload type is fixed by the registration; the data never names a type.
-            var value = JsonSerializer.Deserialize<TPayload>(payload ?? "null", strict.Value);
-            var handler = services.GetRequiredService<THandler>();
-            return await handler.HandleAsync(value!, context).ConfigureAwait(false);
-        });
+        return new(
+            kind,
+            typeof(TPayload),
+            options,
+            payload => BindPayload<TPayload>(payload, strict.Value),
+            async (services, payload, context) =>
+            {
+                // The payload type is fixed by the registration; the data never names a type.
+                var value = JsonSerializer.Deserialize<TPayload>(payload ?? "null", strict.Value);
+                var handler = services.GetRequiredService<THandler>();
+                return await handler.HandleAsync(value!, context).ConfigureAwait(false);
+            }
+        );
     }
 
     /// <summary>
@@ -83,7 +90,10 @@ internal sealed record HandlerRegistration(
             return "missing required properties: " + message[(missing + "missing required properties including: ".Length)..].TrimEnd('.');
         }
 
-        if (message.Contains("doesn't allow null values", StringComparison.Ordinal) || message.Contains("null", StringComparison.OrdinalIgnoreCase) && message.Contains("nullability", StringComparison.Ordinal))
+        if (
+            message.Contains("doesn't allow null values", StringComparison.Ordinal)
+            || message.Contains("null", StringComparison.OrdinalIgnoreCase) && message.Contains("nullability", StringComparison.Ordinal)
+        )
         {
             return "a required value is null" + at;
         }

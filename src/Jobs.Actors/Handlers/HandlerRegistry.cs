@@ -14,7 +14,9 @@ internal sealed partial class HandlerRegistry
         ValidateKind(registration.Kind);
         if (!_byKind.TryAdd(registration.Kind, registration))
         {
-            throw new InvalidOperationException($"the job kind '{registration.Kind}' is already registered (for {_byKind[registration.Kind].PayloadType.Name})");
+            throw new InvalidOperationException(
+                $"the job kind '{registration.Kind}' is already registered (for {_byKind[registration.Kind].PayloadType.Name})"
+            );
         }
     }
 
@@ -24,7 +26,10 @@ internal sealed partial class HandlerRegistry
     {
         if (string.IsNullOrEmpty(kind) || kind.Length > 200 || !KindPattern().IsMatch(kind))
         {
-            throw new ArgumentException($"job kind '{kind}' must be 1-200 characters of letters, digits, '.', '_', '-' or ':' and start with a letter", nameof(kind));
+            throw new ArgumentException(
+                $"job kind '{kind}' must be 1-200 characters of letters, digits, '.', '_', '-' or ':' and start with a letter",
+                nameof(kind)
+            );
         }
     }
 

@@ -3,7 +3,15 @@ namespace Jobs.Actors.Handlers;
 /// <summary>What a handler knows about the attempt it runs.</summary>
 public sealed class JobContext
 {
-    internal JobContext(string jobId, string kind, int attempt, DateTimeOffset scheduledAt, DateTimeOffset startedAt, string node, CancellationToken cancellationToken)
+    internal JobContext(
+        string jobId,
+        string kind,
+        int attempt,
+        DateTimeOffset scheduledAt,
+        DateTimeOffset startedAt,
+        string node,
+        CancellationToken cancellationToken
+    )
     {
         JobId = jobId;
         Kind = kind;

@@ -6,7 +6,10 @@ public sealed record JobKindOptions
     /// <summary>The queue jobs of this kind run on when the request names none. Default: null (the default queue).</summary>
     public string? Queue { get; init; }
 
-    /// <summary>Most jobs of this kind running at once in the whole cluster (jobs.kind-limits overrides it). Default: null (only the queue's workers limit it).</summary>
+    /// <summary>
+    /// Most jobs of this kind running at once in the whole cluster (jobs.kind-limits overrides it). Default: null (only
+    /// the queue's workers limit it).
+    /// </summary>
     public int? MaxConcurrency { get; init; }
 
     /// <summary>Attempts before the job fails; -1 unlimited. Default: null (jobs.defaults.max-attempts).</summary>

@@ -5,9 +5,7 @@ namespace Jobs.Actors.Handlers;
 /// <summary>What a handler says happened, as a value (not an exception). A thrown exception is a failed attempt.</summary>
 public abstract record JobOutcome
 {
-    private protected JobOutcome()
-    {
-    }
+    private protected JobOutcome() { }
 
     /// <summary>The job succeeded; <paramref name="result"/> (any JSON value) is stored with it.</summary>
     public static JobOutcome Success(JsonElement? result = null) => new Succeeded(result);

@@ -22,7 +22,9 @@ public static class JobsAkkaHostingExtensions
         ArgumentNullException.ThrowIfNull(services);
         if (services.GetService<JobsBuilder>() is not { HostedByAkka: true })
         {
-            throw new InvalidOperationException("WithJobs needs services.AddJobs(jobs => jobs.UseAkkaHosting()...): the job system is registered there");
+            throw new InvalidOperationException(
+                "WithJobs needs services.AddJobs(jobs => jobs.UseAkkaHosting()...): the job system is registered there"
+            );
         }
 
         var node = services.GetRequiredService<JobsNode>();
@@ -35,23 +37,17 @@ public static class JobsAkkaHostingExtensions
 /// <summary>Key of the job entities' shard region in Akka.Hosting's <see cref="IActorRegistry"/>.</summary>
 public sealed class JobShardRegion
 {
-    private JobShardRegion()
-    {
-    }
+    private JobShardRegion() { }
 }
 
 /// <summary>Key of the recurring schedules' shard region in Akka.Hosting's <see cref="IActorRegistry"/>.</summary>
 public sealed class RecurringShardRegion
 {
-    private RecurringShardRegion()
-    {
-    }
+    private RecurringShardRegion() { }
 }
 
 /// <summary>Key of the proxy of the scheduler singleton in Akka.Hosting's <see cref="IActorRegistry"/>.</summary>
 public sealed class JobScheduler
 {
-    private JobScheduler()
-    {
-    }
+    private JobScheduler() { }
 }

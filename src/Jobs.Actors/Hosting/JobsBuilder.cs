@@ -24,11 +24,14 @@ public sealed class JobsBuilder
 
     internal string? ConfigText { get; private set; }
 
-    /// <summary>How payloads are deserialized for handlers, read when the node starts (so it may be set before or after AddHandler). Default: <see cref="JsonSerializerOptions.Web"/>.</summary>
+    /// <summary>
+    /// How payloads are deserialized for handlers, read when the node starts (so it may be set before or after
+    /// AddHandler). Default: <see cref="JsonSerializerOptions.Web"/>.
+    /// </summary>
     public JsonSerializerOptions PayloadSerializerOptions { get; set; } = JsonSerializerOptions.Web;
 
     /// <summary>Registers <typeparamref name="THandler"/> for jobs of <paramref name="kind"/> (default: the payload type's name).</summary>
-    /// <exception cref="InvalidOperationException">The kind is already registered (albrow's ErrorNameAlreadyRegistered).</exception>
+    /// <exception cref="InvalidOperationException">The kind is already registered.</exception>
     public JobsBuilder AddHandler<THandler, TPayload>(string? kind = null, JobKindOptions? options = null)
         where THandler : class, IJobHandler<TPayload>
     {

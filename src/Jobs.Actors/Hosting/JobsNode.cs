@@ -2,14 +2,6 @@ using System.Data.Common;
 using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Jobs.Actors.Index;
-using Jobs.Actors.Entities;
-using Jobs.Actors.Protocol;
-using Jobs.Actors.Recurring;
-using Jobs.Actors.Scheduling;
-using Jobs.Actors.Sharding;
-using Jobs.Actors.Workers;
-using Jobs.Client;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
@@ -18,9 +10,16 @@ using Akka.Configuration;
 using Akka.Coordination;
 using Akka.Hosting.Logging;
 using Akka.Pattern;
-using AkkaConfigFile = Akka.Configuration.Config;
+using Jobs.Actors.Entities;
+using Jobs.Actors.Index;
+using Jobs.Actors.Protocol;
+using Jobs.Actors.Recurring;
+using Jobs.Actors.Scheduling;
 using Jobs.Actors.Serialization;
+using Jobs.Actors.Sharding;
 using Jobs.Actors.Support;
+using Jobs.Actors.Workers;
+using Jobs.Client;
 using Jobs.Hocon;
 using Jobs.Persistence.Journal;
 using Jobs.Persistence.Leases;
@@ -32,6 +31,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using AkkaConfigFile = Akka.Configuration.Config;
 
 namespace Jobs.Actors.Hosting;
 
@@ -118,7 +118,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         // The query indexes live beside the journal; a node on the in-memory journal keeps them in an in-memory SQLite
         // database of its own (held open by this node, gone with it), so every backend has one query code path.
         var indexDialect = persistence.Backend == SqlDialect.Memory ? SqlDialect.Sqlite : persistence.Backend;
-        var names = new SqlNames(indexDialect, persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null, persistence.TablePrefix);
+        var names = new SqlNames(
+            indexDialect,
+            persistence.Backend == SqlDialect.PostgreSql ? persistence.PostgresSchema : null,
+            persistence.TablePrefix
+        );
         NpgsqlDataSource? indexSource = null;
         var memoryIndex = $"Data Source=file:jobs-index-{Guid.NewGuid():N}?mode=memory&cache=shared;Pooling=False;Default Timeout=30";
         if (persistence.Backend == SqlDialect.Memory)
@@ -130,7 +134,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         Func<CancellationToken, Task<System.Data.Common.DbConnection>> open = persistence.Backend switch
         {
             SqlDialect.Sqlite => async ct => await SqliteJournal.OpenAsync(SqliteConnectionString(persistence.SqlitePath), ct).ConfigureAwait(false),
-            SqlDialect.PostgreSql => async ct => await (indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString)).OpenConnectionAsync(ct).ConfigureAwait(false),
+            SqlDialect.PostgreSql => async ct =>
+                await (indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString)).OpenConnectionAsync(ct).ConfigureAwait(false),
             _ => async ct =>
             {
                 var connection = new Microsoft.Data.Sqlite.SqliteConnection(memoryIndex);
@@ -148,9 +153,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         DeclaredSchedules.AddNamed(config, namedSchedules);
         var declared = DeclaredSchedules.Recurring(config);
-        IWriteParticipant[] participants = persistence.Backend == SqlDialect.Memory
-            ? [new OwnDatabaseParticipant(index, open), new OwnDatabaseParticipant(recurringIndex, open)]
-            : [index, recurringIndex];
+        IWriteParticipant[] participants =
+            persistence.Backend == SqlDialect.Memory
+                ? [new OwnDatabaseParticipant(index, open), new OwnDatabaseParticipant(recurringIndex, open)]
+                : [index, recurringIndex];
         var (journal, snapshots) = persistence.CreateJournal(participants, $"{settings.NodeName}/{Environment.ProcessId}");
         await journal.StartAsync(cancellationToken).ConfigureAwait(false);
         _journal = journal;
@@ -163,10 +169,13 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             // first. The leases guarantee that already (nothing starts before the old holder released or lost its
             // lease, and its writes are fenced), so the wait only delayed recovery (measured: the scheduler moved 5 s
             // after the removal of its member).
-            akkaConfig = ConfigurationFactory.ParseString("akka.cluster.down-removal-margin = " + DownRemovalMarginWithLeases).WithFallback(akkaConfig);
+            akkaConfig = ConfigurationFactory
+                .ParseString("akka.cluster.down-removal-margin = " + DownRemovalMarginWithLeases)
+                .WithFallback(akkaConfig);
         }
 
-        var system = hostSystem ?? ActorSystem.Create(settings.SystemName, BootstrapSetup.Create().WithConfig(akkaConfig).And(new LoggerFactorySetup(_loggers)));
+        var system = hostSystem
+            ?? ActorSystem.Create(settings.SystemName, BootstrapSetup.Create().WithConfig(akkaConfig).And(new LoggerFactorySetup(_loggers)));
         _system = system;
         if (hostSystem is null)
         {
@@ -183,8 +192,15 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             // Members agree on "now" through the database's clock: this node corrects its own by the measured offset.
             var databaseClock = new DatabaseClock(_clock);
             await databaseClock.SyncAsync(clockSource.ReadClockAsync, cancellationToken).ConfigureAwait(false);
-            _log.LogInformation("The database's clock is {Offset} ms ahead of this node's (negative: behind; measured within {Uncertainty} ms)", databaseClock.Offset.TotalMilliseconds, databaseClock.Uncertainty.TotalMilliseconds);
-            _clockSync = Task.Run(() => SyncClockAsync(databaseClock, clockSource, settings.ClockSyncInterval, _stopping.Token), CancellationToken.None);
+            _log.LogInformation(
+                "The database's clock is {Offset} ms ahead of this node's (negative: behind; measured within {Uncertainty} ms)",
+                databaseClock.Offset.TotalMilliseconds,
+                databaseClock.Uncertainty.TotalMilliseconds
+            );
+            _clockSync = Task.Run(
+                () => SyncClockAsync(databaseClock, clockSource, settings.ClockSyncInterval, _stopping.Token),
+                CancellationToken.None
+            );
             clock = databaseClock;
         }
 
@@ -214,12 +230,33 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             // it; a shard whose lease cannot be taken yet (still held by a node that died) tries again each second.
             shardingSettings = shardingSettings.WithLeaseSettings(new LeaseUsageSettings(DatabaseLease.ConfigPath, LeaseRetryInterval));
             runtime.ShardLeases = new ShardLeases(system, settings.NumberOfShards);
-            system.ActorOf(ActorProps.Of(() => new DatabaseContact(runtime, TimeSpan.FromSeconds(2), settings.DatabaseCutOffAfter)), DatabaseContact.Name);
+            system.ActorOf(
+                ActorProps.Of(() => new DatabaseContact(runtime, TimeSpan.FromSeconds(2), settings.DatabaseCutOffAfter)),
+                DatabaseContact.Name
+            );
         }
 
         var extractor = new JobsMessageExtractor(settings.NumberOfShards);
-        runtime.Region = await sharding.StartAsync(JobEntity.TypeName, ActorProps.Of(() => new JobEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
-        runtime.Recurring = await sharding.StartAsync(RecurringEntity.TypeName, ActorProps.Of(() => new RecurringEntity(runtime)), shardingSettings, extractor, sharding.DefaultShardAllocationStrategy(shardingSettings), PassivateStop.Instance).ConfigureAwait(false);
+        runtime.Region = await sharding
+            .StartAsync(
+                JobEntity.TypeName,
+                ActorProps.Of(() => new JobEntity(runtime)),
+                shardingSettings,
+                extractor,
+                sharding.DefaultShardAllocationStrategy(shardingSettings),
+                PassivateStop.Instance
+            )
+            .ConfigureAwait(false);
+        runtime.Recurring = await sharding
+            .StartAsync(
+                RecurringEntity.TypeName,
+                ActorProps.Of(() => new RecurringEntity(runtime)),
+                shardingSettings,
+                extractor,
+                sharding.DefaultShardAllocationStrategy(shardingSettings),
+                PassivateStop.Instance
+            )
+            .ConfigureAwait(false);
         var kindLimits = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var kind in _builder.Handlers.Kinds)
         {
@@ -235,21 +272,50 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         }
 
         runtime.KindLimits = new KindLimiter(kindLimits);
-        runtime.Pools = settings.Queues.ToDictionary(q => q.Key, q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), WorkerPool.NameOf(q.Key)));
+        runtime.Pools = settings.Queues.ToDictionary(
+            q => q.Key,
+            q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), WorkerPool.NameOf(q.Key))
+        );
         // A control whose write or recovery fails stops (its state is unknown); its supervisor brings it back, and
         // the fresh one recovers the durable state and hands it to the pool again. Calls meanwhile fail at once.
-        runtime.QueueControls = runtime.Pools.ToDictionary(p => p.Key, p => system.ActorOf(
-            BackoffSupervisor.Props(
-                Backoff.OnStop(ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)), "control", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
-                    .WithReplyWhileStopped(new JobsFailed(new JobsException("storage-failure", $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly")))),
-            QueueControl.NameOf(p.Key)));
+        runtime.QueueControls = runtime.Pools.ToDictionary(
+            p => p.Key,
+            p =>
+                system.ActorOf(
+                    BackoffSupervisor.Props(
+                        Backoff
+                            .OnStop(
+                                ActorProps.Of(() => new QueueControl(runtime, p.Key, p.Value)),
+                                "control",
+                                TimeSpan.FromMilliseconds(200),
+                                TimeSpan.FromSeconds(10),
+                                0.2,
+                                maxNrOfRetries: -1
+                            )
+                            .WithReplyWhileStopped(
+                                new JobsFailed(
+                                    new JobsException(
+                                        "storage-failure",
+                                        $"queue '{p.Key}' is recovering its pause state after a storage failure; try again shortly"
+                                    )
+                                )
+                            )
+                    ),
+                    QueueControl.NameOf(p.Key)
+                )
+        );
         // Members tell each other what they run and which transitions their watchers want.
         runtime.Transitions.Announcer = system.ActorOf(ActorProps.Of(() => new MemberDirectory(runtime)), MemberDirectory.Name);
 
         // A process that stood still longer than the failure detector allows starts no handler until another member
         // confirms it is still one of them.
         var heartbeats = system.Settings.Config.GetConfig("akka.cluster.failure-detector");
-        runtime.PauseGuard = new PauseGuard(system, heartbeats.GetTimeSpan("acceptable-heartbeat-pause", TimeSpan.FromSeconds(3)) + heartbeats.GetTimeSpan("heartbeat-interval", TimeSpan.FromSeconds(1)), _loggers.CreateLogger<PauseGuard>());
+        runtime.PauseGuard = new PauseGuard(
+            system,
+            heartbeats.GetTimeSpan("acceptable-heartbeat-pause", TimeSpan.FromSeconds(3))
+                + heartbeats.GetTimeSpan("heartbeat-interval", TimeSpan.FromSeconds(1)),
+            _loggers.CreateLogger<PauseGuard>()
+        );
         foreach (var control in runtime.QueueControls.Values)
         {
             // Pools admit nothing until their pause state is recovered; wait for it so the node starts as it was left.
@@ -265,10 +331,14 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             singletonSettings = singletonSettings.WithLeaseSettings(new LeaseUsageSettings(DatabaseLease.ConfigPath, LeaseRetryInterval));
         }
 
-        system.ActorOf(ClusterSingletonManager.Props(ActorProps.Of(() => new Scheduler(runtime)), PoisonPill.Instance, singletonSettings), "scheduler");
+        system.ActorOf(
+            ClusterSingletonManager.Props(ActorProps.Of(() => new Scheduler(runtime)), PoisonPill.Instance, singletonSettings),
+            "scheduler"
+        );
         runtime.Scheduler = system.ActorOf(
             ClusterSingletonProxy.Props("/user/scheduler", ClusterSingletonProxySettings.Create(system).WithSingletonName("scheduler")),
-            "scheduler-proxy");
+            "scheduler-proxy"
+        );
 
         system.ActorOf(ActorProps.Of(() => new Retention(runtime)), "retention");
         RegisterShutdown(system, runtime);
@@ -293,21 +363,37 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             catch (JobValidationException ex)
             {
                 await StopAsync(CancellationToken.None).ConfigureAwait(false);
-                throw new ConfigException($"recurring schedule '{request.Name}': {ex.Message}", config.GetValue($"jobs.recurring.{request.Name}").Origin, $"jobs.recurring.{request.Name}.{ex.Field}");
+                throw new ConfigException(
+                    $"recurring schedule '{request.Name}': {ex.Message}",
+                    config.GetValue($"jobs.recurring.{request.Name}").Origin,
+                    $"jobs.recurring.{request.Name}.{ex.Field}"
+                );
             }
         }
 
         if (persistence.Backend == SqlDialect.PostgreSql && settings.OutboxEnabled)
         {
-            var relay = new Outbox.OutboxRelay(indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString), names, client, settings.OutboxPollInterval, settings.OutboxBatchSize, _loggers.CreateLogger<Outbox.OutboxRelay>());
+            var relay = new Outbox.OutboxRelay(
+                indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString),
+                names,
+                client,
+                settings.OutboxPollInterval,
+                settings.OutboxBatchSize,
+                _loggers.CreateLogger<Outbox.OutboxRelay>()
+            );
             await relay.StartAsync(cancellationToken).ConfigureAwait(false);
             _relay = relay;
         }
 
         _client.TrySetResult(client);
         _gauges = Task.Run(() => RefreshGaugesAsync(client, runtime.Metrics, settings.GaugeInterval, _stopping.Token), CancellationToken.None);
-        _log.LogInformation("Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
-            settings.NodeName, journal.Backend, string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")), string.Join(", ", _builder.Handlers.Kinds));
+        _log.LogInformation(
+            "Jobs node {Node} started: {Backend} journal, queues {Queues}, kinds {Kinds}",
+            settings.NodeName,
+            journal.Backend,
+            string.Join(", ", settings.Queues.Select(q => $"{q.Key}({q.Value})")),
+            string.Join(", ", _builder.Handlers.Kinds)
+        );
     }
 
     /// <inheritdoc />
@@ -366,12 +452,13 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Whether due times follow the database's clock (<c>jobs.scheduler.clock</c>).</summary>
-    private bool UsesDatabaseClock(JobsSettings settings, PersistenceSettings persistence) => settings.Clock switch
-    {
-        ClockSource.Database => true,
-        ClockSource.Auto => persistence.Backend == SqlDialect.PostgreSql && ReferenceEquals(_clock, TimeProvider.System),
-        _ => false,
-    };
+    private bool UsesDatabaseClock(JobsSettings settings, PersistenceSettings persistence) =>
+        settings.Clock switch
+        {
+            ClockSource.Database => true,
+            ClockSource.Auto => persistence.Backend == SqlDialect.PostgreSql && ReferenceEquals(_clock, TimeProvider.System),
+            _ => false,
+        };
 
     /// <summary>Measures the clock's offset to the database's again every <paramref name="interval"/> until the node stops.</summary>
     private async Task SyncClockAsync(DatabaseClock clock, ILeaseStore database, TimeSpan interval, CancellationToken stopping)
@@ -385,7 +472,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                 await clock.SyncAsync(database.ReadClockAsync, stopping).ConfigureAwait(false);
                 if ((clock.Offset - before).Duration() > TimeSpan.FromMilliseconds(100))
                 {
-                    _log.LogWarning("This node's clock moved against the database's: the offset is now {Offset} ms (was {Before} ms)", clock.Offset.TotalMilliseconds, before.TotalMilliseconds);
+                    _log.LogWarning(
+                        "This node's clock moved against the database's: the offset is now {Offset} ms (was {Before} ms)",
+                        clock.Offset.TotalMilliseconds,
+                        before.TotalMilliseconds
+                    );
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -394,7 +485,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             }
             catch (Exception ex)
             {
-                _log.LogWarning(ex, "Measuring this node's clock against the database's failed; keeping the last offset ({Offset} ms)", clock.Offset.TotalMilliseconds);
+                _log.LogWarning(
+                    ex,
+                    "Measuring this node's clock against the database's failed; keeping the last offset ({Offset} ms)",
+                    clock.Offset.TotalMilliseconds
+                );
             }
         }
     }
@@ -416,7 +511,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         ClusterShardingStats? stats = null;
         try
         {
-            stats = await runtime.Region.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + timeout, cancellationToken).ConfigureAwait(false);
+            stats = await runtime
+                .Region.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + timeout, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
@@ -428,8 +525,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             var region = stats?.Regions.GetValueOrDefault(member.Address);
             int? running = 0;
-            var queues = member.Address.Equals(cluster.SelfAddress) ? runtime.Pools.Keys
-                : runtime.Directory.Peers.TryGetValue(member.Address, out var peer) ? peer.Offer.Queues : runtime.Pools.Keys;
+            var queues =
+                member.Address.Equals(cluster.SelfAddress) ? runtime.Pools.Keys
+                : runtime.Directory.Peers.TryGetValue(member.Address, out var peer) ? peer.Offer.Queues
+                : runtime.Pools.Keys;
             foreach (var queue in queues)
             {
                 try
@@ -444,16 +543,19 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                 }
             }
 
-            members.Add(new ClusterMember(
-                member.Address.ToString(),
-                member.Status.ToString(),
-                !state.Unreachable.Contains(member),
-                [.. member.Roles.Order(StringComparer.Ordinal)],
-                member.Address.Equals(cluster.SelfAddress),
-                member.Equals(oldest),
-                region?.Stats.Count,
-                region?.Stats.Values.Sum(),
-                running));
+            members.Add(
+                new ClusterMember(
+                    member.Address.ToString(),
+                    member.Status.ToString(),
+                    !state.Unreachable.Contains(member),
+                    [.. member.Roles.Order(StringComparer.Ordinal)],
+                    member.Address.Equals(cluster.SelfAddress),
+                    member.Equals(oldest),
+                    region?.Stats.Count,
+                    region?.Stats.Values.Sum(),
+                    running
+                )
+            );
         }
 
         return members;
@@ -461,7 +563,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// Checks that this node can do its work, each check bounded by <paramref name="timeout"/>: it is an Up member of
-    /// its cluster, the journal answers a read, and the scheduler (the cluster singleton, through its proxy) and every worker pool process messages (they
+    /// its cluster, the journal answers a read, and the scheduler (the cluster singleton, through its proxy) and every
+    /// worker pool process messages (they
     /// answer from their mailbox).
     /// </summary>
     public async Task<NodeHealth> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -485,7 +588,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         var journalCheck = Check(async () => await runtime.ProbeJournalAsync(bounded.Token).ConfigureAwait(false));
-        var actors = new List<(string Name, Task<string> Check)> { ("scheduler", Check(async () => await runtime.Scheduler.Ask<Pong>(Ping.Instance, timeout, bounded.Token).ConfigureAwait(false))) };
+        var actors = new List<(string Name, Task<string> Check)>
+        {
+            ("scheduler", Check(async () => await runtime.Scheduler.Ask<Pong>(Ping.Instance, timeout, bounded.Token).ConfigureAwait(false))),
+        };
         actors.AddRange(runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ("pool:" + p.Key, Identify(p.Value))));
         checks["journal"] = await journalCheck.ConfigureAwait(false);
         foreach (var (name, check) in actors)
@@ -495,7 +601,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
 
         return new NodeHealth(checks.Values.All(v => v == NodeHealth.Ok), checks);
 
-        Task<string> Identify(IActorRef actor) => Check(async () => await actor.Ask<ActorIdentity>(new Identify(null), timeout, bounded.Token).ConfigureAwait(false));
+        Task<string> Identify(IActorRef actor) =>
+            Check(async () => await actor.Ask<ActorIdentity>(new Identify(null), timeout, bounded.Token).ConfigureAwait(false));
 
         async Task<string> Check(Func<Task> probe)
         {
@@ -555,8 +662,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                 {
                     // Storage is not answering: keep the last values; health endpoints report it.
                 }
-            }
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+            } while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
         }
         catch (OperationCanceledException)
         {
@@ -582,7 +688,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                     }
                 }
 
-                _loggers.CreateLogger<JobsNode>().LogCritical("The node's actor system stopped by itself (the cluster removed this member); stopping the application");
+                _loggers
+                    .CreateLogger<JobsNode>()
+                    .LogCritical("The node's actor system stopped by itself (the cluster removed this member); stopping the application");
                 if (_services.GetService<IHostApplicationLifetime>() is { } lifetime)
                 {
                     Environment.ExitCode = RemovedExitCode;
@@ -591,7 +699,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+            TaskScheduler.Default
+        );
 
     /// <summary>The process's exit code after the cluster removed its member and the host stopped for it.</summary>
     public const int RemovedExitCode = 3;
@@ -628,7 +737,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                     var busy = 0;
                     foreach (var pool in runtime.Pools.Values)
                     {
-                        busy += (await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false)).Busy;
+                        busy += (
+                            await pool.Ask<PoolStatus>(GetPoolStatus.Instance, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false)
+                        ).Busy;
                     }
 
                     if (busy == 0)
@@ -647,7 +758,11 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
                     pool.Tell(InterruptAttempt.Instance, ActorRefs.NoSender);
                 }
 
-                await Task.Delay(runtime.Settings.CancelGrace > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : runtime.Settings.CancelGrace, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(
+                        runtime.Settings.CancelGrace > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : runtime.Settings.CancelGrace,
+                        CancellationToken.None
+                    )
+                    .ConfigureAwait(false);
                 return Akka.Done.Instance;
             }
         });
@@ -668,7 +783,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             if (seeds.Count > 0)
             {
-                throw new ConfigException($"akka.cluster.seed-nodes is set, but jobs.persistence.backend = {persistence.Backend.ToString().ToLowerInvariant()} keeps jobs in this process: a cluster of several nodes needs backend = postgresql");
+                throw new ConfigException(
+                    $"akka.cluster.seed-nodes is set, but jobs.persistence.backend = {persistence.Backend.ToString().ToLowerInvariant()} "
+                        + "keeps jobs in this process: a cluster of several nodes needs backend = postgresql"
+                );
             }
 
             system.ActorOf(Props.Create(() => new SingleMemberGuard()), "single-member-guard");
@@ -688,7 +806,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     /// beneath.
     /// </summary>
     private static AkkaConfigFile AkkaConfigOf(Hocon.Config config) =>
-        config.ToAkkaConfig()
+        config
+            .ToAkkaConfig()
             .WithFallback(ConfigurationFactory.ParseString(JobsEventSerializer.Hocon + JobsMessageSerializer.Hocon))
             .WithFallback(SqlPersistence.DefaultConfig);
 
@@ -701,7 +820,12 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     }
 
     private static string SqliteConnectionString(string path) =>
-        new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+        new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
 
     /// <summary>Hands out a client before the node started; calls wait for the start.</summary>
     private sealed class DeferredClient(Task<IJobsClient> client) : IJobsClient
@@ -709,8 +833,13 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         public async Task<ScheduleResult> ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default) =>
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ScheduleAsync(request, cancellationToken).ConfigureAwait(false);
 
-        public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default) =>
-            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).ScheduleManyAsync(requests, cancellationToken).ConfigureAwait(false);
+        public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
+            IReadOnlyList<ScheduleRequest> requests,
+            CancellationToken cancellationToken = default
+        ) =>
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false))
+                .ScheduleManyAsync(requests, cancellationToken)
+                .ConfigureAwait(false);
 
         public async Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).GetAsync(jobId, cancellationToken).ConfigureAwait(false);
@@ -719,7 +848,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
 
         public async Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) =>
-            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).RescheduleAsync(jobId, runAt, cancellationToken).ConfigureAwait(false);
+            await (await client.WaitAsync(cancellationToken).ConfigureAwait(false))
+                .RescheduleAsync(jobId, runAt, cancellationToken)
+                .ConfigureAwait(false);
 
         public async Task DestroyAsync(string jobId, CancellationToken cancellationToken = default) =>
             await (await client.WaitAsync(cancellationToken).ConfigureAwait(false)).DestroyAsync(jobId, cancellationToken).ConfigureAwait(false);
@@ -769,7 +900,10 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         public async Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
             await (await client.ConfigureAwait(false)).ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
 
-        public async IAsyncEnumerable<JobTransition> WatchAsync(WatchQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<JobTransition> WatchAsync(
+            WatchQuery query,
+            [EnumeratorCancellation] CancellationToken cancellationToken = default
+        )
         {
             var inner = await client.WaitAsync(cancellationToken).ConfigureAwait(false);
             await foreach (var transition in inner.WatchAsync(query, cancellationToken).ConfigureAwait(false))

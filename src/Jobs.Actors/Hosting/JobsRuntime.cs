@@ -1,13 +1,20 @@
+using Akka.Actor;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Index;
 using Jobs.Client;
-using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Hosting;
 
 /// <summary>What the job system's actors share on one node: settings, clock, identity and the well-known actors.</summary>
-internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, HandlerRegistry handlers, JobIndex index, IServiceProvider services, ILoggerFactory loggers)
+internal sealed class JobsRuntime(
+    JobsSettings settings,
+    TimeProvider clock,
+    HandlerRegistry handlers,
+    JobIndex index,
+    IServiceProvider services,
+    ILoggerFactory loggers
+)
 {
     public JobsSettings Settings { get; } = settings;
 
@@ -58,7 +65,6 @@ internal sealed class JobsRuntime(JobsSettings settings, TimeProvider clock, Han
 
     /// <summary>Concurrency caps per kind, shared by every pool.</summary>
     public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
-
 
     /// <summary>Each queue's durable pause state.</summary>
     public IReadOnlyDictionary<string, IActorRef> QueueControls { get; set; } = new Dictionary<string, IActorRef>();

@@ -4,7 +4,10 @@ using Jobs.Hocon;
 
 namespace Jobs.Actors.Hosting;
 
-/// <summary>The job system's settings (<c>jobs.node</c>, <c>jobs.defaults</c>, <c>jobs.queues</c>, <c>jobs.scheduler</c>, <c>jobs.sharding</c>, <c>jobs.limits</c>), parsed once.</summary>
+/// <summary>
+/// The job system's settings (<c>jobs.node</c>, <c>jobs.defaults</c>, <c>jobs.queues</c>, <c>jobs.scheduler</c>,
+/// <c>jobs.sharding</c>, <c>jobs.limits</c>), parsed once.
+/// </summary>
 internal sealed partial record JobsSettings
 {
     /// <summary>This node's name, shown in attempts. Default: the machine name.</summary>
@@ -19,7 +22,10 @@ internal sealed partial record JobsSettings
     /// <summary>Backlog order per queue (<c>jobs.queues.NAME.order</c>). Default: priority first.</summary>
     public IReadOnlyDictionary<string, QueueOrder> QueueOrders { get; init; } = new Dictionary<string, QueueOrder>();
 
-    /// <summary>Most jobs of a kind running at once in the whole cluster (<c>jobs.kind-limits</c>); kinds not listed are limited only by their queue.</summary>
+    /// <summary>
+    /// Most jobs of a kind running at once in the whole cluster (<c>jobs.kind-limits</c>); kinds not listed are limited
+    /// only by their queue.
+    /// </summary>
     public IReadOnlyDictionary<string, int> KindLimits { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Attempts a queue starts ahead of a free worker (<c>jobs.queues.NAME.prefetch</c>, default <c>jobs.scheduler.prefetch</c>).</summary>
@@ -34,7 +40,10 @@ internal sealed partial record JobsSettings
     /// </summary>
     public int StartAhead { get; init; } = 16;
 
-    /// <summary>Starts are stored ahead only while the queue's handlers take less than this on average (<c>jobs.scheduler.start-ahead-below</c>).</summary>
+    /// <summary>
+    /// Starts are stored ahead only while the queue's handlers take less than this on average
+    /// (<c>jobs.scheduler.start-ahead-below</c>).
+    /// </summary>
     public TimeSpan StartAheadBelow { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How many attempts <paramref name="queue"/> holds ready ahead of a free worker.</summary>
@@ -52,7 +61,10 @@ internal sealed partial record JobsSettings
     /// <summary>Retries after timeouts and lost attempts. Default: 3.</summary>
     public int MaxTimeoutRetries { get; init; } = 3;
 
-    /// <summary>Least delay before retrying an attempt lost with its member, unless that member is back and the cluster settled. Default: 10 s.</summary>
+    /// <summary>
+    /// Least delay before retrying an attempt lost with its member, unless that member is back and the cluster settled.
+    /// Default: 10 s.
+    /// </summary>
     public TimeSpan LostRetryHold { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>First retry delay. Default: 1 s.</summary>
@@ -88,10 +100,16 @@ internal sealed partial record JobsSettings
     /// <summary>Fixed number of shards for the life of a cluster. Default: 64.</summary>
     public int NumberOfShards { get; init; } = 64;
 
-    /// <summary>Shards and the scheduler singleton hold leases in a shared PostgreSQL database, and entity writes are fenced by them (<c>jobs.sharding.leases</c>).</summary>
+    /// <summary>
+    /// Shards and the scheduler singleton hold leases in a shared PostgreSQL database, and entity writes are fenced by
+    /// them (<c>jobs.sharding.leases</c>).
+    /// </summary>
     public bool UseLeases { get; init; } = true;
 
-    /// <summary>How long a member on a shared database may fail to reach it before it downs itself, if other members reach it (<c>jobs.sharding.database-cut-off-after</c>).</summary>
+    /// <summary>
+    /// How long a member on a shared database may fail to reach it before it downs itself, if other members reach it
+    /// (<c>jobs.sharding.database-cut-off-after</c>).
+    /// </summary>
     public TimeSpan DatabaseCutOffAfter { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>An idle job entity is stopped after this long (its state is in the journal). Default: 30 s.</summary>
@@ -154,7 +172,11 @@ internal sealed partial record JobsSettings
         {
             if (!QueuePattern().IsMatch(name))
             {
-                throw new ConfigException($"queue name '{name}' must be 1-64 characters of letters, digits, '_', '-' and start with a letter", jobs.GetValue("queues").Origin, "jobs.queues");
+                throw new ConfigException(
+                    $"queue name '{name}' must be 1-64 characters of letters, digits, '_', '-' and start with a letter",
+                    jobs.GetValue("queues").Origin,
+                    "jobs.queues"
+                );
             }
 
             if (jobs.HasPath($"queues.{name}.order"))
@@ -163,13 +185,23 @@ internal sealed partial record JobsSettings
                 {
                     "priority-first" => QueueOrder.PriorityFirst,
                     "run-at-first" => QueueOrder.RunAtFirst,
-                    var other => throw new ConfigException($"must be priority-first or run-at-first but is {other}", jobs.GetValue($"queues.{name}.order").Origin, $"jobs.queues.{name}.order"),
+                    var other => throw new ConfigException(
+                        $"must be priority-first or run-at-first but is {other}",
+                        jobs.GetValue($"queues.{name}.order").Origin,
+                        $"jobs.queues.{name}.order"
+                    ),
                 };
             }
 
             if (jobs.HasPath($"queues.{name}.prefetch"))
             {
-                prefetch[name] = Check(jobs, $"queues.{name}.prefetch", jobs.GetInt($"queues.{name}.prefetch"), v => v is >= 0 and <= 100_000, "0 to 100000");
+                prefetch[name] = Check(
+                    jobs,
+                    $"queues.{name}.prefetch",
+                    jobs.GetInt($"queues.{name}.prefetch"),
+                    v => v is >= 0 and <= 100_000,
+                    "0 to 100000"
+                );
             }
 
             var workers = jobs.GetInt($"queues.{name}.workers");
@@ -177,7 +209,11 @@ internal sealed partial record JobsSettings
             {
                 0 => Environment.ProcessorCount,
                 > 0 and <= 10_000 => workers,
-                _ => throw new ConfigException($"must be 0 (one per processor) to 10000 but is {workers}", jobs.GetValue($"queues.{name}.workers").Origin, $"jobs.queues.{name}.workers"),
+                _ => throw new ConfigException(
+                    $"must be 0 (one per processor) to 10000 but is {workers}",
+                    jobs.GetValue($"queues.{name}.workers").Origin,
+                    $"jobs.queues.{name}.workers"
+                ),
             };
         }
 
@@ -205,16 +241,46 @@ internal sealed partial record JobsSettings
             QueuePrefetch = prefetch,
             Prefetch = Check(jobs, "scheduler.prefetch", jobs.GetInt("scheduler.prefetch"), v => v is >= 0 and <= 100_000, "0 to 100000"),
             StartAhead = Check(jobs, "scheduler.start-ahead", jobs.GetInt("scheduler.start-ahead"), v => v is >= 0 and <= 100_000, "0 to 100000"),
-            StartAheadBelow = Check(jobs, "scheduler.start-ahead-below", jobs.GetDuration("scheduler.start-ahead-below"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromMinutes(1), "zero to one minute"),
+            StartAheadBelow = Check(
+                jobs,
+                "scheduler.start-ahead-below",
+                jobs.GetDuration("scheduler.start-ahead-below"),
+                v => v >= TimeSpan.Zero && v <= TimeSpan.FromMinutes(1),
+                "zero to one minute"
+            ),
             KindLimits = kindLimits,
-            MaxAttempts = Check(jobs, "defaults.max-attempts", jobs.GetInt("defaults.max-attempts"), v => v == -1 || v is >= 1 and <= 1_000_000, "-1 (unlimited) or 1 to 1000000"),
-            Timeout = Check(jobs, "defaults.timeout", jobs.GetDuration("defaults.timeout"), v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7), "positive and at most 7 days"),
-            MaxTimeoutRetries = Check(jobs, "defaults.max-timeout-retries", jobs.GetInt("defaults.max-timeout-retries"), v => v is >= 0 and <= 1000, "0 to 1000"),
+            MaxAttempts = Check(
+                jobs,
+                "defaults.max-attempts",
+                jobs.GetInt("defaults.max-attempts"),
+                v => v == -1 || v is >= 1 and <= 1_000_000,
+                "-1 (unlimited) or 1 to 1000000"
+            ),
+            Timeout = Check(
+                jobs,
+                "defaults.timeout",
+                jobs.GetDuration("defaults.timeout"),
+                v => v > TimeSpan.Zero && v <= TimeSpan.FromDays(7),
+                "positive and at most 7 days"
+            ),
+            MaxTimeoutRetries = Check(
+                jobs,
+                "defaults.max-timeout-retries",
+                jobs.GetInt("defaults.max-timeout-retries"),
+                v => v is >= 0 and <= 1000,
+                "0 to 1000"
+            ),
             BackoffMin = Check(jobs, "defaults.backoff.min", jobs.GetDuration("defaults.backoff.min"), v => v > TimeSpan.Zero, "positive"),
             BackoffMax = Check(jobs, "defaults.backoff.max", jobs.GetDuration("defaults.backoff.max"), v => v > TimeSpan.Zero, "positive"),
             BackoffFactor = Check(jobs, "defaults.backoff.factor", jobs.GetDouble("defaults.backoff.factor"), v => v is >= 1 and <= 100, "1 to 100"),
             BackoffJitter = Check(jobs, "defaults.backoff.jitter", jobs.GetDouble("defaults.backoff.jitter"), v => v is >= 0 and <= 1, "0 to 1"),
-            LostRetryHold = Check(jobs, "defaults.lost-retry-hold", jobs.GetDuration("defaults.lost-retry-hold"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromHours(1), "zero to one hour"),
+            LostRetryHold = Check(
+                jobs,
+                "defaults.lost-retry-hold",
+                jobs.GetDuration("defaults.lost-retry-hold"),
+                v => v >= TimeSpan.Zero && v <= TimeSpan.FromHours(1),
+                "zero to one hour"
+            ),
             CancelGrace = Check(jobs, "defaults.cancel-grace", jobs.GetDuration("defaults.cancel-grace"), v => v >= TimeSpan.Zero, "zero or more"),
             SchedulerMaxSleep = Check(jobs, "scheduler.max-sleep", jobs.GetDuration("scheduler.max-sleep"), v => v > TimeSpan.Zero, "positive"),
             Clock = jobs.GetString("scheduler.clock") switch
@@ -222,33 +288,89 @@ internal sealed partial record JobsSettings
                 "auto" => ClockSource.Auto,
                 "database" => ClockSource.Database,
                 "local" => ClockSource.Local,
-                var other => throw new ConfigException($"must be auto, database or local but is {other}", jobs.GetValue("scheduler.clock").Origin, "jobs.scheduler.clock"),
+                var other => throw new ConfigException(
+                    $"must be auto, database or local but is {other}",
+                    jobs.GetValue("scheduler.clock").Origin,
+                    "jobs.scheduler.clock"
+                ),
             },
-            ClockSyncInterval = Check(jobs, "scheduler.clock-sync-interval", jobs.GetDuration("scheduler.clock-sync-interval"), v => v >= TimeSpan.FromSeconds(1), "at least 1s"),
-            CatchUpWindow = Check(jobs, "scheduler.catch-up-window", jobs.GetDuration("scheduler.catch-up-window"), v => v >= TimeSpan.Zero && v <= TimeSpan.FromDays(366), "0 to 366 days"),
+            ClockSyncInterval = Check(
+                jobs,
+                "scheduler.clock-sync-interval",
+                jobs.GetDuration("scheduler.clock-sync-interval"),
+                v => v >= TimeSpan.FromSeconds(1),
+                "at least 1s"
+            ),
+            CatchUpWindow = Check(
+                jobs,
+                "scheduler.catch-up-window",
+                jobs.GetDuration("scheduler.catch-up-window"),
+                v => v >= TimeSpan.Zero && v <= TimeSpan.FromDays(366),
+                "0 to 366 days"
+            ),
             OutboxEnabled = jobs.GetBoolean("outbox.enabled"),
             OutboxPollInterval = Check(jobs, "outbox.poll-interval", jobs.GetDuration("outbox.poll-interval"), v => v > TimeSpan.Zero, "positive"),
             OutboxBatchSize = Check(jobs, "outbox.batch-size", jobs.GetInt("outbox.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             SchedulerBatchSize = Check(jobs, "scheduler.batch-size", jobs.GetInt("scheduler.batch-size"), v => v > 0, "positive"),
-            NumberOfShards = Check(jobs, "sharding.number-of-shards", jobs.GetInt("sharding.number-of-shards"), v => v is > 0 and <= 100_000, "1 to 100000"),
+            NumberOfShards = Check(
+                jobs,
+                "sharding.number-of-shards",
+                jobs.GetInt("sharding.number-of-shards"),
+                v => v is > 0 and <= 100_000,
+                "1 to 100000"
+            ),
             UseLeases = jobs.GetBoolean("sharding.leases"),
-            DatabaseCutOffAfter = Check(jobs, "sharding.database-cut-off-after", jobs.GetDuration("sharding.database-cut-off-after"), v => v >= TimeSpan.FromSeconds(2), "at least 2s"),
-            PassivateAfter = Check(jobs, "sharding.passivate-after", jobs.GetDuration("sharding.passivate-after"), v => v > TimeSpan.Zero, "positive"),
-            PassivateWaitingAfter = Check(jobs, "sharding.passivate-waiting-after", jobs.GetDuration("sharding.passivate-waiting-after"), v => v > TimeSpan.Zero, "positive"),
+            DatabaseCutOffAfter = Check(
+                jobs,
+                "sharding.database-cut-off-after",
+                jobs.GetDuration("sharding.database-cut-off-after"),
+                v => v >= TimeSpan.FromSeconds(2),
+                "at least 2s"
+            ),
+            PassivateAfter = Check(
+                jobs,
+                "sharding.passivate-after",
+                jobs.GetDuration("sharding.passivate-after"),
+                v => v > TimeSpan.Zero,
+                "positive"
+            ),
+            PassivateWaitingAfter = Check(
+                jobs,
+                "sharding.passivate-waiting-after",
+                jobs.GetDuration("sharding.passivate-waiting-after"),
+                v => v > TimeSpan.Zero,
+                "positive"
+            ),
             MaxPayloadBytes = Check(jobs, "limits.max-payload", jobs.GetBytes("limits.max-payload"), v => v > 0, "positive"),
             MaxBatch = Check(jobs, "limits.max-batch", jobs.GetInt("limits.max-batch"), v => v > 0, "positive"),
             RetainSucceeded = Check(jobs, "retention.succeeded", jobs.GetDuration("retention.succeeded"), v => v >= TimeSpan.Zero, "0 or more"),
             RetainFailed = Check(jobs, "retention.failed", jobs.GetDuration("retention.failed"), v => v >= TimeSpan.Zero, "0 or more"),
             RetainCancelled = Check(jobs, "retention.cancelled", jobs.GetDuration("retention.cancelled"), v => v >= TimeSpan.Zero, "0 or more"),
             RetentionInterval = Check(jobs, "retention.interval", jobs.GetDuration("retention.interval"), v => v > TimeSpan.Zero, "positive"),
-            RetentionBatchSize = Check(jobs, "retention.batch-size", jobs.GetInt("retention.batch-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
+            RetentionBatchSize = Check(
+                jobs,
+                "retention.batch-size",
+                jobs.GetInt("retention.batch-size"),
+                v => v is > 0 and <= 100_000,
+                "1 to 100000"
+            ),
             MaxPageSize = Check(jobs, "limits.max-page-size", jobs.GetInt("limits.max-page-size"), v => v is > 0 and <= 100_000, "1 to 100000"),
             WatchBuffer = Check(jobs, "limits.watch-buffer", jobs.GetInt("limits.watch-buffer"), v => v > 0, "positive"),
-            GaugeInterval = Check(jobs, "telemetry.gauge-interval", jobs.GetDuration("telemetry.gauge-interval"), v => v >= TimeSpan.FromMilliseconds(10), "at least 10ms"),
+            GaugeInterval = Check(
+                jobs,
+                "telemetry.gauge-interval",
+                jobs.GetDuration("telemetry.gauge-interval"),
+                v => v >= TimeSpan.FromMilliseconds(10),
+                "at least 10ms"
+            ),
         };
         if (settings.BackoffMax < settings.BackoffMin)
         {
-            throw new ConfigException("must be at least jobs.defaults.backoff.min", jobs.GetValue("defaults.backoff.max").Origin, "jobs.defaults.backoff.max");
+            throw new ConfigException(
+                "must be at least jobs.defaults.backoff.min",
+                jobs.GetValue("defaults.backoff.max").Origin,
+                "jobs.defaults.backoff.max"
+            );
         }
 
         return settings;
@@ -262,7 +384,11 @@ internal sealed partial record JobsSettings
         var name = jobs.GetString("node.system-name");
         return name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && char.IsAsciiLetterOrDigit(name[0])
             ? name
-            : throw new ConfigException($"must be letters, digits, '-' or '_' (starting with a letter or digit) but is '{name}'", jobs.GetValue("node.system-name").Origin, "jobs.node.system-name");
+            : throw new ConfigException(
+                $"must be letters, digits, '-' or '_' (starting with a letter or digit) but is '{name}'",
+                jobs.GetValue("node.system-name").Origin,
+                "jobs.node.system-name"
+            );
     }
 
     private static T Check<T>(Config jobs, string key, T value, Func<T, bool> valid, string rule) =>

@@ -62,7 +62,11 @@ internal sealed class JobsMetrics : IDisposable
         Recovered = Meter.CreateCounter<long>("jobs.recovered", "{attempt}", "Attempts lost with a stopped node and recovered");
         Cancelled = Meter.CreateCounter<long>("jobs.cancelled", "{job}", "Jobs cancelled");
         _attemptsEnded = Meter.CreateCounter<long>("jobs.attempts", "{attempt}", "Attempts ended, by outcome");
-        _startDelay = Meter.CreateHistogram<double>("jobs.start_delay", "ms", "Schedule-to-start latency: from a job's due time to the start of its attempt");
+        _startDelay = Meter.CreateHistogram<double>(
+            "jobs.start_delay",
+            "ms",
+            "Schedule-to-start latency: from a job's due time to the start of its attempt"
+        );
         _duration = Meter.CreateHistogram<double>("jobs.attempt.duration", "ms", "How long attempts ran, by outcome");
         Meter.CreateObservableGauge("jobs.queue.depth", () => Gauge(q => q.Queued), "{job}", "Jobs due and waiting for a worker, by queue");
         Meter.CreateObservableGauge("jobs.running", () => Gauge(q => q.Running), "{job}", "Jobs running now, by queue");
@@ -91,11 +95,20 @@ internal sealed class JobsMetrics : IDisposable
         _scheduled.Add(1, new KeyValuePair<string, object?>("job.kind", kind), new KeyValuePair<string, object?>("job.queue", queue));
 
     public void OnStarted(string kind, string queue, TimeSpan sinceDue) =>
-        _startDelay.Record(Math.Max(0, sinceDue.TotalMilliseconds), new KeyValuePair<string, object?>("job.kind", kind), new KeyValuePair<string, object?>("job.queue", queue));
+        _startDelay.Record(
+            Math.Max(0, sinceDue.TotalMilliseconds),
+            new KeyValuePair<string, object?>("job.kind", kind),
+            new KeyValuePair<string, object?>("job.queue", queue)
+        );
 
     public void OnEnded(string kind, string queue, string outcome, TimeSpan duration)
     {
-        var tags = new TagList { { "job.kind", kind }, { "job.queue", queue }, { "job.outcome", outcome } };
+        var tags = new TagList
+        {
+            { "job.kind", kind },
+            { "job.queue", queue },
+            { "job.outcome", outcome },
+        };
         _attemptsEnded.Add(1, tags);
         _duration.Record(Math.Max(0, duration.TotalMilliseconds), tags);
     }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Akka.Actor;
 using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
-using Akka.Actor;
 using Jobs.Persistence.Journal;
 
 namespace Jobs.Actors.Hosting;
@@ -35,15 +35,26 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         using var activity = JobsTelemetry.StartSchedule(definition.Kind);
         activity?.SetTag("job.id", definition.Id);
         var traceParent = activity?.Id ?? Activity.Current?.Id;
-        return await AskAsync<ScheduleResult>(new ScheduleJob(traceParent is null ? definition : definition with { TraceParent = traceParent }, request.OnConflict), cancellationToken).ConfigureAwait(false);
+        return await AskAsync<ScheduleResult>(
+                new ScheduleJob(traceParent is null ? definition : definition with { TraceParent = traceParent }, request.OnConflict),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
+        IReadOnlyList<ScheduleRequest> requests,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(requests);
         if (requests.Count > runtime.Settings.MaxBatch)
         {
-            throw new JobValidationException("requests", $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch", JobValidationException.TooLarge);
+            throw new JobValidationException(
+                "requests",
+                $"has {requests.Count} items; at most {runtime.Settings.MaxBatch} are allowed in one batch",
+                JobValidationException.TooLarge
+            );
         }
 
         // One durable write for the whole batch: every entity that creates (or replaces) a job adds its event to a
@@ -94,9 +105,14 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             {
                 var firstIndex = firstOfId[ids[i]!];
                 var first = results[firstIndex]!;
-                results[i] = requests[i].Kind != requests[firstIndex].Kind
-                    ? new ScheduleManyItemResult(i, null, new JobKindConflictException(ids[i]!, requests[firstIndex].Kind, requests[i].Kind))
-                    : new ScheduleManyItemResult(i, first.Result is { } r ? r with { AlreadyExisted = true, Replaced = false } : null, first.Error);
+                results[i] =
+                    requests[i].Kind != requests[firstIndex].Kind
+                        ? new ScheduleManyItemResult(i, null, new JobKindConflictException(ids[i]!, requests[firstIndex].Kind, requests[i].Kind))
+                        : new ScheduleManyItemResult(
+                            i,
+                            first.Result is { } r ? r with { AlreadyExisted = true, Replaced = false } : null,
+                            first.Error
+                        );
             }
         }
 
@@ -109,7 +125,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// in its cluster every entity adds its event to a shared write group that commits in one transaction; across
     /// members (entities elsewhere cannot join a group of this process) each item is stored on its own.
     /// </summary>
-    private async Task<ScheduleManyItemResult[]> StoreBatchAsync(List<(int Index, JobScheduled Definition, UniqueConflict OnConflict)> sends, CancellationToken cancellationToken)
+    private async Task<ScheduleManyItemResult[]> StoreBatchAsync(
+        List<(int Index, JobScheduled Definition, UniqueConflict OnConflict)> sends,
+        CancellationToken cancellationToken
+    )
     {
         try
         {
@@ -120,27 +139,34 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
-            var failure = new JobsException("storage-failure", $"storing the batch failed ({ex.GetBaseException().GetType().Name}); nothing or all of it may be stored: the same ids again are safe", ex);
+            var failure = new JobsException(
+                "storage-failure",
+                $"storing the batch failed ({ex.GetBaseException().GetType().Name}); nothing or all of it may be stored: the same ids again are safe",
+                ex
+            );
             return [.. sends.Select(s => new ScheduleManyItemResult(s.Index, null, failure))];
         }
 
         var alone = Akka.Cluster.Cluster.Get(runtime.System).State.Members.Count <= 1;
         var group = alone ? new JournalWriteGroup(runtime.Journal, sends.Count, AskTimeout) : null;
-        return await Task.WhenAll(sends.Select(async send =>
-        {
-            try
-            {
-                var schedule = new ScheduleJob(send.Definition, send.OnConflict);
-                var result = group is null
-                    ? await AskAsync<ScheduleResult>(schedule, cancellationToken).ConfigureAwait(false)
-                    : await AskAsync<ScheduleResult>(new ScheduleJobInBatch(schedule, group), cancellationToken).ConfigureAwait(false);
-                return new ScheduleManyItemResult(send.Index, result, null);
-            }
-            catch (JobsException ex)
-            {
-                return new ScheduleManyItemResult(send.Index, null, ex);
-            }
-        })).ConfigureAwait(false);
+        return await Task.WhenAll(
+                sends.Select(async send =>
+                {
+                    try
+                    {
+                        var schedule = new ScheduleJob(send.Definition, send.OnConflict);
+                        var result = group is null
+                            ? await AskAsync<ScheduleResult>(schedule, cancellationToken).ConfigureAwait(false)
+                            : await AskAsync<ScheduleResult>(new ScheduleJobInBatch(schedule, group), cancellationToken).ConfigureAwait(false);
+                        return new ScheduleManyItemResult(send.Index, result, null);
+                    }
+                    catch (JobsException ex)
+                    {
+                        return new ScheduleManyItemResult(send.Index, null, ex);
+                    }
+                })
+            )
+            .ConfigureAwait(false);
     }
 
     public Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default)
@@ -155,9 +181,11 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         return AskAsync<JobAck>(new CancelJob(jobId), cancellationToken);
     }
 
-    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) => Reschedule(jobId, runAt, null, cancellationToken);
+    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) =>
+        Reschedule(jobId, runAt, null, cancellationToken);
 
-    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) => Reschedule(jobId, runAt, ifRevision, cancellationToken);
+    public Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) =>
+        Reschedule(jobId, runAt, ifRevision, cancellationToken);
 
     public Task DestroyAsync(string jobId, CancellationToken cancellationToken = default)
     {
@@ -221,7 +249,17 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         {
             var info = await GetAsync(id, cancellationToken).ConfigureAwait(false);
             var last = info.Attempts.Count > 0 ? info.Attempts[^1] : null;
-            var current = new JobTransition(info.Id, info.Kind, info.Queue, info.Status, "current", last?.Number ?? 0, last?.Outcome, info.DueAt, runtime.Clock.GetUtcNow());
+            var current = new JobTransition(
+                info.Id,
+                info.Kind,
+                info.Queue,
+                info.Status,
+                "current",
+                last?.Number ?? 0,
+                last?.Outcome,
+                info.DueAt,
+                runtime.Clock.GetUtcNow()
+            );
             yield return current;
             if (current.IsFinal)
             {
@@ -300,17 +338,20 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         foreach (var (name, pool) in runtime.Pools.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var status = await pool.Ask<Protocol.PoolStatus>(Protocol.GetPoolStatus.Instance, AskTimeout, cancellationToken).ConfigureAwait(false);
-            var counts = await Query(() => runtime.Index.CountAsync(new JobQuery { Queue = name }, runtime.Clock.GetUtcNow(), cancellationToken)).ConfigureAwait(false);
-            queues.Add(new QueueInfo
-            {
-                Name = name,
-                Workers = status.Workers,
-                Running = status.Busy,
-                Paused = status.Paused,
-                Order = runtime.Settings.OrderOf(name),
-                Queued = counts[JobStatus.Queued],
-                Scheduled = counts[JobStatus.Scheduled],
-            });
+            var counts = await Query(() => runtime.Index.CountAsync(new JobQuery { Queue = name }, runtime.Clock.GetUtcNow(), cancellationToken))
+                .ConfigureAwait(false);
+            queues.Add(
+                new QueueInfo
+                {
+                    Name = name,
+                    Workers = status.Workers,
+                    Running = status.Busy,
+                    Paused = status.Paused,
+                    Order = runtime.Settings.OrderOf(name),
+                    Queued = counts[JobStatus.Queued],
+                    Scheduled = counts[JobStatus.Scheduled],
+                }
+            );
         }
 
         return queues;
@@ -324,7 +365,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     {
         if (string.IsNullOrEmpty(queue) || !runtime.QueueControls.TryGetValue(queue, out var control))
         {
-            throw new JobValidationException("queue", $"'{queue}' is not a configured queue (configured: {string.Join(", ", runtime.QueueControls.Keys.Order(StringComparer.Ordinal))})");
+            throw new JobValidationException(
+                "queue",
+                $"'{queue}' is not a configured queue (configured: {string.Join(", ", runtime.QueueControls.Keys.Order(StringComparer.Ordinal))})"
+            );
         }
 
         await control.AskEntity<JobAck>(new Workers.SetQueuePaused(paused), AskTimeout, cancellationToken).ConfigureAwait(false);
@@ -359,8 +403,16 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             if (await StorageFailureAsync(cancellationToken).ConfigureAwait(false) is { } failure && !ask.IsCompleted)
             {
                 // The entity's answer, if one ever comes, is not awaited: observe it so its failure is not unobserved.
-                _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                throw new JobsException("storage-failure", $"'{message.JobId}' cannot answer: the job store is not answering ({failure}); try again shortly");
+                _ = ask.ContinueWith(
+                    static t => _ = t.Exception,
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted,
+                    TaskScheduler.Default
+                );
+                throw new JobsException(
+                    "storage-failure",
+                    $"'{message.JobId}' cannot answer: the job store is not answering ({failure}); try again shortly"
+                );
             }
 
             return await ask.ConfigureAwait(false);
@@ -438,7 +490,11 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
-            throw new JobsException("storage-failure", $"the job store is not answering ({ex.GetBaseException().GetType().Name}); try again shortly", ex);
+            throw new JobsException(
+                "storage-failure",
+                $"the job store is not answering ({ex.GetBaseException().GetType().Name}); try again shortly",
+                ex
+            );
         }
     }
 

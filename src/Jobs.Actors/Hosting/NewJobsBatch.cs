@@ -28,7 +28,15 @@ internal sealed class NewJobsBatch(JobsRuntime runtime, ActorSystem system)
         {
             var serializer = system.Serialization.FindSerializerFor(job);
             var stream = JobEntity.PersistenceIdOf(job.Id);
-            var stored = new PersistentRepr(stream, 1, AkkaSerialization.ManifestFor(serializer, job), serializer.ToBinary(job), now, _writerId, serializer.Identifier);
+            var stored = new PersistentRepr(
+                stream,
+                1,
+                AkkaSerialization.ManifestFor(serializer, job),
+                serializer.ToBinary(job),
+                now,
+                _writerId,
+                serializer.Identifier
+            );
             writes.Add(new AtomicWrite(stream, [stored], Attachment: JobEntity.IndexRowOf(job.Id, JobState.Empty.Apply(job), runtime)));
         }
 
@@ -56,7 +64,9 @@ internal sealed class NewJobsBatch(JobsRuntime runtime, ActorSystem system)
             if (runtime.Transitions.HasWatchers)
             {
                 var state = JobState.Empty.Apply(job);
-                runtime.Transitions.Publish(new JobTransition(job.Id, job.Kind, job.Queue, state.StatusAt(now), "scheduled", 0, null, state.DueAt, now));
+                runtime.Transitions.Publish(
+                    new JobTransition(job.Id, job.Kind, job.Queue, state.StatusAt(now), "scheduled", 0, null, state.DueAt, now)
+                );
             }
         }
 

@@ -43,7 +43,11 @@ internal sealed record PersistenceSettings
             "sqlite" => SqlDialect.Sqlite,
             "postgresql" or "postgres" => SqlDialect.PostgreSql,
             "memory" => SqlDialect.Memory,
-            _ => throw new ConfigException($"unknown backend '{backendText}' (use sqlite, postgresql or memory)", section.GetValue("backend").Origin, Section + ".backend"),
+            _ => throw new ConfigException(
+                $"unknown backend '{backendText}' (use sqlite, postgresql or memory)",
+                section.GetValue("backend").Origin,
+                Section + ".backend"
+            ),
         };
         var settings = new PersistenceSettings
         {
@@ -66,12 +70,20 @@ internal sealed record PersistenceSettings
         }
         catch (ArgumentException ex)
         {
-            throw new ConfigException(ex.Message, section.GetValue("table-prefix").Origin, Section + (ex.ParamName == "schema" ? ".postgresql.schema" : ".table-prefix"));
+            throw new ConfigException(
+                ex.Message,
+                section.GetValue("table-prefix").Origin,
+                Section + (ex.ParamName == "schema" ? ".postgresql.schema" : ".table-prefix")
+            );
         }
 
         if (backend == SqlDialect.PostgreSql && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
         {
-            throw new ConfigException("is empty but backend = postgresql needs a connection string (or set JOBS_POSTGRES)", section.GetValue("postgresql.connection-string").Origin, Section + ".postgresql.connection-string");
+            throw new ConfigException(
+                "is empty but backend = postgresql needs a connection string (or set JOBS_POSTGRES)",
+                section.GetValue("postgresql.connection-string").Origin,
+                Section + ".postgresql.connection-string"
+            );
         }
 
         if (backend == SqlDialect.Sqlite && string.IsNullOrWhiteSpace(settings.SqlitePath))
@@ -98,7 +110,14 @@ internal sealed record PersistenceSettings
 
             default:
             {
-                var journal = new PostgresJournal(NpgsqlDataSource.Create(PostgresConnectionString), options, PostgresSchema, TablePrefix, participants, ownsDataSource: true);
+                var journal = new PostgresJournal(
+                    NpgsqlDataSource.Create(PostgresConnectionString),
+                    options,
+                    PostgresSchema,
+                    TablePrefix,
+                    participants,
+                    ownsDataSource: true
+                );
                 return (journal, journal.CreateSnapshotStore());
             }
         }

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Jobs.Actors.Handlers;
 using Jobs.Actors.Entities;
+using Jobs.Actors.Handlers;
 using Jobs.Client;
 
 namespace Jobs.Actors.Hosting;
@@ -12,7 +12,12 @@ namespace Jobs.Actors.Hosting;
 /// A kind or queue this member does not run is accepted when another member of the cluster runs it (with that
 /// member's defaults for the kind); its payload is then checked as JSON here and bound to its type where it runs.
 /// </remarks>
-internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRegistry handlers, TimeProvider clock, Sharding.ClusterDirectory? directory = null)
+internal sealed partial class ScheduleValidator(
+    JobsSettings settings,
+    HandlerRegistry handlers,
+    TimeProvider clock,
+    Sharding.ClusterDirectory? directory = null
+)
 {
     private static readonly DateTimeOffset Latest = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -21,7 +26,10 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
     {
         if (string.IsNullOrEmpty(jobId) || jobId.Length > 128 || !IdPattern().IsMatch(jobId))
         {
-            throw new JobValidationException(field, "must be 1-128 characters of letters, digits, '.', '_', '-' or ':' and start with a letter or digit");
+            throw new JobValidationException(
+                field,
+                "must be 1-128 characters of letters, digits, '.', '_', '-' or ':' and start with a letter or digit"
+            );
         }
     }
 
@@ -137,7 +145,8 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             options.BackoffFactor ?? settings.BackoffFactor,
             options.BackoffJitter ?? settings.BackoffJitter,
             request.UniqueKey,
-            (long)(request.UniquePeriod ?? TimeSpan.Zero).TotalMilliseconds);
+            (long)(request.UniquePeriod ?? TimeSpan.Zero).TotalMilliseconds
+        );
     }
 
     /// <summary>
@@ -240,15 +249,17 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
         }
 
         // The job each occurrence creates must be valid too: check it now, so a bad kind, queue or payload fails here.
-        var sample = Validate(new ScheduleRequest
-        {
-            Kind = request.Kind,
-            Payload = request.Payload,
-            Priority = request.Priority,
-            Queue = request.Queue,
-            MaxAttempts = request.MaxAttempts,
-            Timeout = request.Timeout,
-        });
+        var sample = Validate(
+            new ScheduleRequest
+            {
+                Kind = request.Kind,
+                Payload = request.Payload,
+                Priority = request.Priority,
+                Queue = request.Queue,
+                MaxAttempts = request.MaxAttempts,
+                Timeout = request.Timeout,
+            }
+        );
         return new Recurring.RecurringDefinition(
             request.Name,
             request.Kind,
@@ -266,7 +277,8 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             request.Queue,
             request.MaxAttempts,
             request.Timeout is { } t ? (long)t.TotalMilliseconds : null,
-            request.StartAt?.ToUniversalTime() ?? DateTimeOffset.MinValue);
+            request.StartAt?.ToUniversalTime() ?? DateTimeOffset.MinValue
+        );
     }
 
     /// <summary>
@@ -290,7 +302,11 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
 
             if (Encoding.UTF8.GetByteCount(payload) > settings.MaxPayloadBytes)
             {
-                throw new JobValidationException("payload", $"is larger than the {settings.MaxPayloadBytes} byte limit", JobValidationException.TooLarge);
+                throw new JobValidationException(
+                    "payload",
+                    $"is larger than the {settings.MaxPayloadBytes} byte limit",
+                    JobValidationException.TooLarge
+                );
             }
 
             if (payload.Contains('\0', StringComparison.Ordinal) || payload.Contains("\\u0000", StringComparison.Ordinal))
@@ -305,7 +321,10 @@ internal sealed partial class ScheduleValidator(JobsSettings settings, HandlerRe
             }
             catch (InvalidOperationException)
             {
-                throw new JobValidationException("payload", "contains a string that is not valid Unicode (an unpaired UTF-16 surrogate such as \\ud800)");
+                throw new JobValidationException(
+                    "payload",
+                    "contains a string that is not valid Unicode (an unpaired UTF-16 surrogate such as \\ud800)"
+                );
             }
         }
 

@@ -98,11 +98,9 @@ internal sealed class TransitionHub(int bufferPerWatcher, ClusterDirectory direc
     /// <summary>One watcher's buffer; dispose to stop watching.</summary>
     internal sealed class Subscription(TransitionHub hub, WatchQuery query, int capacity) : IDisposable
     {
-        private readonly Channel<JobTransition> _channel = Channel.CreateBounded<JobTransition>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        private readonly Channel<JobTransition> _channel = Channel.CreateBounded<JobTransition>(
+            new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }
+        );
 
         public WatchQuery Query { get; } = query;
 
@@ -117,7 +115,12 @@ internal sealed class TransitionHub(int bufferPerWatcher, ClusterDirectory direc
         {
             if (!_channel.Writer.TryWrite(transition))
             {
-                _channel.Writer.TryComplete(new JobsException("watch-lagged", $"the watcher fell more than {capacity} transitions behind; read the current state and watch again"));
+                _channel.Writer.TryComplete(
+                    new JobsException(
+                        "watch-lagged",
+                        $"the watcher fell more than {capacity} transitions behind; read the current state and watch again"
+                    )
+                );
                 hub.Remove(this);
             }
         }

@@ -42,52 +42,79 @@ internal sealed class JobIndex : IWriteParticipant
 
         var migrations = new List<Migration>
         {
-            new(1, "job query index",
-            [
-                $"CREATE TABLE {Table} (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, queue TEXT NOT NULL, priority INTEGER NOT NULL, status TEXT NOT NULL, " +
-                "due_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, attempts INTEGER NOT NULL, node TEXT, incarnation TEXT, shard INTEGER NOT NULL)",
-                $"CREATE INDEX {_names.Plain("job_index_due")} ON {Table} (status, queue, due_at, priority)",
-                $"CREATE INDEX {_names.Plain("job_index_list")} ON {Table} (status, priority DESC, due_at, job_id)",
-                $"CREATE INDEX {_names.Plain("job_index_kind")} ON {Table} (kind, status)",
-            ]),
-            new(2, "due-job indexes that match the scheduler's order and its next-due query", [
-                // The first index did not cover "priority DESC, job_id", so every pass sorted all due rows.
-                $"DROP INDEX IF EXISTS {_names.Table("job_index_due")}",
-                $"CREATE INDEX {_names.Plain("job_index_due_order")} ON {Table} (status, queue, due_at, priority DESC, job_id)",
-                $"CREATE INDEX {_names.Plain("job_index_next_due")} ON {Table} (status, due_at)",
-            ]),
-            new(3, "finished-job index for retention", [
-                $"CREATE INDEX {_names.Plain("job_index_finished")} ON {Table} (status, updated_at)",
-            ]),
-            new(4, "due-job index for priority-first queues", [
-                $"CREATE INDEX {_names.Plain("job_index_due_priority")} ON {Table} (status, queue, priority DESC, due_at, job_id)",
-            ]),
-            new(5, "partial indexes: due-job orders hold only pending rows, retention only finished ones", [
-                // A job's start and end no longer rewrite the scheduler's three indexes (and its start the retention
-                // one): each transition touched every index that has status in its key.
-                $"DROP INDEX IF EXISTS {_names.Table("job_index_due_order")}",
-                $"DROP INDEX IF EXISTS {_names.Table("job_index_due_priority")}",
-                $"DROP INDEX IF EXISTS {_names.Table("job_index_next_due")}",
-                $"DROP INDEX IF EXISTS {_names.Table("job_index_finished")}",
-                $"CREATE INDEX {_names.Plain("job_index_pending_order")} ON {Table} (queue, due_at, priority DESC, job_id) WHERE status = 'pending'",
-                $"CREATE INDEX {_names.Plain("job_index_pending_priority")} ON {Table} (queue, priority DESC, due_at, job_id) WHERE status = 'pending'",
-                $"CREATE INDEX {_names.Plain("job_index_pending_due")} ON {Table} (due_at) WHERE status = 'pending'",
-                $"CREATE INDEX {_names.Plain("job_index_finished_at")} ON {Table} (status, updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled')",
-            ]),
-            new(6, "lists newest first (the dashboard's default)", [
-                $"CREATE INDEX {_names.Plain("job_index_newest")} ON {Table} (updated_at DESC, job_id DESC)",
-                $"CREATE INDEX {_names.Plain("job_index_status_newest")} ON {Table} (status, updated_at DESC, job_id DESC)",
-            ]),
+            new(
+                1,
+                "job query index",
+                [
+                    $"CREATE TABLE {Table} (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+                        + "queue TEXT NOT NULL, priority INTEGER NOT NULL, status TEXT NOT NULL, "
+                        + "due_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+                        + "attempts INTEGER NOT NULL, node TEXT, incarnation TEXT, shard INTEGER NOT NULL)",
+                    $"CREATE INDEX {_names.Plain("job_index_due")} ON {Table} (status, queue, due_at, priority)",
+                    $"CREATE INDEX {_names.Plain("job_index_list")} ON {Table} (status, priority DESC, due_at, job_id)",
+                    $"CREATE INDEX {_names.Plain("job_index_kind")} ON {Table} (kind, status)",
+                ]
+            ),
+            new(
+                2,
+                "due-job indexes that match the scheduler's order and its next-due query",
+                [
+                    // The first index did not cover "priority DESC, job_id", so every pass sorted all due rows.
+                    $"DROP INDEX IF EXISTS {_names.Table("job_index_due")}",
+                    $"CREATE INDEX {_names.Plain("job_index_due_order")} ON {Table} (status, queue, due_at, priority DESC, job_id)",
+                    $"CREATE INDEX {_names.Plain("job_index_next_due")} ON {Table} (status, due_at)",
+                ]
+            ),
+            new(3, "finished-job index for retention", [$"CREATE INDEX {_names.Plain("job_index_finished")} ON {Table} (status, updated_at)"]),
+            new(
+                4,
+                "due-job index for priority-first queues",
+                [$"CREATE INDEX {_names.Plain("job_index_due_priority")} ON {Table} (status, queue, priority DESC, due_at, job_id)"]
+            ),
+            new(
+                5,
+                "partial indexes: due-job orders hold only pending rows, retention only finished ones",
+                [
+                    // A job's start and end no longer rewrite the scheduler's three indexes (and its start the retention
+                    // one): each transition touched every index that has status in its key.
+                    $"DROP INDEX IF EXISTS {_names.Table("job_index_due_order")}",
+                    $"DROP INDEX IF EXISTS {_names.Table("job_index_due_priority")}",
+                    $"DROP INDEX IF EXISTS {_names.Table("job_index_next_due")}",
+                    $"DROP INDEX IF EXISTS {_names.Table("job_index_finished")}",
+                    $"CREATE INDEX {_names.Plain("job_index_pending_order")} ON {Table} "
+                        + "(queue, due_at, priority DESC, job_id) WHERE status = 'pending'",
+                    $"CREATE INDEX {_names.Plain("job_index_pending_priority")} ON {Table} "
+                        + "(queue, priority DESC, due_at, job_id) WHERE status = 'pending'",
+                    $"CREATE INDEX {_names.Plain("job_index_pending_due")} ON {Table} (due_at) WHERE status = 'pending'",
+                    $"CREATE INDEX {_names.Plain("job_index_finished_at")} ON {Table} (status, "
+                        + "updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled')",
+                ]
+            ),
+            new(
+                6,
+                "lists newest first (the dashboard's default)",
+                [
+                    $"CREATE INDEX {_names.Plain("job_index_newest")} ON {Table} (updated_at DESC, job_id DESC)",
+                    $"CREATE INDEX {_names.Plain("job_index_status_newest")} ON {Table} (status, updated_at DESC, job_id DESC)",
+                ]
+            ),
         };
         await MigrationRunner.ApplyAsync(connection, _names, "job-index", migrations, autoMigrate: true, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        DbTransaction? transaction,
+        SqlDialect dialect,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         var rows = writes.Select(w => w.Attachment).OfType<JobIndexRow>().ToList();
         if (transaction is null)
         {
-            throw new InvalidOperationException("the job index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
+            throw new InvalidOperationException(
+                "the job index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant"
+            );
         }
 
         var connection = transaction.Connection!;
@@ -109,14 +136,18 @@ internal sealed class JobIndex : IWriteParticipant
         const string Columns = "job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard";
         // Kind, queue, creation time and shard never change after the first row, so the update leaves them (and the
         // indexes keyed on them alone) untouched.
-        const string Update = "ON CONFLICT (job_id) DO UPDATE SET priority = excluded.priority, status = excluded.status, " +
-            "due_at = excluded.due_at, updated_at = excluded.updated_at, attempts = excluded.attempts, node = excluded.node, incarnation = excluded.incarnation";
+        const string Update =
+            "ON CONFLICT (job_id) DO UPDATE SET priority = excluded.priority, status = excluded.status, "
+            + "due_at = excluded.due_at, updated_at = excluded.updated_at, attempts = "
+            + "excluded.attempts, node = excluded.node, incarnation = excluded.incarnation";
         if (_dialect == SqlDialect.PostgreSql)
         {
             // One statement for the whole batch (one row per job: a job has at most one write in flight).
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = $"INSERT INTO {Table} ({Columns}) SELECT * FROM unnest(@a::text[], @b::text[], @c::text[], @d::int[], @e::text[], @f::bigint[], @g::bigint[], @h::bigint[], @i::int[], @j::text[], @k::text[], @l::int[]) {Update}";
+            command.CommandText =
+                $"INSERT INTO {Table} ({Columns}) SELECT * FROM unnest(@a::text[], @b::text[], @c::text[], @d::int[], "
+                + $"@e::text[], @f::bigint[], @g::bigint[], @h::bigint[], @i::int[], @j::text[], @k::text[], @l::int[]) {Update}";
             Add(command, "@a", upserts.Select(r => r.JobId).ToArray());
             Add(command, "@b", upserts.Select(r => r.Kind).ToArray());
             Add(command, "@c", upserts.Select(r => r.Queue).ToArray());
@@ -134,8 +165,10 @@ internal sealed class JobIndex : IWriteParticipant
         }
 
         // Prepared once per connection, bound by position (SqliteStatement); runs in the batch's transaction.
-        var insert = Jobs.Persistence.Sqlite.SqliteStatement.For((Microsoft.Data.Sqlite.SqliteConnection)connection,
-            $"INSERT INTO {Table} ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) {Update}");
+        var insert = Jobs.Persistence.Sqlite.SqliteStatement.For(
+            (Microsoft.Data.Sqlite.SqliteConnection)connection,
+            $"INSERT INTO {Table} ({Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) {Update}"
+        );
         foreach (var r in upserts)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -159,7 +192,15 @@ internal sealed class JobIndex : IWriteParticipant
     /// Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap)
     /// and, when <paramref name="onlyKinds"/> is given, every kind not in it (kinds the pools at hand do not run).
     /// </summary>
-    public async Task<IReadOnlyList<(string Id, string Kind)>> DueAsync(string queue, DateTimeOffset now, int limit, QueueOrder order, IReadOnlyList<string> skipKinds, IReadOnlyList<string>? onlyKinds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Id, string Kind)>> DueAsync(
+        string queue,
+        DateTimeOffset now,
+        int limit,
+        QueueOrder order,
+        IReadOnlyList<string> skipKinds,
+        IReadOnlyList<string>? onlyKinds,
+        CancellationToken cancellationToken
+    )
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
@@ -171,7 +212,8 @@ internal sealed class JobIndex : IWriteParticipant
         var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
         await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT job_id, kind FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit";
+        command.CommandText =
+            $"SELECT job_id, kind FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit";
         Add(command, "@q", queue);
         Add(command, "@now", nowMs);
         Add(command, "@limit", limit);
@@ -195,19 +237,25 @@ internal sealed class JobIndex : IWriteParticipant
         return due;
     }
 
-    /// <summary>Jobs in a finished <paramref name="status"/> ("succeeded", "failed", "cancelled") last changed at or before <paramref name="cutoff"/>.</summary>
+    /// <summary>
+    /// Jobs in a finished <paramref name="status"/> ("succeeded", "failed", "cancelled") last changed at or before
+    /// <paramref name="cutoff"/>.
+    /// </summary>
     public async Task<IReadOnlyList<string>> FinishedBeforeAsync(string status, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
         var cutoffMs = cutoff.ToUnixTimeMilliseconds();
         return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = @s AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
-            c =>
-            {
-                Add(c, "@s", status);
-                Add(c, "@cutoff", cutoffMs);
-                Add(c, "@limit", limit);
-            },
-            cancellationToken).ConfigureAwait(false);
+                $"SELECT job_id FROM {Table} WHERE status = @s AND status IN ('succeeded', "
+                    + "'failed', 'cancelled') AND updated_at <= @cutoff ORDER BY updated_at LIMIT @limit",
+                c =>
+                {
+                    Add(c, "@s", status);
+                    Add(c, "@cutoff", cutoffMs);
+                    Add(c, "@limit", limit);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>The earliest due time of any pending job, or null.</summary>
@@ -224,26 +272,30 @@ internal sealed class JobIndex : IWriteParticipant
     public async Task<IReadOnlyList<string>> StaleRunningAsync(string liveIncarnation, int limit, CancellationToken cancellationToken)
     {
         return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = 'running' AND (incarnation IS NULL OR incarnation <> @inc) LIMIT @limit",
-            c =>
-            {
-                Add(c, "@inc", liveIncarnation);
-                Add(c, "@limit", limit);
-            },
-            cancellationToken).ConfigureAwait(false);
+                $"SELECT job_id FROM {Table} WHERE status = 'running' AND (incarnation IS NULL OR incarnation <> @inc) LIMIT @limit",
+                c =>
+                {
+                    Add(c, "@inc", liveIncarnation);
+                    Add(c, "@limit", limit);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>Jobs recorded as running under <paramref name="incarnation"/> (a member that was removed).</summary>
     public async Task<IReadOnlyList<string>> RunningUnderAsync(string incarnation, int limit, CancellationToken cancellationToken)
     {
         return await QueryIdsAsync(
-            $"SELECT job_id FROM {Table} WHERE status = 'running' AND incarnation = @inc LIMIT @limit",
-            c =>
-            {
-                Add(c, "@inc", incarnation);
-                Add(c, "@limit", limit);
-            },
-            cancellationToken).ConfigureAwait(false);
+                $"SELECT job_id FROM {Table} WHERE status = 'running' AND incarnation = @inc LIMIT @limit",
+                c =>
+                {
+                    Add(c, "@inc", incarnation);
+                    Add(c, "@limit", limit);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>Counts per client-visible status.</summary>
@@ -255,7 +307,8 @@ internal sealed class JobIndex : IWriteParticipant
         await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT CASE WHEN status = 'pending' AND due_at > @now THEN 'scheduled' WHEN status = 'pending' THEN 'queued' ELSE status END AS s, COUNT(*) FROM {Table} {where} GROUP BY s";
+            "SELECT CASE WHEN status = 'pending' AND due_at > @now THEN 'scheduled' WHEN status = "
+            + $"'pending' THEN 'queued' ELSE status END AS s, COUNT(*) FROM {Table} {where} GROUP BY s";
         bind(command);
         Add(command, "@now", nowMs);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -282,17 +335,19 @@ internal sealed class JobIndex : IWriteParticipant
         var cursor = Cursor.Parse(query.Cursor);
         var limit = query.Limit;
         var rows = await SelectPageAsync(
-            query,
-            nowMs,
-            cursor is null ? null : "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))",
-            "priority DESC, due_at, job_id",
-            command =>
-            {
-                Add(command, "@cp", cursor!.Priority);
-                Add(command, "@cd", cursor.DueAtMs);
-                Add(command, "@ci", cursor.JobId);
-            },
-            cancellationToken).ConfigureAwait(false);
+                query,
+                nowMs,
+                cursor is null ? null : "(priority < @cp OR (priority = @cp AND (due_at > @cd OR (due_at = @cd AND job_id > @ci))))",
+                "priority DESC, due_at, job_id",
+                command =>
+                {
+                    Add(command, "@cp", cursor!.Priority);
+                    Add(command, "@cd", cursor.DueAtMs);
+                    Add(command, "@ci", cursor.JobId);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
 
         return ToPage(rows, limit, nowMs, last => new Cursor(last.Priority, last.DueAtMs, last.JobId).ToString());
     }
@@ -303,29 +358,40 @@ internal sealed class JobIndex : IWriteParticipant
         var cursor = NewestCursor.Parse(query.Cursor);
         var limit = query.Limit;
         var rows = await SelectPageAsync(
-            query,
-            nowMs,
-            cursor is null ? null : "(updated_at < @cu OR (updated_at = @cu AND job_id < @ci))",
-            "updated_at DESC, job_id DESC",
-            command =>
-            {
-                Add(command, "@cu", cursor!.UpdatedAtMs);
-                Add(command, "@ci", cursor.JobId);
-            },
-            cancellationToken).ConfigureAwait(false);
+                query,
+                nowMs,
+                cursor is null ? null : "(updated_at < @cu OR (updated_at = @cu AND job_id < @ci))",
+                "updated_at DESC, job_id DESC",
+                command =>
+                {
+                    Add(command, "@cu", cursor!.UpdatedAtMs);
+                    Add(command, "@ci", cursor.JobId);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
 
         return ToPage(rows, limit, nowMs, last => new NewestCursor(last.UpdatedAtMs, last.JobId).ToString());
     }
 
     /// <summary>One page of rows (and one more, to know whether a next page exists) matching the query's filters, after the cursor's row.</summary>
-    private async Task<List<JobIndexRow>> SelectPageAsync(JobQuery query, long nowMs, string? after, string orderBy, Action<System.Data.Common.DbCommand> bindCursor, CancellationToken cancellationToken)
+    private async Task<List<JobIndexRow>> SelectPageAsync(
+        JobQuery query,
+        long nowMs,
+        string? after,
+        string orderBy,
+        Action<System.Data.Common.DbCommand> bindCursor,
+        CancellationToken cancellationToken
+    )
     {
         var (where, bind) = Filter(query, nowMs);
         var afterClause = after is null ? string.Empty : (where.Length == 0 ? "WHERE " : " AND ") + after;
         await using var connection = await _open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, attempts, node, incarnation, shard FROM {Table} {where}{afterClause} " +
-            $"ORDER BY {orderBy} LIMIT @limit";
+        command.CommandText =
+            "SELECT job_id, kind, queue, priority, status, due_at, created_at, updated_at, "
+            + $"attempts, node, incarnation, shard FROM {Table} {where}{afterClause} "
+            + $"ORDER BY {orderBy} LIMIT @limit";
         bind(command);
         if (after is not null)
         {
@@ -337,9 +403,23 @@ internal sealed class JobIndex : IWriteParticipant
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new JobIndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetInt64(5),
-                reader.GetInt64(6), reader.GetInt64(7), reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.GetInt32(11), false));
+            rows.Add(
+                new JobIndexRow(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.GetString(2),
+                    reader.GetInt32(3),
+                    reader.GetString(4),
+                    reader.GetInt64(5),
+                    reader.GetInt64(6),
+                    reader.GetInt64(7),
+                    reader.GetInt32(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10),
+                    reader.GetInt32(11),
+                    false
+                )
+            );
         }
 
         return rows;
@@ -349,26 +429,40 @@ internal sealed class JobIndex : IWriteParticipant
     {
         var page = rows.Take(limit).ToList();
         return new JobPage(
-            [.. page.Select(r => new JobSummary(r.JobId, r.Kind, r.Queue, r.Priority, ToStatus(r.Status, r.DueAtMs, nowMs), DateTimeOffset.FromUnixTimeMilliseconds(r.DueAtMs), r.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAtMs)))],
-            rows.Count > limit ? cursorAfter(page[^1]) : null);
+            [
+                .. page.Select(r => new JobSummary(
+                    r.JobId,
+                    r.Kind,
+                    r.Queue,
+                    r.Priority,
+                    ToStatus(r.Status, r.DueAtMs, nowMs),
+                    DateTimeOffset.FromUnixTimeMilliseconds(r.DueAtMs),
+                    r.Attempts,
+                    DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAtMs)
+                )),
+            ],
+            rows.Count > limit ? cursorAfter(page[^1]) : null
+        );
     }
 
-    internal static JobStatus ToStatus(string stored, long dueAtMs, long nowMs) => stored switch
-    {
-        "pending" => dueAtMs > nowMs ? JobStatus.Scheduled : JobStatus.Queued,
-        _ => ParseStatus(stored),
-    };
+    internal static JobStatus ToStatus(string stored, long dueAtMs, long nowMs) =>
+        stored switch
+        {
+            "pending" => dueAtMs > nowMs ? JobStatus.Scheduled : JobStatus.Queued,
+            _ => ParseStatus(stored),
+        };
 
-    private static JobStatus ParseStatus(string text) => text switch
-    {
-        "scheduled" => JobStatus.Scheduled,
-        "queued" => JobStatus.Queued,
-        "running" => JobStatus.Running,
-        "succeeded" => JobStatus.Succeeded,
-        "failed" => JobStatus.Failed,
-        "cancelled" => JobStatus.Cancelled,
-        _ => throw new InvalidOperationException($"unknown stored status '{text}'"),
-    };
+    private static JobStatus ParseStatus(string text) =>
+        text switch
+        {
+            "scheduled" => JobStatus.Scheduled,
+            "queued" => JobStatus.Queued,
+            "running" => JobStatus.Running,
+            "succeeded" => JobStatus.Succeeded,
+            "failed" => JobStatus.Failed,
+            "cancelled" => JobStatus.Cancelled,
+            _ => throw new InvalidOperationException($"unknown stored status '{text}'"),
+        };
 
     private static (string Where, Action<DbCommand> Bind) Filter(JobQuery query, long nowMs)
     {
@@ -463,7 +557,8 @@ internal sealed class JobIndex : IWriteParticipant
             }
         }
 
-        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"n|{UpdatedAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}"));
+        public override string ToString() =>
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"n|{UpdatedAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}"));
     }
 
     private sealed record Cursor(int Priority, long DueAtMs, string JobId)
@@ -489,6 +584,9 @@ internal sealed class JobIndex : IWriteParticipant
         public bool IsBefore(int priority, long dueAtMs, string jobId) =>
             priority < Priority || (priority == Priority && (dueAtMs > DueAtMs || (dueAtMs == DueAtMs && string.CompareOrdinal(jobId, JobId) > 0)));
 
-        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Priority.ToString(CultureInfo.InvariantCulture)}|{DueAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}"));
+        public override string ToString() =>
+            Convert.ToBase64String(
+                Encoding.UTF8.GetBytes($"{Priority.ToString(CultureInfo.InvariantCulture)}|{DueAtMs.ToString(CultureInfo.InvariantCulture)}|{JobId}")
+            );
     }
 }

@@ -14,4 +14,5 @@ internal sealed record JobIndexRow(
     string? Node,
     string? Incarnation,
     int Shard,
-    bool Deleted);
+    bool Deleted
+);

@@ -22,7 +22,12 @@ internal sealed class OwnDatabaseParticipant(IWriteParticipant inner, Func<Cance
         await inner.EnsureSchemaAsync(own, SqlDialect.Sqlite, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        DbTransaction? transaction,
+        SqlDialect dialect,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         if (transaction is not null)
         {

@@ -17,7 +17,15 @@ public sealed class JobsGateway : ReceiveActor
         ArgumentNullException.ThrowIfNull(client);
         Receive<ScheduleJob>(m => client.ScheduleAsync(m.Request).PipeTo(Sender, Self, failure: Failure));
         Receive<GetJob>(m => client.GetAsync(m.JobId).PipeTo(Sender, Self, failure: Failure));
-        Receive<CancelJob>(m => client.CancelAsync(m.JobId).ContinueWith(t => t.IsCompletedSuccessfully ? new JobCancelled(m.JobId) : throw t.Exception!.GetBaseException(), TaskScheduler.Default).PipeTo(Sender, Self, failure: Failure));
+        Receive<CancelJob>(m =>
+            client
+                .CancelAsync(m.JobId)
+                .ContinueWith(
+                    t => t.IsCompletedSuccessfully ? new JobCancelled(m.JobId) : throw t.Exception!.GetBaseException(),
+                    TaskScheduler.Default
+                )
+                .PipeTo(Sender, Self, failure: Failure)
+        );
     }
 
     /// <summary>A failed call is answered with its own exception (a <see cref="JobsException"/>), not an aggregate.</summary>

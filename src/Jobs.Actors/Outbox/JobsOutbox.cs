@@ -28,7 +28,13 @@ public static class JobsOutbox
     /// <param name="schema">The schema of the jobs tables (jobs.persistence.postgresql.schema).</param>
     /// <param name="tablePrefix">The table prefix (jobs.persistence.table-prefix).</param>
     /// <param name="cancellationToken">Cancels the insert.</param>
-    public static async Task<string> ScheduleAsync(NpgsqlTransaction transaction, ScheduleRequest request, string schema = "public", string tablePrefix = "jobs_", CancellationToken cancellationToken = default)
+    public static async Task<string> ScheduleAsync(
+        NpgsqlTransaction transaction,
+        ScheduleRequest request,
+        string schema = "public",
+        string tablePrefix = "jobs_",
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(request);
@@ -42,7 +48,8 @@ public static class JobsOutbox
             ScheduleValidator.ValidateJobId(request.JobId);
         }
 
-        var id = request.JobId ?? (request.UniqueKey is { } key ? ScheduleValidator.UniqueJobId(request.Kind, key) : Guid.CreateVersion7().ToString("N"));
+        var id = request.JobId
+            ?? (request.UniqueKey is { } key ? ScheduleValidator.UniqueJobId(request.Kind, key) : Guid.CreateVersion7().ToString("N"));
         var body = ScheduleBody.From(request.UniqueKey is null ? request with { JobId = id } : request);
         var names = new SqlNames(SqlDialect.PostgreSql, schema, tablePrefix);
         await using var command = transaction.Connection!.CreateCommand();
@@ -55,7 +62,12 @@ public static class JobsOutbox
     }
 
     /// <summary>Creates the outbox table if it is missing (a node does this at start; call it when the application may write first).</summary>
-    public static async Task EnsureSchemaAsync(NpgsqlConnection connection, string schema = "public", string tablePrefix = "jobs_", CancellationToken cancellationToken = default)
+    public static async Task EnsureSchemaAsync(
+        NpgsqlConnection connection,
+        string schema = "public",
+        string tablePrefix = "jobs_",
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(connection);
         var names = new SqlNames(SqlDialect.PostgreSql, schema, tablePrefix);
@@ -65,12 +77,16 @@ public static class JobsOutbox
     internal static string Table(SqlNames names) => names.Table("outbox");
 
     internal static IReadOnlyList<Migration> Migrations(SqlNames names) =>
-    [
-        new(1, "transactional enqueue outbox",
         [
-            $"CREATE TABLE {Table(names)} (id BIGSERIAL PRIMARY KEY, job_id TEXT NOT NULL, request TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), " +
-            "attempts INTEGER NOT NULL DEFAULT 0, failed BOOLEAN NOT NULL DEFAULT FALSE, last_error TEXT)",
-            $"CREATE INDEX {names.Plain("outbox_pending")} ON {Table(names)} (failed, id)",
-        ]),
-    ];
+            new(
+                1,
+                "transactional enqueue outbox",
+                [
+                    $"CREATE TABLE {Table(names)} (id BIGSERIAL PRIMARY KEY, job_id TEXT NOT "
+                        + "NULL, request TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
+                        + "attempts INTEGER NOT NULL DEFAULT 0, failed BOOLEAN NOT NULL DEFAULT FALSE, last_error TEXT)",
+                    $"CREATE INDEX {names.Plain("outbox_pending")} ON {Table(names)} (failed, id)",
+                ]
+            ),
+        ];
 }

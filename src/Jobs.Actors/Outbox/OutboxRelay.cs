@@ -13,7 +13,14 @@ namespace Jobs.Actors.Outbox;
 /// id), and deletes the row only after the job is stored. Rows for the same job id are relayed one after another in
 /// id order; different ids go in parallel. A row the node refuses is kept, marked failed with the error.
 /// </summary>
-internal sealed class OutboxRelay(NpgsqlDataSource dataSource, SqlNames names, IJobsClient client, TimeSpan pollInterval, int batchSize, ILogger logger) : IAsyncDisposable
+internal sealed class OutboxRelay(
+    NpgsqlDataSource dataSource,
+    SqlNames names,
+    IJobsClient client,
+    TimeSpan pollInterval,
+    int batchSize,
+    ILogger logger
+) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -24,7 +31,9 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, SqlNames names, I
     {
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
-            await MigrationRunner.ApplyAsync(connection, names, "outbox", JobsOutbox.Migrations(names), autoMigrate: true, cancellationToken).ConfigureAwait(false);
+            await MigrationRunner
+                .ApplyAsync(connection, names, "outbox", JobsOutbox.Migrations(names), autoMigrate: true, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         _listen = Task.Run(() => ListenAsync(_stop.Token), CancellationToken.None);
@@ -42,9 +51,7 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, SqlNames names, I
                 {
                     await task.ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
-                {
-                }
+                catch (OperationCanceledException) { }
             }
         }
 
@@ -122,7 +129,12 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, SqlNames names, I
     {
         var rows = new List<(long Id, string JobId, string Request)>();
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
-        await using (var select = new NpgsqlCommand($"SELECT id, job_id, request FROM {JobsOutbox.Table(names)} WHERE NOT failed ORDER BY id LIMIT @limit", connection))
+        await using (
+            var select = new NpgsqlCommand(
+                $"SELECT id, job_id, request FROM {JobsOutbox.Table(names)} WHERE NOT failed ORDER BY id LIMIT @limit",
+                connection
+            )
+        )
         {
             select.Parameters.AddWithValue("limit", batchSize);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -202,7 +214,10 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, SqlNames names, I
 
         foreach (var (id, error) in failed)
         {
-            await using var mark = new NpgsqlCommand($"UPDATE {JobsOutbox.Table(names)} SET failed = TRUE, attempts = attempts + 1, last_error = @e WHERE id = @id", connection);
+            await using var mark = new NpgsqlCommand(
+                $"UPDATE {JobsOutbox.Table(names)} SET failed = TRUE, attempts = attempts + 1, last_error = @e WHERE id = @id",
+                connection
+            );
             mark.Parameters.AddWithValue("e", error);
             mark.Parameters.AddWithValue("id", id);
             await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -84,4 +84,3 @@ internal sealed class PassivateStop : INoSerializationVerificationNeeded
 {
     public static readonly PassivateStop Instance = new();
 }
-

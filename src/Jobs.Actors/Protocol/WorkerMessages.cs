@@ -6,7 +6,10 @@ namespace Jobs.Actors.Protocol;
 /// <summary>From a job entity: ask a pool for a slot for this job; the pool answers the sender Admitted or AdmissionRejected.</summary>
 internal sealed record RequestAdmission(string JobId, string Kind, int Priority, DateTimeOffset DueAt) : IWireMessage;
 
-/// <summary>From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to the rank wait) for earlier ones to start.</summary>
+/// <summary>
+/// From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to
+/// the rank wait) for earlier ones to start.
+/// </summary>
 internal sealed record ExpectWoken(IReadOnlyList<string> JobIds) : IWireMessage;
 
 /// <summary>From a woken entity that will not ask for a slot (nothing to run now): the pool stops holding later-woken attempts for it.</summary>
@@ -53,7 +56,8 @@ internal sealed record PoolStatus(
     bool Paused = false,
     IReadOnlyCollection<string>? Admitted = null,
     IReadOnlyList<string>? Kinds = null,
-    IReadOnlyDictionary<string, int>? Held = null) : IWireMessage;
+    IReadOnlyDictionary<string, int>? Held = null
+) : IWireMessage;
 
 /// <summary>
 /// Run one attempt of a job: sent by the entity to its pool, and by the pool to a worker. <see cref="Started"/> says
@@ -70,7 +74,8 @@ internal sealed record Execute(
     TimeSpan Timeout,
     string? TraceParent = null,
     int Priority = 0,
-    bool Started = true) : IWireMessage;
+    bool Started = true
+) : IWireMessage;
 
 /// <summary>Cancel the running attempt (job cancelled or destroyed).</summary>
 internal sealed record CancelAttempt(string JobId, int Attempt) : IWireMessage;

@@ -23,7 +23,17 @@ internal sealed class CronExpression
     private readonly bool _daysStar;
     private readonly bool _weekdaysStar;
 
-    private CronExpression(string text, ulong seconds, ulong minutes, ulong hours, ulong days, ulong months, ulong weekdays, bool daysStar, bool weekdaysStar)
+    private CronExpression(
+        string text,
+        ulong seconds,
+        ulong minutes,
+        ulong hours,
+        ulong days,
+        ulong months,
+        ulong weekdays,
+        bool daysStar,
+        bool weekdaysStar
+    )
     {
         Text = text;
         _seconds = seconds;
@@ -39,7 +49,10 @@ internal sealed class CronExpression
     /// <summary>The expression as given.</summary>
     public string Text { get; }
 
-    /// <summary>Parses <paramref name="text"/>; a bad expression throws <see cref="JobValidationException"/> naming <paramref name="field"/> and the rule broken.</summary>
+    /// <summary>
+    /// Parses <paramref name="text"/>; a bad expression throws <see cref="JobValidationException"/> naming <paramref
+    /// name="field"/> and the rule broken.
+    /// </summary>
     public static CronExpression Parse(string text, string field = "cron")
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -60,7 +73,10 @@ internal sealed class CronExpression
             "@weekly" => "0 0 0 * * 0",
             "@daily" or "@midnight" => "0 0 0 * * *",
             "@hourly" => "0 0 * * * *",
-            _ when trimmed.StartsWith('@') => throw new JobValidationException(field, $"'{Shorten(trimmed)}' is not a known macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>)"),
+            _ when trimmed.StartsWith('@') => throw new JobValidationException(
+                field,
+                $"'{Shorten(trimmed)}' is not a known macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>)"
+            ),
             _ => trimmed,
         };
         var parts = expanded.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
@@ -92,7 +108,10 @@ internal sealed class CronExpression
         return cron;
     }
 
-    /// <summary>The first wall-clock time strictly after <paramref name="after"/> (whole seconds) that matches, or null if none within 8 years.</summary>
+    /// <summary>
+    /// The first wall-clock time strictly after <paramref name="after"/> (whole seconds) that matches, or null if none
+    /// within 8 years.
+    /// </summary>
     public DateTime? NextLocal(DateTime after)
     {
         var t = new DateTime(after.Ticks - (after.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Unspecified).AddSeconds(1);
@@ -140,7 +159,12 @@ internal sealed class CronExpression
 
     /// <summary>True when <paramref name="local"/> (whole seconds) matches every field.</summary>
     public bool Matches(DateTime local) =>
-        local.Ticks % TimeSpan.TicksPerSecond == 0 && Has(_months, local.Month) && DayMatches(local) && Has(_hours, local.Hour) && Has(_minutes, local.Minute) && Has(_seconds, local.Second);
+        local.Ticks % TimeSpan.TicksPerSecond == 0
+        && Has(_months, local.Month)
+        && DayMatches(local)
+        && Has(_hours, local.Hour)
+        && Has(_minutes, local.Minute)
+        && Has(_seconds, local.Second);
 
     /// <inheritdoc/>
     public override string ToString() => Text;
@@ -188,12 +212,16 @@ internal sealed class CronExpression
             var slash = item.IndexOf('/', StringComparison.Ordinal);
             var rangeText = slash < 0 ? item : item[..slash];
             var step = 1;
-            if (slash >= 0 && (!int.TryParse(item[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1 || step > max))
+            if (
+                slash >= 0
+                && (!int.TryParse(item[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1 || step > max)
+            )
             {
                 throw new JobValidationException(field, $"the {name} field '{part}' has a bad step '{item[(slash + 1)..]}' (1 to {max})");
             }
 
-            int low, high;
+            int low,
+                high;
             if (rangeText is "*" or "?")
             {
                 (low, high) = (min, max == 7 ? 6 : max);
@@ -236,7 +264,10 @@ internal sealed class CronExpression
             }
         }
 
-        throw new JobValidationException(field, $"the {name} field '{Shorten(part)}' has '{Shorten(text)}', which is not a number{(names is null ? string.Empty : " or a name")}");
+        throw new JobValidationException(
+            field,
+            $"the {name} field '{Shorten(part)}' has '{Shorten(text)}', which is not a number{(names is null ? string.Empty : " or a name")}"
+        );
     }
 
     private static string Shorten(string text) => text.Length > 40 ? text[..37] + "..." : text;

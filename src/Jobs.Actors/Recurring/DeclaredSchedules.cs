@@ -36,31 +36,37 @@ internal static class DeclaredSchedules
             string? Text(string path) => entry.HasPath(path) ? entry.GetString(path) : null;
             try
             {
-                requests.Add(new RecurringScheduleRequest
-                {
-                    Name = name,
-                    Kind = Text("kind") ?? throw new ConfigException("kind is required", config.GetValue(key).Origin, key + ".kind"),
-                    Payload = Text("payload") is { } payload ? ParsePayload(payload, config, key) : null,
-                    Cron = Text("cron"),
-                    Every = entry.HasPath("every") ? entry.GetDuration("every") : null,
-                    Named = Text("named"),
-                    TimeZone = Text("time-zone"),
-                    StartAt = Text("start-at") is { } start ? DateTimeOffset.Parse(start, CultureInfo.InvariantCulture) : null,
-                    EndAt = Text("end-at") is { } end ? DateTimeOffset.Parse(end, CultureInfo.InvariantCulture) : null,
-                    Limit = entry.HasPath("limit") ? entry.GetInt("limit") : null,
-                    Overlap = Text("overlap") switch
+                requests.Add(
+                    new RecurringScheduleRequest
                     {
-                        null or "skip" => OverlapPolicy.Skip,
-                        "queue-one" => OverlapPolicy.QueueOne,
-                        "allow" => OverlapPolicy.Allow,
-                        var other => throw new ConfigException($"must be skip, queue-one or allow but is {other}", config.GetValue(key + ".overlap").Origin, key + ".overlap"),
-                    },
-                    CatchUpWindow = entry.HasPath("catch-up-window") ? entry.GetDuration("catch-up-window") : null,
-                    Priority = entry.HasPath("priority") ? entry.GetInt("priority") : 0,
-                    Queue = Text("queue"),
-                    MaxAttempts = entry.HasPath("max-attempts") ? entry.GetInt("max-attempts") : null,
-                    Timeout = entry.HasPath("timeout") ? entry.GetDuration("timeout") : null,
-                });
+                        Name = name,
+                        Kind = Text("kind") ?? throw new ConfigException("kind is required", config.GetValue(key).Origin, key + ".kind"),
+                        Payload = Text("payload") is { } payload ? ParsePayload(payload, config, key) : null,
+                        Cron = Text("cron"),
+                        Every = entry.HasPath("every") ? entry.GetDuration("every") : null,
+                        Named = Text("named"),
+                        TimeZone = Text("time-zone"),
+                        StartAt = Text("start-at") is { } start ? DateTimeOffset.Parse(start, CultureInfo.InvariantCulture) : null,
+                        EndAt = Text("end-at") is { } end ? DateTimeOffset.Parse(end, CultureInfo.InvariantCulture) : null,
+                        Limit = entry.HasPath("limit") ? entry.GetInt("limit") : null,
+                        Overlap = Text("overlap") switch
+                        {
+                            null or "skip" => OverlapPolicy.Skip,
+                            "queue-one" => OverlapPolicy.QueueOne,
+                            "allow" => OverlapPolicy.Allow,
+                            var other => throw new ConfigException(
+                                $"must be skip, queue-one or allow but is {other}",
+                                config.GetValue(key + ".overlap").Origin,
+                                key + ".overlap"
+                            ),
+                        },
+                        CatchUpWindow = entry.HasPath("catch-up-window") ? entry.GetDuration("catch-up-window") : null,
+                        Priority = entry.HasPath("priority") ? entry.GetInt("priority") : 0,
+                        Queue = Text("queue"),
+                        MaxAttempts = entry.HasPath("max-attempts") ? entry.GetInt("max-attempts") : null,
+                        Timeout = entry.HasPath("timeout") ? entry.GetDuration("timeout") : null,
+                    }
+                );
             }
             catch (FormatException ex)
             {

@@ -1,10 +1,10 @@
-using Jobs.Actors.Hosting;
-using Jobs.Actors.Entities;
-using Jobs.Actors.Protocol;
-using Jobs.Client;
 using Akka.Actor;
-using Jobs.Actors.Support;
 using Akka.Persistence;
+using Jobs.Actors.Entities;
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
+using Jobs.Actors.Support;
+using Jobs.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Recurring;
@@ -86,7 +86,14 @@ internal sealed class RecurringEntity : JobsPersistentActor
         var recurrence = next.Definition == _state.Definition ? _recurrence : _runtime.NamedSchedules.Build(next.Definition!);
         var nextAt = recurrence is null || next.Paused ? null : next.NextOccurrence(recurrence);
         var state = recurrence is null ? "completed" : next.StateAt(recurrence).ToString().ToLowerInvariant();
-        return new RecurringIndexRow(_name, next.Definition!.Kind, state, nextAt?.ToUnixTimeMilliseconds(), next.UpdatedAt.ToUnixTimeMilliseconds(), Deleted: false);
+        return new RecurringIndexRow(
+            _name,
+            next.Definition!.Kind,
+            state,
+            nextAt?.ToUnixTimeMilliseconds(),
+            next.UpdatedAt.ToUnixTimeMilliseconds(),
+            Deleted: false
+        );
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
@@ -95,7 +102,12 @@ internal sealed class RecurringEntity : JobsPersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
         if (Sender is { } sender && !sender.Equals(Context.System.DeadLetters) && !sender.Equals(Self))
         {
-            sender.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)), Self);
+            sender.Tell(
+                new JobsFailed(
+                    new JobsException("storage-failure", $"storing the change to recurring schedule '{_name}' failed: {cause.Message}", cause)
+                ),
+                Self
+            );
         }
     }
 
@@ -140,7 +152,10 @@ internal sealed class RecurringEntity : JobsPersistentActor
                 _busy = false;
                 _activeCheckedAt = reconciled.At;
                 var now = Now;
-                var ended = reconciled.Ended.Where(e => _state.ActiveJobs.Contains(e.JobId)).Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now)).ToList();
+                var ended = reconciled
+                    .Ended.Where(e => _state.ActiveJobs.Contains(e.JobId))
+                    .Select(e => new OccurrenceEnded(e.JobId, e.Succeeded, now))
+                    .ToList();
                 if (ended.Count > 0)
                 {
                     PersistAllIndexed(ended, Applied);
@@ -177,7 +192,8 @@ internal sealed class RecurringEntity : JobsPersistentActor
         var now = Now;
         var definition = requested with
         {
-            Anchor = requested.StartAt ?? (_state.Definition is { } old && old.EveryMs == requested.EveryMs && old.Cron == requested.Cron ? old.Anchor : now),
+            Anchor = requested.StartAt
+                ?? (_state.Definition is { } old && old.EveryMs == requested.EveryMs && old.Cron == requested.Cron ? old.Anchor : now),
         };
         if (_state.Definition == definition)
         {
@@ -356,7 +372,12 @@ internal sealed class RecurringEntity : JobsPersistentActor
 
         if (missed > 0)
         {
-            Log.LogWarning("Recurring schedule {Name} missed {Count} occurrences older than its catch-up window (the last at {Last})", _name, missed, cursor);
+            Log.LogWarning(
+                "Recurring schedule {Name} missed {Count} occurrences older than its catch-up window (the last at {Last})",
+                _name,
+                missed,
+                cursor
+            );
             PersistIndexed(new OccurrencesMissed(missed, cursor, now), Applied);
             return;
         }
@@ -382,7 +403,14 @@ internal sealed class RecurringEntity : JobsPersistentActor
         var now = Now;
         if (d.Limit is { } limit && _state.Successes + _state.ActiveJobs.Count >= limit)
         {
-            PersistIndexed(new OccurrenceSkipped(occurrence, $"limit: {_state.ActiveJobs.Count} job(s) still running could reach the limit of {limit} successful runs", now), Applied);
+            PersistIndexed(
+                new OccurrenceSkipped(
+                    occurrence,
+                    $"limit: {_state.ActiveJobs.Count} job(s) still running could reach the limit of {limit} successful runs",
+                    now
+                ),
+                Applied
+            );
             return;
         }
 
@@ -397,7 +425,10 @@ internal sealed class RecurringEntity : JobsPersistentActor
                     PersistIndexed(new OccurrenceDeferred(occurrence, now), Applied);
                     return;
                 case OverlapPolicy.QueueOne:
-                    PersistIndexed(new OccurrenceSkipped(occurrence, $"overlap: the occurrence of {_state.Deferred:O} is already waiting", now), Applied);
+                    PersistIndexed(
+                        new OccurrenceSkipped(occurrence, $"overlap: the occurrence of {_state.Deferred:O} is already waiting", now),
+                        Applied
+                    );
                     return;
             }
         }
@@ -412,17 +443,22 @@ internal sealed class RecurringEntity : JobsPersistentActor
         JobScheduled job;
         try
         {
-            job = _runtime.Validator.Validate(new ScheduleRequest
+            job = _runtime.Validator.Validate(
+                new ScheduleRequest
+                {
+                    Kind = d.Kind,
+                    JobId = jobId,
+                    Payload = d.Payload is null ? null : System.Text.Json.JsonDocument.Parse(d.Payload).RootElement.Clone(),
+                    RunAt = occurrence,
+                    Priority = d.Priority,
+                    Queue = d.Queue,
+                    MaxAttempts = d.MaxAttempts,
+                    Timeout = d.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+                }
+            ) with
             {
-                Kind = d.Kind,
-                JobId = jobId,
-                Payload = d.Payload is null ? null : System.Text.Json.JsonDocument.Parse(d.Payload).RootElement.Clone(),
-                RunAt = occurrence,
-                Priority = d.Priority,
-                Queue = d.Queue,
-                MaxAttempts = d.MaxAttempts,
-                Timeout = d.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            }) with { Recurring = _name };
+                Recurring = _name,
+            };
         }
         catch (JobValidationException ex)
         {
@@ -432,9 +468,21 @@ internal sealed class RecurringEntity : JobsPersistentActor
 
         _busy = true;
         var self = Self;
-        _runtime.Region.AskEntity<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30)).ContinueWith(
-            t => self.Tell(new FireCompleted(occurrence, jobId, t.IsCompletedSuccessfully && t.Result.AlreadyExisted, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()), self),
-            TaskScheduler.Default);
+        _runtime
+            .Region.AskEntity<ScheduleResult>(new ScheduleJob(job), TimeSpan.FromSeconds(30))
+            .ContinueWith(
+                t =>
+                    self.Tell(
+                        new FireCompleted(
+                            occurrence,
+                            jobId,
+                            t.IsCompletedSuccessfully && t.Result.AlreadyExisted,
+                            t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()
+                        ),
+                        self
+                    ),
+                TaskScheduler.Default
+            );
     }
 
     private void OnFireCompleted(FireCompleted fired)
@@ -510,9 +558,13 @@ internal sealed class RecurringEntity : JobsPersistentActor
         });
     }
 
-    private RecurringScheduleInfo Info() => _recurrence is null
-        ? _state.ToInfo(new FunctionSchedule("missing", _ => null)) with { State = RecurringState.Completed }
-        : _state.ToInfo(_recurrence);
+    private RecurringScheduleInfo Info() =>
+        _recurrence is null
+            ? _state.ToInfo(new FunctionSchedule("missing", _ => null)) with
+            {
+                State = RecurringState.Completed,
+            }
+            : _state.ToInfo(_recurrence);
 
     /// <summary>Asks the shard to stop this entity; what arrives for it meanwhile waits for its next incarnation.</summary>
     private void Passivate() => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PassivateStop.Instance), Self);
@@ -527,7 +579,8 @@ internal sealed class RecurringEntity : JobsPersistentActor
 
     private JobsFailed NotFound() => new(new RecurringNotFoundException(_name));
 
-    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record FireCompleted(DateTimeOffset Occurrence, string JobId, bool AlreadyExisted, Exception? Error)
+        : INoSerializationVerificationNeeded;
 
     private sealed record Reconciled(IReadOnlyList<(string JobId, bool Succeeded)> Ended, DateTimeOffset At) : INoSerializationVerificationNeeded;
 

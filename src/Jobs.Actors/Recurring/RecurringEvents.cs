@@ -20,7 +20,8 @@ internal sealed record RecurringDefinition(
     string? Queue,
     int? MaxAttempts,
     long? TimeoutMs,
-    DateTimeOffset Anchor);
+    DateTimeOffset Anchor
+);
 
 /// <summary>The schedule was created or its definition replaced; occurrences count from <see cref="From"/>.</summary>
 internal sealed record RecurringDefined(RecurringDefinition Definition, DateTimeOffset From, DateTimeOffset At) : Serialization.IPersistedEvent;

@@ -20,26 +20,41 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
     {
         if (connection is null)
         {
-            throw new InvalidOperationException("the recurring index needs a database: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
+            throw new InvalidOperationException(
+                "the recurring index needs a database: on the in-memory journal it is wrapped in OwnDatabaseParticipant"
+            );
         }
 
         var migrations = new List<Migration>
         {
-            new(1, "recurring schedule index",
-            [
-                $"CREATE TABLE {Table} (name TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, next_at BIGINT, updated_at BIGINT NOT NULL)",
-                $"CREATE INDEX {names.Plain("recurring_index_next")} ON {Table} (state, next_at)",
-            ]),
+            new(
+                1,
+                "recurring schedule index",
+                [
+                    $"CREATE TABLE {Table} (name TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+                        + "state TEXT NOT NULL, next_at BIGINT, updated_at BIGINT NOT NULL)",
+                    $"CREATE INDEX {names.Plain("recurring_index_next")} ON {Table} (state, next_at)",
+                ]
+            ),
         };
-        await MigrationRunner.ApplyAsync(connection, names, "recurring-index", migrations, autoMigrate: true, cancellationToken).ConfigureAwait(false);
+        await MigrationRunner
+            .ApplyAsync(connection, names, "recurring-index", migrations, autoMigrate: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        DbTransaction? transaction,
+        SqlDialect dialect,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         var rows = writes.Select(w => w.Attachment).OfType<RecurringIndexRow>().ToList();
         if (transaction is null)
         {
-            throw new InvalidOperationException("the recurring index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant");
+            throw new InvalidOperationException(
+                "the recurring index writes in the journal's transaction: on the in-memory journal it is wrapped in OwnDatabaseParticipant"
+            );
         }
 
         foreach (var row in rows)
@@ -53,8 +68,10 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
             }
             else
             {
-                command.CommandText = $"INSERT INTO {Table} (name, kind, state, next_at, updated_at) VALUES (@n, @k, @s, @next, @u) " +
-                    "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, state = excluded.state, next_at = excluded.next_at, updated_at = excluded.updated_at";
+                command.CommandText =
+                    $"INSERT INTO {Table} (name, kind, state, next_at, updated_at) VALUES (@n, @k, @s, @next, @u) "
+                    + "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, state = "
+                    + "excluded.state, next_at = excluded.next_at, updated_at = excluded.updated_at";
                 Add(command, "@n", row.Name);
                 Add(command, "@k", row.Kind);
                 Add(command, "@s", row.State);
@@ -71,13 +88,15 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         return await QueryAsync(
-            $"SELECT name FROM {Table} WHERE state = 'active' AND next_at <= @now ORDER BY next_at LIMIT @limit",
-            c =>
-            {
-                Add(c, "@now", nowMs);
-                Add(c, "@limit", limit);
-            },
-            cancellationToken).ConfigureAwait(false);
+                $"SELECT name FROM {Table} WHERE state = 'active' AND next_at <= @now ORDER BY next_at LIMIT @limit",
+                c =>
+                {
+                    Add(c, "@now", nowMs);
+                    Add(c, "@limit", limit);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>The earliest next occurrence of any active schedule, or null.</summary>
@@ -93,7 +112,8 @@ internal sealed class RecurringIndex(SqlNames names, Func<CancellationToken, Tas
     /// <summary>Every schedule's name, in order.</summary>
     public async Task<IReadOnlyList<string>> NamesAsync(int limit, CancellationToken cancellationToken)
     {
-        return await QueryAsync($"SELECT name FROM {Table} ORDER BY name LIMIT @limit", c => Add(c, "@limit", limit), cancellationToken).ConfigureAwait(false);
+        return await QueryAsync($"SELECT name FROM {Table} ORDER BY name LIMIT @limit", c => Add(c, "@limit", limit), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> QueryAsync(string sql, Action<DbCommand> bind, CancellationToken cancellationToken)

@@ -43,47 +43,48 @@ internal sealed record RecurringScheduleState
 
     public bool LimitReached => Definition?.Limit is { } limit && Successes >= limit;
 
-    public RecurringScheduleState Apply(object @event) => @event switch
-    {
-        RecurringDefined d => this with
+    public RecurringScheduleState Apply(object @event) =>
+        @event switch
         {
-            Definition = d.Definition,
-            Cursor = d.From,
-            Deferred = null,
-            CreatedAt = Exists ? CreatedAt : d.At,
-            UpdatedAt = d.At,
-        },
-        RecurringPaused p => this with { Paused = true, Deferred = null, UpdatedAt = p.At },
-        RecurringResumed r => this with { Paused = false, Cursor = r.From > Cursor ? r.From : Cursor, UpdatedAt = r.At },
-        OccurrenceFired f => this with
-        {
-            Cursor = f.Occurrence > Cursor ? f.Occurrence : Cursor,
-            Deferred = Deferred == f.Occurrence ? null : Deferred,
-            ActiveJobs = ActiveJobs.Contains(f.JobId) ? ActiveJobs : ActiveJobs.Add(f.JobId),
-            PreviousOccurrence = f.Occurrence,
-            PreviousJobId = f.JobId,
-            Fired = Fired + 1,
-            UpdatedAt = f.At,
-        },
-        OccurrenceSkipped s => this with
-        {
-            Cursor = s.Occurrence > Cursor ? s.Occurrence : Cursor,
-            Deferred = Deferred == s.Occurrence ? null : Deferred,
-            Skipped = Skipped + 1,
-            LastSkipReason = s.Reason,
-            UpdatedAt = s.At,
-        },
-        OccurrenceDeferred q => this with { Cursor = q.Occurrence > Cursor ? q.Occurrence : Cursor, Deferred = q.Occurrence, UpdatedAt = q.At },
-        OccurrencesMissed m => this with { Cursor = m.Last > Cursor ? m.Last : Cursor, Missed = Missed + m.Count, UpdatedAt = m.At },
-        OccurrenceEnded e => this with
-        {
-            ActiveJobs = ActiveJobs.Remove(e.JobId),
-            Successes = Successes + (e.Succeeded && ActiveJobs.Contains(e.JobId) ? 1 : 0),
-            UpdatedAt = e.At,
-        },
-        RecurringDeleted => Empty,
-        _ => throw new ArgumentException($"unknown recurring-schedule event {@event.GetType().Name}", nameof(@event)),
-    };
+            RecurringDefined d => this with
+            {
+                Definition = d.Definition,
+                Cursor = d.From,
+                Deferred = null,
+                CreatedAt = Exists ? CreatedAt : d.At,
+                UpdatedAt = d.At,
+            },
+            RecurringPaused p => this with { Paused = true, Deferred = null, UpdatedAt = p.At },
+            RecurringResumed r => this with { Paused = false, Cursor = r.From > Cursor ? r.From : Cursor, UpdatedAt = r.At },
+            OccurrenceFired f => this with
+            {
+                Cursor = f.Occurrence > Cursor ? f.Occurrence : Cursor,
+                Deferred = Deferred == f.Occurrence ? null : Deferred,
+                ActiveJobs = ActiveJobs.Contains(f.JobId) ? ActiveJobs : ActiveJobs.Add(f.JobId),
+                PreviousOccurrence = f.Occurrence,
+                PreviousJobId = f.JobId,
+                Fired = Fired + 1,
+                UpdatedAt = f.At,
+            },
+            OccurrenceSkipped s => this with
+            {
+                Cursor = s.Occurrence > Cursor ? s.Occurrence : Cursor,
+                Deferred = Deferred == s.Occurrence ? null : Deferred,
+                Skipped = Skipped + 1,
+                LastSkipReason = s.Reason,
+                UpdatedAt = s.At,
+            },
+            OccurrenceDeferred q => this with { Cursor = q.Occurrence > Cursor ? q.Occurrence : Cursor, Deferred = q.Occurrence, UpdatedAt = q.At },
+            OccurrencesMissed m => this with { Cursor = m.Last > Cursor ? m.Last : Cursor, Missed = Missed + m.Count, UpdatedAt = m.At },
+            OccurrenceEnded e => this with
+            {
+                ActiveJobs = ActiveJobs.Remove(e.JobId),
+                Successes = Successes + (e.Succeeded && ActiveJobs.Contains(e.JobId) ? 1 : 0),
+                UpdatedAt = e.At,
+            },
+            RecurringDeleted => Empty,
+            _ => throw new ArgumentException($"unknown recurring-schedule event {@event.GetType().Name}", nameof(@event)),
+        };
 
     /// <summary>The first occurrence not yet handled, or null (none left, completed, or past the end).</summary>
     public DateTimeOffset? NextOccurrence(IRecurrence recurrence)

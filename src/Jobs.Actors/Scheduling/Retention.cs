@@ -1,8 +1,8 @@
+using Akka.Actor;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
-using Jobs.Client;
-using Akka.Actor;
 using Jobs.Actors.Support;
+using Jobs.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Scheduling;
@@ -40,7 +40,14 @@ internal sealed class Retention(JobsRuntime runtime) : JobsActor
         var removed = 0;
         try
         {
-            foreach (var (status, period) in new[] { ("succeeded", settings.RetainSucceeded), ("failed", settings.RetainFailed), ("cancelled", settings.RetainCancelled) })
+            foreach (
+                var (status, period) in new[]
+                {
+                    ("succeeded", settings.RetainSucceeded),
+                    ("failed", settings.RetainFailed),
+                    ("cancelled", settings.RetainCancelled),
+                }
+            )
             {
                 if (period == TimeSpan.Zero)
                 {

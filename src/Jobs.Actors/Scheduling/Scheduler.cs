@@ -1,6 +1,6 @@
+using Akka.Actor;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
-using Akka.Actor;
 using Jobs.Actors.Support;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +46,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     {
         Self.Tell(RecoverStale.Instance, Self);
         Self.Tell(SchedulerTick.Instance, Self);
-        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+        Akka.Cluster.Cluster.Get(Context.System)
+            .Subscribe(
+                Self,
+                Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(Akka.Cluster.ClusterEvent.MemberRemoved)
+            );
     }
 
     /// <inheritdoc />
@@ -180,8 +185,18 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     }
 
                     // Jobs admitted or woken lately are still pending in the index: read past them, and skip them.
-                    var read = await runtime.Index.DueAsync(queue, now, limit + admitted.Count + inFlight, runtime.Settings.OrderOf(queue), saturated, kinds, CancellationToken.None);
-                    var due = read.Where(j => !_woken.ContainsKey(j.Id) && !admitted.Contains(j.Id) && TakePermit(permits, j.Kind)).Take(limit).ToList();
+                    var read = await runtime.Index.DueAsync(
+                        queue,
+                        now,
+                        limit + admitted.Count + inFlight,
+                        runtime.Settings.OrderOf(queue),
+                        saturated,
+                        kinds,
+                        CancellationToken.None
+                    );
+                    var due = read.Where(j => !_woken.ContainsKey(j.Id) && !admitted.Contains(j.Id) && TakePermit(permits, j.Kind))
+                        .Take(limit)
+                        .ToList();
                     foreach (var (pool, jobs) in Assign(due, members, inFlight))
                     {
                         if (jobs.Count > 1)
@@ -193,7 +208,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                         foreach (var (id, kind) in jobs)
                         {
                             _woken[id] = (tick, queue, kind);
-                            runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self); // the entity may live on another member: always name the pool's
+                            // the entity may live on another member: always name the pool's
+                            runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self);
                         }
                     }
 
@@ -225,7 +241,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
             var nextJob = await runtime.Index.NextDueAsync(CancellationToken.None);
             var nextSchedule = await runtime.RecurringIndex.NextDueAsync(CancellationToken.None);
-            var nextDue = nextJob is null ? nextSchedule : nextSchedule is null ? nextJob : nextJob < nextSchedule ? nextJob : nextSchedule;
+            var nextDue =
+                nextJob is null ? nextSchedule
+                : nextSchedule is null ? nextJob
+                : nextJob < nextSchedule ? nextJob
+                : nextSchedule;
             var latest = now + runtime.Settings.SchedulerMaxSleep;
             Arm(nextDue is { } n && n > now && n < latest ? n : latest);
         }
@@ -341,7 +361,11 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
             if (running.Count > 0)
             {
-                Log.LogInformation("{Count} jobs were running on the removed member {Incarnation}: woke them to run again", running.Count, incarnation);
+                Log.LogInformation(
+                    "{Count} jobs were running on the removed member {Incarnation}: woke them to run again",
+                    running.Count,
+                    incarnation
+                );
             }
         }
         catch (Exception ex)
@@ -389,7 +413,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
                 if (!_remotePools.TryGetValue((node, queue), out var remote))
                 {
-                    var identity = await system.ActorSelection(Workers.WorkerPool.PathOn(node, queue)).Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
+                    var identity = await system
+                        .ActorSelection(Workers.WorkerPool.PathOn(node, queue))
+                        .Ask<ActorIdentity>(new Identify(queue), TimeSpan.FromSeconds(2));
                     if (identity.Subject is null)
                     {
                         return null; // that member runs no such queue
@@ -414,7 +440,10 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// (slots already spoken for by woken jobs count against every pool alike).
     /// </summary>
     private static IEnumerable<(PoolView Pool, List<(string Id, string Kind)> Jobs)> Assign(
-        List<(string Id, string Kind)> due, List<PoolView> open, int inFlight)
+        List<(string Id, string Kind)> due,
+        List<PoolView> open,
+        int inFlight
+    )
     {
         var free = open.Select(p => p.Status.Free - (inFlight / open.Count)).ToArray();
         var jobs = open.Select(_ => new List<(string Id, string Kind)>()).ToArray();

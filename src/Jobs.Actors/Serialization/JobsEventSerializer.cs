@@ -22,7 +22,12 @@ internal sealed class JobsEventSerializer(ExtendedActorSystem system) : Serializ
 
     /// <summary>Every event type the job system persists (declared before <see cref="Hocon"/>, which is built from it).</summary>
     public static IReadOnlyList<Type> EventTypes { get; } =
-        [.. typeof(JobsEventSerializer).Assembly.GetTypes().Where(t => t.IsClass && !t.IsAbstract && typeof(IPersistedEvent).IsAssignableFrom(t)).OrderBy(t => t.FullName, StringComparer.Ordinal)];
+    [
+        .. typeof(JobsEventSerializer)
+            .Assembly.GetTypes()
+            .Where(t => t.IsClass && !t.IsAbstract && typeof(IPersistedEvent).IsAssignableFrom(t))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal),
+    ];
 
     /// <summary>
     /// The Akka configuration that registers this serializer and binds every persisted event type to it (the same
@@ -44,7 +49,13 @@ internal sealed class JobsEventSerializer(ExtendedActorSystem system) : Serializ
         var type = typeof(JobsEventSerializer);
         var b = new StringBuilder();
         b.Append("akka.actor.serializers.jobs-events = \"").Append(type.FullName).Append(", ").Append(type.Assembly.GetName().Name).Append("\"\n");
-        b.Append("akka.actor.serialization-identifiers { \"").Append(type.FullName).Append(", ").Append(type.Assembly.GetName().Name).Append("\" = ").Append(Id).Append(" }\n");
+        b.Append("akka.actor.serialization-identifiers { \"")
+            .Append(type.FullName)
+            .Append(", ")
+            .Append(type.Assembly.GetName().Name)
+            .Append("\" = ")
+            .Append(Id)
+            .Append(" }\n");
         b.Append("akka.actor.serialization-bindings {\n");
         foreach (var eventType in EventTypes)
         {

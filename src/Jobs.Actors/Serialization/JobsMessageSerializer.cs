@@ -26,15 +26,24 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
     /// <summary>Messages without fields, sent as their manifest alone and read back as their one instance.</summary>
     private static readonly (string Manifest, object Instance)[] Singletons =
     [
-        ("job-ack.v1", JobAck.Instance), ("ping.v1", Ping.Instance), ("pong.v1", Pong.Instance), ("get-pool-status.v1", GetPoolStatus.Instance),
+        ("job-ack.v1", JobAck.Instance),
+        ("ping.v1", Ping.Instance),
+        ("pong.v1", Pong.Instance),
+        ("get-pool-status.v1", GetPoolStatus.Instance),
         ("database-contact-query.v1", Sharding.DatabaseContactQuery.Instance),
     ];
 
     /// <summary>Every type this serializer writes (declared before <see cref="Hocon"/>, which binds them).</summary>
     public static IReadOnlyList<Type> MessageTypes { get; } =
     [
-        .. typeof(JobsMessageSerializer).Assembly.GetTypes()
-            .Where(t => t.IsClass && !t.IsAbstract && typeof(IWireMessage).IsAssignableFrom(t) && !typeof(INoSerializationVerificationNeeded).IsAssignableFrom(t))
+        .. typeof(JobsMessageSerializer)
+            .Assembly.GetTypes()
+            .Where(t =>
+                t.IsClass
+                && !t.IsAbstract
+                && typeof(IWireMessage).IsAssignableFrom(t)
+                && !typeof(INoSerializationVerificationNeeded).IsAssignableFrom(t)
+            )
             .Concat([typeof(ScheduleResult), typeof(JobInfo), typeof(RecurringScheduleInfo)])
             .OrderBy(t => t.FullName, StringComparer.Ordinal),
     ];
@@ -50,79 +59,82 @@ internal sealed class JobsMessageSerializer(ExtendedActorSystem system) : Serial
         type == typeof(JobsFailed) || Messages.IsRegistered(type) || Array.Exists(Singletons, s => s.Instance.GetType() == type);
 
     /// <inheritdoc />
-    public override string Manifest(object o) => o switch
-    {
-        JobsFailed => FailedManifest,
-        _ when Array.Find(Singletons, s => s.Instance.GetType() == o.GetType()) is { Manifest: { } manifest } => manifest,
-        _ => Messages.Serialize(o).Manifest,
-    };
+    public override string Manifest(object o) =>
+        o switch
+        {
+            JobsFailed => FailedManifest,
+            _ when Array.Find(Singletons, s => s.Instance.GetType() == o.GetType()) is { Manifest: { } manifest } => manifest,
+            _ => Messages.Serialize(o).Manifest,
+        };
 
     /// <inheritdoc />
-    public override byte[] ToBinary(object obj) => obj switch
-    {
-        JobsFailed failed => JsonSerializer.SerializeToUtf8Bytes(ProblemBody.From(failed.Error), JobsWire.Options),
-        _ when Array.Exists(Singletons, s => s.Instance.GetType() == obj.GetType()) => [],
-        _ => Messages.Serialize(obj).Payload,
-    };
+    public override byte[] ToBinary(object obj) =>
+        obj switch
+        {
+            JobsFailed failed => JsonSerializer.SerializeToUtf8Bytes(ProblemBody.From(failed.Error), JobsWire.Options),
+            _ when Array.Exists(Singletons, s => s.Instance.GetType() == obj.GetType()) => [],
+            _ => Messages.Serialize(obj).Payload,
+        };
 
     /// <inheritdoc />
     public override object FromBinary(byte[] bytes, string manifest)
     {
         if (manifest == FailedManifest)
         {
-            var problem = JsonSerializer.Deserialize<ProblemBody>(bytes, JobsWire.Options) ?? throw new System.Runtime.Serialization.SerializationException("an empty error reply");
+            var problem = JsonSerializer.Deserialize<ProblemBody>(bytes, JobsWire.Options)
+                ?? throw new System.Runtime.Serialization.SerializationException("an empty error reply");
             return new JobsFailed(problem.ToException());
         }
 
         return Array.Find(Singletons, s => s.Manifest == manifest) is { Instance: { } instance } ? instance : Messages.Deserialize(manifest, bytes);
     }
 
-    private static EventSerializer Register(EventSerializer s, JobsMessagesJsonContext c) => s
-        .Register("schedule-job.v1", c.ScheduleJob)
-        .Register("get-job.v1", c.GetJob)
-        .Register("cancel-job.v1", c.CancelJob)
-        .Register("reschedule-job.v1", c.RescheduleJob)
-        .Register("retry-job.v1", c.RetryJob)
-        .Register("destroy-job.v1", c.DestroyJob)
-        .Register("wake-job.v1", c.WakeJob)
-        .Register("attempt-completed.v1", c.AttemptCompleted)
-        .Register("begin-attempt.v1", c.BeginAttempt)
-        .Register("attempt-not-started.v1", c.AttemptNotStarted)
-        .Register("admitted.v1", c.Admitted)
-        .Register("admission-rejected.v1", c.AdmissionRejected)
-        .Register("set-recurring.v1", c.SetRecurring)
-        .Register("get-recurring.v1", c.GetRecurring)
-        .Register("pause-recurring.v1", c.PauseRecurring)
-        .Register("resume-recurring.v1", c.ResumeRecurring)
-        .Register("delete-recurring.v1", c.DeleteRecurring)
-        .Register("wake-recurring.v1", c.WakeRecurring)
-        .Register("recurring-job-ended.v1", c.RecurringJobEnded)
-        .Register("job-due.v1", c.JobDue)
-        .Register("capacity-available.v1", c.CapacityAvailable)
-        .Register("wake-rejected.v1", c.WakeRejected)
-        .Register("request-admission.v1", c.RequestAdmission)
-        .Register("expect-woken.v1", c.ExpectWoken)
-        .Register("wake-declined.v1", c.WakeDeclined)
-        .Register("query-attempt.v1", c.QueryAttempt)
-        .Register("database-contact-reply.v1", c.DatabaseContactReply)
-        .Register("attempt-unknown.v1", c.AttemptUnknown)
-        .Register("member-offer.v1", c.MemberOffer)
-        .Register("offer-received.v1", c.OfferReceived)
-        .Register("remote-transition.v1", c.RemoteTransition)
-        .Register("standing-query.v1", c.StandingQuery)
-        .Register("standing-reply.v1", c.StandingReply)
-        .Register("release-slot.v1", c.ReleaseSlot)
-        .Register("pool-status.v1", c.PoolStatus)
-        .Register("execute.v1", c.Execute)
-        .Register("cancel-attempt.v1", c.CancelAttempt)
-        .Register("queue-pause-changed.v1", c.QueuePauseChanged)
-        .Register("schedule-result.v1", c.ScheduleResult)
-        .Register("job-info.v1", c.JobInfo)
-        .Register("recurring-schedule-info.v1", c.RecurringScheduleInfo)
-        .Register("gateway.schedule-job.v1", c.GatewayScheduleJob)
-        .Register("gateway.get-job.v1", c.GatewayGetJob)
-        .Register("gateway.cancel-job.v1", c.GatewayCancelJob)
-        .Register("gateway.job-cancelled.v1", c.GatewayJobCancelled);
+    private static EventSerializer Register(EventSerializer s, JobsMessagesJsonContext c) =>
+        s.Register("schedule-job.v1", c.ScheduleJob)
+            .Register("get-job.v1", c.GetJob)
+            .Register("cancel-job.v1", c.CancelJob)
+            .Register("reschedule-job.v1", c.RescheduleJob)
+            .Register("retry-job.v1", c.RetryJob)
+            .Register("destroy-job.v1", c.DestroyJob)
+            .Register("wake-job.v1", c.WakeJob)
+            .Register("attempt-completed.v1", c.AttemptCompleted)
+            .Register("begin-attempt.v1", c.BeginAttempt)
+            .Register("attempt-not-started.v1", c.AttemptNotStarted)
+            .Register("admitted.v1", c.Admitted)
+            .Register("admission-rejected.v1", c.AdmissionRejected)
+            .Register("set-recurring.v1", c.SetRecurring)
+            .Register("get-recurring.v1", c.GetRecurring)
+            .Register("pause-recurring.v1", c.PauseRecurring)
+            .Register("resume-recurring.v1", c.ResumeRecurring)
+            .Register("delete-recurring.v1", c.DeleteRecurring)
+            .Register("wake-recurring.v1", c.WakeRecurring)
+            .Register("recurring-job-ended.v1", c.RecurringJobEnded)
+            .Register("job-due.v1", c.JobDue)
+            .Register("capacity-available.v1", c.CapacityAvailable)
+            .Register("wake-rejected.v1", c.WakeRejected)
+            .Register("request-admission.v1", c.RequestAdmission)
+            .Register("expect-woken.v1", c.ExpectWoken)
+            .Register("wake-declined.v1", c.WakeDeclined)
+            .Register("query-attempt.v1", c.QueryAttempt)
+            .Register("database-contact-reply.v1", c.DatabaseContactReply)
+            .Register("attempt-unknown.v1", c.AttemptUnknown)
+            .Register("member-offer.v1", c.MemberOffer)
+            .Register("offer-received.v1", c.OfferReceived)
+            .Register("remote-transition.v1", c.RemoteTransition)
+            .Register("standing-query.v1", c.StandingQuery)
+            .Register("standing-reply.v1", c.StandingReply)
+            .Register("release-slot.v1", c.ReleaseSlot)
+            .Register("pool-status.v1", c.PoolStatus)
+            .Register("execute.v1", c.Execute)
+            .Register("cancel-attempt.v1", c.CancelAttempt)
+            .Register("queue-pause-changed.v1", c.QueuePauseChanged)
+            .Register("schedule-result.v1", c.ScheduleResult)
+            .Register("job-info.v1", c.JobInfo)
+            .Register("recurring-schedule-info.v1", c.RecurringScheduleInfo)
+            .Register("gateway.schedule-job.v1", c.GatewayScheduleJob)
+            .Register("gateway.get-job.v1", c.GatewayGetJob)
+            .Register("gateway.cancel-job.v1", c.GatewayCancelJob)
+            .Register("gateway.job-cancelled.v1", c.GatewayJobCancelled);
 
     private static string BuildHocon()
     {

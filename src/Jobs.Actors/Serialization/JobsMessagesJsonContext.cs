@@ -8,7 +8,11 @@ using Gateway = Jobs.Actors.Messages;
 namespace Jobs.Actors.Serialization;
 
 /// <summary>Source-generated JSON for the messages that may travel between nodes (see <see cref="JobsMessageSerializer"/>).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
+)]
 [JsonSerializable(typeof(ScheduleJob))]
 [JsonSerializable(typeof(GetJob))]
 [JsonSerializable(typeof(CancelJob))]

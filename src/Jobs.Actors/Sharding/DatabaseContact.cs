@@ -108,8 +108,14 @@ internal sealed class DatabaseContact : ReceiveActor
         if (SinceReached >= _cutOffAfter && !_downed)
         {
             // Does anyone else reach it? Each answers whether its own last probes did.
-            _log.LogWarning("This member has not reached the database for {Since} ({Failure}); asking the other members whether they do", SinceReached, probed.Failure);
-            foreach (var member in _cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(_cluster.SelfAddress)))
+            _log.LogWarning(
+                "This member has not reached the database for {Since} ({Failure}); asking the other members whether they do",
+                SinceReached,
+                probed.Failure
+            );
+            foreach (
+                var member in _cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(_cluster.SelfAddress))
+            )
             {
                 Context.ActorSelection(new RootActorPath(member.Address) / "user" / Name).Tell(DatabaseContactQuery.Instance, Self);
             }
@@ -132,7 +138,12 @@ internal sealed class DatabaseContact : ReceiveActor
         }
 
         _downed = true;
-        _log.LogError("This member has not reached the database for {Since} while {Member} does: downing itself, so that the others take over its shards and the scheduler", SinceReached, Sender.Path.Address);
+        _log.LogError(
+            "This member has not reached the database for {Since} while {Member} does: "
+                + "downing itself, so that the others take over its shards and the scheduler",
+            SinceReached,
+            Sender.Path.Address
+        );
         _cluster.Down(_cluster.SelfAddress);
     }
 

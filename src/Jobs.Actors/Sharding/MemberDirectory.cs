@@ -48,7 +48,10 @@ internal sealed class ClusterDirectory
 
     /// <summary>The concurrency caps the other members registered their kinds with in code.</summary>
     public IEnumerable<(string Kind, int Max)> RemoteCaps =>
-        Peers.Values.SelectMany(p => p.Offer.Kinds).Where(k => k.Options.MaxConcurrency is not null).Select(k => (k.Kind, k.Options.MaxConcurrency!.Value));
+        Peers
+            .Values.SelectMany(p => p.Offer.Kinds)
+            .Where(k => k.Options.MaxConcurrency is not null)
+            .Select(k => (k.Kind, k.Options.MaxConcurrency!.Value));
 
     /// <summary>Every queue the other members run a pool for.</summary>
     public IEnumerable<string> RemoteQueues => Peers.Values.SelectMany(p => p.Offer.Queues).Distinct(StringComparer.Ordinal);
@@ -120,8 +123,15 @@ internal sealed class MemberDirectory : ReceiveActor, IWithTimers
         Receive<OfferReceived>(OnOfferReceived);
         Receive<RemoteTransition>(remote => _runtime.Transitions.PublishLocal(remote.Transition));
         Receive<ArmTimedOut>(timedOut => Settle(a => a.Version <= timedOut.Version, timedOut: true));
-        Receive<StandingQuery>(query => Sender.Tell(new StandingReply(_cluster.State.Members.Any(m =>
-            m.Status == MemberStatus.Up && m.UniqueAddress.Uid == query.Uid && m.Address.Equals(Sender.Path.Address)))));
+        Receive<StandingQuery>(query =>
+            Sender.Tell(
+                new StandingReply(
+                    _cluster.State.Members.Any(m =>
+                        m.Status == MemberStatus.Up && m.UniqueAddress.Uid == query.Uid && m.Address.Equals(Sender.Path.Address)
+                    )
+                )
+            )
+        );
     }
 
     /// <inheritdoc />
@@ -141,12 +151,18 @@ internal sealed class MemberDirectory : ReceiveActor, IWithTimers
     /// <summary>The directory actor of the member at <paramref name="address"/>.</summary>
     private ActorSelection DirectoryOf(Address address) => Context.ActorSelection(new RootActorPath(address) / "user" / Name);
 
-    private MemberOffer OwnOffer() => new(
-        _runtime.Incarnation,
-        [.. _runtime.Handlers.Kinds.Order(StringComparer.Ordinal).Select(k => new KindOffer(k, _runtime.Handlers.TryGet(k, out var r) ? r.Options : new JobKindOptions()))],
-        [.. _runtime.Pools.Keys.Order(StringComparer.Ordinal)],
-        _runtime.Transitions.Queries,
-        _version);
+    private MemberOffer OwnOffer() =>
+        new(
+            _runtime.Incarnation,
+            [
+                .. _runtime
+                    .Handlers.Kinds.Order(StringComparer.Ordinal)
+                    .Select(k => new KindOffer(k, _runtime.Handlers.TryGet(k, out var r) ? r.Options : new JobKindOptions())),
+            ],
+            [.. _runtime.Pools.Keys.Order(StringComparer.Ordinal)],
+            _runtime.Transitions.Queries,
+            _version
+        );
 
     private void Announce(Address address)
     {
@@ -228,7 +244,10 @@ internal sealed class MemberDirectory : ReceiveActor, IWithTimers
         {
             if (timedOut && arming.Waiting.Count > 0)
             {
-                _log.LogWarning("A new watch starts before {Members} confirmed it; their transitions of the next moments may be missed", string.Join(", ", arming.Waiting));
+                _log.LogWarning(
+                    "A new watch starts before {Members} confirmed it; their transitions of the next moments may be missed",
+                    string.Join(", ", arming.Waiting)
+                );
             }
 
             arming.Armed.TrySetResult();
@@ -257,7 +276,13 @@ internal sealed record KindOffer(string Kind, JobKindOptions Options);
 /// What a member offers the cluster: the kinds it runs, its queues, and its clients' watches (so that other members
 /// send it the transitions those watches want); <see cref="Version"/> grows with every change of its watches.
 /// </summary>
-internal sealed record MemberOffer(string Incarnation, IReadOnlyList<KindOffer> Kinds, IReadOnlyList<string> Queues, IReadOnlyList<WatchQuery> Watches, long Version) : IWireMessage;
+internal sealed record MemberOffer(
+    string Incarnation,
+    IReadOnlyList<KindOffer> Kinds,
+    IReadOnlyList<string> Queues,
+    IReadOnlyList<WatchQuery> Watches,
+    long Version
+) : IWireMessage;
 
 /// <summary>The answer to a <see cref="MemberOffer"/>: the receiver has the offer of <see cref="Version"/> (or a later one).</summary>
 internal sealed record OfferReceived(long Version) : IWireMessage;

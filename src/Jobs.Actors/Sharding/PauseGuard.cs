@@ -90,7 +90,10 @@ internal sealed class PauseGuard : IAsyncDisposable
     {
         await Task.Yield();
         var cluster = Cluster.Get(_system);
-        _log.LogWarning("This process stood still for {Pause:F1} s: no handler starts until another member confirms this one is still in the cluster", pause.TotalSeconds);
+        _log.LogWarning(
+            "This process stood still for {Pause:F1} s: no handler starts until another member confirms this one is still in the cluster",
+            pause.TotalSeconds
+        );
         var started = Stopwatch.GetTimestamp();
         var warned = false;
         var confirmed = false;
@@ -99,7 +102,10 @@ internal sealed class PauseGuard : IAsyncDisposable
             if (!warned && Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
             {
                 warned = true;
-                _log.LogError("No member confirmed this one for 30 s after the pause: it was most likely removed from the cluster; handlers stay stopped until one does or the node stops");
+                _log.LogError(
+                    "No member confirmed this one for 30 s after the pause: it was most likely "
+                        + "removed from the cluster; handlers stay stopped until one does or the node stops"
+                );
             }
 
             var others = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && !m.UniqueAddress.Equals(cluster.SelfUniqueAddress)).ToList();
@@ -110,18 +116,23 @@ internal sealed class PauseGuard : IAsyncDisposable
             }
 
             var query = new StandingQuery(cluster.SelfUniqueAddress.Uid);
-            var answers = others.Select(async m =>
-            {
-                try
+            var answers = others
+                .Select(async m =>
                 {
-                    var reply = await _system.ActorSelection(new RootActorPath(m.Address) / "user" / MemberDirectory.Name).Ask<StandingReply>(query, AskTimeout).ConfigureAwait(false);
-                    return reply.Up;
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    return false; // no answer (a timeout, or the member is going away): ask again in a second
-                }
-            }).ToList();
+                    try
+                    {
+                        var reply = await _system
+                            .ActorSelection(new RootActorPath(m.Address) / "user" / MemberDirectory.Name)
+                            .Ask<StandingReply>(query, AskTimeout)
+                            .ConfigureAwait(false);
+                        return reply.Up;
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        return false; // no answer (a timeout, or the member is going away): ask again in a second
+                    }
+                })
+                .ToList();
             if ((await Task.WhenAll(answers).ConfigureAwait(false)).Any(up => up))
             {
                 confirmed = true;

@@ -18,7 +18,8 @@ internal sealed class ShardLeases(ActorSystem system, int shards)
 
     /// <summary>The lease of the shard of <paramref name="entityId"/> in region <paramref name="typeName"/> (the instance the shard took).</summary>
     public DatabaseLease LeaseOf(string typeName, string entityId) =>
-        (DatabaseLease)LeaseProvider.Get(system).GetLease(NameOf(system.Name, typeName, JobShards.ShardOf(entityId, shards)), DatabaseLease.ConfigPath, _owner);
+        (DatabaseLease)
+            LeaseProvider.Get(system).GetLease(NameOf(system.Name, typeName, JobShards.ShardOf(entityId, shards)), DatabaseLease.ConfigPath, _owner);
 
     /// <summary>The fence of a write of <paramref name="entityId"/>'s entity.</summary>
     public WriteFence FenceOf(string typeName, string entityId) => LeaseOf(typeName, entityId).Fence;

@@ -27,7 +27,8 @@ internal sealed class SingleMemberGuard : ReceiveActor
     }
 
     /// <inheritdoc />
-    protected override void PreStart() => _cluster.Subscribe(Self, ClusterEvent.InitialStateAsEvents, typeof(ClusterEvent.MemberJoined), typeof(ClusterEvent.MemberUp));
+    protected override void PreStart() =>
+        _cluster.Subscribe(Self, ClusterEvent.InitialStateAsEvents, typeof(ClusterEvent.MemberJoined), typeof(ClusterEvent.MemberUp));
 
     /// <inheritdoc />
     protected override void PostStop() => _cluster.Unsubscribe(Self);
@@ -39,7 +40,13 @@ internal sealed class SingleMemberGuard : ReceiveActor
             return;
         }
 
-        Context.GetLogger().Error("Member {0} joined a node whose jobs are stored in this process (SQLite or memory); downing it. A cluster needs jobs.persistence.backend = postgresql on every node", member.Address);
+        Context
+            .GetLogger()
+            .Error(
+                "Member {0} joined a node whose jobs are stored in this process (SQLite or memory); "
+                    + "downing it. A cluster needs jobs.persistence.backend = postgresql on every node",
+                member.Address
+            );
         _cluster.Down(member.Address);
     }
 }

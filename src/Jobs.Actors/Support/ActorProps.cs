@@ -23,8 +23,6 @@ internal static class ActorProps
 
         public ActorBase Produce() => factory();
 
-        public void Release(ActorBase actor)
-        {
-        }
+        public void Release(ActorBase actor) { }
     }
 }

@@ -140,7 +140,8 @@ internal abstract class JobsPersistentActor : PersistentActor
                 _lastActivity = Environment.TickCount64;
                 return _timers?.Accept(tick) is not { } inner || base.AroundReceive(receive, inner);
             case IdleCheck:
-                return Environment.TickCount64 - _lastActivity < (long)_idleAfter.TotalMilliseconds || base.AroundReceive(receive, ReceiveTimeout.Instance);
+                return Environment.TickCount64 - _lastActivity < (long)_idleAfter.TotalMilliseconds
+                    || base.AroundReceive(receive, ReceiveTimeout.Instance);
             default:
                 _lastActivity = Environment.TickCount64;
                 return base.AroundReceive(receive, message);
@@ -166,7 +167,13 @@ internal abstract class JobsPersistentActor : PersistentActor
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) =>
-        Log.LogError(cause, "Storing {EventType} at {SequenceNr} of {PersistenceId} failed; the actor stops", (@event is Attached a ? a.Event : @event).GetType().Name, sequenceNr, PersistenceId);
+        Log.LogError(
+            cause,
+            "Storing {EventType} at {SequenceNr} of {PersistenceId} failed; the actor stops",
+            (@event is Attached a ? a.Event : @event).GetType().Name,
+            sequenceNr,
+            PersistenceId
+        );
 
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null) =>

@@ -26,8 +26,10 @@ internal static class NodeIncarnation
 
         foreach (var member in Cluster.Get(system).State.Members)
         {
-            if (member.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Exiting
-                && string.Equals(Of(member.UniqueAddress), incarnation, StringComparison.Ordinal))
+            if (
+                member.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Exiting
+                && string.Equals(Of(member.UniqueAddress), incarnation, StringComparison.Ordinal)
+            )
             {
                 return member.Address;
             }

@@ -1,9 +1,9 @@
+using Akka.Actor;
+using Akka.Persistence;
 using Jobs.Actors.Hosting;
 using Jobs.Actors.Protocol;
-using Jobs.Client;
-using Akka.Actor;
 using Jobs.Actors.Support;
-using Akka.Persistence;
+using Jobs.Client;
 
 namespace Jobs.Actors.Workers;
 
@@ -114,7 +114,9 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
             var cluster = Akka.Cluster.Cluster.Get(Context.System);
             foreach (var member in cluster.State.Members.Where(m => !m.Address.Equals(cluster.SelfAddress)))
             {
-                Context.ActorSelection(new RootActorPath(member.Address) / "user" / NameOf(queue)).Tell(new QueuePauseChanged(queue), ActorRefs.NoSender);
+                Context
+                    .ActorSelection(new RootActorPath(member.Address) / "user" / NameOf(queue))
+                    .Tell(new QueuePauseChanged(queue), ActorRefs.NoSender);
             }
 
             Sender.Tell(JobAck.Instance, Self);
@@ -128,7 +130,10 @@ internal sealed class QueueControl(JobsRuntime runtime, string queue, IActorRef 
         if (Sender is { } caller && !caller.Equals(Context.System.DeadLetters))
         {
             // The caller must not think the queue changed: the write failed. This actor stops; its supervisor restarts it.
-            caller.Tell(new JobsFailed(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)), Self);
+            caller.Tell(
+                new JobsFailed(new JobsException("storage-failure", $"storing the pause state of queue '{queue}' failed: {cause.Message}", cause)),
+                Self
+            );
         }
     }
 }

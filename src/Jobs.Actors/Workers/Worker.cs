@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Akka.Actor;
+using Jobs.Actors.Entities;
 using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
-using Jobs.Actors.Entities;
 using Jobs.Actors.Protocol;
-using Akka.Actor;
 using Jobs.Actors.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -31,7 +31,8 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
             case Execute execute:
                 Start(execute);
                 return true;
-            case CancelAttempt cancel when _current is { } running && running.Execute.JobId == cancel.JobId && running.Execute.Attempt == cancel.Attempt:
+            case CancelAttempt cancel
+                when _current is { } running && running.Execute.JobId == cancel.JobId && running.Execute.Attempt == cancel.Attempt:
                 Signal(running, StopReason.Cancelled);
                 return true;
             case InterruptAttempt when _current is { } running:
@@ -42,12 +43,17 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
                 return true;
             case GraceExpired expired when _current is { } running && running.Key == expired.Key:
                 // The handler ignored its token: abandon the attempt (its task may still finish; the result is dropped).
-                Finish(running, running.Reason switch
-                {
-                    StopReason.TimedOut => new AttemptReport.TimedOut($"the handler did not stop within {runtime.Settings.CancelGrace} after its {running.Execute.Timeout} timeout"),
-                    StopReason.Interrupted => new AttemptReport.Interrupted("the node shut down; the handler did not stop in time"),
-                    _ => null,
-                });
+                Finish(
+                    running,
+                    running.Reason switch
+                    {
+                        StopReason.TimedOut => new AttemptReport.TimedOut(
+                            $"the handler did not stop within {runtime.Settings.CancelGrace} after its {running.Execute.Timeout} timeout"
+                        ),
+                        StopReason.Interrupted => new AttemptReport.Interrupted("the node shut down; the handler did not stop in time"),
+                        _ => null,
+                    }
+                );
                 return true;
             case HandlerFinished finished when _current is { } running && running.Key == finished.Key:
                 Finish(running, Report(running, finished));
@@ -64,7 +70,15 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         // The worker itself crashed (not a handler): its attempt is lost; the pool gets the slot back.
         if (_current is { } running)
         {
-            runtime.Region.Tell(new AttemptCompleted(running.Execute.JobId, running.Execute.Attempt, running.Execute.Incarnation, new AttemptReport.Lost($"worker crashed: {reason.Message}")), Self);
+            runtime.Region.Tell(
+                new AttemptCompleted(
+                    running.Execute.JobId,
+                    running.Execute.Attempt,
+                    running.Execute.Incarnation,
+                    new AttemptReport.Lost($"worker crashed: {reason.Message}")
+                ),
+                Self
+            );
             running.Dispose();
             pool.Tell(new WorkerIdle(Self), Self);
         }
@@ -84,7 +98,10 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
     {
         if (_current is not null)
         {
-            runtime.Region.Tell(new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted("worker was busy")), Self);
+            runtime.Region.Tell(
+                new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted("worker was busy")),
+                Self
+            );
             return;
         }
 
@@ -96,10 +113,20 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         _current = running;
         var self = Self;
         running.TimeoutRegistration = timeout.Token.Register(() => self.Tell(new TimeoutFired(key), self));
-        var context = new JobContext(execute.JobId, execute.Kind, execute.Attempt, execute.DueAt, runtime.Clock.GetUtcNow(), runtime.Settings.NodeName, linked.Token);
-        _ = Task.Run(() => InvokeAsync(execute, context)).ContinueWith(
-            t => self.Tell(new HandlerFinished(key, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException()), self),
-            TaskScheduler.Default);
+        var context = new JobContext(
+            execute.JobId,
+            execute.Kind,
+            execute.Attempt,
+            execute.DueAt,
+            runtime.Clock.GetUtcNow(),
+            runtime.Settings.NodeName,
+            linked.Token
+        );
+        _ = Task.Run(() => InvokeAsync(execute, context))
+            .ContinueWith(
+                t => self.Tell(new HandlerFinished(key, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException()), self),
+                TaskScheduler.Default
+            );
     }
 
     private async Task<JobOutcome> InvokeAsync(Execute execute, JobContext context)
@@ -138,26 +165,28 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         }
     }
 
-    private AttemptReport? Report(Running running, HandlerFinished finished) => running.Reason switch
-    {
-        // A signalled attempt ends as what the signal said, whatever the handler returned.
-        StopReason.TimedOut => new AttemptReport.TimedOut($"the attempt exceeded its {running.Execute.Timeout} timeout"),
-        StopReason.Interrupted => new AttemptReport.Interrupted("the node shut down while the job ran"),
-        StopReason.Cancelled => null,
-        _ when finished.Error is NotInGoodStandingException => new AttemptReport.Interrupted(
-            "this member stood still longer than the failure detector allows and no other member confirmed it since; the handler did not run"),
-        _ => finished.Error is { } error
-            ? new AttemptReport.Threw($"{error.GetType().Name}: {error.Message}", error.StackTrace)
-            : finished.Outcome switch
-            {
-                JobOutcome.Succeeded s => new AttemptReport.Succeeded(s.Result?.GetRawText()),
-                JobOutcome.Retry r => new AttemptReport.RetryAt(r.At, r.Reason),
-                JobOutcome.FailedPermanently f => new AttemptReport.FailedPermanently(f.Reason),
-                JobOutcome.Snoozed z => new AttemptReport.Snoozed(z.Delay),
-                null => new AttemptReport.Threw("the handler returned no outcome", null),
-                _ => new AttemptReport.Threw($"unknown outcome {finished.Outcome.GetType().Name}", null),
-            },
-    };
+    private AttemptReport? Report(Running running, HandlerFinished finished) =>
+        running.Reason switch
+        {
+            // A signalled attempt ends as what the signal said, whatever the handler returned.
+            StopReason.TimedOut => new AttemptReport.TimedOut($"the attempt exceeded its {running.Execute.Timeout} timeout"),
+            StopReason.Interrupted => new AttemptReport.Interrupted("the node shut down while the job ran"),
+            StopReason.Cancelled => null,
+            _ when finished.Error is NotInGoodStandingException => new AttemptReport.Interrupted(
+                "this member stood still longer than the failure detector allows and no other member confirmed it since; the handler did not run"
+            ),
+            _ => finished.Error is { } error
+                ? new AttemptReport.Threw($"{error.GetType().Name}: {error.Message}", error.StackTrace)
+                : finished.Outcome switch
+                {
+                    JobOutcome.Succeeded s => new AttemptReport.Succeeded(s.Result?.GetRawText()),
+                    JobOutcome.Retry r => new AttemptReport.RetryAt(r.At, r.Reason),
+                    JobOutcome.FailedPermanently f => new AttemptReport.FailedPermanently(f.Reason),
+                    JobOutcome.Snoozed z => new AttemptReport.Snoozed(z.Delay),
+                    null => new AttemptReport.Threw("the handler returned no outcome", null),
+                    _ => new AttemptReport.Threw($"unknown outcome {finished.Outcome.GetType().Name}", null),
+                },
+        };
 
     private void Signal(Running running, StopReason reason)
     {
@@ -194,7 +223,13 @@ internal sealed class Worker(JobsRuntime runtime, string queue, IActorRef pool) 
         Interrupted,
     }
 
-    private sealed class Running(long key, Execute execute, CancellationTokenSource cancel, CancellationTokenSource timeout, CancellationTokenSource linked) : IDisposable
+    private sealed class Running(
+        long key,
+        Execute execute,
+        CancellationTokenSource cancel,
+        CancellationTokenSource timeout,
+        CancellationTokenSource linked
+    ) : IDisposable
     {
         public long Key { get; } = key;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Jobs.Actors.Hosting;
-using Jobs.Actors.Entities;
-using Jobs.Actors.Protocol;
-using Jobs.Client;
 using Akka.Actor;
+using Jobs.Actors.Entities;
+using Jobs.Actors.Hosting;
+using Jobs.Actors.Protocol;
 using Jobs.Actors.Support;
+using Jobs.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Actors.Workers;
@@ -114,7 +114,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private int Capacity => workers + prefetch;
 
-    /// <summary>Whether a held attempt may have its start stored before a worker frees: the handlers are short, and fewer than the limit are.</summary>
+    /// <summary>
+    /// Whether a held attempt may have its start stored before a worker frees: the handlers are short, and fewer than
+    /// the limit are.
+    /// </summary>
     private bool MayStartAhead =>
         _ahead < runtime.Settings.StartAhead && _averageRunMs is { } average && average < runtime.Settings.StartAheadBelow.TotalMilliseconds;
 
@@ -138,7 +141,12 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
 
         Timers.StartPeriodicTimer(SweepKey, SweepReservations.Instance, TimeSpan.FromSeconds(5));
-        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+        Akka.Cluster.Cluster.Get(Context.System)
+            .Subscribe(
+                Self,
+                Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(Akka.Cluster.ClusterEvent.MemberRemoved)
+            );
     }
 
     /// <inheritdoc />
@@ -179,7 +187,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
         if (resent > 0)
         {
-            Log.LogInformation("A member was removed: sent the {Count} reports of the last {Window} again, for entities that lived there", resent, ResendWindow);
+            Log.LogInformation(
+                "A member was removed: sent the {Count} reports of the last {Window} again, for entities that lived there",
+                resent,
+                ResendWindow
+            );
         }
     }
 
@@ -197,16 +209,28 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         GiveUp(orphans);
         if (orphans.Count > 0)
         {
-            Log.LogInformation("A member was removed: released {Count} slots whose entities had not answered since before it stopped, and woke those jobs", orphans.Count);
+            Log.LogInformation(
+                "A member was removed: released {Count} slots whose entities had not answered since before it stopped, and woke those jobs",
+                orphans.Count
+            );
             Dispatch();
         }
 
         return orphans;
     }
 
-    /// <summary>The admitted jobs whose entities have not answered since before <paramref name="before"/>: no attempt sent, or a start kept a worker waiting.</summary>
+    /// <summary>
+    /// The admitted jobs whose entities have not answered since before <paramref name="before"/>: no attempt sent, or a
+    /// start kept a worker waiting.
+    /// </summary>
     private List<string> UnansweredSince(DateTimeOffset before) =>
-        [.. _slots.Values.Where(s => (s.State == SlotState.Reserved && s.AdmittedAt < before) || (s.State == SlotState.Starting && s.StartingSince < before)).Select(s => s.JobId)];
+        [
+            .. _slots
+                .Values.Where(s =>
+                    (s.State == SlotState.Reserved && s.AdmittedAt < before) || (s.State == SlotState.Starting && s.StartingSince < before)
+                )
+                .Select(s => s.JobId),
+        ];
 
     /// <summary>Frees the slots of <paramref name="jobIds"/> (and any worker kept for them) and wakes their jobs' entities to look again.</summary>
     private void GiveUp(List<string> jobIds)
@@ -241,7 +265,15 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         {
             if (slot.State == SlotState.Running && slot.Execute is { } execute)
             {
-                runtime.Region.Tell(new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Lost($"the worker pool restarted after an error: {reason.Message}")), Self);
+                runtime.Region.Tell(
+                    new AttemptCompleted(
+                        execute.JobId,
+                        execute.Attempt,
+                        execute.Incarnation,
+                        new AttemptReport.Lost($"the worker pool restarted after an error: {reason.Message}")
+                    ),
+                    Self
+                );
             }
 
             Release(slot.JobId);
@@ -256,8 +288,15 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         {
             case RequestAdmission request:
                 // A kind this member has no handler for is never admitted here: the scheduler wakes it to a member that has.
-                if (_admitting && !_paused && !_cutOff && _slots.Count < Capacity && !_slots.ContainsKey(request.JobId)
-                    && runtime.Handlers.TryGet(request.Kind, out _) && runtime.KindLimits.TryAcquire(request.Kind))
+                if (
+                    _admitting
+                    && !_paused
+                    && !_cutOff
+                    && _slots.Count < Capacity
+                    && !_slots.ContainsKey(request.JobId)
+                    && runtime.Handlers.TryGet(request.Kind, out _)
+                    && runtime.KindLimits.TryAcquire(request.Kind)
+                )
                 {
                     var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
                     _slots[request.JobId] = slot;
@@ -313,13 +352,22 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
                 OnIdle(idle.Worker);
                 return true;
-            case Akka.Cluster.ClusterEvent.MemberRemoved removed when !removed.Member.Address.Equals(Akka.Cluster.Cluster.Get(Context.System).SelfAddress):
+            case Akka.Cluster.ClusterEvent.MemberRemoved removed
+                when !removed.Member.Address.Equals(Akka.Cluster.Cluster.Get(Context.System).SelfAddress):
                 // Twice, a little later: the shard regions learn where the removed member's shards went only once
                 // they see its region terminate, and a report sent before that would go to the dead member again.
                 var since = Environment.TickCount64 - (long)ResendWindow.TotalMilliseconds;
                 var removedAt = runtime.Clock.GetUtcNow();
-                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 1), new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: false), TimeSpan.FromSeconds(2));
-                Timers.StartSingleTimer(("resend", removed.Member.UniqueAddress, 2), new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: true), TimeSpan.FromSeconds(10));
+                Timers.StartSingleTimer(
+                    ("resend", removed.Member.UniqueAddress, 1),
+                    new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: false),
+                    TimeSpan.FromSeconds(2)
+                );
+                Timers.StartSingleTimer(
+                    ("resend", removed.Member.UniqueAddress, 2),
+                    new ResendReports(since, removedAt, removed.Member.UniqueAddress, Second: true),
+                    TimeSpan.FromSeconds(10)
+                );
                 return true;
             case ResendReports resend:
                 ResendRecentReports(resend.Since);
@@ -344,12 +392,25 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                     // Not running here (any more): the report it ended with, if remembered; that it never ran, if its
                     // slot was given up while waiting for its start; or word that it is unknown.
                     Sender.Tell(
-                        _recentReports.TryGetValue(query.JobId, out var ended) && ended.Attempt == query.Attempt && ended.Incarnation == query.Incarnation
-                            ? ended
-                            : query.Incarnation == runtime.Incarnation && _neverRan.TryGetValue(query.JobId, out var gaveUp) && Environment.TickCount64 - gaveUp <= (long)ReportMemory.TotalMilliseconds
-                                ? new AttemptCompleted(query.JobId, query.Attempt, query.Incarnation, new AttemptReport.Interrupted("its start was stored, but its entity never handed it to a worker of this member (it died first): it did not run"))
-                                : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
-                        Self);
+                        _recentReports.TryGetValue(query.JobId, out var ended)
+                            && ended.Attempt == query.Attempt
+                            && ended.Incarnation == query.Incarnation
+                                ? ended
+                            : query.Incarnation == runtime.Incarnation
+                            && _neverRan.TryGetValue(query.JobId, out var gaveUp)
+                            && Environment.TickCount64 - gaveUp <= (long)ReportMemory.TotalMilliseconds
+                                ? new AttemptCompleted(
+                                    query.JobId,
+                                    query.Attempt,
+                                    query.Incarnation,
+                                    new AttemptReport.Interrupted(
+                                        "its start was stored, but its entity never handed it to "
+                                            + "a worker of this member (it died first): it did not run"
+                                    )
+                                )
+                            : new AttemptUnknown(query.JobId, query.Attempt, query.Incarnation),
+                        Self
+                    );
                 }
 
                 return true;
@@ -414,16 +475,18 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         }
     }
 
-    private PoolStatus Status() => new(
-        queue,
-        workers,
-        Math.Max(0, Capacity - _slots.Count),
-        _busy.Count,
-        _admitting,
-        _paused,
-        [.. _slots.Keys],
-        _kinds ??= [.. runtime.Handlers.Kinds.Order(StringComparer.Ordinal)],
-        _slots.Values.GroupBy(s => s.Kind, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+    private PoolStatus Status() =>
+        new(
+            queue,
+            workers,
+            Math.Max(0, Capacity - _slots.Count),
+            _busy.Count,
+            _admitting,
+            _paused,
+            [.. _slots.Keys],
+            _kinds ??= [.. runtime.Handlers.Kinds.Order(StringComparer.Ordinal)],
+            _slots.Values.GroupBy(s => s.Kind, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal)
+        );
 
     /// <summary>The kinds this member runs (fixed once the node started).</summary>
     private IReadOnlyList<string>? _kinds;
@@ -445,7 +508,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             }
 
             // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity).
-            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = runtime.KindLimits.TryAcquire(execute.Kind) };
+            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow())
+            {
+                KindHeld = runtime.KindLimits.TryAcquire(execute.Kind),
+            };
             _slots[execute.JobId] = slot;
         }
 
@@ -515,7 +581,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         while (_admitting && !_cutOff && _ready.Min is { } best)
         {
             var idle = _idle.Count > 0;
-            var next = idle ? best : MayStartAhead ? _ready.FirstOrDefault(s => !s.Execute!.Started) : null;
+            var next =
+                idle ? best
+                : MayStartAhead ? _ready.FirstOrDefault(s => !s.Execute!.Started)
+                : null;
             if (next is null)
             {
                 return; // no worker free, and nothing (more) to start ahead
@@ -609,7 +678,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         _busy[worker] = slot.JobId;
     }
 
-    /// <summary>Whether nothing ranks before <paramref name="jobId"/> here: no attempt waits, none is admitted without its Execute, none woken before it.</summary>
+    /// <summary>
+    /// Whether nothing ranks before <paramref name="jobId"/> here: no attempt waits, none is admitted without its
+    /// Execute, none woken before it.
+    /// </summary>
     private bool IsNextInLine(string jobId) =>
         _ready.Count == 0 && _reserved.Count == 0 && (_expectedOrder.Count == 0 || _expectedOrder.Min.JobId == jobId);
 
@@ -623,7 +695,10 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         var now = Environment.TickCount64;
         _recentReports[report.JobId] = report;
         _reportOrder.Enqueue((now, report.JobId, report.Attempt));
-        while (_reportOrder.TryPeek(out var oldest) && (now - oldest.At > (long)ReportMemory.TotalMilliseconds || _reportOrder.Count > MaxRememberedReports))
+        while (
+            _reportOrder.TryPeek(out var oldest)
+            && (now - oldest.At > (long)ReportMemory.TotalMilliseconds || _reportOrder.Count > MaxRememberedReports)
+        )
         {
             _reportOrder.Dequeue();
             if (_recentReports.TryGetValue(oldest.JobId, out var kept) && kept.Attempt == oldest.Attempt)
@@ -661,7 +736,11 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             }
         }
 
-        if (_slots.TryGetValue(cancel.JobId, out var slot) && slot.State is SlotState.Ready or SlotState.Starting && slot.Execute?.Attempt == cancel.Attempt)
+        if (
+            _slots.TryGetValue(cancel.JobId, out var slot)
+            && slot.State is SlotState.Ready or SlotState.Starting
+            && slot.Execute?.Attempt == cancel.Attempt
+        )
         {
             Release(cancel.JobId); // never started: nothing to stop, and the entity recorded the cancel already
         }
@@ -680,7 +759,8 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 execute.Started
                     ? new AttemptCompleted(execute.JobId, execute.Attempt, execute.Incarnation, new AttemptReport.Interrupted(reason))
                     : new AttemptNotStarted(execute.JobId, execute.Attempt, reason),
-                Self);
+                Self
+            );
             Release(execute.JobId);
         }
     }
@@ -789,7 +869,9 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             var byDue = x.DueAt.CompareTo(y.DueAt);
             var first = order == QueueOrder.RunAtFirst ? byDue : byPriority;
             var second = order == QueueOrder.RunAtFirst ? byPriority : byDue;
-            return first != 0 ? first : second != 0 ? second : string.CompareOrdinal(x.JobId, y.JobId);
+            return first != 0 ? first
+                : second != 0 ? second
+                : string.CompareOrdinal(x.JobId, y.JobId);
         }
     }
 
@@ -798,7 +880,8 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
     /// also releases the slots orphaned by <see cref="Member"/>, removed at <see cref="RemovedAt"/>; the
     /// <see cref="Second"/> wakes them again.
     /// </summary>
-    private sealed record ResendReports(long Since, DateTimeOffset RemovedAt, Akka.Cluster.UniqueAddress Member, bool Second) : INoSerializationVerificationNeeded;
+    private sealed record ResendReports(long Since, DateTimeOffset RemovedAt, Akka.Cluster.UniqueAddress Member, bool Second)
+        : INoSerializationVerificationNeeded;
 
     private sealed class SweepReservations : INoSerializationVerificationNeeded
     {

@@ -49,7 +49,8 @@ public sealed class HttpJobsClient : IJobsClient
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries);
         if (http.BaseAddress is null)
         {
-            http.BaseAddress = options.BaseAddress ?? throw new ArgumentException("a base address is required (HttpJobsClientOptions.BaseAddress)", nameof(options));
+            http.BaseAddress = options.BaseAddress
+                ?? throw new ArgumentException("a base address is required (HttpJobsClientOptions.BaseAddress)", nameof(options));
         }
 
         _http = http;
@@ -69,16 +70,24 @@ public sealed class HttpJobsClient : IJobsClient
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(IReadOnlyList<ScheduleRequest> requests, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
+        IReadOnlyList<ScheduleRequest> requests,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(requests);
         var generated = requests.Select(r => r.JobId is null && r.UniqueKey is null).ToArray();
         var bodies = requests.Select((r, i) => ScheduleBody.From(generated[i] ? r with { JobId = NewJobId() } : r)).ToArray();
-        var (items, earlierTryUnknown) = await SendAsync<BatchItem[]>(() => Post("api/v1/jobs/batch", bodies), cancellationToken).ConfigureAwait(false);
-        return [.. items.Select(i => new ScheduleManyItemResult(
-            i.Index,
-            i.Result is { } r && generated[i.Index] && earlierTryUnknown && r.AlreadyExisted ? r with { AlreadyExisted = false } : i.Result,
-            i.Error?.ToException()))];
+        var (items, earlierTryUnknown) = await SendAsync<BatchItem[]>(() => Post("api/v1/jobs/batch", bodies), cancellationToken)
+            .ConfigureAwait(false);
+        return
+        [
+            .. items.Select(i => new ScheduleManyItemResult(
+                i.Index,
+                i.Result is { } r && generated[i.Index] && earlierTryUnknown && r.AlreadyExisted ? r with { AlreadyExisted = false } : i.Result,
+                i.Error?.ToException()
+            )),
+        ];
     }
 
     /// <inheritdoc />
@@ -90,7 +99,8 @@ public sealed class HttpJobsClient : IJobsClient
     {
         try
         {
-            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), cancellationToken).ConfigureAwait(false);
+            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (JobStateConflictException ex) when (ex.Status == JobStatus.Cancelled && ex.Data.Contains(EarlierTryUnknown))
         {
@@ -120,7 +130,8 @@ public sealed class HttpJobsClient : IJobsClient
     {
         try
         {
-            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/retry"), cancellationToken).ConfigureAwait(false);
+            await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/retry"), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (JobStateConflictException ex) when (ex.Data.Contains(EarlierTryUnknown) && ex.Status is not (JobStatus.Failed or JobStatus.Cancelled))
         {
@@ -129,37 +140,46 @@ public sealed class HttpJobsClient : IJobsClient
     }
 
     /// <inheritdoc />
-    /// <remarks>Sent with If-Match; after a try whose outcome is unknown a retry may answer 412 although that try did it: read the job again.</remarks>
+    /// <remarks>Sent with If-Match; after a try whose outcome is unknown a retry may answer 412 although that try did
+    /// it: read the job again.</remarks>
     public async Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), ifRevision), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Post, JobPath(jobId) + "/cancel"), ifRevision), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task RescheduleAsync(string jobId, DateTimeOffset runAt, long ifRevision, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => IfMatch(Post(JobPath(jobId) + "/reschedule", new RescheduleBody(runAt)), ifRevision), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => IfMatch(Post(JobPath(jobId) + "/reschedule", new RescheduleBody(runAt)), ifRevision), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Delete, JobPath(jobId)), ifRevision), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => IfMatch(new HttpRequestMessage(HttpMethod.Delete, JobPath(jobId)), ifRevision), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var path = "api/v1/counts" + Query(("kind", query.Kind), ("queue", query.Queue));
-        return (await SendAsync<Dictionary<JobStatus, long>>(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false)).Value;
+        return (
+            await SendAsync<Dictionary<JobStatus, long>>(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false)
+        ).Value;
     }
 
     /// <inheritdoc />
     public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var path = "api/v1/jobs" + Query(
-            ("status", query.Status?.ToString().ToLowerInvariant()),
-            ("kind", query.Kind),
-            ("queue", query.Queue),
-            ("limit", query.Limit.ToString(CultureInfo.InvariantCulture)),
-            ("cursor", query.Cursor),
-            ("order", query.Order == JobListOrder.Backlog ? null : query.Order.ToString().ToLowerInvariant()));
+        var path =
+            "api/v1/jobs"
+            + Query(
+                ("status", query.Status?.ToString().ToLowerInvariant()),
+                ("kind", query.Kind),
+                ("queue", query.Queue),
+                ("limit", query.Limit.ToString(CultureInfo.InvariantCulture)),
+                ("cursor", query.Cursor),
+                ("order", query.Order == JobListOrder.Backlog ? null : query.Order.ToString().ToLowerInvariant())
+            );
         return (await SendAsync<JobPage>(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false)).Value;
     }
 
@@ -199,7 +219,9 @@ public sealed class HttpJobsClient : IJobsClient
                 failures = 0;
                 if (sse.Event == "error")
                 {
-                    throw (JsonSerializer.Deserialize<ProblemBody>(sse.Data, JobsWire.Options) ?? new ProblemBody { Code = "watch-failed" }).ToException();
+                    throw (
+                        JsonSerializer.Deserialize<ProblemBody>(sse.Data, JobsWire.Options) ?? new ProblemBody { Code = "watch-failed" }
+                    ).ToException();
                 }
 
                 if (sse.Event != "transition")
@@ -229,24 +251,42 @@ public sealed class HttpJobsClient : IJobsClient
     {
         ArgumentNullException.ThrowIfNull(request);
         var body = RecurringBody.From(request);
-        return (await SendAsync<RecurringScheduleInfo>(() => new HttpRequestMessage(HttpMethod.Put, RecurringPath(request.Name)) { Content = JsonContent.Create(body, options: JobsWire.Options) }, cancellationToken).ConfigureAwait(false)).Value;
+        return (
+            await SendAsync<RecurringScheduleInfo>(
+                    () =>
+                        new HttpRequestMessage(HttpMethod.Put, RecurringPath(request.Name))
+                        {
+                            Content = JsonContent.Create(body, options: JobsWire.Options),
+                        },
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+        ).Value;
     }
 
     /// <inheritdoc />
     public async Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        (await SendAsync<RecurringScheduleInfo>(() => new HttpRequestMessage(HttpMethod.Get, RecurringPath(name)), cancellationToken).ConfigureAwait(false)).Value;
+        (
+            await SendAsync<RecurringScheduleInfo>(() => new HttpRequestMessage(HttpMethod.Get, RecurringPath(name)), cancellationToken)
+                .ConfigureAwait(false)
+        ).Value;
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<RecurringScheduleInfo>> ListRecurringAsync(CancellationToken cancellationToken = default) =>
-        (await SendAsync<RecurringScheduleInfo[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/recurring"), cancellationToken).ConfigureAwait(false)).Value;
+        (
+            await SendAsync<RecurringScheduleInfo[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/recurring"), cancellationToken)
+                .ConfigureAwait(false)
+        ).Value;
 
     /// <inheritdoc />
     public async Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/pause"), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/pause"), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/resume"), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, RecurringPath(name) + "/resume"), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default)
@@ -271,7 +311,8 @@ public sealed class HttpJobsClient : IJobsClient
 
     /// <inheritdoc />
     public async Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
-        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, QueuePath(queue) + "/resume"), cancellationToken).ConfigureAwait(false);
+        await SendAsync<object?>(() => new HttpRequestMessage(HttpMethod.Post, QueuePath(queue) + "/resume"), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <summary>Opens an event stream, retrying transient failures; a permanent error is thrown as its exception.</summary>
     private async Task<HttpResponseMessage> ConnectAsync(string path, int failures, CancellationToken cancellationToken)
@@ -367,7 +408,9 @@ public sealed class HttpJobsClient : IJobsClient
 
     /// <summary>The members of the cluster the node belongs to, as it sees them.</summary>
     public async Task<IReadOnlyList<ClusterMember>> GetMembersAsync(CancellationToken cancellationToken = default) =>
-        (await SendAsync<ClusterMember[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/nodes"), cancellationToken).ConfigureAwait(false)).Value;
+        (
+            await SendAsync<ClusterMember[]>(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/nodes"), cancellationToken).ConfigureAwait(false)
+        ).Value;
 
     private const string EarlierTryUnknown = "jobs.earlier-try-unknown";
 
@@ -395,12 +438,16 @@ public sealed class HttpJobsClient : IJobsClient
 
     private static string QueuePath(string queue)
     {
-        return string.IsNullOrEmpty(queue) ? throw new JobValidationException("queue", "is required") : "api/v1/queues/" + Uri.EscapeDataString(queue);
+        return string.IsNullOrEmpty(queue)
+            ? throw new JobValidationException("queue", "is required")
+            : "api/v1/queues/" + Uri.EscapeDataString(queue);
     }
 
     private static string RecurringPath(string name)
     {
-        return string.IsNullOrEmpty(name) ? throw new JobValidationException("name", "is required") : "api/v1/recurring/" + Uri.EscapeDataString(name);
+        return string.IsNullOrEmpty(name)
+            ? throw new JobValidationException("name", "is required")
+            : "api/v1/recurring/" + Uri.EscapeDataString(name);
     }
 
     private static HttpRequestMessage Post<T>(string path, T body) =>
@@ -441,9 +488,10 @@ public sealed class HttpJobsClient : IJobsClient
                 using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, tryTimeout.Token).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
-                    var value = response.StatusCode == HttpStatusCode.NoContent || typeof(T) == typeof(object)
-                        ? default!
-                        : (await response.Content.ReadFromJsonAsync<T>(JobsWire.Options, tryTimeout.Token).ConfigureAwait(false))!;
+                    var value =
+                        response.StatusCode == HttpStatusCode.NoContent || typeof(T) == typeof(object)
+                            ? default!
+                            : (await response.Content.ReadFromJsonAsync<T>(JobsWire.Options, tryTimeout.Token).ConfigureAwait(false))!;
                     return (value, unknown);
                 }
 
@@ -522,6 +570,11 @@ public sealed class HttpJobsClient : IJobsClient
             }
         }
 
-        return new JobsException(status == 401 ? "unauthorized" : status == 403 ? "forbidden" : "http-" + status, $"the node answered {status} {response.ReasonPhrase}");
+        return new JobsException(
+            status == 401 ? "unauthorized"
+                : status == 403 ? "forbidden"
+                : "http-" + status,
+            $"the node answered {status} {response.ReasonPhrase}"
+        );
     }
 }

@@ -12,7 +12,11 @@ public static class JobsHttpClientServiceCollectionExtensions
     /// (keys BaseAddress, TryTimeout, MaxRetries, RetryDelay, MaxRetryDelay; for example the <c>jobs.client</c>
     /// section of a HOCON file added with AddHoconFile), then from <paramref name="configure"/>.
     /// </summary>
-    public static IHttpClientBuilder AddJobsHttpClient(this IServiceCollection services, IConfiguration? configuration = null, Action<HttpJobsClientOptions>? configure = null)
+    public static IHttpClientBuilder AddJobsHttpClient(
+        this IServiceCollection services,
+        IConfiguration? configuration = null,
+        Action<HttpJobsClientOptions>? configure = null
+    )
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<HttpJobsClientOptions>();
@@ -29,6 +33,8 @@ public static class JobsHttpClientServiceCollectionExtensions
         options.Validate(o => o.BaseAddress is { IsAbsoluteUri: true }, "HttpJobsClientOptions.BaseAddress must be an absolute URI");
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<HttpJobsClientOptions>>().Value);
         services.AddJobsClientInterfaces();
-        return services.AddHttpClient<IJobsClient, HttpJobsClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<HttpJobsClientOptions>().BaseAddress);
+        return services.AddHttpClient<IJobsClient, HttpJobsClient>(
+            (sp, http) => http.BaseAddress = sp.GetRequiredService<HttpJobsClientOptions>().BaseAddress
+        );
     }
 }

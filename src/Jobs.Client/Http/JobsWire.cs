@@ -88,21 +88,22 @@ public sealed record ScheduleBody
 
     /// <summary>The request this body describes.</summary>
     /// <exception cref="JobValidationException">A required field is missing or a number is out of range.</exception>
-    public ScheduleRequest ToRequest() => new()
-    {
-        Kind = Kind ?? throw new JobValidationException("kind", "is required"),
-        Payload = Payload,
-        JobId = JobId,
-        RunAt = RunAt,
-        Delay = DelaySeconds is { } d ? Seconds(d, "delaySeconds") : null,
-        Priority = Priority,
-        Queue = Queue,
-        MaxAttempts = MaxAttempts,
-        Timeout = TimeoutSeconds is { } t ? Seconds(t, "timeoutSeconds") : null,
-        UniqueKey = UniqueKey,
-        UniquePeriod = UniquePeriodSeconds is { } u ? Seconds(u, "uniquePeriodSeconds") : null,
-        OnConflict = OnConflict ?? UniqueConflict.ReturnExisting,
-    };
+    public ScheduleRequest ToRequest() =>
+        new()
+        {
+            Kind = Kind ?? throw new JobValidationException("kind", "is required"),
+            Payload = Payload,
+            JobId = JobId,
+            RunAt = RunAt,
+            Delay = DelaySeconds is { } d ? Seconds(d, "delaySeconds") : null,
+            Priority = Priority,
+            Queue = Queue,
+            MaxAttempts = MaxAttempts,
+            Timeout = TimeoutSeconds is { } t ? Seconds(t, "timeoutSeconds") : null,
+            UniqueKey = UniqueKey,
+            UniquePeriod = UniquePeriodSeconds is { } u ? Seconds(u, "uniquePeriodSeconds") : null,
+            OnConflict = OnConflict ?? UniqueConflict.ReturnExisting,
+        };
 
     internal static TimeSpan Seconds(double value, string field) =>
         double.IsFinite(value) && Math.Abs(value) < TimeSpan.MaxValue.TotalSeconds / 2
@@ -184,25 +185,26 @@ public sealed record RecurringBody
     }
 
     /// <summary>The request this body describes, for the schedule <paramref name="name"/>.</summary>
-    public RecurringScheduleRequest ToRequest(string name) => new()
-    {
-        Name = name,
-        Kind = Kind ?? throw new JobValidationException("kind", "is required"),
-        Payload = Payload,
-        Cron = Cron,
-        Every = EverySeconds is { } e ? ScheduleBody.Seconds(e, "everySeconds") : null,
-        Named = Named,
-        TimeZone = TimeZone,
-        StartAt = StartAt,
-        EndAt = EndAt,
-        Limit = Limit,
-        Overlap = Overlap ?? OverlapPolicy.Skip,
-        CatchUpWindow = CatchUpWindowSeconds is { } c ? ScheduleBody.Seconds(c, "catchUpWindowSeconds") : null,
-        Priority = Priority,
-        Queue = Queue,
-        MaxAttempts = MaxAttempts,
-        Timeout = TimeoutSeconds is { } t ? ScheduleBody.Seconds(t, "timeoutSeconds") : null,
-    };
+    public RecurringScheduleRequest ToRequest(string name) =>
+        new()
+        {
+            Name = name,
+            Kind = Kind ?? throw new JobValidationException("kind", "is required"),
+            Payload = Payload,
+            Cron = Cron,
+            Every = EverySeconds is { } e ? ScheduleBody.Seconds(e, "everySeconds") : null,
+            Named = Named,
+            TimeZone = TimeZone,
+            StartAt = StartAt,
+            EndAt = EndAt,
+            Limit = Limit,
+            Overlap = Overlap ?? OverlapPolicy.Skip,
+            CatchUpWindow = CatchUpWindowSeconds is { } c ? ScheduleBody.Seconds(c, "catchUpWindowSeconds") : null,
+            Priority = Priority,
+            Queue = Queue,
+            MaxAttempts = MaxAttempts,
+            Timeout = TimeoutSeconds is { } t ? ScheduleBody.Seconds(t, "timeoutSeconds") : null,
+        };
 }
 
 /// <summary>The body of POST /api/v1/jobs/{id}/reschedule.</summary>
@@ -213,7 +215,18 @@ public sealed record RescheduleBody(DateTimeOffset RunAt);
 public sealed record BatchItem(int Index, ScheduleResult? Result, ProblemBody? Error);
 
 /// <summary>The node's identity and statistics (GET /api/v1/node).</summary>
-public sealed record NodeInfo(string Node, DateTimeOffset StartedAt, long Scheduled, long Started, long Succeeded, long Failed, long Retried, long TimedOut, long Recovered, long Cancelled);
+public sealed record NodeInfo(
+    string Node,
+    DateTimeOffset StartedAt,
+    long Scheduled,
+    long Started,
+    long Succeeded,
+    long Failed,
+    long Retried,
+    long TimedOut,
+    long Recovered,
+    long Cancelled
+);
 
 /// <summary>An RFC 9457 problem as the API sends it, with the API's extensions.</summary>
 public sealed record ProblemBody
@@ -305,12 +318,19 @@ public sealed record ProblemBody
         var detail = Detail ?? Title ?? code;
         return code switch
         {
-            "invalid-request" or JobValidationException.TooLarge when Field is { } field =>
-                new JobValidationException(ClientField(field), detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail, code),
+            "invalid-request" or JobValidationException.TooLarge when Field is { } field => new JobValidationException(
+                ClientField(field),
+                detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail,
+                code
+            ),
             "job-not-found" when JobId is { } id => new JobNotFoundException(id),
             "job-state-conflict" when JobId is { } id && JobStatus is { } status => new JobStateConflictException(id, status, Operation ?? "change"),
             "duplicate-job" when JobId is { } id => new DuplicateJobException(id, UniqueKey),
-            "job-id-conflict" when JobId is { } id && ExistingKind is { } existing => new JobKindConflictException(id, existing, RequestedKind ?? "?"),
+            "job-id-conflict" when JobId is { } id && ExistingKind is { } existing => new JobKindConflictException(
+                id,
+                existing,
+                RequestedKind ?? "?"
+            ),
             "recurring-not-found" when Name is { } name => new RecurringNotFoundException(name),
             "precondition-failed" when JobId is { } id => new JobPreconditionFailedException(id, ExpectedRevision ?? 0, Revision ?? 0),
             _ => new JobsException(code, detail),
@@ -320,8 +340,11 @@ public sealed record ProblemBody
     // The C# API takes durations; the JSON bodies take seconds. Problems name the field as the request did.
     private static readonly (string Client, string Wire)[] Fields =
     [
-        ("delay", "delaySeconds"), ("timeout", "timeoutSeconds"), ("uniquePeriod", "uniquePeriodSeconds"),
-        ("every", "everySeconds"), ("catchUpWindow", "catchUpWindowSeconds"),
+        ("delay", "delaySeconds"),
+        ("timeout", "timeoutSeconds"),
+        ("uniquePeriod", "uniquePeriodSeconds"),
+        ("every", "everySeconds"),
+        ("catchUpWindow", "catchUpWindowSeconds"),
     ];
 
     private static string WireField(string field) => Array.Find(Fields, f => f.Client == field) is { Wire: { } wire } ? wire : field;
@@ -332,14 +355,15 @@ public sealed record ProblemBody
         from != to && message.StartsWith(from + ": ", StringComparison.Ordinal) ? to + message[from.Length..] : message;
 
     /// <summary>The HTTP status an error is answered with.</summary>
-    public static int StatusOf(JobsException error) => error switch
-    {
-        JobValidationException { ErrorCode: JobValidationException.TooLarge } => 413,
-        JobValidationException => 400,
-        JobNotFoundException or RecurringNotFoundException => 404,
-        JobStateConflictException or DuplicateJobException or JobKindConflictException => 409,
-        JobPreconditionFailedException => 412,
-        _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
-        _ => 500,
-    };
+    public static int StatusOf(JobsException error) =>
+        error switch
+        {
+            JobValidationException { ErrorCode: JobValidationException.TooLarge } => 413,
+            JobValidationException => 400,
+            JobNotFoundException or RecurringNotFoundException => 404,
+            JobStateConflictException or DuplicateJobException or JobKindConflictException => 409,
+            JobPreconditionFailedException => 412,
+            _ when error.ErrorCode is "timeout" or "storage-failure" or "unavailable" => 503,
+            _ => 500,
+        };
 }

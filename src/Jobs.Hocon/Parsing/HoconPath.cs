@@ -33,7 +33,9 @@ internal static class HoconPath
             }
             else
             {
-                sb.Append('"').Append(element.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+                sb.Append('"')
+                    .Append(element.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal))
+                    .Append('"');
             }
         }
 
@@ -83,7 +85,10 @@ internal static class HoconPath
                         {
                             if (!currentHasContent && current.Length == 0)
                             {
-                                throw new ConfigException($"path has an empty element (two dots in a row or a leading dot) near '{token.Text}'", new ConfigOrigin(origin.Description, token.Line, token.Column));
+                                throw new ConfigException(
+                                    $"path has an empty element (two dots in a row or a leading dot) near '{token.Text}'",
+                                    new ConfigOrigin(origin.Description, token.Line, token.Column)
+                                );
                             }
 
                             elements.Add(current.ToString());
@@ -97,7 +102,10 @@ internal static class HoconPath
 
                     break;
                 default:
-                    throw new ConfigException($"'{token.Text}' is not allowed in a key or path expression", new ConfigOrigin(origin.Description, token.Line, token.Column));
+                    throw new ConfigException(
+                        $"'{token.Text}' is not allowed in a key or path expression",
+                        new ConfigOrigin(origin.Description, token.Line, token.Column)
+                    );
             }
         }
 

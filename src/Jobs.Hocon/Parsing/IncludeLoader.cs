@@ -19,15 +19,19 @@ internal sealed record IncludeRequest(string Name, IncludeKind Kind, bool Requir
 /// configured assemblies (HOCON's "classpath"), and file: URLs. Names without an extension load every one of
 /// name.properties, name.json and name.conf that exists, merged in that order.
 /// </summary>
-internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembly> resourceAssemblies, string? resourceDirectory, ImmutableStack<string> active)
+internal sealed class IncludeLoader(
+    string? baseDirectory,
+    IReadOnlyList<Assembly> resourceAssemblies,
+    string? resourceDirectory,
+    ImmutableStack<string> active
+)
 {
     private static readonly string[] Extensions = [".properties", ".json", ".conf"];
 
     public static IncludeLoader ForFile(string path, IReadOnlyList<Assembly> assemblies) =>
         new(Path.GetDirectoryName(Path.GetFullPath(path)), assemblies, null, [Path.GetFullPath(path)]);
 
-    public static IncludeLoader ForText(string? baseDirectory, IReadOnlyList<Assembly> assemblies) =>
-        new(baseDirectory, assemblies, null, []);
+    public static IncludeLoader ForText(string? baseDirectory, IReadOnlyList<Assembly> assemblies) => new(baseDirectory, assemblies, null, []);
 
     public static IncludeLoader ForResource(string name, IReadOnlyList<Assembly> assemblies)
     {
@@ -80,7 +84,10 @@ internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembl
 
         if (merged is null && request.Required)
         {
-            throw new ConfigException($"required include '{request.Name}' was not found (looked for: {string.Join(", ", candidates.Select(c => c.Identity))})", request.Origin);
+            throw new ConfigException(
+                $"required include '{request.Name}' was not found (looked for: {string.Join(", ", candidates.Select(c => c.Identity))})",
+                request.Origin
+            );
         }
 
         return merged;
@@ -96,20 +103,31 @@ internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembl
                 AddUrl(result, name, request.Origin);
                 break;
             case IncludeKind.File:
-                AddFiles(result, Path.IsPathRooted(name) || baseDirectory is null ? name : Path.Combine(baseDirectory, name), ExtensionVariants(name));
+                AddFiles(
+                    result,
+                    Path.IsPathRooted(name) || baseDirectory is null ? name : Path.Combine(baseDirectory, name),
+                    ExtensionVariants(name)
+                );
                 break;
             case IncludeKind.Classpath:
                 AddResources(result, name.TrimStart('/'), ExtensionVariants(name));
                 break;
             default:
-                if (Uri.TryCreate(name, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file" && name.Contains("://", StringComparison.Ordinal))
+                if (
+                    Uri.TryCreate(name, UriKind.Absolute, out var uri)
+                    && uri.Scheme is "http" or "https" or "file"
+                    && name.Contains("://", StringComparison.Ordinal)
+                )
                 {
                     AddUrl(result, name, request.Origin);
                 }
                 else if (resourceDirectory is not null || (baseDirectory is null && !Path.IsPathRooted(name)))
                 {
                     // Inside a resource (or a string with no base directory): adjacent resources.
-                    var resource = name.StartsWith('/') ? name[1..] : resourceDirectory is null ? name : resourceDirectory + "/" + name;
+                    var resource =
+                        name.StartsWith('/') ? name[1..]
+                        : resourceDirectory is null ? name
+                        : resourceDirectory + "/" + name;
                     AddResources(result, resource, ExtensionVariants(name));
                 }
                 else
@@ -136,8 +154,13 @@ internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembl
         foreach (var suffix in suffixes)
         {
             var full = Path.GetFullPath(path + suffix);
-            result.Add((full, () => File.Exists(full) ? File.ReadAllText(full, Encoding.UTF8) : null,
-                stack => new IncludeLoader(Path.GetDirectoryName(full), resourceAssemblies, null, stack)));
+            result.Add(
+                (
+                    full,
+                    () => File.Exists(full) ? File.ReadAllText(full, Encoding.UTF8) : null,
+                    stack => new IncludeLoader(Path.GetDirectoryName(full), resourceAssemblies, null, stack)
+                )
+            );
         }
     }
 
@@ -147,8 +170,13 @@ internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembl
         {
             var full = name + suffix;
             var slash = full.LastIndexOf('/');
-            result.Add(("resource:" + full, () => ReadResource(full),
-                stack => new IncludeLoader(null, resourceAssemblies, slash > 0 ? full[..slash] : null, stack)));
+            result.Add(
+                (
+                    "resource:" + full,
+                    () => ReadResource(full),
+                    stack => new IncludeLoader(null, resourceAssemblies, slash > 0 ? full[..slash] : null, stack)
+                )
+            );
         }
     }
 
@@ -161,12 +189,20 @@ internal sealed class IncludeLoader(string? baseDirectory, IReadOnlyList<Assembl
 
         if (!uri.IsFile)
         {
-            throw new ConfigException($"include url(\"{url}\"): only file: URLs are supported; configuration is never fetched over the network", origin);
+            throw new ConfigException(
+                $"include url(\"{url}\"): only file: URLs are supported; configuration is never fetched over the network",
+                origin
+            );
         }
 
         var path = uri.LocalPath;
-        result.Add((path, () => File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null,
-            stack => new IncludeLoader(Path.GetDirectoryName(path), resourceAssemblies, null, stack)));
+        result.Add(
+            (
+                path,
+                () => File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null,
+                stack => new IncludeLoader(Path.GetDirectoryName(path), resourceAssemblies, null, stack)
+            )
+        );
     }
 
     private string? ReadResource(string name)

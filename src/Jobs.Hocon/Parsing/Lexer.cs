@@ -22,15 +22,17 @@ internal sealed class Lexer(string text, string originName)
         {
             token = lexer.Next();
             tokens.Add(token);
-        }
-        while (token.Kind != TokenKind.Eof);
+        } while (token.Kind != TokenKind.Eof);
 
         return tokens;
     }
 
     internal static bool IsWhitespace(char c) =>
         c is ' ' or '\t' or '\v' or '\f' or '\r' or '\u001C' or '\u001D' or '\u001E' or '\u001F' or '\uFEFF'
-        || (c != '\n' && char.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
+        || (
+            c != '\n'
+            && char.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+        );
 
     private ConfigException Error(string message, int line, int column) => new(message, new ConfigOrigin(originName, line, column));
 
@@ -264,16 +266,35 @@ internal sealed class Lexer(string text, string originName)
             Advance();
             switch (e)
             {
-                case '"': sb.Append('"'); break;
-                case '\\': sb.Append('\\'); break;
-                case '/': sb.Append('/'); break;
-                case 'b': sb.Append('\b'); break;
-                case 'f': sb.Append('\f'); break;
-                case 'n': sb.Append('\n'); break;
-                case 'r': sb.Append('\r'); break;
-                case 't': sb.Append('\t'); break;
+                case '"':
+                    sb.Append('"');
+                    break;
+                case '\\':
+                    sb.Append('\\');
+                    break;
+                case '/':
+                    sb.Append('/');
+                    break;
+                case 'b':
+                    sb.Append('\b');
+                    break;
+                case 'f':
+                    sb.Append('\f');
+                    break;
+                case 'n':
+                    sb.Append('\n');
+                    break;
+                case 'r':
+                    sb.Append('\r');
+                    break;
+                case 't':
+                    sb.Append('\t');
+                    break;
                 case 'u':
-                    if (_pos + 4 > text.Length || !int.TryParse(text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
+                    if (
+                        _pos + 4 > text.Length
+                        || !int.TryParse(text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code)
+                    )
                     {
                         throw Error("\\u must be followed by four hex digits", escapeLine, escapeColumn);
                     }

@@ -87,7 +87,10 @@ internal sealed class SubstitutionNode(ConfigOrigin origin, string[] path, bool 
     }
 }
 
-/// <summary>A later value over an earlier one whose types are known only after resolution (objects merge, else the later wins; an undefined later keeps the earlier).</summary>
+/// <summary>
+/// A later value over an earlier one whose types are known only after resolution (objects merge, else the later wins;
+/// an undefined later keeps the earlier).
+/// </summary>
 internal sealed class MergeNode(Node older, Node newer) : Node(newer.Origin)
 {
     public Node Older { get; } = older;

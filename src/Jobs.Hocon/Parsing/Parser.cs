@@ -87,9 +87,12 @@ internal sealed class Parser
         SkipWhitespaceAndNewlines();
         if (Current.Kind != TokenKind.Eof)
         {
-            throw Error(Current.Kind == TokenKind.CloseBrace
-                ? "unbalanced '}': the document has no matching '{'"
-                : $"unexpected '{Current.Text}' after the end of the document", Current);
+            throw Error(
+                Current.Kind == TokenKind.CloseBrace
+                    ? "unbalanced '}': the document has no matching '{'"
+                    : $"unexpected '{Current.Text}' after the end of the document",
+                Current
+            );
         }
 
         return root;
@@ -172,8 +175,15 @@ internal sealed class Parser
 
         var next = _tokens[i];
         return next.Kind == TokenKind.QuotedString
-            || (next.Kind == TokenKind.UnquotedText && (next.Text.StartsWith("url(", StringComparison.Ordinal) || next.Text.StartsWith("file(", StringComparison.Ordinal)
-                || next.Text.StartsWith("classpath(", StringComparison.Ordinal) || next.Text.StartsWith("required(", StringComparison.Ordinal)));
+            || (
+                next.Kind == TokenKind.UnquotedText
+                && (
+                    next.Text.StartsWith("url(", StringComparison.Ordinal)
+                    || next.Text.StartsWith("file(", StringComparison.Ordinal)
+                    || next.Text.StartsWith("classpath(", StringComparison.Ordinal)
+                    || next.Text.StartsWith("required(", StringComparison.Ordinal)
+                )
+            );
     }
 
     private void ParseInclude(ObjectNode target, string[] path)
@@ -212,7 +222,11 @@ internal sealed class Parser
                 }
                 else
                 {
-                    throw Error($"invalid include syntax near '{text}': expected include \"name\", file(\"...\"), url(\"...\"), classpath(\"...\") or required(...)", Current);
+                    throw Error(
+                        $"invalid include syntax near '{text}': expected include \"name\", "
+                            + "file(\"...\"), url(\"...\"), classpath(\"...\") or required(...)",
+                        Current
+                    );
                 }
 
                 opened++;
@@ -269,9 +283,10 @@ internal sealed class Parser
 
         if (keyTokens.Count == 0 || keyTokens.All(t => t.Kind == TokenKind.Whitespace))
         {
-            throw Error(Current.Kind == TokenKind.Substitution
-                ? "substitutions are not allowed in keys"
-                : $"expected a key but found '{Current.Text}'", Current);
+            throw Error(
+                Current.Kind == TokenKind.Substitution ? "substitutions are not allowed in keys" : $"expected a key but found '{Current.Text}'",
+                Current
+            );
         }
 
         var keyPath = HoconPath.FromTokens(keyTokens, OriginOf(_tokens[keyStart]));
@@ -295,10 +310,17 @@ internal sealed class Parser
                 var element = ParseValue(fullPath);
                 var origin = OriginOf(separator);
                 // a += b  is  a = ${?a} [b]
-                value = new ConcatNode(origin, [new SubstitutionNode(origin, fullPath, optional: true, fallbackPath: null), new ArrayNode(origin, [element])]);
+                value = new ConcatNode(
+                    origin,
+                    [new SubstitutionNode(origin, fullPath, optional: true, fallbackPath: null), new ArrayNode(origin, [element])]
+                );
                 break;
             default:
-                throw Error($"expected ':', '=', '+=' or '{{' after the key '{HoconPath.Render(keyPath)}' but found '{(separator.Kind == TokenKind.Newline ? "newline" : separator.Text)}'", separator);
+                throw Error(
+                    $"expected ':', '=', '+=' or '{{' after the key '{HoconPath.Render(keyPath)}' but "
+                        + $"found '{(separator.Kind == TokenKind.Newline ? "newline" : separator.Text)}'",
+                    separator
+                );
         }
 
         // a.b.c = v  is  a { b { c = v } }
@@ -362,9 +384,7 @@ internal sealed class Parser
 
     private Node MakeSubstitution(Token token)
     {
-        var path = HoconPath.FromTokens(
-            Lexer.Tokenize(token.Text, _origin).Where(t => t.Kind != TokenKind.Eof).ToList(),
-            OriginOf(token));
+        var path = HoconPath.FromTokens(Lexer.Tokenize(token.Text, _origin).Where(t => t.Kind != TokenKind.Eof).ToList(), OriginOf(token));
         // In an included document, ${x} means the mounted path first, then x from the root.
         return _prefix.Length == 0
             ? new SubstitutionNode(OriginOf(token), path, token.Optional, null)
@@ -423,9 +443,12 @@ internal sealed class Parser
 
         if (pieces.Count == 0)
         {
-            throw Error(start.Kind == TokenKind.Eof || start.Kind == TokenKind.Newline
-                ? "expected a value but the line ended"
-                : $"expected a value but found '{start.Text}'", start);
+            throw Error(
+                start.Kind == TokenKind.Eof || start.Kind == TokenKind.Newline
+                    ? "expected a value but the line ended"
+                    : $"expected a value but found '{start.Text}'",
+                start
+            );
         }
 
         if (pieces.Count == 1)
@@ -498,8 +521,11 @@ internal sealed class Parser
         foreach (var candidate in candidates)
         {
             // A binding made with no earlier value (inside a literal) is redone when the literal merges over one.
-            if (candidate is SubstitutionNode substitution && (!substitution.IsSelfReference || (substitution.IsTentative && prior is not null))
-                && StartsWith(substitution.Path, fieldPath))
+            if (
+                candidate is SubstitutionNode substitution
+                && (!substitution.IsSelfReference || (substitution.IsTentative && prior is not null))
+                && StartsWith(substitution.Path, fieldPath)
+            )
             {
                 substitution.BindToPrior(prior, substitution.Path[fieldPath.Length..]);
             }

@@ -102,12 +102,13 @@ internal static class PropertiesParser
         return (key.ToString(), value.ToString());
     }
 
-    private static char Unescape(char c) => c switch
-    {
-        't' => '\t',
-        'n' => '\n',
-        'r' => '\r',
-        'f' => '\f',
-        _ => c,
-    };
+    private static char Unescape(char c) =>
+        c switch
+        {
+            't' => '\t',
+            'n' => '\n',
+            'r' => '\r',
+            'f' => '\f',
+            _ => c,
+        };
 }

@@ -223,9 +223,11 @@ internal sealed class Resolver
             if (offender.Value is not null)
             {
                 throw new ConfigException(
-                    $"cannot concatenate {Describe(anyObject ? ConfigValueType.Object : ConfigValueType.List)} with {Describe(offender.Value.ValueType)} (only strings, only lists, or only objects concatenate)",
+                    $"cannot concatenate {Describe(anyObject ? ConfigValueType.Object : ConfigValueType.List)} with "
+                        + $"{Describe(offender.Value.ValueType)} (only strings, only lists, or only objects concatenate)",
                     offender.Piece.Origin,
-                    path);
+                    path
+                );
             }
 
             if (anyObject)
@@ -264,12 +266,13 @@ internal sealed class Resolver
         return new ConfigScalar(ConfigValueType.String, sb.ToString(), concat.Origin);
     }
 
-    private static string Describe(ConfigValueType type) => type switch
-    {
-        ConfigValueType.Object => "an object",
-        ConfigValueType.List => "a list",
-        _ => "a " + type.ToString().ToLowerInvariant(),
-    };
+    private static string Describe(ConfigValueType type) =>
+        type switch
+        {
+            ConfigValueType.Object => "an object",
+            ConfigValueType.List => "a list",
+            _ => "a " + type.ToString().ToLowerInvariant(),
+        };
 
     private static string Child(string path, string key) => path == "(root)" ? HoconPath.Render([key]) : path + "." + HoconPath.Render([key]);
 

@@ -22,89 +22,109 @@ public static class DashboardEndpoints
         }
 
         var guard = new DashboardGuard(http, settings);
-        app.Use(async (context, next) =>
-        {
-            if (!context.Request.Path.StartsWithSegments("/dashboard", StringComparison.Ordinal))
+        app.Use(
+            async (context, next) =>
             {
-                await next(context).ConfigureAwait(false);
-                return;
-            }
-
-            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'";
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers["Referrer-Policy"] = "same-origin"; // (with no-referrer, browsers send "Origin: null" on our own form posts)
-            var isLogin = context.Request.Path.Equals("/dashboard/login", StringComparison.Ordinal);
-            var access = guard.Check(context);
-            if (!access.Allowed && !(isLogin && guard.AuthRequired))
-            {
-                if (access.Status == 401 && HttpMethods.IsGet(context.Request.Method))
+                if (!context.Request.Path.StartsWithSegments("/dashboard", StringComparison.Ordinal))
                 {
-                    context.Response.Redirect("/dashboard/login");
+                    await next(context).ConfigureAwait(false);
                     return;
                 }
 
-                context.Response.StatusCode = access.Status;
-                await context.Response.WriteAsync(access.Reason).ConfigureAwait(false);
-                return;
-            }
-
-            if (HttpMethods.IsPost(context.Request.Method))
-            {
-                if (!context.Request.HasFormContentType)
+                context.Response.Headers.ContentSecurityPolicy =
+                    "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src "
+                    + "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'";
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+                context.Response.Headers["Referrer-Policy"] = "same-origin"; // (with no-referrer, browsers send "Origin: null" on our own form posts)
+                var isLogin = context.Request.Path.Equals("/dashboard/login", StringComparison.Ordinal);
+                var access = guard.Check(context);
+                if (!access.Allowed && !(isLogin && guard.AuthRequired))
                 {
-                    context.Response.StatusCode = 415;
-                    await context.Response.WriteAsync("dashboard actions are HTML form posts").ConfigureAwait(false);
+                    if (access.Status == 401 && HttpMethods.IsGet(context.Request.Method))
+                    {
+                        context.Response.Redirect("/dashboard/login");
+                        return;
+                    }
+
+                    context.Response.StatusCode = access.Status;
+                    await context.Response.WriteAsync(access.Reason).ConfigureAwait(false);
                     return;
                 }
 
-                // A read-only session is refused whatever it sends; the others need this browser's form token.
-                if (!isLogin && !access.CanAct)
+                if (HttpMethods.IsPost(context.Request.Method))
                 {
-                    context.Response.StatusCode = 403;
-                    await context.Response.WriteAsync("the dashboard is read-only for this session").ConfigureAwait(false);
-                    return;
+                    if (!context.Request.HasFormContentType)
+                    {
+                        context.Response.StatusCode = 415;
+                        await context.Response.WriteAsync("dashboard actions are HTML form posts").ConfigureAwait(false);
+                        return;
+                    }
+
+                    // A read-only session is refused whatever it sends; the others need this browser's form token.
+                    if (!isLogin && !access.CanAct)
+                    {
+                        context.Response.StatusCode = 403;
+                        await context.Response.WriteAsync("the dashboard is read-only for this session").ConfigureAwait(false);
+                        return;
+                    }
+
+                    var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+                    if (!isLogin && !guard.CsrfValid(context, form))
+                    {
+                        context.Response.StatusCode = 403;
+                        await context
+                            .Response.WriteAsync("the form token is missing or wrong (cross-site request refused); reload the page")
+                            .ConfigureAwait(false);
+                        return;
+                    }
                 }
 
-                var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-                if (!isLogin && !guard.CsrfValid(context, form))
+                context.Items[typeof(DashboardGuard.Access)] = access;
+                try
                 {
-                    context.Response.StatusCode = 403;
-                    await context.Response.WriteAsync("the form token is missing or wrong (cross-site request refused); reload the page").ConfigureAwait(false);
-                    return;
+                    await next(context).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+                {
+                    // Every failure gets a page in the dashboard's own look, with a way back, instead of a bare status.
+                    var (status, title, text) = ex switch
+                    {
+                        JobsException j when ProblemBody.StatusOf(j) == 503 => (
+                            503,
+                            "Storage unavailable",
+                            "The job store is not answering right now. This page will work again once it is back; try again in a few seconds."
+                        ),
+                        JobNotFoundException or RecurringNotFoundException => (404, "Not found", ex.Message),
+                        JobsException j => (ProblemBody.StatusOf(j), "Not done", ex.Message),
+                        _ => (500, "Something went wrong", "The node could not show this page. The error is in the node's log."),
+                    };
+                    if (status == 500)
+                    {
+                        app.Logger.LogError(ex, "Dashboard page {Path} failed", context.Request.Path);
+                    }
+
+                    context.Response.Clear();
+                    context.Response.StatusCode = status;
+                    if (status == 503)
+                    {
+                        context.Response.Headers.RetryAfter = "5";
+                    }
+
+                    context.Response.ContentType = Html;
+                    await context
+                        .Response.WriteAsync(
+                            DashboardPages.Layout(
+                                title,
+                                string.Empty,
+                                $"<p>{DashboardPages.H(text)}</p><p><a href=\"/dashboard\">Back to the overview</a></p>",
+                                string.Empty
+                            ),
+                            context.RequestAborted
+                        )
+                        .ConfigureAwait(false);
                 }
             }
-
-            context.Items[typeof(DashboardGuard.Access)] = access;
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
-            {
-                // Every failure gets a page in the dashboard's own look, with a way back, instead of a bare status.
-                var (status, title, text) = ex switch
-                {
-                    JobsException j when ProblemBody.StatusOf(j) == 503 => (503, "Storage unavailable", "The job store is not answering right now. This page will work again once it is back; try again in a few seconds."),
-                    JobNotFoundException or RecurringNotFoundException => (404, "Not found", ex.Message),
-                    JobsException j => (ProblemBody.StatusOf(j), "Not done", ex.Message),
-                    _ => (500, "Something went wrong", "The node could not show this page. The error is in the node's log."),
-                };
-                if (status == 500)
-                {
-                    app.Logger.LogError(ex, "Dashboard page {Path} failed", context.Request.Path);
-                }
-
-                context.Response.Clear();
-                context.Response.StatusCode = status;
-                if (status == 503)
-                {
-                    context.Response.Headers.RetryAfter = "5";
-                }
-
-                context.Response.ContentType = Html;
-                await context.Response.WriteAsync(DashboardPages.Layout(title, string.Empty, $"<p>{DashboardPages.H(text)}</p><p><a href=\"/dashboard\">Back to the overview</a></p>", string.Empty), context.RequestAborted).ConfigureAwait(false);
-            }
-        });
+        );
 
         var group = app.MapGroup("/dashboard").ExcludeFromDescription();
         group.MapGet("/login", () => Results.Content(DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login(null), string.Empty), Html));
@@ -116,21 +136,28 @@ public static class DashboardEndpoints
                 return Results.Redirect("/dashboard");
             }
 
-            return Results.Content(DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login("That key is not accepted."), string.Empty), Html, statusCode: 401);
+            return Results.Content(
+                DashboardPages.Layout("Log in", string.Empty, DashboardPages.Login("That key is not accepted."), string.Empty),
+                Html,
+                statusCode: 401
+            );
         });
 
-        group.MapGet("/", async (HttpContext context, IJobsClient client, JobsNode node, IServiceProvider services, string? range, CancellationToken ct) =>
-        {
-            var queues = await client.ListQueuesAsync(ct).ConfigureAwait(false);
-            var counts = new Dictionary<string, IReadOnlyDictionary<JobStatus, long>>(StringComparer.Ordinal);
-            foreach (var q in queues)
+        group.MapGet(
+            "/",
+            async (HttpContext context, IJobsClient client, JobsNode node, IServiceProvider services, string? range, CancellationToken ct) =>
             {
-                counts[q.Name] = await client.CountAsync(new JobQuery { Queue = q.Name }, ct).ConfigureAwait(false);
-            }
+                var queues = await client.ListQueuesAsync(ct).ConfigureAwait(false);
+                var counts = new Dictionary<string, IReadOnlyDictionary<JobStatus, long>>(StringComparer.Ordinal);
+                foreach (var q in queues)
+                {
+                    counts[q.Name] = await client.CountAsync(new JobQuery { Queue = q.Name }, ct).ConfigureAwait(false);
+                }
 
-            var key = RangeKey(range);
-            return Page(node, "Overview", "overview", DashboardPages.Overview(queues, counts, key, Charts(services, key)));
-        });
+                var key = RangeKey(range);
+                return Page(node, "Overview", "overview", DashboardPages.Overview(queues, counts, key, Charts(services, key)));
+            }
+        );
 
         group.MapGet("/live", async (HttpContext context, IJobsClient client, IServiceProvider services, string? range, CancellationToken ct) =>
         {
@@ -142,11 +169,9 @@ public static class DashboardEndpoints
                 while (!ct.IsCancellationRequested)
                 {
                     var counts = await client.CountAsync(new JobQuery(), ct).ConfigureAwait(false);
-                    var data = JsonSerializer.Serialize(new
-                    {
-                        counts = counts.ToDictionary(c => DashboardPages.Lower(c.Key), c => c.Value),
-                        charts = Charts(services, key),
-                    });
+                    var data = JsonSerializer.Serialize(
+                        new { counts = counts.ToDictionary(c => DashboardPages.Lower(c.Key), c => c.Value), charts = Charts(services, key) }
+                    );
                     await context.Response.WriteAsync($"event: stats\ndata: {data}\n\n", ct).ConfigureAwait(false);
                     await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
                     await Task.Delay(DashboardSampler.Interval, ct).ConfigureAwait(false);
@@ -158,46 +183,75 @@ public static class DashboardEndpoints
             }
         });
 
-        group.MapGet("/jobs", async (HttpContext context, IJobsClient client, JobsNode node, string? status, string? kind, string? queue, string? q, string? cursor, string? order, string? done, CancellationToken ct) =>
-        {
-            if (!string.IsNullOrWhiteSpace(q))
+        group.MapGet(
+            "/jobs",
+            async (
+                HttpContext context,
+                IJobsClient client,
+                JobsNode node,
+                string? status,
+                string? kind,
+                string? queue,
+                string? q,
+                string? cursor,
+                string? order,
+                string? done,
+                CancellationToken ct
+            ) =>
             {
+                if (!string.IsNullOrWhiteSpace(q))
+                {
+                    try
+                    {
+                        var found = await client.GetAsync(q.Trim(), ct).ConfigureAwait(false);
+                        return Results.Redirect("/dashboard/jobs/" + Uri.EscapeDataString(found.Id));
+                    }
+                    catch (JobsException)
+                    {
+                        // Not an id we know: show the list with the other filters.
+                    }
+                }
+
+                var query = new JobQuery
+                {
+                    Status = Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s) ? s : null,
+                    Kind = string.IsNullOrEmpty(kind) ? null : kind,
+                    Queue = string.IsNullOrEmpty(queue) ? null : queue,
+                    Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
+                    Limit = 50,
+                    Order = order == "backlog" ? JobListOrder.Backlog : JobListOrder.Newest,
+                };
+                JobPage page;
                 try
                 {
-                    var found = await client.GetAsync(q.Trim(), ct).ConfigureAwait(false);
-                    return Results.Redirect("/dashboard/jobs/" + Uri.EscapeDataString(found.Id));
+                    page = await client.ListAsync(query, ct).ConfigureAwait(false);
                 }
-                catch (JobsException)
+                catch (JobValidationException)
                 {
-                    // Not an id we know: show the list with the other filters.
+                    // A cursor of the other order, or an old one: start from the first page.
+                    query = query with { Cursor = null };
+                    page = await client.ListAsync(query, ct).ConfigureAwait(false);
                 }
-            }
 
-            var query = new JobQuery
-            {
-                Status = Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s) ? s : null,
-                Kind = string.IsNullOrEmpty(kind) ? null : kind,
-                Queue = string.IsNullOrEmpty(queue) ? null : queue,
-                Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
-                Limit = 50,
-                Order = order == "backlog" ? JobListOrder.Backlog : JobListOrder.Newest,
-            };
-            JobPage page;
-            try
-            {
-                page = await client.ListAsync(query, ct).ConfigureAwait(false);
+                var counts = await client.CountAsync(query, ct).ConfigureAwait(false);
+                var total = query.Status is { } only ? counts[only] : counts.Values.Sum();
+                return Page(
+                    node,
+                    "Jobs",
+                    "jobs",
+                    DashboardPages.JobList(
+                        page,
+                        query,
+                        q,
+                        total,
+                        DateTimeOffset.UtcNow,
+                        string.IsNullOrEmpty(done) ? null : done,
+                        guard.CsrfToken(context),
+                        CanAct(context)
+                    )
+                );
             }
-            catch (JobValidationException)
-            {
-                // A cursor of the other order, or an old one: start from the first page.
-                query = query with { Cursor = null };
-                page = await client.ListAsync(query, ct).ConfigureAwait(false);
-            }
-
-            var counts = await client.CountAsync(query, ct).ConfigureAwait(false);
-            var total = query.Status is { } only ? counts[only] : counts.Values.Sum();
-            return Page(node, "Jobs", "jobs", DashboardPages.JobList(page, query, q, total, DateTimeOffset.UtcNow, string.IsNullOrEmpty(done) ? null : done, guard.CsrfToken(context), CanAct(context)));
-        });
+        );
 
         group.MapGet("/jobs/{id}", async (string id, HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
         {
@@ -209,7 +263,16 @@ public static class DashboardEndpoints
             catch (Exception ex) when (ex is JobNotFoundException or JobValidationException)
             {
                 // An id that is not well-formed names no job either: the same friendly 404 page.
-                return Results.Content(DashboardPages.Layout("Not found", "jobs", $"<p>No job {DashboardPages.H(id)}.</p><p><a href=\"/dashboard/jobs\">All jobs</a></p>", node.NodeName ?? string.Empty), Html, statusCode: 404);
+                return Results.Content(
+                    DashboardPages.Layout(
+                        "Not found",
+                        "jobs",
+                        $"<p>No job {DashboardPages.H(id)}.</p><p><a href=\"/dashboard/jobs\">All jobs</a></p>",
+                        node.NodeName ?? string.Empty
+                    ),
+                    Html,
+                    statusCode: 404
+                );
             }
         });
 
@@ -225,10 +288,18 @@ public static class DashboardEndpoints
                         break;
                     case "run-now":
                         var job = await client.GetAsync(id, ct).ConfigureAwait(false);
-                        await (job.Status is JobStatus.Failed or JobStatus.Cancelled ? client.RetryAsync(id, ct) : client.RescheduleAsync(id, DateTimeOffset.UtcNow, ct)).ConfigureAwait(false);
+                        await (
+                            job.Status is JobStatus.Failed or JobStatus.Cancelled
+                                ? client.RetryAsync(id, ct)
+                                : client.RescheduleAsync(id, DateTimeOffset.UtcNow, ct)
+                        ).ConfigureAwait(false);
                         break;
                     case "reschedule":
-                        var at = DateTime.Parse(context.Request.Form["at"].ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+                        var at = DateTime.Parse(
+                            context.Request.Form["at"].ToString(),
+                            CultureInfo.InvariantCulture,
+                            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal
+                        );
                         await client.RescheduleAsync(id, new DateTimeOffset(at, TimeSpan.Zero), ct).ConfigureAwait(false);
                         break;
                     case "delete":
@@ -241,7 +312,18 @@ public static class DashboardEndpoints
             }
             catch (Exception ex) when (ex is JobsException or FormatException)
             {
-                return Results.Content(DashboardPages.Layout("Not done", "jobs", $"<p>{DashboardPages.H(ex.Message)}</p><a href=\"{DashboardPages.H(back)}\">back</a>", string.Empty), Html, statusCode: ex is JobNotFoundException ? 404 : ex is JobStateConflictException ? 409 : 400);
+                return Results.Content(
+                    DashboardPages.Layout(
+                        "Not done",
+                        "jobs",
+                        $"<p>{DashboardPages.H(ex.Message)}</p><a href=\"{DashboardPages.H(back)}\">back</a>",
+                        string.Empty
+                    ),
+                    Html,
+                    statusCode: ex is JobNotFoundException ? 404
+                        : ex is JobStateConflictException ? 409
+                        : 400
+                );
             }
 
             return Results.Redirect(back);
@@ -253,7 +335,11 @@ public static class DashboardEndpoints
             var action = form["action"].ToString();
             if (action is not ("cancel" or "retry" or "delete"))
             {
-                return Results.Content(DashboardPages.Layout("Not done", "jobs", "<p>Unknown action.</p><a href=\"/dashboard/jobs\">back</a>", string.Empty), Html, statusCode: 400);
+                return Results.Content(
+                    DashboardPages.Layout("Not done", "jobs", "<p>Unknown action.</p><a href=\"/dashboard/jobs\">back</a>", string.Empty),
+                    Html,
+                    statusCode: 400
+                );
             }
 
             var ids = form["id"].Where(id => !string.IsNullOrEmpty(id)).Select(id => id!).Distinct(StringComparer.Ordinal).Take(1000).ToList();
@@ -263,12 +349,14 @@ public static class DashboardEndpoints
             {
                 try
                 {
-                    await (action switch
-                    {
-                        "cancel" => client.CancelAsync(id, ct),
-                        "retry" => client.RetryAsync(id, ct),
-                        _ => client.DestroyAsync(id, ct),
-                    }).ConfigureAwait(false);
+                    await (
+                        action switch
+                        {
+                            "cancel" => client.CancelAsync(id, ct),
+                            "retry" => client.RetryAsync(id, ct),
+                            _ => client.DestroyAsync(id, ct),
+                        }
+                    ).ConfigureAwait(false);
                     done++;
                 }
                 catch (Exception ex) when (ex is JobStateConflictException or JobNotFoundException or JobValidationException)
@@ -277,15 +365,29 @@ public static class DashboardEndpoints
                 }
             }
 
-            var past = action switch { "cancel" => "cancelled", "retry" => "retried", _ => "deleted" };
-            var message = ids.Count == 0 ? "Select jobs first." : $"{done} {past}" + (skipped > 0 ? $", {skipped} skipped (not in a state that allows it, or gone)." : ".");
+            var past = action switch
+            {
+                "cancel" => "cancelled",
+                "retry" => "retried",
+                _ => "deleted",
+            };
+            var message =
+                ids.Count == 0
+                    ? "Select jobs first."
+                    : $"{done} {past}" + (skipped > 0 ? $", {skipped} skipped (not in a state that allows it, or gone)." : ".");
             return Results.Redirect("/dashboard/jobs?done=" + Uri.EscapeDataString(message));
         });
 
         group.MapPost("/jobs/retry-failed", async (HttpContext context, IJobsClient client, CancellationToken ct) =>
         {
             var form = context.Request.Form;
-            var query = new JobQuery { Status = JobStatus.Failed, Kind = Empty(form["kind"]), Queue = Empty(form["queue"]), Limit = 1000 };
+            var query = new JobQuery
+            {
+                Status = JobStatus.Failed,
+                Kind = Empty(form["kind"]),
+                Queue = Empty(form["queue"]),
+                Limit = 1000,
+            };
             var retried = 0;
             foreach (var job in (await client.ListAsync(query, ct).ConfigureAwait(false)).Items)
             {
@@ -304,7 +406,19 @@ public static class DashboardEndpoints
         });
 
         group.MapGet("/recurring", async (HttpContext context, IJobsClient client, JobsNode node, string? done, CancellationToken ct) =>
-            Page(node, "Recurring schedules", "recurring", DashboardPages.Recurring(await client.ListRecurringAsync(ct).ConfigureAwait(false), DateTimeOffset.UtcNow, string.IsNullOrEmpty(done) ? null : done, guard.CsrfToken(context), CanAct(context))));
+            Page(
+                node,
+                "Recurring schedules",
+                "recurring",
+                DashboardPages.Recurring(
+                    await client.ListRecurringAsync(ct).ConfigureAwait(false),
+                    DateTimeOffset.UtcNow,
+                    string.IsNullOrEmpty(done) ? null : done,
+                    guard.CsrfToken(context),
+                    CanAct(context)
+                )
+            )
+        );
         group.MapPost("/recurring/{name}/{action}", async (string name, string action, IJobsClient client, CancellationToken ct) =>
         {
             string message;
@@ -334,7 +448,18 @@ public static class DashboardEndpoints
         });
 
         group.MapGet("/queues", async (HttpContext context, IJobsClient client, JobsNode node, CancellationToken ct) =>
-            Page(node, "Queues", "queues", DashboardPages.Queues(await client.ListQueuesAsync(ct).ConfigureAwait(false), node.KindLimits, guard.CsrfToken(context), CanAct(context))));
+            Page(
+                node,
+                "Queues",
+                "queues",
+                DashboardPages.Queues(
+                    await client.ListQueuesAsync(ct).ConfigureAwait(false),
+                    node.KindLimits,
+                    guard.CsrfToken(context),
+                    CanAct(context)
+                )
+            )
+        );
         group.MapPost("/queues/{name}/{action}", async (string name, string action, IJobsClient client, CancellationToken ct) =>
         {
             await (action == "pause" ? client.PauseQueueAsync(name, ct) : client.ResumeQueueAsync(name, ct)).ConfigureAwait(false);
@@ -350,10 +475,26 @@ public static class DashboardEndpoints
             }
 
             var members = await node.GetMembersAsync(TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
-            var body = DashboardPages.Members(members) +
-                "<h2>This node</h2>" +
-                $"<table><tr><th>node</th><th>started</th><th>scheduled</th><th>started jobs</th><th>succeeded</th><th>failed</th><th>retried</th><th>timed out</th><th>recovered</th><th>cancelled</th></tr>" +
-                $"<tr><td>{DashboardPages.H(node.NodeName)}</td><td>{DashboardPages.H(s.StartedAt)}</td><td>{s.Scheduled}</td><td>{s.Started}</td><td>{s.Succeeded}</td><td>{s.Failed}</td><td>{s.Retried}</td><td>{s.TimedOut}</td><td>{s.Recovered}</td><td>{s.Cancelled}</td></tr></table>";
+            var body =
+                DashboardPages.Members(members)
+                + "<h2>This node</h2>"
+                + "<table>"
+                + DashboardPages.HeaderRow(
+                    "node",
+                    "started",
+                    "scheduled",
+                    "started jobs",
+                    "succeeded",
+                    "failed",
+                    "retried",
+                    "timed out",
+                    "recovered",
+                    "cancelled"
+                )
+                + "<tr>"
+                + DashboardPages.Cells(node.NodeName, s.StartedAt, s.Scheduled, s.Started, s.Succeeded, s.Failed, s.Retried)
+                + DashboardPages.Cells(s.TimedOut, s.Recovered, s.Cancelled)
+                + "</tr></table>";
             return Page(node, "Nodes", "nodes", body);
         });
         return app;
@@ -363,7 +504,8 @@ public static class DashboardEndpoints
 
     private static bool CanAct(HttpContext context) => context.Items[typeof(DashboardGuard.Access)] is DashboardGuard.Access { CanAct: true };
 
-    private static DashboardSampler? Sampler(IServiceProvider services) => services.GetServices<IHostedService>().OfType<DashboardSampler>().FirstOrDefault();
+    private static DashboardSampler? Sampler(IServiceProvider services) =>
+        services.GetServices<IHostedService>().OfType<DashboardSampler>().FirstOrDefault();
 
     private static string RangeKey(string? range) => DashboardPages.Ranges.Any(r => r.Key == range) ? range! : "1h";
 
@@ -376,7 +518,9 @@ public static class DashboardEndpoints
         if (key == "3m")
         {
             var samples = sampler?.Samples() ?? [];
-            var series = samples.Select((s, i) => (now - (DashboardSampler.Interval * (samples.Count - 1 - i)), (double?)s.Throughput, (double?)s.LatencyMs)).ToList();
+            var series = samples
+                .Select((s, i) => (now - (DashboardSampler.Interval * (samples.Count - 1 - i)), (double?)s.Throughput, (double?)s.LatencyMs))
+                .ToList();
             return DashboardPages.Charts(series, now - length, now);
         }
 

@@ -18,7 +18,9 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
     public const string SessionCookie = "jobs_session";
     public const string CsrfCookie = "jobs_csrf";
     public const string CsrfField = "csrf";
-    private readonly byte[] _secret = settings.Secret is { } shared ? SHA256.HashData(Encoding.UTF8.GetBytes(shared)) : RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] _secret = settings.Secret is { } shared
+        ? SHA256.HashData(Encoding.UTF8.GetBytes(shared))
+        : RandomNumberGenerator.GetBytes(32);
 
     public bool AuthRequired => http.ApiKeys.Count > 0;
 
@@ -32,7 +34,12 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
             var remote = context.Connection.RemoteIpAddress;
             if (remote is not null && !IPAddress.IsLoopback(remote))
             {
-                return new Access(false, false, 403, "the dashboard answers only requests from this machine unless authentication is configured (jobs.http.auth.api-keys)");
+                return new Access(
+                    false,
+                    false,
+                    403,
+                    "the dashboard answers only requests from this machine unless authentication is configured (jobs.http.auth.api-keys)"
+                );
             }
 
             return new Access(true, !settings.ReadOnly, 200, string.Empty);
@@ -57,14 +64,18 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
         var expires = DateTimeOffset.UtcNow + settings.SessionLifetime;
         var payload = $"{(key.ReadOnly ? 1 : 0)}|{expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
         var value = payload + "|" + Convert.ToBase64String(Sign(payload));
-        context.Response.Cookies.Append(SessionCookie, value, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = context.Request.IsHttps,
-            Path = "/dashboard",
-            Expires = expires,
-        });
+        context.Response.Cookies.Append(
+            SessionCookie,
+            value,
+            new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                Path = "/dashboard",
+                Expires = expires,
+            }
+        );
         return true;
     }
 
@@ -81,7 +92,17 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
             {
                 browser = Base64Url(RandomNumberGenerator.GetBytes(32));
                 context.Items[CsrfCookie] = browser;
-                context.Response.Cookies.Append(CsrfCookie, browser, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/dashboard" });
+                context.Response.Cookies.Append(
+                    CsrfCookie,
+                    browser,
+                    new CookieOptions
+                    {
+                        HttpOnly = true,
+                        SameSite = SameSiteMode.Strict,
+                        Secure = context.Request.IsHttps,
+                        Path = "/dashboard",
+                    }
+                );
             }
         }
 
@@ -105,10 +126,12 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
         var origin = context.Request.Headers.Origin.ToString();
         return origin.Length == 0 || origin == "null"
             ? origin.Length == 0
-            : Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
+            : Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                && string.Equals(uri.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string Session(HttpContext context) => context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? session ?? string.Empty : string.Empty;
+    private static string Session(HttpContext context) =>
+        context.Request.Cookies.TryGetValue(SessionCookie, out var session) ? session ?? string.Empty : string.Empty;
 
     private string FormToken(string browser, string session) => Base64Url(Sign("csrf|" + browser + "|" + session));
 
@@ -138,9 +161,11 @@ internal sealed class DashboardGuard(HttpSettings http, DashboardSettings settin
             return null;
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(signature, Sign(payload))
+        if (
+            !CryptographicOperations.FixedTimeEquals(signature, Sign(payload))
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
-            || DateTimeOffset.FromUnixTimeSeconds(expires) < DateTimeOffset.UtcNow)
+            || DateTimeOffset.FromUnixTimeSeconds(expires) < DateTimeOffset.UtcNow
+        )
         {
             return null;
         }

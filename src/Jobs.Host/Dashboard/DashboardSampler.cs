@@ -40,13 +40,15 @@ internal sealed class DashboardSampler : BackgroundService
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
-        {
-            if (ReferenceEquals(instrument.Meter, _node.Meter) && _delays.Count < 100_000)
+        _listener.SetMeasurementEventCallback<double>(
+            (instrument, value, _, _) =>
             {
-                _delays.Enqueue(value);
+                if (ReferenceEquals(instrument.Meter, _node.Meter) && _delays.Count < 100_000)
+                {
+                    _delays.Enqueue(value);
+                }
             }
-        });
+        );
         _listener.Start();
     }
 
@@ -76,15 +78,27 @@ internal sealed class DashboardSampler : BackgroundService
                 var i = (int)((minute - start) / width);
                 if (i >= 0 && i < points)
                 {
-                    sums[i] = (sums[i].Finished + finished, sums[i].LatencySum + latencySum, sums[i].LatencySamples + latencySamples, sums[i].Minutes + 1);
+                    sums[i] = (
+                        sums[i].Finished + finished,
+                        sums[i].LatencySum + latencySum,
+                        sums[i].LatencySamples + latencySamples,
+                        sums[i].Minutes + 1
+                    );
                 }
             }
         }
 
-        return [.. sums.Select((s, i) => (
-            start + (width * i),
-            s.Minutes == 0 ? (double?)null : s.Finished / (s.Minutes * 60.0),
-            s.LatencySamples == 0 ? (double?)null : s.LatencySum / s.LatencySamples))];
+        return
+        [
+            .. sums.Select(
+                (s, i) =>
+                    (
+                        start + (width * i),
+                        s.Minutes == 0 ? (double?)null : s.Finished / (s.Minutes * 60.0),
+                        s.LatencySamples == 0 ? (double?)null : s.LatencySum / s.LatencySamples
+                    )
+            ),
+        ];
     }
 
     public override void Dispose()
@@ -142,7 +156,12 @@ internal sealed class DashboardSampler : BackgroundService
                 last = _minutes.AddLast((minute, 0, 0, 0));
             }
 
-            last.Value = (minute, last.Value.Finished + (throughput * Interval.TotalSeconds), last.Value.LatencySum + (delays.Count == 0 ? 0 : median), last.Value.LatencySamples + (delays.Count == 0 ? 0 : 1));
+            last.Value = (
+                minute,
+                last.Value.Finished + (throughput * Interval.TotalSeconds),
+                last.Value.LatencySum + (delays.Count == 0 ? 0 : median),
+                last.Value.LatencySamples + (delays.Count == 0 ? 0 : 1)
+            );
             while (_minutes.Count > MinuteCapacity)
             {
                 _minutes.RemoveFirst();

@@ -31,13 +31,21 @@ public sealed record DashboardSettings
         var lifetime = section.GetDuration("session-lifetime");
         if (lifetime <= TimeSpan.Zero)
         {
-            throw new ConfigException($"must be positive but is {lifetime}", section.GetValue("session-lifetime").Origin, "jobs.dashboard.session-lifetime");
+            throw new ConfigException(
+                $"must be positive but is {lifetime}",
+                section.GetValue("session-lifetime").Origin,
+                "jobs.dashboard.session-lifetime"
+            );
         }
 
         var secret = section.GetString("secret");
         if (secret.Length is > 0 and < 32)
         {
-            throw new ConfigException($"must be at least 32 characters (it signs sessions and form tokens) but has {secret.Length}", section.GetValue("secret").Origin, "jobs.dashboard.secret");
+            throw new ConfigException(
+                $"must be at least 32 characters (it signs sessions and form tokens) but has {secret.Length}",
+                section.GetValue("secret").Origin,
+                "jobs.dashboard.secret"
+            );
         }
 
         return new DashboardSettings

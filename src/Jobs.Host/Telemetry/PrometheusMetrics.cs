@@ -84,12 +84,14 @@ internal sealed class PrometheusMetrics : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>The exposition name of an instrument: dots to underscores, the unit and _total where Prometheus expects them.</summary>
-    internal static string MetricName(Instrument instrument) => Sanitize(instrument.Name) + instrument.Unit switch
-    {
-        "ms" => "_milliseconds",
-        "s" => "_seconds",
-        _ => string.Empty,
-    };
+    internal static string MetricName(Instrument instrument) =>
+        Sanitize(instrument.Name)
+        + instrument.Unit switch
+        {
+            "ms" => "_milliseconds",
+            "s" => "_seconds",
+            _ => string.Empty,
+        };
 
     private static string Sanitize(string name)
     {
@@ -105,7 +107,11 @@ internal sealed class PrometheusMetrics : IDisposable
         return new string(chars);
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    private static string Escape(string value) =>
+        value
+            .Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("\"", "\\\"", StringComparison.Ordinal)
+            .Replace("\n", "\\n", StringComparison.Ordinal);
 
     private static string Labels(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -124,13 +130,14 @@ internal sealed class PrometheusMetrics : IDisposable
         return string.Join(",", all.Select(l => $"{l.Key}=\"{Escape(l.Value)}\""));
     }
 
-    private static string Number(double value) => value switch
-    {
-        double.PositiveInfinity => "+Inf",
-        double.NegativeInfinity => "-Inf",
-        _ when double.IsNaN(value) => "NaN",
-        _ => value.ToString("R", CultureInfo.InvariantCulture),
-    };
+    private static string Number(double value) =>
+        value switch
+        {
+            double.PositiveInfinity => "+Inf",
+            double.NegativeInfinity => "-Inf",
+            _ when double.IsNaN(value) => "NaN",
+            _ => value.ToString("R", CultureInfo.InvariantCulture),
+        };
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -162,12 +169,13 @@ internal sealed class PrometheusMetrics : IDisposable
     /// <summary>One instrument's series, by label set.</summary>
     private sealed class Family(Instrument instrument)
     {
-        public FamilyKind Kind { get; } = instrument switch
-        {
-            Counter<long> or Counter<double> or ObservableCounter<long> => FamilyKind.Counter,
-            Histogram<double> or Histogram<long> => FamilyKind.Histogram,
-            _ => FamilyKind.Gauge,
-        };
+        public FamilyKind Kind { get; } =
+            instrument switch
+            {
+                Counter<long> or Counter<double> or ObservableCounter<long> => FamilyKind.Counter,
+                Histogram<double> or Histogram<long> => FamilyKind.Histogram,
+                _ => FamilyKind.Gauge,
+            };
 
         public string Name { get; } = MetricName(instrument);
 
@@ -212,7 +220,11 @@ internal sealed class PrometheusMetrics : IDisposable
             {
                 if (Kind != FamilyKind.Histogram)
                 {
-                    text.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : string.Empty).Append(' ').Append(Number(series.Sum)).Append('\n');
+                    text.Append(name)
+                        .Append(labels.Length > 0 ? "{" + labels + "}" : string.Empty)
+                        .Append(' ')
+                        .Append(Number(series.Sum))
+                        .Append('\n');
                     continue;
                 }
 
@@ -221,7 +233,15 @@ internal sealed class PrometheusMetrics : IDisposable
                 for (var i = 0; i < Bounds.Length; i++)
                 {
                     cumulative += series.Buckets![i];
-                    text.Append(name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"").Append(Number(Bounds[i])).Append("\"} ").Append(cumulative).Append('\n');
+                    text.Append(name)
+                        .Append("_bucket{")
+                        .Append(labels)
+                        .Append(sep)
+                        .Append("le=\"")
+                        .Append(Number(Bounds[i]))
+                        .Append("\"} ")
+                        .Append(cumulative)
+                        .Append('\n');
                 }
 
                 text.Append(name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"+Inf\"} ").Append(series.Count).Append('\n');

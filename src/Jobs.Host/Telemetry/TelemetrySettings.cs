@@ -33,15 +33,26 @@ public sealed record TelemetrySettings
         var t = config.GetConfig("jobs.telemetry");
         var endpoint = t.GetString("otlp.endpoint");
         Uri? uri = null;
-        if (endpoint.Length > 0 && (!Uri.TryCreate(endpoint, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        if (
+            endpoint.Length > 0
+            && (!Uri.TryCreate(endpoint, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        )
         {
-            throw new ConfigException($"must be an http:// or https:// address (got '{endpoint}')", t.GetValue("otlp.endpoint").Origin, "jobs.telemetry.otlp.endpoint");
+            throw new ConfigException(
+                $"must be an http:// or https:// address (got '{endpoint}')",
+                t.GetValue("otlp.endpoint").Origin,
+                "jobs.telemetry.otlp.endpoint"
+            );
         }
 
         var protocol = t.GetString("otlp.protocol");
         if (protocol is not ("grpc" or "http/protobuf"))
         {
-            throw new ConfigException($"must be \"grpc\" or \"http/protobuf\" (got '{protocol}')", t.GetValue("otlp.protocol").Origin, "jobs.telemetry.otlp.protocol");
+            throw new ConfigException(
+                $"must be \"grpc\" or \"http/protobuf\" (got '{protocol}')",
+                t.GetValue("otlp.protocol").Origin,
+                "jobs.telemetry.otlp.protocol"
+            );
         }
 
         var interval = t.GetDuration("otlp.export-interval");

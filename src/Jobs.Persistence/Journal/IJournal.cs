@@ -23,7 +23,13 @@ public interface IJournal : IAsyncDisposable
     Task WriteGroupAsync(IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken);
 
     /// <summary>Replays events of a stream with sequence numbers in [from, to], at most <paramref name="max"/>, in order.</summary>
-    IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, CancellationToken cancellationToken);
+    IAsyncEnumerable<PersistentRepr> ReplayAsync(
+        string persistenceId,
+        long fromSequenceNr,
+        long toSequenceNr,
+        long max,
+        CancellationToken cancellationToken
+    );
 
     /// <summary>The highest sequence number ever written to the stream (deleted events count), or 0.</summary>
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken);
@@ -32,7 +38,10 @@ public interface IJournal : IAsyncDisposable
     /// Reads several streams for recovery, each from its own sequence number: what <see cref="ReplayAsync"/> and
     /// <see cref="ReadHighestSequenceNrAsync"/> give for each, in as few round trips as the journal can (SQL: one).
     /// </summary>
-    async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams, CancellationToken cancellationToken)
+    async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(
+        IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(streams);
         var result = new Dictionary<string, RecoveredEvents>(StringComparer.Ordinal);

@@ -21,9 +21,17 @@ public interface ILeaseStore
     /// <paramref name="duration"/> from now, in one statement.
     /// </summary>
     /// <returns>The leases still held, with their epochs (a name missing was taken over).</returns>
-    Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken);
+    Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(
+        string owner,
+        IReadOnlyCollection<string> names,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    );
 
-    /// <summary>Gives lease <paramref name="name"/> up if <paramref name="owner"/> holds it: it expires now (its epoch stays, so a later owner's is higher).</summary>
+    /// <summary>
+    /// Gives lease <paramref name="name"/> up if <paramref name="owner"/> holds it: it expires now (its epoch stays, so
+    /// a later owner's is higher).
+    /// </summary>
     Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken);
 
     /// <summary>The clock lease expiry is judged by (the database's), read now: members measure their own clock against it.</summary>

@@ -30,8 +30,19 @@ public sealed class JournalWriteGroup
         // The timer goes when the group completes: a pending timer would keep the group and its writes reachable
         // (a burst of batches held every event and index row written until the timeouts ran out).
         _timeout = new CancellationTokenSource(timeout);
-        _timeout.Token.Register(() => _committed.TrySetException(new TimeoutException($"a write group of {expected} did not complete within {timeout} ({Volatile.Read(ref _answered)} answered); nothing was stored")));
-        _committed.Task.ContinueWith(_ => _timeout.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _timeout.Token.Register(() =>
+            _committed.TrySetException(
+                new TimeoutException(
+                    $"a write group of {expected} did not complete within {timeout} ({Volatile.Read(ref _answered)} answered); nothing was stored"
+                )
+            )
+        );
+        _committed.Task.ContinueWith(
+            _ => _timeout.Dispose(),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default
+        );
     }
 
     /// <summary>How many participants must add or skip before the group commits.</summary>
@@ -75,18 +86,21 @@ public sealed class JournalWriteGroup
             return; // timed out: nothing is written
         }
 
-        _ = _journal.WriteGroupAsync(writes, CancellationToken.None).ContinueWith(
-            t =>
-            {
-                if (t.IsCompletedSuccessfully)
+        _ = _journal
+            .WriteGroupAsync(writes, CancellationToken.None)
+            .ContinueWith(
+                t =>
                 {
-                    _committed.TrySetResult();
-                }
-                else
-                {
-                    _committed.TrySetException(t.Exception!.GetBaseException());
-                }
-            },
-            TaskScheduler.Default);
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        _committed.TrySetResult();
+                    }
+                    else
+                    {
+                        _committed.TrySetException(t.Exception!.GetBaseException());
+                    }
+                },
+                TaskScheduler.Default
+            );
     }
 }

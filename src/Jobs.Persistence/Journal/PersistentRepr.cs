@@ -11,4 +11,12 @@ namespace Jobs.Persistence.Journal;
 /// The id of the serializer that wrote <paramref name="Payload"/> under <paramref name="Manifest"/>, or null for the
 /// journal's own event serializer (every row written before serializer ids were stored).
 /// </param>
-public sealed record PersistentRepr(string PersistenceId, long SequenceNr, string Manifest, byte[] Payload, DateTimeOffset Timestamp, string WriterId, int? SerializerId = null);
+public sealed record PersistentRepr(
+    string PersistenceId,
+    long SequenceNr,
+    string Manifest,
+    byte[] Payload,
+    DateTimeOffset Timestamp,
+    string WriterId,
+    int? SerializerId = null
+);

@@ -16,15 +16,23 @@ internal sealed class WriteBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _loops;
 
-    public WriteBatcher(int queueCapacity, int maxBatch, int parallelism, Func<IReadOnlyList<PendingWrite>, CancellationToken, Task> storeBatch, Func<PendingWrite, CancellationToken, Task>? storeGroup = null)
+    public WriteBatcher(
+        int queueCapacity,
+        int maxBatch,
+        int parallelism,
+        Func<IReadOnlyList<PendingWrite>, CancellationToken, Task> storeBatch,
+        Func<PendingWrite, CancellationToken, Task>? storeGroup = null
+    )
     {
         _storeGroup = storeGroup;
-        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(queueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = parallelism == 1,
-            SingleWriter = false,
-        });
+        _queue = Channel.CreateBounded<PendingWrite>(
+            new BoundedChannelOptions(queueCapacity)
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleReader = parallelism == 1,
+                SingleWriter = false,
+            }
+        );
         _storeBatch = storeBatch;
         _maxBatch = maxBatch;
         _loops = [.. Enumerable.Range(0, parallelism).Select(_ => Task.Run(RunAsync))];

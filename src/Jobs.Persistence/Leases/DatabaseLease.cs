@@ -104,16 +104,21 @@ public sealed class DatabaseLeases : IExtension
                 throw new ArgumentException($"{DatabaseLease.ConfigPath}.journal-plugin names '{journalPath}', which is not configured");
             }
 
-            var plugin = PluginSettings.From(pluginConfig.WithFallback(SqlPersistence.DefaultConfig.GetConfig(SqlPersistence.JournalPluginId)), journalPath);
+            var plugin = PluginSettings.From(
+                pluginConfig.WithFallback(SqlPersistence.DefaultConfig.GetConfig(SqlPersistence.JournalPluginId)),
+                journalPath
+            );
             var stores = SqlPersistence.Get(_system);
             return new LeaseKeeper(
                 settings.OwnerName,
-                async ct => (await stores.JournalAsync(plugin).WaitAsync(ct).ConfigureAwait(false)).Journal as ILeaseStore
+                async ct =>
+                    (await stores.JournalAsync(plugin).WaitAsync(ct).ConfigureAwait(false)).Journal as ILeaseStore
                     ?? throw new InvalidOperationException($"the journal of '{journalPath}' keeps no leases"),
                 timeouts.HeartbeatTimeout,
                 timeouts.HeartbeatInterval,
                 timeouts.OperationTimeout,
-                Logging.GetLogger(_system, typeof(DatabaseLease)));
+                Logging.GetLogger(_system, typeof(DatabaseLease))
+            );
         });
     }
 }

@@ -31,12 +31,22 @@ internal sealed class LeaseKeeper : IDisposable
     private long _lastContact = Environment.TickCount64;
 
     /// <summary>Creates the keeper of <paramref name="address"/>'s leases (an owner is the address and this process's token).</summary>
-    public LeaseKeeper(string address, Func<CancellationToken, Task<ILeaseStore>> store, TimeSpan timeout, TimeSpan interval, TimeSpan operationTimeout, ILoggingAdapter log)
+    public LeaseKeeper(
+        string address,
+        Func<CancellationToken, Task<ILeaseStore>> store,
+        TimeSpan timeout,
+        TimeSpan interval,
+        TimeSpan operationTimeout,
+        ILoggingAdapter log
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         if (interval <= TimeSpan.Zero || interval >= timeout)
         {
-            throw new ArgumentException($"the lease heartbeat-interval ({interval}) must be positive and shorter than the heartbeat-timeout ({timeout})", nameof(interval));
+            throw new ArgumentException(
+                $"the lease heartbeat-interval ({interval}) must be positive and shorter than the heartbeat-timeout ({timeout})",
+                nameof(interval)
+            );
         }
 
         FormerOwnerPrefix = address + "#";
@@ -73,7 +83,8 @@ internal sealed class LeaseKeeper : IDisposable
 
         if (releasing is not null)
         {
-            await releasing.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(bounded.Token).ConfigureAwait(false); // (its failure is logged there)
+            // (its failure is logged there)
+            await releasing.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(bounded.Token).ConfigureAwait(false);
         }
 
         var started = Environment.TickCount64;
@@ -122,12 +133,17 @@ internal sealed class LeaseKeeper : IDisposable
 
                 if (!done.IsCompletedSuccessfully)
                 {
-                    _log.Warning("Releasing lease {0} failed (it expires after its timeout instead): {1}", name, done.Exception?.GetBaseException().Message ?? "cancelled");
+                    _log.Warning(
+                        "Releasing lease {0} failed (it expires after its timeout instead): {1}",
+                        name,
+                        done.Exception?.GetBaseException().Message ?? "cancelled"
+                    );
                 }
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+            TaskScheduler.Default
+        );
         return Task.FromResult(true);
     }
 
@@ -196,7 +212,6 @@ internal sealed class LeaseKeeper : IDisposable
 
     private async Task RenewAsync(string[] names, CancellationToken cancellationToken)
     {
-
         var started = Environment.TickCount64;
         var lost = new List<(string Name, Action<Exception>? Callback, Exception Why)>();
         try
@@ -236,7 +251,13 @@ internal sealed class LeaseKeeper : IDisposable
                 foreach (var (name, holding) in _held.Where(h => h.Value.ValidUntil <= now).ToList())
                 {
                     _held.Remove(name);
-                    lost.Add((name, holding.Lost, new LeaseException($"lease '{name}' ran out: the database did not answer its renewal for {_timeout}", ex)));
+                    lost.Add(
+                        (
+                            name,
+                            holding.Lost,
+                            new LeaseException($"lease '{name}' ran out: the database did not answer its renewal for {_timeout}", ex)
+                        )
+                    );
                 }
             }
         }
@@ -278,7 +299,12 @@ internal sealed class LeaseKeeper : IDisposable
         }
         catch (AggregateException ex)
         {
-            _log.Warning("Releasing {0} leases as {1} at shutdown failed (they expire after their timeout): {2}", held.Length, Owner, ex.GetBaseException().Message);
+            _log.Warning(
+                "Releasing {0} leases as {1} at shutdown failed (they expire after their timeout): {2}",
+                held.Length,
+                Owner,
+                ex.GetBaseException().Message
+            );
         }
     }
 

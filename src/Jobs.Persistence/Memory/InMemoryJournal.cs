@@ -34,7 +34,13 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     }
 
     /// <inheritdoc />
-    public Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken)
+    public Task<long?> TryAcquireLeaseAsync(
+        string name,
+        string owner,
+        string formerOwnerPrefix,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(owner);
@@ -61,7 +67,12 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(
+        string owner,
+        IReadOnlyCollection<string> names,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(names);
         lock (_gate)
@@ -115,12 +126,23 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
             foreach (var write in writes)
             {
                 write.Validate();
-                if (write.Fence is { } fence && (!_leases.TryGetValue(fence.LeaseName, out var lease) || lease.Owner != fence.Owner || lease.Epoch != fence.Epoch || lease.ExpiresAt <= _clock.GetUtcNow()))
+                if (
+                    write.Fence is { } fence
+                    && (
+                        !_leases.TryGetValue(fence.LeaseName, out var lease)
+                        || lease.Owner != fence.Owner
+                        || lease.Epoch != fence.Epoch
+                        || lease.ExpiresAt <= _clock.GetUtcNow()
+                    )
+                )
                 {
                     return Task.FromException(new FencingException(fence));
                 }
 
-                var current = highest.TryGetValue(write.PersistenceId, out var seen) ? seen : _streams.TryGetValue(write.PersistenceId, out var stream) ? stream.Highest : 0;
+                var current =
+                    highest.TryGetValue(write.PersistenceId, out var seen) ? seen
+                    : _streams.TryGetValue(write.PersistenceId, out var stream) ? stream.Highest
+                    : 0;
                 if (write.LowestSequenceNr <= current)
                 {
                     return Task.FromException(new JournalConflictException(write.PersistenceId, write.LowestSequenceNr));
@@ -155,7 +177,13 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<PersistentRepr> ReplayAsync(
+        string persistenceId,
+        long fromSequenceNr,
+        long toSequenceNr,
+        long max,
+        [EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         PersistentRepr[] events;
         lock (_gate)

@@ -14,9 +14,9 @@ public sealed class InMemorySnapshotStore : ISnapshotStore
         ArgumentNullException.ThrowIfNull(criteria);
         lock (_gate)
         {
-            return Task.FromResult(_snapshots.TryGetValue(persistenceId, out var list)
-                ? list.Values.LastOrDefault(s => criteria.Matches(s.Metadata))
-                : null);
+            return Task.FromResult(
+                _snapshots.TryGetValue(persistenceId, out var list) ? list.Values.LastOrDefault(s => criteria.Matches(s.Metadata)) : null
+            );
         }
     }
 

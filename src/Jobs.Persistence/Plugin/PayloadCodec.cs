@@ -19,7 +19,9 @@ internal sealed class PayloadCodec(ExtendedActorSystem system, int legacySeriali
             // The fallback JSON serializer writes CLR type names into the payload and instantiates them on reading:
             // a renamed class would break recovery, and stored data would name the types to create.
             throw new System.Runtime.Serialization.SerializationException(
-                $"no serializer is bound to {payload.GetType().FullName} (akka.actor.serialization-bindings); the fallback JSON serializer, which stores CLR type names, is refused (reject-unbound-payloads)");
+                $"no serializer is bound to {payload.GetType().FullName} (akka.actor.serialization-bindings); "
+                    + "the fallback JSON serializer, which stores CLR type names, is refused (reject-unbound-payloads)"
+            );
         }
 
         var manifest = AkkaSerialization.ManifestFor(serializer, payload);
@@ -32,9 +34,14 @@ internal sealed class PayloadCodec(ExtendedActorSystem system, int legacySeriali
 
     public object Deserialize(int? serializerId, string manifest, byte[] bytes)
     {
-        var id = serializerId ?? (legacySerializerId != 0
-            ? legacySerializerId
-            : throw new InvalidOperationException("a stored payload has no serializer id (written by the journal's own serializer) and legacy-serializer-id is not set"));
+        var id = serializerId
+            ?? (
+                legacySerializerId != 0
+                    ? legacySerializerId
+                    : throw new InvalidOperationException(
+                        "a stored payload has no serializer id (written by the journal's own serializer) and legacy-serializer-id is not set"
+                    )
+            );
         return _serialization.Deserialize(bytes, id, manifest);
     }
 }
@@ -47,6 +54,10 @@ internal sealed record PluginContext(PluginSettings Settings, PayloadCodec Codec
     {
         ArgumentNullException.ThrowIfNull(config);
         var settings = PluginSettings.From(config.WithFallback(SqlPersistence.DefaultConfig.GetConfig(pluginId)), pluginId);
-        return new(settings, new PayloadCodec((ExtendedActorSystem)system, settings.LegacySerializerId, settings.RejectUnboundPayloads), SqlPersistence.Get(system));
+        return new(
+            settings,
+            new PayloadCodec((ExtendedActorSystem)system, settings.LegacySerializerId, settings.RejectUnboundPayloads),
+            SqlPersistence.Get(system)
+        );
     }
 }

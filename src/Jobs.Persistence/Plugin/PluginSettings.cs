@@ -13,14 +13,16 @@ internal sealed record PluginSettings(
     string TablePrefix,
     JournalOptions Journal,
     int LegacySerializerId,
-    bool RejectUnboundPayloads)
+    bool RejectUnboundPayloads
+)
 {
     /// <summary>Identifies the database and tables: plugins with the same key share one journal (one writer).</summary>
     /// <summary>The store key of the journal an application provided (provider = "provided").</summary>
     public const string ProvidedKey = "provided";
 
-    public string StoreKey => Provider == "provided" ? ProvidedKey : Provider == "sqlite"
-        ? $"sqlite|{System.IO.Path.GetFullPath(SqlitePath)}|{TablePrefix}"
+    public string StoreKey =>
+        Provider == "provided" ? ProvidedKey
+        : Provider == "sqlite" ? $"sqlite|{System.IO.Path.GetFullPath(SqlitePath)}|{TablePrefix}"
         : $"postgresql|{PostgresConnectionString}|{PostgresSchema}|{TablePrefix}";
 
     /// <summary>Reads the plugin at <paramref name="path"/> from <paramref name="config"/>, over the plugin's defaults.</summary>
@@ -48,7 +50,8 @@ internal sealed record PluginSettings(
                 WriteParallelism = config.GetInt("write-parallelism", 2),
             },
             config.GetInt("legacy-serializer-id", 0),
-            config.GetBoolean("reject-unbound-payloads", true));
+            config.GetBoolean("reject-unbound-payloads", true)
+        );
         if (provider == "postgresql" && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
         {
             throw new ConfigurationException($"{path}.postgresql-connection-string is required when {path}.provider = postgresql");
@@ -59,7 +62,14 @@ internal sealed record PluginSettings(
             throw new ConfigurationException($"{path}.sqlite-path is required when {path}.provider = sqlite");
         }
 
-        foreach (var (key, value) in new[] { ("max-batch-size", settings.Journal.MaxBatchSize), ("queue-capacity", settings.Journal.QueueCapacity), ("write-parallelism", settings.Journal.WriteParallelism) })
+        foreach (
+            var (key, value) in new[]
+            {
+                ("max-batch-size", settings.Journal.MaxBatchSize),
+                ("queue-capacity", settings.Journal.QueueCapacity),
+                ("write-parallelism", settings.Journal.WriteParallelism),
+            }
+        )
         {
             if (value <= 0)
             {

@@ -28,7 +28,10 @@ internal sealed class RecoveryReads(Func<IJournal> journal)
     private readonly ConcurrentDictionary<string, (long From, IReadOnlyList<PersistentRepr> Events, long ReadAt)> _read = new(StringComparer.Ordinal);
     private int _readers;
 
-    /// <summary>The highest sequence number of <paramref name="persistenceId"/>; its events from <paramref name="from"/> are kept for its replay.</summary>
+    /// <summary>
+    /// The highest sequence number of <paramref name="persistenceId"/>; its events from <paramref name="from"/> are
+    /// kept for its replay.
+    /// </summary>
     public Task<long> ReadHighestAsync(string persistenceId, long from)
     {
         var highest = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -45,7 +45,10 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     }
 
     /// <inheritdoc />
-    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<Akka.Persistence.AtomicWrite> messages, CancellationToken cancellationToken)
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(
+        IEnumerable<Akka.Persistence.AtomicWrite> messages,
+        CancellationToken cancellationToken
+    )
     {
         var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
         var writes = messages.ToList();
@@ -108,7 +111,14 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
     }
 
     /// <inheritdoc />
-    public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max, Action<IPersistentRepresentation> recoveryCallback)
+    public override async Task ReplayMessagesAsync(
+        IActorContext context,
+        string persistenceId,
+        long fromSequenceNr,
+        long toSequenceNr,
+        long max,
+        Action<IPersistentRepresentation> recoveryCallback
+    )
     {
         ArgumentNullException.ThrowIfNull(recoveryCallback);
         if (_reads.TryTake(persistenceId, fromSequenceNr, out var read))
@@ -123,21 +133,25 @@ public sealed class SqlJournalPlugin : AsyncWriteJournal
         }
 
         var journal = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Journal;
-        await foreach (var stored in journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max, CancellationToken.None).ConfigureAwait(false))
+        await foreach (
+            var stored in journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max, CancellationToken.None).ConfigureAwait(false)
+        )
         {
             recoveryCallback(ToPersistent(stored));
         }
     }
 
-    private Persistent ToPersistent(StoredEvent stored) => new(
-        _codec.Deserialize(stored.SerializerId, stored.Manifest, stored.Payload),
-        stored.SequenceNr,
-        stored.PersistenceId,
-        string.Empty,
-        isDeleted: false,
-        ActorRefs.NoSender,
-        stored.WriterId,
-        stored.Timestamp.UtcTicks);
+    private Persistent ToPersistent(StoredEvent stored) =>
+        new(
+            _codec.Deserialize(stored.SerializerId, stored.Manifest, stored.Payload),
+            stored.SequenceNr,
+            stored.PersistenceId,
+            string.Empty,
+            isDeleted: false,
+            ActorRefs.NoSender,
+            stored.WriterId,
+            stored.Timestamp.UtcTicks
+        );
 
     /// <inheritdoc />
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)

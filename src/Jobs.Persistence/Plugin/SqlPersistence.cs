@@ -57,7 +57,9 @@ public sealed class SqlPersistence : IExtension
         {
             if (_started)
             {
-                throw new InvalidOperationException("write participants must be added before the first journal starts (before any persistent actor runs)");
+                throw new InvalidOperationException(
+                    "write participants must be added before the first journal starts (before any persistent actor runs)"
+                );
             }
 
             _participants.Add(participant);
@@ -113,9 +115,17 @@ public sealed class SqlPersistence : IExtension
             participants = [.. _participants];
         }
 
-        SqlJournal journal = settings.Provider == "sqlite"
-            ? new SqliteJournal(settings.SqlitePath, settings.Journal, settings.TablePrefix, participants)
-            : new PostgresJournal(NpgsqlDataSource.Create(settings.PostgresConnectionString), settings.Journal, settings.PostgresSchema, settings.TablePrefix, participants, ownsDataSource: true);
+        SqlJournal journal =
+            settings.Provider == "sqlite"
+                ? new SqliteJournal(settings.SqlitePath, settings.Journal, settings.TablePrefix, participants)
+                : new PostgresJournal(
+                    NpgsqlDataSource.Create(settings.PostgresConnectionString),
+                    settings.Journal,
+                    settings.PostgresSchema,
+                    settings.TablePrefix,
+                    participants,
+                    ownsDataSource: true
+                );
         try
         {
             await journal.StartAsync(CancellationToken.None).ConfigureAwait(false);

@@ -30,16 +30,19 @@ public sealed record SqlPersistenceOptions
     /// <summary>The HOCON that configures both plugins with these options.</summary>
     public string ToHocon()
     {
-        var section = string.Join('\n',
+        var section = string.Join(
+            '\n',
             $"provider = {Quote(Provider)}",
             $"sqlite-path = {Quote(SqlitePath)}",
             $"postgresql-connection-string = {Quote(PostgresConnectionString ?? string.Empty)}",
             $"postgresql-schema = {Quote(PostgresSchema)}",
             $"table-prefix = {Quote(TablePrefix)}",
             $"auto-initialize = {(AutoInitialize ? "on" : "off")}",
-            $"legacy-serializer-id = {LegacySerializerId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            $"legacy-serializer-id = {LegacySerializerId.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+        );
         var defaults = SetAsDefault
-            ? $"akka.persistence.journal.plugin = {Quote(SqlPersistence.JournalPluginId)}\nakka.persistence.snapshot-store.plugin = {Quote(SqlPersistence.SnapshotPluginId)}\n"
+            ? $"akka.persistence.journal.plugin = {Quote(SqlPersistence.JournalPluginId)}\nakka.persistence.snapshot-store.plugin "
+                + $"= {Quote(SqlPersistence.SnapshotPluginId)}\n"
             : string.Empty;
         return $"{defaults}{SqlPersistence.JournalPluginId} {{\n{section}\n}}\n{SqlPersistence.SnapshotPluginId} {{\n{section}\n}}\n";
     }

@@ -18,7 +18,11 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
         (_settings, _codec, _stores) = PluginContext.Create(config, SqlPersistence.SnapshotPluginId, Context.System);
 
     /// <inheritdoc />
-    protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
+    protected override async Task<SelectedSnapshot?> LoadAsync(
+        string persistenceId,
+        SnapshotSelectionCriteria criteria,
+        CancellationToken cancellationToken
+    )
     {
         var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         if (await store.LoadAsync(persistenceId, ToStored(criteria), cancellationToken).ConfigureAwait(false) is not { } loaded)
@@ -33,7 +37,8 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
 
         return new SelectedSnapshot(
             new SnapshotMetadata(persistenceId, loaded.Metadata.SequenceNr, loaded.Metadata.Timestamp.UtcDateTime),
-            _codec.Deserialize(loaded.SerializerId, loaded.Manifest, loaded.Payload));
+            _codec.Deserialize(loaded.SerializerId, loaded.Manifest, loaded.Payload)
+        );
     }
 
     /// <inheritdoc />
@@ -42,8 +47,13 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
         ArgumentNullException.ThrowIfNull(metadata);
         var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
         var (serializerId, manifest, bytes) = _codec.Serialize(snapshot);
-        var at = metadata.Timestamp == DateTime.MinValue ? DateTimeOffset.UtcNow : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
-        await store.SaveAsync(new StoredMetadata(metadata.PersistenceId, metadata.SequenceNr, at), serializerId, manifest, bytes, cancellationToken).ConfigureAwait(false);
+        var at =
+            metadata.Timestamp == DateTime.MinValue
+                ? DateTimeOffset.UtcNow
+                : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
+        await store
+            .SaveAsync(new StoredMetadata(metadata.PersistenceId, metadata.SequenceNr, at), serializerId, manifest, bytes, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -51,8 +61,13 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
     {
         ArgumentNullException.ThrowIfNull(metadata);
         var store = (await _stores.JournalAsync(_settings).ConfigureAwait(false)).Snapshots;
-        var upTo = metadata.Timestamp == DateTime.MinValue ? DateTimeOffset.MaxValue : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
-        await store.DeleteAsync(metadata.PersistenceId, new StoredCriteria(metadata.SequenceNr, upTo, metadata.SequenceNr), cancellationToken).ConfigureAwait(false);
+        var upTo =
+            metadata.Timestamp == DateTime.MinValue
+                ? DateTimeOffset.MaxValue
+                : new DateTimeOffset(DateTime.SpecifyKind(metadata.Timestamp, DateTimeKind.Utc));
+        await store
+            .DeleteAsync(metadata.PersistenceId, new StoredCriteria(metadata.SequenceNr, upTo, metadata.SequenceNr), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -62,8 +77,12 @@ public sealed class SqlSnapshotStorePlugin : SnapshotStore
         await store.DeleteAsync(persistenceId, ToStored(criteria), cancellationToken).ConfigureAwait(false);
     }
 
-    private static StoredCriteria ToStored(SnapshotSelectionCriteria criteria) => new(
-        criteria.MaxSequenceNr,
-        criteria.MaxTimeStamp == DateTime.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(DateTime.SpecifyKind(criteria.MaxTimeStamp, DateTimeKind.Utc)),
-        criteria.MinSequenceNr);
+    private static StoredCriteria ToStored(SnapshotSelectionCriteria criteria) =>
+        new(
+            criteria.MaxSequenceNr,
+            criteria.MaxTimeStamp == DateTime.MaxValue
+                ? DateTimeOffset.MaxValue
+                : new DateTimeOffset(DateTime.SpecifyKind(criteria.MaxTimeStamp, DateTimeKind.Utc)),
+            criteria.MinSequenceNr
+        );
 }

@@ -20,7 +20,14 @@ public sealed class PostgresJournal : SqlJournal
     private readonly bool _ownsDataSource;
 
     /// <summary>Creates a journal on <paramref name="dataSource"/> in <paramref name="schema"/>.</summary>
-    public PostgresJournal(NpgsqlDataSource dataSource, JournalOptions? options = null, string schema = "public", string tablePrefix = "jobs_", IReadOnlyList<IWriteParticipant>? participants = null, bool ownsDataSource = false)
+    public PostgresJournal(
+        NpgsqlDataSource dataSource,
+        JournalOptions? options = null,
+        string schema = "public",
+        string tablePrefix = "jobs_",
+        IReadOnlyList<IWriteParticipant>? participants = null,
+        bool ownsDataSource = false
+    )
         : base(new SqlNames(SqlDialect.PostgreSql, schema, tablePrefix), (options ?? new JournalOptions()).Validate(), participants)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -42,7 +49,9 @@ public sealed class PostgresJournal : SqlJournal
 
     private protected override string NameIn(DbCommand command, IReadOnlyCollection<string> names)
     {
-        ((NpgsqlCommand)command).Parameters.Add(new NpgsqlParameter<string[]>("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. names] });
+        ((NpgsqlCommand)command).Parameters.Add(
+            new NpgsqlParameter<string[]>("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. names] }
+        );
         return "name = ANY(@names)";
     }
 
@@ -63,41 +72,59 @@ public sealed class PostgresJournal : SqlJournal
         var value = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         if (value is "off" or "local")
         {
-            throw new InvalidOperationException($"PostgreSQL synchronous_commit is '{value}'; 'on' (or remote_write/remote_apply) is required for durable commits");
+            throw new InvalidOperationException(
+                $"PostgreSQL synchronous_commit is '{value}'; 'on' (or remote_write/remote_apply) is required for durable commits"
+            );
         }
     }
 
     private protected override IReadOnlyList<Migration> JournalMigrations() =>
-    [
-        new(1, "journal, snapshots and leases",
         [
-            $"CREATE TABLE {Names.Journal} (ordering BIGSERIAL PRIMARY KEY, persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL, " +
-            "manifest TEXT NOT NULL, payload BYTEA NOT NULL, created_at BIGINT NOT NULL, writer TEXT NOT NULL, is_deleted BOOLEAN NOT NULL DEFAULT false, " +
-            $"CONSTRAINT {Names.Plain("journal_stream_seq")} UNIQUE (persistence_id, sequence_nr))",
-            $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL, created_at BIGINT NOT NULL, manifest TEXT NOT NULL, payload BYTEA NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
-            $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
-        ]),
-        new(2, "serializer ids (null: the journal's own event serializer)",
-        [
-            $"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER",
-            $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER",
-        ]),
-    ];
+            new(
+                1,
+                "journal, snapshots and leases",
+                [
+                    $"CREATE TABLE {Names.Journal} (ordering BIGSERIAL PRIMARY KEY, persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL, "
+                        + "manifest TEXT NOT NULL, payload BYTEA NOT NULL, created_at BIGINT NOT "
+                        + "NULL, writer TEXT NOT NULL, is_deleted BOOLEAN NOT NULL DEFAULT false, "
+                        + $"CONSTRAINT {Names.Plain("journal_stream_seq")} UNIQUE (persistence_id, sequence_nr))",
+                    $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL, created_at "
+                        + "BIGINT NOT NULL, manifest TEXT NOT NULL, payload BYTEA NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
+                    $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+                ]
+            ),
+            new(
+                2,
+                "serializer ids (null: the journal's own event serializer)",
+                [$"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER", $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER"]
+            ),
+        ];
 
-    private protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    private protected override async Task InsertAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         await using var command = new NpgsqlCommand(
-            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
-            "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w, @z)",
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) "
+                + "SELECT * FROM unnest(@p, @s, @m, @b, @t, @w, @z)",
             (NpgsqlConnection)connection,
-            (NpgsqlTransaction)transaction);
+            (NpgsqlTransaction)transaction
+        );
         AddEventArrays(command.Parameters, writes, withFences: false);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private protected override bool InsertChecksFences => true;
 
-    private protected override async Task<bool> InsertCheckingFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    private protected override async Task<bool> InsertCheckingFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         // One round trip for two statements. The first takes each lease's advisory lock shared until commit (see
         // FailedFencesAsync); the second, whose snapshot is taken after those locks are held, inserts the events of
@@ -108,9 +135,12 @@ public sealed class PostgresJournal : SqlJournal
 
         // The live holdings are read once (a hashed subquery), not once per row.
         var insert = new NpgsqlBatchCommand(
-            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) " +
-            "SELECT u.p, u.s, u.m, u.b, u.t, u.w, u.z FROM unnest(@p, @s, @m, @b, @t, @w, @z, @fn, @fo, @fe) AS u(p, s, m, b, t, w, z, fn, fo, fe) " +
-            $"WHERE u.fn IS NULL OR (u.fn, u.fo, u.fe) IN (SELECT name, owner, epoch FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis})");
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) "
+                + "SELECT u.p, u.s, u.m, u.b, u.t, u.w, u.z FROM unnest(@p, @s, @m, @b, "
+                + "@t, @w, @z, @fn, @fo, @fe) AS u(p, s, m, b, t, w, z, fn, fo, fe) "
+                + "WHERE u.fn IS NULL OR (u.fn, u.fo, u.fe) IN (SELECT name, owner, epoch "
+                + $"FROM {Names.Leases} WHERE name = ANY(@n) AND expires_at > {NowMillis})"
+        );
         var events = AddEventArrays(insert.Parameters, writes, withFences: true);
         insert.Parameters.Add(new NpgsqlParameter<string[]>("n", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = leases });
         batch.BatchCommands.Add(lockNames);
@@ -119,7 +149,10 @@ public sealed class PostgresJournal : SqlJournal
         return insert.RecordsAffected == events;
     }
 
-    /// <summary>The events of <paramref name="writes"/> as one array parameter per column (and per fence field); returns the number of events.</summary>
+    /// <summary>
+    /// The events of <paramref name="writes"/> as one array parameter per column (and per fence field); returns the
+    /// number of events.
+    /// </summary>
     private static int AddEventArrays(NpgsqlParameterCollection parameters, IReadOnlyList<AtomicWrite> writes, bool withFences)
     {
         var count = writes.Sum(w => w.Events.Count);
@@ -169,7 +202,12 @@ public sealed class PostgresJournal : SqlJournal
         return count;
     }
 
-    private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken)
+    private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyCollection<WriteFence> fences,
+        CancellationToken cancellationToken
+    )
     {
         // Two statements in one round trip. The first takes each lease's advisory lock shared until commit: a
         // takeover takes it exclusively (TakeOverLockSql), so it waits for this batch, and this batch waits for a
@@ -209,7 +247,10 @@ public sealed class PostgresJournal : SqlJournal
 
     private protected override string TakeOverLockSql => $"SELECT pg_advisory_xact_lock({LeaseLockKey("@n")})";
 
-    /// <summary>The advisory-lock key of the lease named by SQL expression <paramref name="name"/> (a 64-bit hash; a collision only makes two leases wait for each other).</summary>
+    /// <summary>
+    /// The advisory-lock key of the lease named by SQL expression <paramref name="name"/> (a 64-bit hash; a collision
+    /// only makes two leases wait for each other).
+    /// </summary>
     private static string LeaseLockKey(string name) => $"hashtextextended({name}, 7402)";
 
     private protected override bool IsUniqueViolation(DbException error) =>

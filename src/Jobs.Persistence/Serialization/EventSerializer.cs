@@ -23,7 +23,12 @@ public sealed class EventSerializer
     {
         ArgumentException.ThrowIfNullOrEmpty(manifest);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        var registration = new Registration(manifest, typeof(T), value => JsonSerializer.SerializeToUtf8Bytes((T)value, typeInfo), bytes => JsonSerializer.Deserialize(bytes, typeInfo)!);
+        var registration = new Registration(
+            manifest,
+            typeof(T),
+            value => JsonSerializer.SerializeToUtf8Bytes((T)value, typeInfo),
+            bytes => JsonSerializer.Deserialize(bytes, typeInfo)!
+        );
         if (!_byManifest.TryAdd(manifest, registration))
         {
             throw new ArgumentException($"the manifest '{manifest}' is already registered (for {_byManifest[manifest].Type.Name})", nameof(manifest));
@@ -38,7 +43,10 @@ public sealed class EventSerializer
         return this;
     }
 
-    /// <summary>Registers a conversion from an old manifest's JSON to a newer manifest and JSON (applied repeatedly until a registered manifest results).</summary>
+    /// <summary>
+    /// Registers a conversion from an old manifest's JSON to a newer manifest and JSON (applied repeatedly until a
+    /// registered manifest results).
+    /// </summary>
     public EventSerializer RegisterUpcaster(string oldManifest, Func<JsonNode, (string Manifest, JsonNode Json)> upcast)
     {
         ArgumentException.ThrowIfNullOrEmpty(oldManifest);
@@ -61,7 +69,9 @@ public sealed class EventSerializer
         ArgumentNullException.ThrowIfNull(value);
         if (!_byType.TryGetValue(value.GetType(), out var registration))
         {
-            throw new InvalidOperationException($"{value.GetType().Name} is not registered with the event serializer; register it with a stable manifest");
+            throw new InvalidOperationException(
+                $"{value.GetType().Name} is not registered with the event serializer; register it with a stable manifest"
+            );
         }
 
         return (registration.Manifest, registration.Serialize(value));

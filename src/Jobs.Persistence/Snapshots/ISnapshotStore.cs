@@ -7,7 +7,10 @@ public interface ISnapshotStore
     Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken);
 
     /// <summary>The latest snapshot of each stream that has one, in as few round trips as the store can (SQL: one).</summary>
-    async Task<IReadOnlyDictionary<string, SelectedSnapshot>> LoadLatestManyAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken)
+    async Task<IReadOnlyDictionary<string, SelectedSnapshot>> LoadLatestManyAsync(
+        IReadOnlyList<string> persistenceIds,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(persistenceIds);
         var result = new Dictionary<string, SelectedSnapshot>(StringComparer.Ordinal);

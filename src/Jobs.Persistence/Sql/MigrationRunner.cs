@@ -10,7 +10,14 @@ namespace Jobs.Persistence.Sql;
 public static class MigrationRunner
 {
     /// <summary>Brings <paramref name="component"/> up to its latest migration, or verifies it is there.</summary>
-    public static async Task ApplyAsync(DbConnection connection, SqlNames names, string component, IReadOnlyList<Migration> migrations, bool autoMigrate, CancellationToken cancellationToken)
+    public static async Task ApplyAsync(
+        DbConnection connection,
+        SqlNames names,
+        string component,
+        IReadOnlyList<Migration> migrations,
+        bool autoMigrate,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(names);
@@ -32,16 +39,23 @@ public static class MigrationRunner
         {
             // The lock comes first: CREATE SCHEMA IF NOT EXISTS is not safe against itself (nodes starting together on
             // a fresh database failed with a duplicate key in pg_namespace).
-            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('jobs-schema-migrations'))", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('jobs-schema-migrations'))", cancellationToken)
+                .ConfigureAwait(false);
             if (names.Schema is not null)
             {
-                await ExecuteAsync(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS \"{names.Schema}\"", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS \"{names.Schema}\"", cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
 
-        await ExecuteAsync(connection, transaction,
-            $"CREATE TABLE IF NOT EXISTS {names.Migrations} (component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))",
-            cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(
+                connection,
+                transaction,
+                $"CREATE TABLE IF NOT EXISTS {names.Migrations} (component TEXT NOT NULL, version INTEGER NOT "
+                    + "NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))",
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         var current = await VersionInTransactionAsync(connection, transaction, names, component, cancellationToken).ConfigureAwait(false);
         foreach (var migration in migrations.Where(m => m.Version > current).OrderBy(m => m.Version))
         {
@@ -87,7 +101,13 @@ public static class MigrationRunner
         }
     }
 
-    private static async Task<int> VersionInTransactionAsync(DbConnection connection, DbTransaction transaction, SqlNames names, string component, CancellationToken cancellationToken)
+    private static async Task<int> VersionInTransactionAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        SqlNames names,
+        string component,
+        CancellationToken cancellationToken
+    )
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -45,7 +45,9 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         try
         {
             await CheckDurabilityAsync(connection, cancellationToken).ConfigureAwait(false);
-            await MigrationRunner.ApplyAsync(connection, Names, "journal", JournalMigrations(), Options.AutoMigrate, cancellationToken).ConfigureAwait(false);
+            await MigrationRunner
+                .ApplyAsync(connection, Names, "journal", JournalMigrations(), Options.AutoMigrate, cancellationToken)
+                .ConfigureAwait(false);
             foreach (var participant in _participants)
             {
                 await participant.EnsureSchemaAsync(connection, Names.Dialect, cancellationToken).ConfigureAwait(false);
@@ -87,13 +89,20 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<PersistentRepr> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<PersistentRepr> ReplayAsync(
+        string persistenceId,
+        long fromSequenceNr,
+        long toSequenceNr,
+        long max,
+        [EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT sequence_nr, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} " +
-            $"WHERE persistence_id = @p AND sequence_nr >= @from AND sequence_nr <= @to AND is_deleted = {FalseLiteral} ORDER BY sequence_nr LIMIT @max";
+            $"SELECT sequence_nr, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} "
+            + "WHERE persistence_id = @p AND sequence_nr >= @from AND sequence_nr <= "
+            + $"@to AND is_deleted = {FalseLiteral} ORDER BY sequence_nr LIMIT @max";
         Add(command, "@p", persistenceId);
         Add(command, "@from", fromSequenceNr);
         Add(command, "@to", toSequenceNr);
@@ -108,12 +117,16 @@ public abstract class SqlJournal : IJournal, ILeaseStore
                 (byte[])reader.GetValue(2),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                 reader.GetString(4),
-                NullableInt(reader, 5));
+                NullableInt(reader, 5)
+            );
         }
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, RecoveredEvents>> ReplayManyAsync(
+        IReadOnlyList<(string PersistenceId, long FromSequenceNr)> streams,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(streams);
         var from = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -131,8 +144,8 @@ public abstract class SqlJournal : IJournal, ILeaseStore
 
             // Every row of these streams, the deleted marker included (it carries the highest number): one round trip.
             command.CommandText =
-                $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} " +
-                $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. from.Keys])}) ORDER BY persistence_id, sequence_nr";
+                $"SELECT persistence_id, sequence_nr, is_deleted, manifest, payload, created_at, writer, serializer_id FROM {Names.Journal} "
+                + $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. from.Keys])}) ORDER BY persistence_id, sequence_nr";
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -150,22 +163,34 @@ public abstract class SqlJournal : IJournal, ILeaseStore
                     events[id] = list = [];
                 }
 
-                list.Add(new PersistentRepr(id, sequenceNr, reader.GetString(3), (byte[])reader.GetValue(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6), NullableInt(reader, 7)));
+                list.Add(
+                    new PersistentRepr(
+                        id,
+                        sequenceNr,
+                        reader.GetString(3),
+                        (byte[])reader.GetValue(4),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                        reader.GetString(6),
+                        NullableInt(reader, 7)
+                    )
+                );
             }
         }
 
         return from.Keys.ToDictionary(
             id => id,
             id => new RecoveredEvents(events.TryGetValue(id, out var list) ? list : [], highest.GetValueOrDefault(id)),
-            StringComparer.Ordinal);
+            StringComparer.Ordinal
+        );
 
-        static bool IsDeleted(object value) => value switch
-        {
-            bool b => b,
-            long l => l != 0,
-            int i => i != 0,
-            _ => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0,
-        };
+        static bool IsDeleted(object value) =>
+            value switch
+            {
+                bool b => b,
+                long l => l != 0,
+                int i => i != 0,
+                _ => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0,
+            };
     }
 
     /// <inheritdoc />
@@ -175,7 +200,10 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COALESCE(MAX(sequence_nr), 0) FROM {Names.Journal} WHERE persistence_id = @p";
         Add(command, "@p", persistenceId);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture
+        );
     }
 
     /// <inheritdoc />
@@ -188,8 +216,8 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         {
             delete.Transaction = transaction;
             delete.CommandText =
-                $"DELETE FROM {Names.Journal} WHERE persistence_id = @p AND sequence_nr <= @to " +
-                $"AND sequence_nr < (SELECT MAX(sequence_nr) FROM {Names.Journal} WHERE persistence_id = @p)";
+                $"DELETE FROM {Names.Journal} WHERE persistence_id = @p AND sequence_nr <= @to "
+                + $"AND sequence_nr < (SELECT MAX(sequence_nr) FROM {Names.Journal} WHERE persistence_id = @p)";
             Add(delete, "@p", persistenceId);
             Add(delete, "@to", toSequenceNr);
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -208,7 +236,13 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     }
 
     /// <inheritdoc />
-    public async Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken)
+    public async Task<long?> TryAcquireLeaseAsync(
+        string name,
+        string owner,
+        string formerOwnerPrefix,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(owner);
@@ -231,12 +265,12 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         // One statement: insert the row, or take it over when it is this owner's, expired, or a former incarnation's.
         // The epoch stays only while this owner's holding is live; every other change of hands makes it grow.
         command.CommandText =
-            $"INSERT INTO {Names.Leases} AS l (name, owner, epoch, expires_at) VALUES (@n, @o, 1, {NowMillisSql} + @d) " +
-            "ON CONFLICT (name) DO UPDATE SET " +
-            $"epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > {NowMillisSql} THEN l.epoch ELSE l.epoch + 1 END, " +
-            "owner = excluded.owner, expires_at = excluded.expires_at " +
-            $"WHERE l.owner = excluded.owner OR l.expires_at <= {NowMillisSql} OR substr(l.owner, 1, length(@p)) = @p " +
-            "RETURNING epoch";
+            $"INSERT INTO {Names.Leases} AS l (name, owner, epoch, expires_at) VALUES (@n, @o, 1, {NowMillisSql} + @d) "
+            + "ON CONFLICT (name) DO UPDATE SET "
+            + $"epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > {NowMillisSql} THEN l.epoch ELSE l.epoch + 1 END, "
+            + "owner = excluded.owner, expires_at = excluded.expires_at "
+            + $"WHERE l.owner = excluded.owner OR l.expires_at <= {NowMillisSql} OR substr(l.owner, 1, length(@p)) = @p "
+            + "RETURNING epoch";
         Add(command, "@n", name);
         Add(command, "@o", owner);
         Add(command, "@p", formerOwnerPrefix);
@@ -247,7 +281,12 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> names, TimeSpan duration, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(
+        string owner,
+        IReadOnlyCollection<string> names,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
         ArgumentNullException.ThrowIfNull(names);
@@ -259,7 +298,8 @@ public abstract class SqlJournal : IJournal, ILeaseStore
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"UPDATE {Names.Leases} SET expires_at = {NowMillisSql} + @d WHERE owner = @o AND {NameIn(command, names)} RETURNING name, epoch";
+        command.CommandText =
+            $"UPDATE {Names.Leases} SET expires_at = {NowMillisSql} + @d WHERE owner = @o AND {NameIn(command, names)} RETURNING name, epoch";
         Add(command, "@o", owner);
         Add(command, "@d", (long)duration.TotalMilliseconds);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -338,7 +378,12 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     private protected abstract IReadOnlyList<Migration> JournalMigrations();
 
     /// <summary>Inserts every event of <paramref name="writes"/> in the transaction.</summary>
-    private protected abstract Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken);
+    private protected abstract Task InsertAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    );
 
     /// <summary>Whether <see cref="InsertCheckingFencesAsync"/> is implemented (and preferred to a check of its own).</summary>
     private protected virtual bool InsertChecksFences => false;
@@ -347,19 +392,26 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     /// Inserts every event of <paramref name="writes"/> whose fence holds, checked by the insert itself; true when all
     /// were inserted (false: some fence failed, and the caller rolls the transaction back).
     /// </summary>
-    private protected virtual Task<bool> InsertCheckingFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken) =>
-        throw new NotSupportedException();
+    private protected virtual Task<bool> InsertCheckingFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    ) => throw new NotSupportedException();
 
     /// <summary>Returns the fences among <paramref name="fences"/> that do not hold (locking the ones that do until commit).</summary>
-    private protected abstract Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken);
+    private protected abstract Task<HashSet<WriteFence>> FailedFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyCollection<WriteFence> fences,
+        CancellationToken cancellationToken
+    );
 
     /// <summary>True when <paramref name="error"/> is a unique-key violation.</summary>
     private protected abstract bool IsUniqueViolation(DbException error);
 
     /// <summary>Takes whatever makes this journal the database's only writer, before anything is read or written.</summary>
-    private protected virtual void AcquireOwnership()
-    {
-    }
+    private protected virtual void AcquireOwnership() { }
 
     /// <summary>Releases backend resources.</summary>
     private protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
@@ -381,7 +433,11 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         var connection = await OpenWriterConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (InsertChecksFences && batch.Any(p => p.Write.Fence is not null) && await TryStoreCheckingFencesAsync(connection, batch, cancellationToken).ConfigureAwait(false))
+            if (
+                InsertChecksFences
+                && batch.Any(p => p.Write.Fence is not null)
+                && await TryStoreCheckingFencesAsync(connection, batch, cancellationToken).ConfigureAwait(false)
+            )
             {
                 return;
             }
@@ -424,7 +480,11 @@ public abstract class SqlJournal : IJournal, ILeaseStore
     /// stored, if a fence failed or a stream's sequence number was taken: the caller then stores it the careful way
     /// (fences first, then each write alone on a conflict). Only a member that lost a lease, or a stale writer, pays that.
     /// </summary>
-    private async Task<bool> TryStoreCheckingFencesAsync(DbConnection connection, IReadOnlyList<PendingWrite> batch, CancellationToken cancellationToken)
+    private async Task<bool> TryStoreCheckingFencesAsync(
+        DbConnection connection,
+        IReadOnlyList<PendingWrite> batch,
+        CancellationToken cancellationToken
+    )
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -487,7 +547,12 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         }
     }
 
-    private async Task<List<PendingWrite>> FilterFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<PendingWrite> batch, CancellationToken cancellationToken)
+    private async Task<List<PendingWrite>> FilterFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<PendingWrite> batch,
+        CancellationToken cancellationToken
+    )
     {
         var fences = batch.Select(p => p.Write.Fence).OfType<WriteFence>().ToHashSet();
         if (fences.Count == 0)
@@ -533,7 +598,12 @@ public abstract class SqlJournal : IJournal, ILeaseStore
         }
     }
 
-    private async Task WriteInTransactionAsync(DbConnection connection, DbTransaction transaction, List<PendingWrite> writes, CancellationToken cancellationToken)
+    private async Task WriteInTransactionAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        List<PendingWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         if (writes.Count == 0)
         {

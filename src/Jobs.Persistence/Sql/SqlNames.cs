@@ -12,7 +12,10 @@ public sealed partial class SqlNames
         ArgumentNullException.ThrowIfNull(tablePrefix);
         if (!Identifier().IsMatch(tablePrefix + "x"))
         {
-            throw new ArgumentException($"table prefix '{tablePrefix}' must be letters, digits and '_' and start with a letter or '_'", nameof(tablePrefix));
+            throw new ArgumentException(
+                $"table prefix '{tablePrefix}' must be letters, digits and '_' and start with a letter or '_'",
+                nameof(tablePrefix)
+            );
         }
 
         if (schema is not null && !Identifier().IsMatch(schema))

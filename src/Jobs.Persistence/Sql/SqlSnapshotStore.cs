@@ -12,8 +12,8 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT sequence_nr, created_at, manifest, payload, serializer_id FROM {names.Snapshots} " +
-            "WHERE persistence_id = @p AND sequence_nr >= @min AND sequence_nr <= @max AND created_at <= @ts ORDER BY sequence_nr DESC LIMIT 1";
+            $"SELECT sequence_nr, created_at, manifest, payload, serializer_id FROM {names.Snapshots} "
+            + "WHERE persistence_id = @p AND sequence_nr >= @min AND sequence_nr <= @max AND created_at <= @ts ORDER BY sequence_nr DESC LIMIT 1";
         AddCriteria(command, persistenceId, criteria);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -25,7 +25,10 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         return new SelectedSnapshot(metadata, reader.GetString(2), (byte[])reader.GetValue(3), SqlJournal.NullableInt(reader, 4));
     }
 
-    public async Task<IReadOnlyDictionary<string, SelectedSnapshot>> LoadLatestManyAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, SelectedSnapshot>> LoadLatestManyAsync(
+        IReadOnlyList<string> persistenceIds,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(persistenceIds);
         var result = new Dictionary<string, SelectedSnapshot>(StringComparer.Ordinal);
@@ -37,15 +40,17 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT persistence_id, sequence_nr, created_at, manifest, payload, serializer_id FROM {names.Snapshots} " +
-            $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. persistenceIds.Distinct(StringComparer.Ordinal)])}) ORDER BY persistence_id, sequence_nr";
+            $"SELECT persistence_id, sequence_nr, created_at, manifest, payload, serializer_id FROM {names.Snapshots} "
+            + $"WHERE persistence_id IN ({SqlLists.BindInList(command, [.. persistenceIds.Distinct(StringComparer.Ordinal)])}) "
+            + "ORDER BY persistence_id, sequence_nr";
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var id = reader.GetString(0);
             var metadata = new SnapshotMetadata(id, reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
-            result[id] = new SelectedSnapshot(metadata, reader.GetString(3), (byte[])reader.GetValue(4), SqlJournal.NullableInt(reader, 5)); // ascending: the last one wins
+            // ascending: the last one wins
+            result[id] = new SelectedSnapshot(metadata, reader.GetString(3), (byte[])reader.GetValue(4), SqlJournal.NullableInt(reader, 5));
         }
 
         return result;
@@ -57,8 +62,10 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"INSERT INTO {names.Snapshots} (persistence_id, sequence_nr, created_at, manifest, payload, serializer_id) VALUES (@p, @s, @t, @m, @b, @z) " +
-            "ON CONFLICT (persistence_id, sequence_nr) DO UPDATE SET created_at = excluded.created_at, manifest = excluded.manifest, payload = excluded.payload, serializer_id = excluded.serializer_id";
+            $"INSERT INTO {names.Snapshots} (persistence_id, sequence_nr, created_at, "
+            + "manifest, payload, serializer_id) VALUES (@p, @s, @t, @m, @b, @z) "
+            + "ON CONFLICT (persistence_id, sequence_nr) DO UPDATE SET created_at = excluded.created_at, "
+            + "manifest = excluded.manifest, payload = excluded.payload, serializer_id = excluded.serializer_id";
         Add(command, "@p", metadata.PersistenceId);
         Add(command, "@s", metadata.SequenceNr);
         Add(command, "@t", metadata.Timestamp.ToUnixTimeMilliseconds());
@@ -73,7 +80,8 @@ internal sealed class SqlSnapshotStore(SqlNames names, Func<CancellationToken, T
         ArgumentNullException.ThrowIfNull(criteria);
         await using var connection = await open(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"DELETE FROM {names.Snapshots} WHERE persistence_id = @p AND sequence_nr >= @min AND sequence_nr <= @max AND created_at <= @ts";
+        command.CommandText =
+            $"DELETE FROM {names.Snapshots} WHERE persistence_id = @p AND sequence_nr >= @min AND sequence_nr <= @max AND created_at <= @ts";
         AddCriteria(command, persistenceId, criteria);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -20,7 +20,12 @@ public sealed class SqliteJournal : SqlJournal
     private FileStream? _ownership;
 
     /// <summary>Creates a journal on the database file at <paramref name="path"/> (created if missing).</summary>
-    public SqliteJournal(string path, JournalOptions? options = null, string tablePrefix = "jobs_", IReadOnlyList<IWriteParticipant>? participants = null)
+    public SqliteJournal(
+        string path,
+        JournalOptions? options = null,
+        string tablePrefix = "jobs_",
+        IReadOnlyList<IWriteParticipant>? participants = null
+    )
         : base(new SqlNames(SqlDialect.Sqlite, null, tablePrefix), (options ?? new JournalOptions()).Validate(), participants)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -116,11 +121,16 @@ public sealed class SqliteJournal : SqlJournal
         var mode = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"SQLite journal_mode is '{mode}' but WAL is required (in-memory databases cannot be used: use the memory journal)");
+            throw new InvalidOperationException(
+                $"SQLite journal_mode is '{mode}' but WAL is required (in-memory databases cannot be used: use the memory journal)"
+            );
         }
 
         command.CommandText = "PRAGMA synchronous";
-        var synchronous = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        var synchronous = Convert.ToInt64(
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture
+        );
         if (synchronous < 2)
         {
             throw new InvalidOperationException($"SQLite synchronous is {synchronous} but FULL (2) is required for durable commits");
@@ -128,27 +138,41 @@ public sealed class SqliteJournal : SqlJournal
     }
 
     private protected override IReadOnlyList<Migration> JournalMigrations() =>
-    [
-        new(1, "journal, snapshots and leases",
         [
-            $"CREATE TABLE {Names.Journal} (ordering INTEGER PRIMARY KEY AUTOINCREMENT, persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, " +
-            "manifest TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL, writer TEXT NOT NULL, is_deleted INTEGER NOT NULL DEFAULT 0, " +
-            "UNIQUE (persistence_id, sequence_nr))",
-            $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, created_at INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
-            $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
-        ]),
-        new(2, "serializer ids (null: the journal's own event serializer)",
-        [
-            $"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER",
-            $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER",
-        ]),
-    ];
+            new(
+                1,
+                "journal, snapshots and leases",
+                [
+                    $"CREATE TABLE {Names.Journal} (ordering INTEGER PRIMARY KEY AUTOINCREMENT, "
+                        + "persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, "
+                        + "manifest TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT "
+                        + "NULL, writer TEXT NOT NULL, is_deleted INTEGER NOT NULL DEFAULT 0, "
+                        + "UNIQUE (persistence_id, sequence_nr))",
+                    $"CREATE TABLE {Names.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, created_at "
+                        + "INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (persistence_id, sequence_nr))",
+                    $"CREATE TABLE {Names.Leases} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
+                ]
+            ),
+            new(
+                2,
+                "serializer ids (null: the journal's own event serializer)",
+                [$"ALTER TABLE {Names.Journal} ADD COLUMN serializer_id INTEGER", $"ALTER TABLE {Names.Snapshots} ADD COLUMN serializer_id INTEGER"]
+            ),
+        ];
 
-    private protected override Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    private protected override Task InsertAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         // Prepared once per connection, bound by position (SqliteStatement); runs in the batch's transaction.
-        var insert = SqliteStatement.For((SqliteConnection)connection,
-            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, created_at, writer, serializer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        var insert = SqliteStatement.For(
+            (SqliteConnection)connection,
+            $"INSERT INTO {Names.Journal} (persistence_id, sequence_nr, manifest, payload, "
+                + "created_at, writer, serializer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        );
         foreach (var write in writes)
         {
             foreach (var e in write.Events)
@@ -168,7 +192,12 @@ public sealed class SqliteJournal : SqlJournal
         return Task.CompletedTask;
     }
 
-    private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<WriteFence> fences, CancellationToken cancellationToken)
+    private protected override async Task<HashSet<WriteFence>> FailedFencesAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyCollection<WriteFence> fences,
+        CancellationToken cancellationToken
+    )
     {
         var failed = new HashSet<WriteFence>();
         await using var command = connection.CreateCommand();
@@ -180,7 +209,12 @@ public sealed class SqliteJournal : SqlJournal
             n.Value = fence.LeaseName;
             o.Value = fence.Owner;
             e.Value = fence.Epoch;
-            if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            if (
+                Convert.ToInt64(
+                    await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+                    System.Globalization.CultureInfo.InvariantCulture
+                ) == 0
+            )
             {
                 failed.Add(fence);
             }
@@ -198,8 +232,8 @@ public sealed class SqliteJournal : SqlJournal
         return parameter;
     }
 
-    private protected override bool IsUniqueViolation(DbException error) =>
-        error is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT (UNIQUE on persistence_id, sequence_nr)
+    // SQLITE_CONSTRAINT (UNIQUE on persistence_id, sequence_nr)
+    private protected override bool IsUniqueViolation(DbException error) => error is SqliteException { SqliteErrorCode: 19 };
 
     /// <summary>
     /// An embedded database has one owner at a time: a second process on the same file would recover the first one's
@@ -220,8 +254,11 @@ public sealed class SqliteJournal : SqlJournal
         catch (IOException ex)
         {
             throw new InvalidOperationException(
-                $"the SQLite database '{_lockPath[..^5]}' is in use by another process (it holds '{_lockPath}'): an embedded database has one owner at a time. " +
-                "Stop the other node, or give this one its own database file (several nodes share a PostgreSQL database).", ex);
+                $"the SQLite database '{_lockPath[..^5]}' is in use by another process "
+                    + $"(it holds '{_lockPath}'): an embedded database has one owner at a time. "
+                    + "Stop the other node, or give this one its own database file (several nodes share a PostgreSQL database).",
+                ex
+            );
         }
     }
 

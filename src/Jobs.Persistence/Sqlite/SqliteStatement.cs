@@ -70,10 +70,12 @@ public sealed class SqliteStatement : IDisposable
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
 
     /// <summary>Binds a string, or NULL when <paramref name="value"/> is null, to parameter <paramref name="index"/>.</summary>
-    public void Bind(int index, string? value) => Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+    public void Bind(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
 
     /// <summary>Binds an integer, or NULL when <paramref name="value"/> is null, to parameter <paramref name="index"/>.</summary>
-    public void Bind(int index, long? value) => Check(value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
+    public void Bind(int index, long? value) =>
+        Check(value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
 
     /// <summary>Binds a blob to parameter <paramref name="index"/>.</summary>
     public void Bind(int index, byte[] value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
@@ -122,6 +124,6 @@ public sealed class SqliteStatement : IDisposable
         }
     }
 
-    private SqliteException Error(int rc) => new(
-        $"SQLite Error {rc & 0xFF}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc & 0xFF, raw.sqlite3_extended_errcode(_db));
+    private SqliteException Error(int rc) =>
+        new($"SQLite Error {rc & 0xFF}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc & 0xFF, raw.sqlite3_extended_errcode(_db));
 }

@@ -23,11 +23,13 @@ public sealed class CheckerTests
 
     /// <summary>A job attempted, acknowledged, run once on <paramref name="node"/> and succeeded.</summary>
     private static HistoryEvent[] RanOnce(string job, string node, double at) =>
-    [
-        At(at, HistoryKind.Attempted, job), At(at + 0.01, HistoryKind.Acknowledged, job),
-        At(at + 0.1, HistoryKind.Started, job, node, 1), At(at + 0.2, HistoryKind.Finished, job, node, 1),
-        At(100, HistoryKind.Final, job, detail: "Succeeded"),
-    ];
+        [
+            At(at, HistoryKind.Attempted, job),
+            At(at + 0.01, HistoryKind.Acknowledged, job),
+            At(at + 0.1, HistoryKind.Started, job, node, 1),
+            At(at + 0.2, HistoryKind.Finished, job, node, 1),
+            At(100, HistoryKind.Final, job, detail: "Succeeded"),
+        ];
 
     [Fact]
     public void EveryJobRunOnce_IsValid()
@@ -43,12 +45,16 @@ public sealed class CheckerTests
     {
         // "poison" kills the node running it on each of its two attempts, and is meant to end Failed.
         HistoryEvent[] Poison(string id, string? final) =>
-        [
-            At(1, HistoryKind.Attempted, id), At(1.01, HistoryKind.Acknowledged, id), At(1.02, HistoryKind.Expected, id, detail: "Failed"),
-            At(2, HistoryKind.Started, id, "n1", 1), At(2.1, HistoryKind.Fault, string.Empty, "n1", detail: "exited 134"),
-            At(12, HistoryKind.Started, id, "n2", 2), At(12.1, HistoryKind.Fault, string.Empty, "n2", detail: "exited 134"),
-            .. final is null ? Array.Empty<HistoryEvent>() : [At(100, HistoryKind.Final, id, detail: final)],
-        ];
+            [
+                At(1, HistoryKind.Attempted, id),
+                At(1.01, HistoryKind.Acknowledged, id),
+                At(1.02, HistoryKind.Expected, id, detail: "Failed"),
+                At(2, HistoryKind.Started, id, "n1", 1),
+                At(2.1, HistoryKind.Fault, string.Empty, "n1", detail: "exited 134"),
+                At(12, HistoryKind.Started, id, "n2", 2),
+                At(12.1, HistoryKind.Fault, string.Empty, "n2", detail: "exited 134"),
+                .. final is null ? Array.Empty<HistoryEvent>() : [At(100, HistoryKind.Final, id, detail: final)],
+            ];
 
         var failed = TotalQueueChecker.Check(Of([.. Poison("poison", "Failed"), .. RanOnce("a", "n3", 1)]));
         Assert.True(failed.Valid, failed.ToString());
@@ -90,17 +96,27 @@ public sealed class CheckerTests
         // under the same name) and ran again on n2: nothing explains that. Recovery: from the cut to p1's new start.
         HistoryEvent[] cutAndRerun =
         [
-            At(9, HistoryKind.Attempted, "p1"), At(9.1, HistoryKind.Acknowledged, "p1"),
+            At(9, HistoryKind.Attempted, "p1"),
+            At(9.1, HistoryKind.Acknowledged, "p1"),
             At(10, HistoryKind.Fault, string.Empty, "n1", detail: "partitioned"),
-            At(12, HistoryKind.Started, "p1", "n1", 1), At(19, HistoryKind.Finished, "p1", "n1", 1),
-            At(25, HistoryKind.Started, "p1", "n2", 2), At(26, HistoryKind.Finished, "p1", "n2", 2), At(100, HistoryKind.Final, "p1", detail: "Succeeded"),
+            At(12, HistoryKind.Started, "p1", "n1", 1),
+            At(19, HistoryKind.Finished, "p1", "n1", 1),
+            At(25, HistoryKind.Started, "p1", "n2", 2),
+            At(26, HistoryKind.Finished, "p1", "n2", 2),
+            At(100, HistoryKind.Final, "p1", detail: "Succeeded"),
         ];
-        var check = TotalQueueChecker.Check(Of(
-            [.. cutAndRerun,
-            At(20, HistoryKind.FaultEnded, string.Empty, "n1", detail: "removed"),
-            At(29, HistoryKind.Attempted, "late"), At(29.1, HistoryKind.Acknowledged, "late"),
-            At(30, HistoryKind.Started, "late", "n1", 1), At(31, HistoryKind.Started, "late", "n2", 2), At(32, HistoryKind.Finished, "late", "n2", 2),
-            At(100, HistoryKind.Final, "late", detail: "Succeeded")]));
+        var check = TotalQueueChecker.Check(
+            Of([
+                .. cutAndRerun,
+                At(20, HistoryKind.FaultEnded, string.Empty, "n1", detail: "removed"),
+                At(29, HistoryKind.Attempted, "late"),
+                At(29.1, HistoryKind.Acknowledged, "late"),
+                At(30, HistoryKind.Started, "late", "n1", 1),
+                At(31, HistoryKind.Started, "late", "n2", 2),
+                At(32, HistoryKind.Finished, "late", "n2", 2),
+                At(100, HistoryKind.Final, "late", detail: "Succeeded"),
+            ])
+        );
         Assert.Equal(["late", "p1"], check.Duplicated);
         Assert.Equal(["late"], check.Unexplained);
         Assert.Equal(1, check.InFlightAtFaults);
@@ -113,8 +129,14 @@ public sealed class CheckerTests
     [Fact]
     public void AnAcknowledgedJobThatNeverSucceeded_IsLost()
     {
-        var check = TotalQueueChecker.Check(Of(
-            [.. RanOnce("a", "n1", 1), At(2, HistoryKind.Attempted, "b"), At(2.1, HistoryKind.Acknowledged, "b"), At(100, HistoryKind.Final, "b", detail: "Running")]));
+        var check = TotalQueueChecker.Check(
+            Of([
+                .. RanOnce("a", "n1", 1),
+                At(2, HistoryKind.Attempted, "b"),
+                At(2.1, HistoryKind.Acknowledged, "b"),
+                At(100, HistoryKind.Final, "b", detail: "Running"),
+            ])
+        );
         Assert.False(check.Valid);
         Assert.Equal(["b"], check.Lost);
     }
@@ -122,10 +144,17 @@ public sealed class CheckerTests
     [Fact]
     public void AJobWithAnUnknownOutcome_IsNotLostWhenItNeverRan_AndFineWhenItRan()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(1, HistoryKind.Attempted, "u1"), At(6, HistoryKind.Unknown, "u1"), // timed out, never stored
-            At(1, HistoryKind.Attempted, "u2"), At(6, HistoryKind.Unknown, "u2"), // timed out, but stored: it ran
-            At(7, HistoryKind.Started, "u2", "n1", 1), At(7.1, HistoryKind.Finished, "u2", "n1", 1), At(100, HistoryKind.Final, "u2", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(1, HistoryKind.Attempted, "u1"),
+                At(6, HistoryKind.Unknown, "u1"), // timed out, never stored
+                At(1, HistoryKind.Attempted, "u2"),
+                At(6, HistoryKind.Unknown, "u2"), // timed out, but stored: it ran
+                At(7, HistoryKind.Started, "u2", "n1", 1),
+                At(7.1, HistoryKind.Finished, "u2", "n1", 1),
+                At(100, HistoryKind.Final, "u2", detail: "Succeeded")
+            )
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(2, check.Unknown);
         Assert.Equal(0, check.Acknowledged);
@@ -142,12 +171,17 @@ public sealed class CheckerTests
     [Fact]
     public void ARunAgainAfterItsNodeWasKilledMidAttempt_IsAnExplainedDuplicate_WithItsRecoveryTime()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
-            At(20, HistoryKind.Started, "a", "n2", 2), At(20.5, HistoryKind.Finished, "a", "n2", 2),
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+                At(20, HistoryKind.Started, "a", "n2", 2),
+                At(20.5, HistoryKind.Finished, "a", "n2", 2),
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(["a"], check.Duplicated);
         Assert.Equal(1, check.InFlightAtFaults);
@@ -157,12 +191,18 @@ public sealed class CheckerTests
     [Fact]
     public void ARunAgainAfterItFinished_IsAnUnexplainedDuplicate_EvenWithAFaultOnItsNode()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1), At(1.5, HistoryKind.Finished, "a", "n1", 1), // done before the kill
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
-            At(20, HistoryKind.Started, "a", "n2", 2), At(20.5, HistoryKind.Finished, "a", "n2", 2),
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(1.5, HistoryKind.Finished, "a", "n1", 1), // done before the kill
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+                At(20, HistoryKind.Started, "a", "n2", 2),
+                At(20.5, HistoryKind.Finished, "a", "n2", 2),
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.False(check.Valid);
         Assert.Equal(["a"], check.Unexplained);
         Assert.Null(Assert.Single(check.Recovery)); // nothing was in flight there
@@ -172,15 +212,26 @@ public sealed class CheckerTests
     [InlineData(0.2, "Lost", true)] // its report was on its way when the node died: the job stored the attempt as lost
     [InlineData(0.2, "Succeeded", false)] // stored as succeeded, yet run again
     [InlineData(30, "Lost", false)] // finished long before the kill: a report that old was not in flight
-    public void ARunAgainAfterItFinished_IsExplained_OnlyWhenItsReportWasNotStored_AndItFinishedJustBeforeTheKill(double beforeKill, string stored, bool explained)
+    public void ARunAgainAfterItFinished_IsExplained_OnlyWhenItsReportWasNotStored_AndItFinishedJustBeforeTheKill(
+        double beforeKill,
+        string stored,
+        bool explained
+    )
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1), At(40 - beforeKill, HistoryKind.Finished, "a", "n1", 1),
-            At(40, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
-            At(60, HistoryKind.Started, "a", "n2", 2), At(60.5, HistoryKind.Finished, "a", "n2", 2),
-            At(100, HistoryKind.Final, "a", detail: "Succeeded"),
-            At(100, HistoryKind.Recorded, "a", "n1", 1, stored), At(100, HistoryKind.Recorded, "a", "n2", 2, "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(40 - beforeKill, HistoryKind.Finished, "a", "n1", 1),
+                At(40, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+                At(60, HistoryKind.Started, "a", "n2", 2),
+                At(60.5, HistoryKind.Finished, "a", "n2", 2),
+                At(100, HistoryKind.Final, "a", detail: "Succeeded"),
+                At(100, HistoryKind.Recorded, "a", "n1", 1, stored),
+                At(100, HistoryKind.Recorded, "a", "n2", 2, "Succeeded")
+            )
+        );
         Assert.Equal(explained, check.Valid);
         Assert.Equal(explained ? [] : ["a"], check.Unexplained);
         Assert.Equal(explained ? 1 : 0, check.InFlightAtFaults);
@@ -189,13 +240,18 @@ public sealed class CheckerTests
     [Fact]
     public void AnAttemptAFrozenNodeFinishedAfterItResumed_WasInFlightAtTheFreeze()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
-            At(20, HistoryKind.Started, "a", "n2", 2), At(21, HistoryKind.Finished, "a", "n2", 2),
-            At(30, HistoryKind.Finished, "a", "n1", 1), // resumed: its handler ends late (its report is refused)
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+                At(20, HistoryKind.Started, "a", "n2", 2),
+                At(21, HistoryKind.Finished, "a", "n2", 2),
+                At(30, HistoryKind.Finished, "a", "n1", 1), // resumed: its handler ends late (its report is refused)
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(1, check.InFlightAtFaults);
         Assert.Equal(TimeSpan.FromSeconds(18), check.WorstRecovery);
@@ -204,13 +260,18 @@ public sealed class CheckerTests
     [Fact]
     public void ANodeKilledTwice_CutsAnAttemptShortOnlyAtTheFirstKillAfterItStarted()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
-            At(10, HistoryKind.Started, "a", "n2", 2), At(10.5, HistoryKind.Finished, "a", "n2", 2),
-            At(30, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"), // restarted under the same name, killed again
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+                At(10, HistoryKind.Started, "a", "n2", 2),
+                At(10.5, HistoryKind.Finished, "a", "n2", 2),
+                At(30, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"), // restarted under the same name, killed again
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(1, check.InFlightAtFaults);
         Assert.Equal([TimeSpan.FromSeconds(8), null], check.Recovery);
@@ -220,12 +281,16 @@ public sealed class CheckerTests
     public void AnAttemptAFrozenNodeFinishedItselfOnceBack_NeedsNoRecovery()
     {
         // Nobody took the frozen node's leases meanwhile: its late completion is the attempt's one run.
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
-            At(30, HistoryKind.Finished, "a", "n1", 1),
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+                At(30, HistoryKind.Finished, "a", "n1", 1),
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(1, check.InFlightAtFaults);
         Assert.Null(Assert.Single(check.Recovery));
@@ -235,12 +300,17 @@ public sealed class CheckerTests
     public void AStartOnAFrozenNodeAfterItResumed_IsUnexplained()
     {
         // A zombie: the node was stopped (SIGSTOP) at 2 s; a start it logs after the fault is no in-flight attempt.
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n2", 1), At(1.5, HistoryKind.Finished, "a", "n2", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
-            At(40, HistoryKind.Started, "a", "n1", 2),
-            At(100, HistoryKind.Final, "a", detail: "Succeeded")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n2", 1),
+                At(1.5, HistoryKind.Finished, "a", "n2", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "SIGSTOP"),
+                At(40, HistoryKind.Started, "a", "n1", 2),
+                At(100, HistoryKind.Final, "a", detail: "Succeeded")
+            )
+        );
         Assert.False(check.Valid);
         Assert.Equal(["a"], check.Unexplained);
     }
@@ -248,11 +318,15 @@ public sealed class CheckerTests
     [Fact]
     public void AnInFlightAttemptThatNeverRanAgain_HasNoRecovery()
     {
-        var check = TotalQueueChecker.Check(Of(
-            At(0, HistoryKind.Attempted, "a"), At(0.1, HistoryKind.Acknowledged, "a"),
-            At(1, HistoryKind.Started, "a", "n1", 1),
-            At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
-            At(100, HistoryKind.Final, "a", detail: "Running")));
+        var check = TotalQueueChecker.Check(
+            Of(
+                At(0, HistoryKind.Attempted, "a"),
+                At(0.1, HistoryKind.Acknowledged, "a"),
+                At(1, HistoryKind.Started, "a", "n1", 1),
+                At(2, HistoryKind.Fault, string.Empty, "n1", detail: "kill -9"),
+                At(100, HistoryKind.Final, "a", detail: "Running")
+            )
+        );
         Assert.False(check.Valid);
         Assert.Equal(["a"], check.Lost);
         Assert.Equal(TimeSpan.MaxValue, check.WorstRecovery);
@@ -269,8 +343,13 @@ public sealed class CheckerTests
             var history = new History();
             history.AddHandlerLog("n1", path);
             Assert.Equal(
-                [new HistoryEvent(T0, HistoryKind.Started, "a", "n1", 1), new HistoryEvent(T0.AddMilliseconds(100), HistoryKind.Finished, "a", "n1", 1), new HistoryEvent(T0.AddMilliseconds(200), HistoryKind.Started, "b", "n1", 2)],
-                history.Events.OrderBy(e => e.At));
+                [
+                    new HistoryEvent(T0, HistoryKind.Started, "a", "n1", 1),
+                    new HistoryEvent(T0.AddMilliseconds(100), HistoryKind.Finished, "a", "n1", 1),
+                    new HistoryEvent(T0.AddMilliseconds(200), HistoryKind.Started, "b", "n1", 2),
+                ],
+                history.Events.OrderBy(e => e.At)
+            );
         }
         finally
         {

@@ -97,7 +97,12 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// A process member named in <paramref name="clockSkews"/> runs with its clock that far off (faked). Every member
     /// runs <paramref name="workers"/> workers.
     /// </summary>
-    public static async Task<FaultCluster> StartAsync(int moreProcesses = 1, string? database = null, IReadOnlyDictionary<string, TimeSpan>? clockSkews = null, int workers = 4)
+    public static async Task<FaultCluster> StartAsync(
+        int moreProcesses = 1,
+        string? database = null,
+        IReadOnlyDictionary<string, TimeSpan>? clockSkews = null,
+        int workers = 4
+    )
     {
         database ??= await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("faults");
         var cluster = new FaultCluster(database, System.IO.Directory.CreateTempSubdirectory("jobs-faults-").FullName, clockSkews, workers);
@@ -107,17 +112,21 @@ internal sealed class FaultCluster : IAsyncDisposable
             await cluster.StartMemberAsync("node-b", cluster._seedPort);
             // node-a validates every Schedule call, so its defaults become the jobs' own: the shipped ones (the test
             // node's max-timeout-retries = 1 let a job in flight at two members' deaths end Failed).
-            cluster.Local = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+            cluster.Local = await TestNode.StartAsync(
+                Backend.Postgres,
+                manualClock: false,
+                storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
                 extraConfig: $$"""
-                    jobs.node.name = node-a
-                    jobs.queues.default.workers = {{workers}}
-                    jobs.defaults { max-attempts = 5, timeout = 1m, max-timeout-retries = 3, backoff { min = 100ms, max = 1s, jitter = 0 } }
-                    akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
-                    akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
-                    {{FaultReport.ExtraConfig}}
-                    """,
+                jobs.node.name = node-a
+                jobs.queues.default.workers = {{workers}}
+                jobs.defaults { max-attempts = 5, timeout = 1m, max-timeout-retries = 3, backoff { min = 100ms, max = 1s, jitter = 0 } }
+                akka.remote.dot-netty.tcp.port = {{cluster._localPort}}
+                akka.cluster.seed-nodes = ["akka.tcp://jobs@127.0.0.1:{{cluster._seedPort}}"]
+                {{FaultReport.ExtraConfig}}
+                """,
                 services: s => s.AddSingleton(new StartLog(cluster.LogOf("node-a"), Blocking: false, "node-a")),
-                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work")
+            );
             cluster.Local.Node.System!.ActorOf(Akka.Actor.Props.Create(() => new MemberUpRecorder(cluster._ups)), "member-up-recorder");
             for (var i = 0; i < moreProcesses; i++)
             {
@@ -142,7 +151,9 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>The last 40 lines member <paramref name="name"/> wrote to its standard output (its warnings and errors).</summary>
     public string OutputOf(string name) =>
-        Path.Combine(Directory, name + ".out") is var path && File.Exists(path) ? string.Join(Environment.NewLine, File.ReadLines(path).TakeLast(40)) : "(nothing)";
+        Path.Combine(Directory, name + ".out") is var path && File.Exists(path)
+            ? string.Join(Environment.NewLine, File.ReadLines(path).TakeLast(40))
+            : "(nothing)";
 
     /// <summary>Whether process member <paramref name="name"/> runs.</summary>
     public bool IsRunning(string name) => !_processes[name].Process.HasExited;
@@ -150,7 +161,12 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// <summary>The oldest member's name (the scheduler's), as node-a sees the cluster.</summary>
     public string Oldest()
     {
-        var oldest = Cluster.Get(Local.Node.System!).State.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).First().Address;
+        var oldest = Cluster
+            .Get(Local.Node.System!)
+            .State.Members.Where(m => m.Status == MemberStatus.Up)
+            .OrderBy(m => m, Member.AgeOrdering)
+            .First()
+            .Address;
         return oldest.Port == _localPort ? "node-a" : _processes.Single(p => p.Value.Port == oldest.Port).Key;
     }
 
@@ -241,7 +257,15 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// that never came, or not within 15 s, is an unknown outcome). True when acknowledged.
     /// </summary>
     public Task<bool> ScheduleAsync(string id, int ms) =>
-        FaultSuite.ScheduleAsync(History, Local.Client, ScheduleRequest.Create("work", new WorkPayload(ms)) with { JobId = id }, TimeSpan.FromSeconds(15));
+        FaultSuite.ScheduleAsync(
+            History,
+            Local.Client,
+            ScheduleRequest.Create("work", new WorkPayload(ms)) with
+            {
+                JobId = id,
+            },
+            TimeSpan.FromSeconds(15)
+        );
 
     /// <summary>
     /// Waits until every acknowledged job has finished (or <paramref name="timeout"/> passed), records each attempted
@@ -264,21 +288,38 @@ internal sealed class FaultCluster : IAsyncDisposable
             foreach (var id in check.Lost)
             {
                 var info = await Local.Client.GetAsync(id);
-                lost.Add($"{id} {info.Status}: " + string.Join("; ", info.Attempts.Select(a => $"{a.Number} {a.Outcome} on {a.Node} {a.StartedAt:HH:mm:ss.fff}-{a.EndedAt:HH:mm:ss.fff} {a.Error}")));
+                lost.Add(
+                    $"{id} {info.Status}: "
+                        + string.Join(
+                            "; ",
+                            info.Attempts.Select(a =>
+                                $"{a.Number} {a.Outcome} on {a.Node} {a.StartedAt:HH:mm:ss.fff}-{a.EndedAt:HH:mm:ss.fff} {a.Error}"
+                            )
+                        )
+                );
 
                 // Its stored events, as written (each payload's text), for a look at what decided its end.
                 await using var connection = new Npgsql.NpgsqlConnection(Database);
                 await connection.OpenAsync();
-                await using var events = new Npgsql.NpgsqlCommand("SELECT sequence_nr, manifest, writer, payload FROM jobs_journal WHERE persistence_id = @p ORDER BY sequence_nr", connection);
+                await using var events = new Npgsql.NpgsqlCommand(
+                    "SELECT sequence_nr, manifest, writer, payload FROM jobs_journal WHERE persistence_id = @p ORDER BY sequence_nr",
+                    connection
+                );
                 events.Parameters.AddWithValue("p", "job-" + id);
                 await using var reader = await events.ExecuteReaderAsync();
                 while (await reader.ReadAsync())
                 {
-                    lost.Add($"  {reader.GetInt64(0)} {reader.GetString(1)} by {reader.GetString(2)}: {System.Text.Encoding.UTF8.GetString((byte[])reader[3])}");
+                    lost.Add(
+                        $"  {reader.GetInt64(0)} {reader.GetString(1)} by {reader.GetString(2)}: "
+                            + $"{System.Text.Encoding.UTF8.GetString((byte[])reader[3])}"
+                    );
                 }
             }
 
-            await File.WriteAllLinesAsync(Path.Combine(Directory, "history.txt"), [.. History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"), .. lost]);
+            await File.WriteAllLinesAsync(
+                Path.Combine(Directory, "history.txt"),
+                [.. History.Events.OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.JobId} {e.Node} {e.Attempt} {e.Detail}"), .. lost]
+            );
         }
 
         return check;
@@ -291,7 +332,10 @@ internal sealed class FaultCluster : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (cluster.State.Members.Count(m => m.Status == MemberStatus.Up) != count || !cluster.State.Unreachable.IsEmpty)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the cluster did not reach {count} members up (it has {cluster.State.Members.Count(m => m.Status == MemberStatus.Up)})");
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"the cluster did not reach {count} members up (it has {cluster.State.Members.Count(m => m.Status == MemberStatus.Up)})"
+            );
             await Task.Delay(100);
         }
     }
@@ -301,7 +345,16 @@ internal sealed class FaultCluster : IAsyncDisposable
         // The first member is the first seed; a member started later (or again) joins through node-a as well, so a
         // restarted first seed joins the running cluster instead of forming one of its own.
         var seeds = name == "node-b" && !restart ? $"{_seedPort}" : $"{_localPort},{_seedPort}";
-        var process = CrashNodeProcess.Start(_clockSkews.GetValueOrDefault(name), "member", Database, LogOf(name), port.ToString(CultureInfo.InvariantCulture), seeds, name, _workers.ToString(CultureInfo.InvariantCulture));
+        var process = CrashNodeProcess.Start(
+            _clockSkews.GetValueOrDefault(name),
+            "member",
+            Database,
+            LogOf(name),
+            port.ToString(CultureInfo.InvariantCulture),
+            seeds,
+            name,
+            _workers.ToString(CultureInfo.InvariantCulture)
+        );
         _processes[name] = (process, port);
         // Its error output goes to <name>.err (read all along: a full pipe would block the process).
         var errors = Path.Combine(Directory, name + ".err");
@@ -333,8 +386,21 @@ internal sealed class FaultCluster : IAsyncDisposable
         }
 
         // What the member and the others logged, for the test's failure message (the folder is deleted afterwards).
-        var logs = string.Join(Environment.NewLine, System.IO.Directory.GetFiles(Directory, "*.out").Order().Select(f => $"--- {Path.GetFileName(f)} (last lines)" + Environment.NewLine + string.Join(Environment.NewLine, File.ReadLines(f).TakeLast(40))));
-        throw new InvalidOperationException($"{name} exited before it was up: " + (File.Exists(errors) ? await File.ReadAllTextAsync(errors, timeout.Token) : string.Empty) + Environment.NewLine + logs);
+        var logs = string.Join(
+            Environment.NewLine,
+            System
+                .IO.Directory.GetFiles(Directory, "*.out")
+                .Order()
+                .Select(f =>
+                    $"--- {Path.GetFileName(f)} (last lines)" + Environment.NewLine + string.Join(Environment.NewLine, File.ReadLines(f).TakeLast(40))
+                )
+        );
+        throw new InvalidOperationException(
+            $"{name} exited before it was up: "
+                + (File.Exists(errors) ? await File.ReadAllTextAsync(errors, timeout.Token) : string.Empty)
+                + Environment.NewLine
+                + logs
+        );
     }
 
     /// <inheritdoc />
@@ -387,7 +453,8 @@ internal sealed class MemberUpRecorder : Akka.Actor.ReceiveActor
     }
 
     /// <inheritdoc />
-    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
+    protected override void PreStart() =>
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
 
     /// <inheritdoc />
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);

@@ -22,7 +22,9 @@ public sealed class FaultScenarioTests
     [Fact]
     public async Task Scenario1_KillingMembersUnderLoad_AndRestartingThem_LosesNothing_AndRunsTwiceOnlyWhatWasInFlight()
     {
-        var (jobs, duration, every) = FaultSuite.Full ? (10_000, TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(20)) : (300, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(12));
+        var (jobs, duration, every) = FaultSuite.Full
+            ? (10_000, TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(20))
+            : (300, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(12));
 
         // At full size the load keeps ~15 workers busy (55 jobs/s of 275 ms on average): 8 workers per member keep it
         // at about two thirds of what the three can run, so that a re-run waits for a free worker, not for a backlog.
@@ -84,14 +86,21 @@ public sealed class FaultScenarioTests
                 for (var tries = 1; !await cluster.ScheduleAsync(id, 200 + (i * 53 % 601)); tries++)
                 {
                     var last = cluster.History.Events.LastOrDefault(e => e.JobId == id && e.Kind is HistoryKind.Unknown or HistoryKind.Refused);
-                    Assert.True(tries < 3 && last?.Kind == HistoryKind.Unknown, $"{id} was not acknowledged after {tries} calls: {last?.Kind} {last?.Detail}");
+                    Assert.True(
+                        tries < 3 && last?.Kind == HistoryKind.Unknown,
+                        $"{id} was not acknowledged after {tries} calls: {last?.Kind} {last?.Detail}"
+                    );
                 }
             }
         });
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (Starts(cluster.LogOf("node-c")) < 8)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"node-c never ran jobs: starts node-a {Starts(cluster.LogOf("node-a"))}, node-b {Starts(cluster.LogOf("node-b"))}, node-c {Starts(cluster.LogOf("node-c"))}; node-c logged: {cluster.OutputOf("node-c")}");
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"node-c never ran jobs: starts node-a {Starts(cluster.LogOf("node-a"))}, node-b {Starts(cluster.LogOf("node-b"))}, "
+                    + $"node-c {Starts(cluster.LogOf("node-c"))}; node-c logged: {cluster.OutputOf("node-c")}"
+            );
             await Task.Delay(50);
         }
 
@@ -105,7 +114,12 @@ public sealed class FaultScenarioTests
         // No fault is recorded: a graceful stop may not make anything run twice.
         var check = await cluster.CheckAsync(TimeSpan.FromMinutes(3));
         var unanswered = cluster.History.Events.Count(e => e.Kind == HistoryKind.Unknown);
-        FaultSuite.Report("2 SIGTERM a member during jobs", check, $"the member stopped {stoppedAfter.TotalSeconds:F1} s after SIGTERM; {unanswered} Schedule calls unanswered within 15 s, settled by asking again");
+        FaultSuite.Report(
+            "2 SIGTERM a member during jobs",
+            check,
+            $"the member stopped {stoppedAfter.TotalSeconds:F1} s after SIGTERM; "
+                + $"{unanswered} Schedule calls unanswered within 15 s, settled by asking again"
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Empty(check.Duplicated);
         Assert.True(stoppedAfter < TimeSpan.FromSeconds(40), $"the member took {stoppedAfter.TotalSeconds:F1} s to stop");
@@ -149,7 +163,11 @@ public sealed class FaultScenarioTests
         var check = await cluster.CheckAsync(TimeSpan.FromMinutes(FaultSuite.Full ? 10 : 3)); // the jobs end meanwhile
         var (code, stoppedAfter) = await exited;
         Assert.Equal(3, code); // it found itself removed
-        FaultSuite.Report("5 SIGSTOP the scheduler's member past its leases", check, $"removed after {removedAfter.TotalSeconds:F1} s; resumed, it stopped itself after {stoppedAfter.TotalSeconds:F1} s");
+        FaultSuite.Report(
+            "5 SIGSTOP the scheduler's member past its leases",
+            check,
+            $"removed after {removedAfter.TotalSeconds:F1} s; resumed, it stopped itself after {stoppedAfter.TotalSeconds:F1} s"
+        );
         Assert.True(check.Valid, check.ToString()); // a start it made after it came back would be an unexplained duplicate
         foreach (var id in check.Duplicated)
         {
@@ -174,45 +192,60 @@ public sealed class FaultScenarioTests
         try
         {
             var log = Path.Combine(directory, "node.log");
-            await using var node = await TestNode.StartAsync(Backend.Postgres, manualClock: false, storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
+            await using var node = await TestNode.StartAsync(
+                Backend.Postgres,
+                manualClock: false,
+                storageConfig: $"jobs.persistence {{ backend = postgresql, postgresql.connection-string = \"{database}\" }}",
                 extraConfig: "jobs.defaults { max-attempts = 5, timeout = 1m, backoff { min = 100ms, max = 1s, jitter = 0 } }",
                 services: s => s.AddSingleton(new StartLog(log, Blocking: false)),
-                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work"));
+                jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work")
+            );
 
             // Eight producers, each retrying a job whose outcome is unknown with the same id until it is acknowledged.
             var next = -1;
             var acknowledged = 0;
             var cut = new TaskCompletionSource();
-            var lanes = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < jobs)
-                {
-                    var id = "s6-" + i.ToString(CultureInfo.InvariantCulture);
-                    for (var attempt = 0; ; attempt++)
+            var lanes = Enumerable
+                .Range(0, 8)
+                .Select(_ =>
+                    Task.Run(async () =>
                     {
-                        Assert.True(attempt < 600, $"{id} was never acknowledged");
-                        history.Add(HistoryKind.Attempted, id);
-                        try
+                        int i;
+                        while ((i = Interlocked.Increment(ref next)) < jobs)
                         {
-                            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                            await node.Client.ScheduleAsync(ScheduleRequest.Create("work", new WorkPayload(1)) with { JobId = id }, bounded.Token);
-                            history.Add(HistoryKind.Acknowledged, id);
-                            if (Interlocked.Increment(ref acknowledged) == jobs / 3)
+                            var id = "s6-" + i.ToString(CultureInfo.InvariantCulture);
+                            for (var attempt = 0; ; attempt++)
                             {
-                                cut.TrySetResult();
-                            }
+                                Assert.True(attempt < 600, $"{id} was never acknowledged");
+                                history.Add(HistoryKind.Attempted, id);
+                                try
+                                {
+                                    using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                                    await node.Client.ScheduleAsync(
+                                        ScheduleRequest.Create("work", new WorkPayload(1)) with
+                                        {
+                                            JobId = id,
+                                        },
+                                        bounded.Token
+                                    );
+                                    history.Add(HistoryKind.Acknowledged, id);
+                                    if (Interlocked.Increment(ref acknowledged) == jobs / 3)
+                                    {
+                                        cut.TrySetResult();
+                                    }
 
-                            break;
+                                    break;
+                                }
+                                catch (Exception ex) when (ex is JobsException or OperationCanceledException or TimeoutException)
+                                {
+                                    history.Add(HistoryKind.Unknown, id, detail: ex.Message);
+                                    await Task.Delay(200);
+                                }
+                            }
                         }
-                        catch (Exception ex) when (ex is JobsException or OperationCanceledException or TimeoutException)
-                        {
-                            history.Add(HistoryKind.Unknown, id, detail: ex.Message);
-                            await Task.Delay(200);
-                        }
-                    }
-                }
-            })).ToList();
+                    })
+                )
+                .ToList();
 
             await cut.Task.WaitAsync(TimeSpan.FromMinutes(2));
             var stoppedAt = Stopwatch.StartNew();
@@ -239,7 +272,11 @@ public sealed class FaultScenarioTests
             history.AddHandlerLog("node", log);
             var check = TotalQueueChecker.Check(history);
             var unknown = history.Events.Count(e => e.Kind == HistoryKind.Unknown);
-            FaultSuite.Report("6 PostgreSQL stop -m immediate during enqueue", check, $"{unknown} calls without an answer, all settled by retrying the same id; outage {outage.TotalSeconds:F1} s");
+            FaultSuite.Report(
+                "6 PostgreSQL stop -m immediate during enqueue",
+                check,
+                $"{unknown} calls without an answer, all settled by retrying the same id; outage {outage.TotalSeconds:F1} s"
+            );
             Assert.True(check.Valid, check.ToString());
             Assert.Equal(jobs, check.Acknowledged);
             Assert.Empty(check.Duplicated);
@@ -273,16 +310,36 @@ public sealed class FaultScenarioTests
         cluster.History.Add(HistoryKind.Expected, "s11-poison", detail: nameof(JobStatus.Failed));
         // Its first attempt may start straight from the Schedule call and kill the member holding its entity before
         // the answer leaves: an unknown outcome, settled by asking again with the same id.
-        for (var attempt = 0; !await FaultSuite.ScheduleAsync(cluster.History, cluster.Local.Client, ScheduleRequest.Create("poison", new WorkPayload(0)) with { JobId = "s11-poison" }, TimeSpan.FromSeconds(5)); attempt++)
+        for (
+            var attempt = 0;
+            !await FaultSuite.ScheduleAsync(
+                cluster.History,
+                cluster.Local.Client,
+                ScheduleRequest.Create("poison", new WorkPayload(0)) with
+                {
+                    JobId = "s11-poison",
+                },
+                TimeSpan.FromSeconds(5)
+            );
+            attempt++
+        )
         {
-            Assert.True(attempt < 30, "the poison job was never acknowledged: " + string.Join("; ", cluster.History.Events.Where(e => e.JobId == "s11-poison").Select(e => $"{e.Kind} {e.Detail}")));
+            Assert.True(
+                attempt < 30,
+                "the poison job was never acknowledged: "
+                    + string.Join("; ", cluster.History.Events.Where(e => e.JobId == "s11-poison").Select(e => $"{e.Kind} {e.Detail}"))
+            );
             await Task.Delay(500);
         }
 
         JobInfo poison;
         while ((poison = await cluster.Local.Client.GetAsync("s11-poison")).Status != JobStatus.Failed)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), $"the poison job is {poison.Status} after {clock.Elapsed.TotalSeconds:F0} s: {string.Join(", ", poison.Attempts.Select(a => $"{a.Number} {a.Outcome} on {a.Node}"))}");
+            Assert.True(
+                clock.Elapsed < TimeSpan.FromMinutes(3),
+                $"the poison job is {poison.Status} after {clock.Elapsed.TotalSeconds:F0} s: "
+                    + $"{string.Join(", ", poison.Attempts.Select(a => $"{a.Number} {a.Outcome} on {a.Node}"))}"
+            );
             if (supervising.IsFaulted)
             {
                 await supervising; // a member that could not come back (its error says why)
@@ -297,10 +354,20 @@ public sealed class FaultScenarioTests
         await stopSupervising.CancelAsync();
         var deaths = await supervising;
         var exits = deaths.Count;
+        string Death((string Name, DateTimeOffset Died, DateTimeOffset Back) d) =>
+            $"{d.Name} (a member again after {((cluster.UpAfter(d.Name, d.Died) ?? d.Back) - d.Died).TotalSeconds:F1} s, "
+            + $"started after {(d.Back - d.Died).TotalSeconds:F1} s)";
 
         // Each of its attempts killed a member and was counted as lost with it, up to the kind's limit; nothing else
         // killed a member, and every other job succeeded, running twice only where a poisoned member had it in flight.
-        FaultSuite.Report("11 a poison job kills its process on every attempt", check, $"{exits} members killed by it, {string.Join(" and ", deaths.Select(d => $"{d.Name} (a member again after {((cluster.UpAfter(d.Name, d.Died) ?? d.Back) - d.Died).TotalSeconds:F1} s, started after {(d.Back - d.Died).TotalSeconds:F1} s)"))}; it ended Failed {failedAfter.TotalSeconds:F0} s after the load began");
+        FaultSuite.Report(
+            "11 a poison job kills its process on every attempt",
+            check,
+            $"{exits} members killed by it, "
+                + string.Join(" and ", deaths.Select(Death))
+                + "; "
+                + $"it ended Failed {failedAfter.TotalSeconds:F0} s after the load began"
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Equal(jobs + 1, check.Acknowledged);
         Assert.Equal(PoisonHandler.TimeoutRetries + 1, poison.Attempts.Count);
@@ -314,10 +381,17 @@ public sealed class FaultScenarioTests
         for (var i = 1; i < deaths.Count; i++)
         {
             var up = cluster.UpAfter(deaths[i - 1].Name, deaths[i - 1].Died);
-            Assert.True(up is not null && deaths[i].Died >= up, $"{deaths[i].Name} died {(deaths[i].Died - deaths[i - 1].Died).TotalSeconds:F1} s after {deaths[i - 1].Name}, before that one's next incarnation was Up (at {up:HH:mm:ss.fff}; it died at {deaths[i - 1].Died:HH:mm:ss.fff})");
+            Assert.True(
+                up is not null && deaths[i].Died >= up,
+                $"{deaths[i].Name} died {(deaths[i].Died - deaths[i - 1].Died).TotalSeconds:F1} s after {deaths[i - 1].Name}, "
+                    + $"before that one's next incarnation was Up (at {up:HH:mm:ss.fff}; it died at {deaths[i - 1].Died:HH:mm:ss.fff})"
+            );
         }
         Assert.Equal(jobs, check.Succeeded);
-        Assert.True(check.WorstRecovery <= RecoveryBound, $"a poisoned member's other attempts took {check.WorstRecovery.TotalSeconds:F1} s to run again");
+        Assert.True(
+            check.WorstRecovery <= RecoveryBound,
+            $"a poisoned member's other attempts took {check.WorstRecovery.TotalSeconds:F1} s to run again"
+        );
     }
 
     [Fact]
@@ -350,7 +424,11 @@ public sealed class FaultScenarioTests
                     await Task.Delay(due - clock.Elapsed);
                 }
 
-                var request = ScheduleRequest.Create("member-work", new WorkPayload(20)) with { JobId = "s9-due-" + i.ToString(CultureInfo.InvariantCulture), Delay = TimeSpan.FromSeconds(3) };
+                var request = ScheduleRequest.Create("member-work", new WorkPayload(20)) with
+                {
+                    JobId = "s9-due-" + i.ToString(CultureInfo.InvariantCulture),
+                    Delay = TimeSpan.FromSeconds(3),
+                };
                 Assert.True(await FaultSuite.ScheduleAsync(cluster.History, cluster.Local.Client, request), $"{request.JobId} was not acknowledged");
             }
         });
@@ -358,7 +436,9 @@ public sealed class FaultScenarioTests
         var check = await cluster.CheckAsync(TimeSpan.FromMinutes(3));
 
         // Each delayed job started once, on the true clock within [due - 100 ms, due + 2 s], on whichever member ran it.
-        var starts = cluster.History.Events.Where(e => e.Kind == HistoryKind.Started && e.JobId.StartsWith("s9-due-", StringComparison.Ordinal)).ToDictionary(e => e.JobId, StringComparer.Ordinal);
+        var starts = cluster
+            .History.Events.Where(e => e.Kind == HistoryKind.Started && e.JobId.StartsWith("s9-due-", StringComparison.Ordinal))
+            .ToDictionary(e => e.JobId, StringComparer.Ordinal);
         var lateness = new List<(string Id, string Node, double Ms)>();
         for (var i = 0; i < delayed; i++)
         {
@@ -371,7 +451,12 @@ public sealed class FaultScenarioTests
         var leasesAtEnd = await LeasesAsync(cluster.Database);
         var sorted = lateness.Select(l => l.Ms).Order().ToList();
         var byNode = string.Join(", ", lateness.GroupBy(l => l.Node).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
-        FaultSuite.Report("9 members' clocks 30 s ahead and behind", check, $"delayed jobs' start minus due: min {sorted[0]:F0} ms, p50 {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms (started by {byNode}); leases {leasesAtEnd.Count}, none changed hands");
+        FaultSuite.Report(
+            "9 members' clocks 30 s ahead and behind",
+            check,
+            $"delayed jobs' start minus due: min {sorted[0]:F0} ms, p50 {sorted[sorted.Count / 2]:F0} ms, "
+                + $"max {sorted[^1]:F0} ms (started by {byNode}); leases {leasesAtEnd.Count}, none changed hands"
+        );
         Assert.True(check.Valid, check.ToString());
         Assert.Empty(check.Duplicated);
         Assert.All(lateness, l => Assert.True(l.Ms is >= -100 and <= 2_000, $"{l.Id} started {l.Ms:F0} ms after its due time on {l.Node}"));
@@ -379,7 +464,12 @@ public sealed class FaultScenarioTests
         Assert.All(skews.Keys, node => Assert.Contains(lateness, l => l.Node == node)); // each of them some
 
         // No lease changed hands: every one still has the owner and epoch it was first taken with.
-        Assert.All(leasesAtEnd, l => Assert.True(l.Value.Epoch == 1 && (!leasesAtStart.TryGetValue(l.Key, out var first) || first.Owner == l.Value.Owner), $"lease {l.Key} is at epoch {l.Value.Epoch} held by {l.Value.Owner}"));
+        Assert.All(leasesAtEnd, l =>
+            Assert.True(
+                l.Value.Epoch == 1 && (!leasesAtStart.TryGetValue(l.Key, out var first) || first.Owner == l.Value.Owner),
+                $"lease {l.Key} is at epoch {l.Value.Epoch} held by {l.Value.Owner}"
+            )
+        );
     }
 
     /// <summary>Every lease row: name, owner and epoch.</summary>
@@ -398,32 +488,41 @@ public sealed class FaultScenarioTests
         return leases;
     }
 
-    private static int Starts(string log) => File.Exists(log) ? File.ReadAllLines(log).Count(l => l.StartsWith("start ", StringComparison.Ordinal)) : 0;
+    private static int Starts(string log) =>
+        File.Exists(log) ? File.ReadAllLines(log).Count(l => l.StartsWith("start ", StringComparison.Ordinal)) : 0;
 
     /// <summary>Schedules <paramref name="jobs"/> work jobs of 50-500 ms through node-a, spread evenly over <paramref name="duration"/>.</summary>
     private static async Task ProduceAsync(FaultCluster cluster, string prefix, int jobs, TimeSpan duration)
     {
         var clock = Stopwatch.StartNew();
         var next = -1;
-        var lanes = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < jobs)
-            {
-                var due = duration * i / jobs;
-                if (due > clock.Elapsed)
+        var lanes = Enumerable
+            .Range(0, 4)
+            .Select(_ =>
+                Task.Run(async () =>
                 {
-                    await Task.Delay(due - clock.Elapsed);
-                }
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < jobs)
+                    {
+                        var due = duration * i / jobs;
+                        if (due > clock.Elapsed)
+                        {
+                            await Task.Delay(due - clock.Elapsed);
+                        }
 
-                // A call without an answer (its entity's member just died) is asked again with the same id.
-                for (var attempt = 0; !await cluster.ScheduleAsync(prefix + i.ToString(CultureInfo.InvariantCulture), 50 + (i * 37 % 451)); attempt++)
-                {
-                    Assert.True(attempt < 30, "a job was never acknowledged");
-                    await Task.Delay(1000);
-                }
-            }
-        }));
+                        // A call without an answer (its entity's member just died) is asked again with the same id.
+                        for (
+                            var attempt = 0;
+                            !await cluster.ScheduleAsync(prefix + i.ToString(CultureInfo.InvariantCulture), 50 + (i * 37 % 451));
+                            attempt++
+                        )
+                        {
+                            Assert.True(attempt < 30, "a job was never acknowledged");
+                            await Task.Delay(1000);
+                        }
+                    }
+                })
+            );
         await Task.WhenAll(lanes);
     }
 }

@@ -66,8 +66,9 @@ public sealed class SqliteBackend : JournalBackend
     {
         await using var connection = await SqliteJournal.OpenAsync(((SqliteJournal)Journal).ConnectionString, CancellationToken.None);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO jobs_leases (name, owner, epoch, expires_at) VALUES (@n, @o, @e, {SqliteNow} + @v) " +
-            "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at";
+        command.CommandText =
+            $"INSERT INTO jobs_leases (name, owner, epoch, expires_at) VALUES (@n, @o, @e, {SqliteNow} + @v) "
+            + "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at";
         command.Parameters.AddWithValue("@n", name);
         command.Parameters.AddWithValue("@o", owner);
         command.Parameters.AddWithValue("@e", epoch);
@@ -105,8 +106,10 @@ public sealed class PostgresBackend : JournalBackend
     public override async Task SetLeaseAsync(string name, string owner, long epoch, TimeSpan validFor)
     {
         await using var command = _dataSource!.CreateCommand(
-            "INSERT INTO jobs_leases (name, owner, epoch, expires_at) VALUES ($1, $2, $3, (extract(epoch from clock_timestamp()) * 1000)::bigint + $4) " +
-            "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at");
+            "INSERT INTO jobs_leases (name, owner, epoch, expires_at) VALUES ($1, "
+                + "$2, $3, (extract(epoch from clock_timestamp()) * 1000)::bigint + $4) "
+                + "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at"
+        );
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         command.Parameters.Add(new NpgsqlParameter { Value = owner });
         command.Parameters.Add(new NpgsqlParameter { Value = epoch });
@@ -138,20 +141,26 @@ public sealed class RecordingParticipant : IWriteParticipant
         }
 
         var connectionString = connection.ConnectionString;
-        _open = dialect == SqlDialect.Sqlite
-            ? async () => await SqliteJournal.OpenAsync(connectionString, CancellationToken.None)
-            : async () =>
-            {
-                var c = new NpgsqlConnection(connectionString);
-                await c.OpenAsync();
-                return c;
-            };
+        _open =
+            dialect == SqlDialect.Sqlite
+                ? async () => await SqliteJournal.OpenAsync(connectionString, CancellationToken.None)
+                : async () =>
+                {
+                    var c = new NpgsqlConnection(connectionString);
+                    await c.OpenAsync();
+                    return c;
+                };
         using var command = connection.CreateCommand();
         command.CommandText = "CREATE TABLE IF NOT EXISTS participant_rows (persistence_id TEXT NOT NULL, sequence_nr BIGINT NOT NULL)";
         return command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<AtomicWrite> writes, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        DbTransaction? transaction,
+        SqlDialect dialect,
+        IReadOnlyList<AtomicWrite> writes,
+        CancellationToken cancellationToken
+    )
     {
         foreach (var write in writes)
         {

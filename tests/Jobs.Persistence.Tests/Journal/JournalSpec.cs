@@ -18,7 +18,14 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     public async Task DisposeAsync() => await _backend.DisposeAsync();
 
     private static PersistentRepr Event(string pid, long seq, string text = "e") =>
-        new(pid, seq, "test.v1", Encoding.UTF8.GetBytes($"{{\"text\":\"{text}{seq}\"}}"), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + seq), "test-writer");
+        new(
+            pid,
+            seq,
+            "test.v1",
+            Encoding.UTF8.GetBytes($"{{\"text\":\"{text}{seq}\"}}"),
+            DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + seq),
+            "test-writer"
+        );
 
     private static AtomicWrite Write(string pid, long from, int count, WriteFence? fence = null, bool attach = true) =>
         new(pid, [.. Enumerable.Range(0, count).Select(i => Event(pid, from + i))], fence, attach ? "index-row" : null);
@@ -69,18 +76,20 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     public async Task ConcurrentWriters_SameSequenceNumbers_ExactlyOneWins()
     {
         var attempts = Enumerable.Range(0, 20).Select(_ => Journal.WriteAsync(Write("c", 1, 2), CancellationToken.None)).ToList();
-        var results = await Task.WhenAll(attempts.Select(async t =>
-        {
-            try
+        var results = await Task.WhenAll(
+            attempts.Select(async t =>
             {
-                await t;
-                return "ok";
-            }
-            catch (JournalConflictException)
-            {
-                return "conflict";
-            }
-        }));
+                try
+                {
+                    await t;
+                    return "ok";
+                }
+                catch (JournalConflictException)
+                {
+                    return "conflict";
+                }
+            })
+        );
         Assert.Equal(1, results.Count(r => r == "ok"));
         Assert.Equal(19, results.Count(r => r == "conflict"));
         Assert.Equal(2, (await ReplayAll("c")).Count);
@@ -107,13 +116,17 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     public async Task ManyConcurrentStreams_AllStored()
     {
         const int streams = 500;
-        await Task.WhenAll(Enumerable.Range(0, streams).Select(async i =>
-        {
-            for (var seq = 1; seq <= 4; seq++)
-            {
-                await Journal.WriteAsync(Write($"m{i}", seq, 1), CancellationToken.None);
-            }
-        }));
+        await Task.WhenAll(
+            Enumerable
+                .Range(0, streams)
+                .Select(async i =>
+                {
+                    for (var seq = 1; seq <= 4; seq++)
+                    {
+                        await Journal.WriteAsync(Write($"m{i}", seq, 1), CancellationToken.None);
+                    }
+                })
+        );
         foreach (var i in new[] { 0, 123, 499 })
         {
             Assert.Equal([1L, 2, 3, 4], (await ReplayAll($"m{i}")).Select(e => e.SequenceNr));
@@ -202,9 +215,9 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("node-b", 3, 60)]   // another owner
-    [InlineData("node-a", 2, 60)]   // an older epoch: a takeover happened
-    [InlineData("node-a", 3, -1)]   // expired by the database clock
+    [InlineData("node-b", 3, 60)] // another owner
+    [InlineData("node-a", 2, 60)] // an older epoch: a takeover happened
+    [InlineData("node-a", 3, -1)] // expired by the database clock
     public async Task Fence_NotHeld_RejectedAndNothingStored(string owner, long epoch, int validForSeconds)
     {
         await _backend.SetLeaseAsync("shard-1", "node-a", 3, TimeSpan.FromSeconds(validForSeconds));
@@ -236,7 +249,9 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
 
         // A write fenced with the holding is stored; the refused owner's is not.
         await Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None);
-        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 2, 1, new WriteFence("l", "h:2#b", 1)), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() =>
+            Journal.WriteAsync(Write("lf", 2, 1, new WriteFence("l", "h:2#b", 1)), CancellationToken.None)
+        );
     }
 
     [Fact]
@@ -245,7 +260,9 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
         Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMilliseconds(1), CancellationToken.None));
         await Task.Delay(50);
         Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
-        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() =>
+            Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None)
+        );
         Assert.Empty(await Leases.RenewLeasesAsync("h:1#a", ["l"], TimeSpan.FromMinutes(1), CancellationToken.None));
         await Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:2#b", 2)), CancellationToken.None);
     }
@@ -256,7 +273,9 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
         Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#old", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
         Assert.Null(await Leases.TryAcquireLeaseAsync("l", "h:10#x", "h:10#", TimeSpan.FromMinutes(1), CancellationToken.None)); // not a prefix match
         Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:1#new", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
-        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#old", 1)), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() =>
+            Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#old", 1)), CancellationToken.None)
+        );
     }
 
     [Fact]
@@ -283,7 +302,9 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
         await Leases.ReleaseLeaseAsync("l", "h:2#b", CancellationToken.None); // not the holder: nothing happens
         Assert.Null(await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
         await Leases.ReleaseLeaseAsync("l", "h:1#a", CancellationToken.None);
-        await Assert.ThrowsAsync<FencingException>(() => Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None));
+        await Assert.ThrowsAsync<FencingException>(() =>
+            Journal.WriteAsync(Write("lf", 1, 1, new WriteFence("l", "h:1#a", 1)), CancellationToken.None)
+        );
         Assert.Equal(2, await Leases.TryAcquireLeaseAsync("l", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
         await Leases.ReleaseLeaseAsync("l", "h:2#b", CancellationToken.None);
         Assert.Equal(3, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));

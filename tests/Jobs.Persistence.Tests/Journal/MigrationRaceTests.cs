@@ -20,11 +20,15 @@ public sealed class MigrationRaceTests
         try
         {
             using var go = new SemaphoreSlim(0);
-            var starts = journals.Select(j => Task.Run(async () =>
-            {
-                await go.WaitAsync();
-                await j.StartAsync(CancellationToken.None);
-            })).ToList();
+            var starts = journals
+                .Select(j =>
+                    Task.Run(async () =>
+                    {
+                        await go.WaitAsync();
+                        await j.StartAsync(CancellationToken.None);
+                    })
+                )
+                .ToList();
             go.Release(journals.Count);
             await Task.WhenAll(starts);
             Assert.Equal(0, await journals[^1].ReadHighestSequenceNrAsync("nothing-yet", CancellationToken.None));

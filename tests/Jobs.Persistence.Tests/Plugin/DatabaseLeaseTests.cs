@@ -17,11 +17,16 @@ namespace Jobs.Persistence.Tests.Plugin;
 /// </summary>
 public sealed class DatabaseLeaseTests
 {
-    private static Config Configure(string store) => ConfigurationFactory.ParseString($$"""
-        akka.loglevel = WARNING
-        {{SqlPersistence.JournalPluginId}} { {{store}} }
-        {{DatabaseLease.ConfigPath}} { heartbeat-timeout = 4s, heartbeat-interval = 300ms, lease-operation-timeout = 2s }
-        """).WithFallback(SqlPersistence.DefaultConfig);
+    private static Config Configure(string store) =>
+        ConfigurationFactory
+            .ParseString(
+                $$"""
+                akka.loglevel = WARNING
+                {{SqlPersistence.JournalPluginId}} { {{store}} }
+                {{DatabaseLease.ConfigPath}} { heartbeat-timeout = 4s, heartbeat-interval = 300ms, lease-operation-timeout = 2s }
+                """
+            )
+            .WithFallback(SqlPersistence.DefaultConfig);
 
     private static DatabaseLease LeaseOf(ActorSystem system, string name, string owner) =>
         Assert.IsType<DatabaseLease>(LeaseProvider.Get(system).GetLease(name, DatabaseLease.ConfigPath, owner));
@@ -83,13 +88,16 @@ public sealed class DatabaseLeaseTests
         }
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var waits = held.Select(lease => Task.Run(() =>
-        {
-            var release = lease.Release();
-            Assert.True(release.IsCompletedSuccessfully, "the release left its caller something to wait for");
-            Assert.False(lease.CheckLease());
-            return release.GetAwaiter().GetResult();
-        })).ToList();
+        var waits = held.Select(lease =>
+                Task.Run(() =>
+                {
+                    var release = lease.Release();
+                    Assert.True(release.IsCompletedSuccessfully, "the release left its caller something to wait for");
+                    Assert.False(lease.CheckLease());
+                    return release.GetAwaiter().GetResult();
+                })
+            )
+            .ToList();
         Assert.All(await Task.WhenAll(waits), Assert.True);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"64 releases took {watch.Elapsed.TotalSeconds:F1} s");
 
@@ -125,7 +133,10 @@ public sealed class DatabaseLeaseTests
         await journal.WriteAsync(new AtomicWrite("s", [Event("s", 1)], fence), CancellationToken.None);
 
         // A new process on the same address (a restart) takes it over at once, at the next epoch.
-        Assert.Equal(2, await journal.TryAcquireLeaseAsync("shard-7", "host:1#restarted", "host:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(
+            2,
+            await journal.TryAcquireLeaseAsync("shard-7", "host:1#restarted", "host:1#", TimeSpan.FromMinutes(1), CancellationToken.None)
+        );
         var why = await lost.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.IsType<LeaseException>(why);
         Assert.Contains("shard-7", why.Message, StringComparison.Ordinal);
@@ -192,7 +203,8 @@ public sealed class DatabaseLeaseTests
             TimeSpan.FromSeconds(1),
             TimeSpan.FromMilliseconds(200),
             TimeSpan.FromSeconds(1),
-            Logging.GetLogger(system, typeof(LeaseKeeperTestsLog)));
+            Logging.GetLogger(system, typeof(LeaseKeeperTestsLog))
+        );
         var lost = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         Assert.True(await keeper.AcquireAsync("a", ex => lost.TrySetResult(ex)));
         await Task.Delay(1500);
@@ -204,14 +216,16 @@ public sealed class DatabaseLeaseTests
 
         // Lost within the timeout of the last renewal that reached the database (sooner when renewals lagged).
         var elapsed = since.Elapsed;
-        Assert.True(elapsed < TimeSpan.FromSeconds(3), $"the lease was reported lost only {elapsed} after the database stopped answering (timeout 1 s)");
+        Assert.True(
+            elapsed < TimeSpan.FromSeconds(3),
+            $"the lease was reported lost only {elapsed} after the database stopped answering (timeout 1 s)"
+        );
         Assert.Contains("did not answer", why.Message, StringComparison.Ordinal);
         Assert.Null(keeper.EpochOf("a"));
         Assert.True(keeper.SinceContact >= elapsed); // its last contact was before the database stopped answering
     }
 
-    private static PersistentRepr Event(string pid, long seq) =>
-        new(pid, seq, "test.v1", [1, 2, 3], DateTimeOffset.UnixEpoch, "writer");
+    private static PersistentRepr Event(string pid, long seq) => new(pid, seq, "test.v1", [1, 2, 3], DateTimeOffset.UnixEpoch, "writer");
 
     /// <summary>The log source of the keeper under test.</summary>
     private sealed class LeaseKeeperTestsLog;

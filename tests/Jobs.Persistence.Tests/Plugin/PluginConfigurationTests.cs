@@ -36,11 +36,16 @@ public sealed class PluginConfigurationTests
         {
             var options = new SqlPersistenceOptions { SqlitePath = path, TablePrefix = "app_" };
             var assembly = typeof(PluginConfigurationTests).Assembly.GetName().Name;
-            var config = ConfigurationFactory.ParseString(options.ToHocon())
-                .WithFallback(ConfigurationFactory.ParseString($$"""
-                    akka.actor.serializers.test-payloads = "Jobs.Persistence.Tests.Plugin.TestPayloadSerializer, {{assembly}}"
-                    akka.actor.serialization-bindings { "Jobs.Persistence.Tests.Plugin.Evt, {{assembly}}" = test-payloads }
-                    """))
+            var config = ConfigurationFactory
+                .ParseString(options.ToHocon())
+                .WithFallback(
+                    ConfigurationFactory.ParseString(
+                        $$"""
+                        akka.actor.serializers.test-payloads = "Jobs.Persistence.Tests.Plugin.TestPayloadSerializer, {{assembly}}"
+                        akka.actor.serialization-bindings { "Jobs.Persistence.Tests.Plugin.Evt, {{assembly}}" = test-payloads }
+                        """
+                    )
+                )
                 .WithFallback(SqlPersistence.DefaultConfig);
             using var system = ActorSystem.Create("options", config);
             Assert.Equal(SqlPersistence.JournalPluginId, system.Settings.Config.GetString("akka.persistence.journal.plugin"));
@@ -59,8 +64,17 @@ public sealed class PluginConfigurationTests
 
     private sealed class NoParticipant : Jobs.Persistence.Journal.IWriteParticipant
     {
-        public Task EnsureSchemaAsync(System.Data.Common.DbConnection? connection, Jobs.Persistence.Journal.SqlDialect dialect, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task EnsureSchemaAsync(
+            System.Data.Common.DbConnection? connection,
+            Jobs.Persistence.Journal.SqlDialect dialect,
+            CancellationToken cancellationToken
+        ) => Task.CompletedTask;
 
-        public Task WriteAsync(System.Data.Common.DbTransaction? transaction, Jobs.Persistence.Journal.SqlDialect dialect, IReadOnlyList<Jobs.Persistence.Journal.AtomicWrite> writes, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task WriteAsync(
+            System.Data.Common.DbTransaction? transaction,
+            Jobs.Persistence.Journal.SqlDialect dialect,
+            IReadOnlyList<Jobs.Persistence.Journal.AtomicWrite> writes,
+            CancellationToken cancellationToken
+        ) => Task.CompletedTask;
     }
 }

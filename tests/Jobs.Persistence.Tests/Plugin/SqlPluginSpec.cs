@@ -33,31 +33,58 @@ public abstract class SqlPluginSpec : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef SnapshotStore => Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
 
-    private static Config Configure(string storeHocon) => ConfigurationFactory.ParseString($$"""
-        akka.loglevel = INFO
-        akka.persistence.journal.plugin = "{{SqlPersistence.JournalPluginId}}"
-        akka.persistence.snapshot-store.plugin = "{{SqlPersistence.SnapshotPluginId}}"
-        {{SqlPersistence.JournalPluginId}} { {{storeHocon}} }
-        {{SqlPersistence.SnapshotPluginId}} { {{storeHocon}} }
-        akka.persistence.journal.unreachable {
-          class = "Jobs.Persistence.Plugin.SqlJournalPlugin, Jobs.Persistence"
-          provider = postgresql
-          postgresql-connection-string = "Host=127.0.0.1;Port=1;Timeout=3;Pooling=false"
-        }
-        akka.actor {
-          serializers.test-payloads = "Jobs.Persistence.Tests.Plugin.TestPayloadSerializer, {{TestsAssembly}}"
-          serialization-bindings {
-            "Jobs.Persistence.Tests.Plugin.Evt, {{TestsAssembly}}" = test-payloads
-            "Jobs.Persistence.Tests.Plugin.CounterState, {{TestsAssembly}}" = test-payloads
-          }
-        }
-        """).WithFallback(SqlPersistence.DefaultConfig);
+    private static Config Configure(string storeHocon) =>
+        ConfigurationFactory
+            .ParseString(
+                $$"""
+                akka.loglevel = INFO
+                akka.persistence.journal.plugin = "{{SqlPersistence.JournalPluginId}}"
+                akka.persistence.snapshot-store.plugin = "{{SqlPersistence.SnapshotPluginId}}"
+                {{SqlPersistence.JournalPluginId}} { {{storeHocon}} }
+                {{SqlPersistence.SnapshotPluginId}} { {{storeHocon}} }
+                akka.persistence.journal.unreachable {
+                  class = "Jobs.Persistence.Plugin.SqlJournalPlugin, Jobs.Persistence"
+                  provider = postgresql
+                  postgresql-connection-string = "Host=127.0.0.1;Port=1;Timeout=3;Pooling=false"
+                }
+                akka.actor {
+                  serializers.test-payloads = "Jobs.Persistence.Tests.Plugin.TestPayloadSerializer, {{TestsAssembly}}"
+                  serialization-bindings {
+                    "Jobs.Persistence.Tests.Plugin.Evt, {{TestsAssembly}}" = test-payloads
+                    "Jobs.Persistence.Tests.Plugin.CounterState, {{TestsAssembly}}" = test-payloads
+                  }
+                }
+                """
+            )
+            .WithFallback(SqlPersistence.DefaultConfig);
 
     private AkkaAtomicWrite Write(string persistenceId, long from, int count, string writer = "writer-a", Func<long, object>? payload = null) =>
-        new(ImmutableList.CreateRange(Enumerable.Range(0, count).Select(i => (IPersistentRepresentation)new Persistent(
-            payload?.Invoke(from + i) ?? new Evt($"{persistenceId}-{from + i}"), from + i, persistenceId, string.Empty, false, TestActor, writer))));
+        new(
+            ImmutableList.CreateRange(
+                Enumerable
+                    .Range(0, count)
+                    .Select(i =>
+                        (IPersistentRepresentation)
+                            new Persistent(
+                                payload?.Invoke(from + i) ?? new Evt($"{persistenceId}-{from + i}"),
+                                from + i,
+                                persistenceId,
+                                string.Empty,
+                                false,
+                                TestActor,
+                                writer
+                            )
+                    )
+            )
+        );
 
-    private List<IPersistentRepresentation> Replay(string persistenceId, long from = 1, long to = long.MaxValue, long max = long.MaxValue, long? expectHighest = null)
+    private List<IPersistentRepresentation> Replay(
+        string persistenceId,
+        long from = 1,
+        long to = long.MaxValue,
+        long max = long.MaxValue,
+        long? expectHighest = null
+    )
     {
         Journal.Tell(new ReplayMessages(from, to, max, persistenceId, TestActor));
         var replayed = new List<IPersistentRepresentation>();
@@ -123,7 +150,10 @@ public abstract class SqlPluginSpec : Akka.TestKit.Xunit2.TestKit
 
         for (var i = 0; i < ids.Count; i++)
         {
-            var expected = Enumerable.Range(i % 2 == 0 ? 1 : 2, Math.Max(0, 1 + (i % 4) - (i % 2 == 0 ? 0 : 1))).Select(n => new Evt($"{ids[i]}-{n}")).ToList();
+            var expected = Enumerable
+                .Range(i % 2 == 0 ? 1 : 2, Math.Max(0, 1 + (i % 4) - (i % 2 == 0 ? 0 : 1)))
+                .Select(n => new Evt($"{ids[i]}-{n}"))
+                .ToList();
             var replayed = new List<object>();
             while (await probes[i].ExpectMsgAsync<object>(TimeSpan.FromSeconds(10)) is ReplayedMessage message)
             {
@@ -225,7 +255,9 @@ public abstract class SqlPluginSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([new Evt("x")], Replay("attached-1").Select(r => r.Payload));
 
         // A rejected write stores neither its events nor its attachment.
-        Journal.Tell(new WriteMessages([Write("attached-1", 1, 1, writer: "stale", payload: _ => new Attached(new Evt("y"), "row:y"))], TestActor, 9));
+        Journal.Tell(
+            new WriteMessages([Write("attached-1", 1, 1, writer: "stale", payload: _ => new Attached(new Evt("y"), "row:y"))], TestActor, 9)
+        );
         ExpectMsg<WriteMessagesSuccessful>();
         ExpectMsg<WriteMessageRejected>();
         Assert.Equal(["attached-1=row:x"], _attachments.Rows());
@@ -317,25 +349,31 @@ public abstract class SqlPluginSpec : Akka.TestKit.Xunit2.TestKit
 
             var connectionString = connection.ConnectionString;
             _table = dialect == SqlDialect.PostgreSql ? "public.plugin_spec_attachments" : "plugin_spec_attachments";
-            _open = dialect == SqlDialect.PostgreSql
-                ? async () =>
-                {
-                    var c = new Npgsql.NpgsqlConnection(connectionString);
-                    await c.OpenAsync().ConfigureAwait(false);
-                    return c;
-                }
-                : async () =>
-                {
-                    var c = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
-                    await c.OpenAsync().ConfigureAwait(false);
-                    return c;
-                };
+            _open =
+                dialect == SqlDialect.PostgreSql
+                    ? async () =>
+                    {
+                        var c = new Npgsql.NpgsqlConnection(connectionString);
+                        await c.OpenAsync().ConfigureAwait(false);
+                        return c;
+                    }
+                    : async () =>
+                    {
+                        var c = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+                        await c.OpenAsync().ConfigureAwait(false);
+                        return c;
+                    };
             await using var command = connection.CreateCommand();
             command.CommandText = $"CREATE TABLE IF NOT EXISTS {_table} (row_text TEXT NOT NULL)";
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        public async Task WriteAsync(DbTransaction? transaction, SqlDialect dialect, IReadOnlyList<Jobs.Persistence.Journal.AtomicWrite> writes, CancellationToken cancellationToken)
+        public async Task WriteAsync(
+            DbTransaction? transaction,
+            SqlDialect dialect,
+            IReadOnlyList<Jobs.Persistence.Journal.AtomicWrite> writes,
+            CancellationToken cancellationToken
+        )
         {
             if (transaction is null)
             {

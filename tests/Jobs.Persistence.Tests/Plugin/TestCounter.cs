@@ -20,28 +20,31 @@ public sealed class TestCounter : ReceivePersistentActor
         Recover<byte[]>(b => _texts.Add("bytes:" + System.Text.Encoding.UTF8.GetString(b)));
         Recover<SnapshotOffer>(o => _texts.AddRange(((CounterState)o.Snapshot).Texts));
         Command<Evt>(e => Persist(e, stored =>
-        {
-            _texts.Add(stored.Text);
-            Sender.Tell("stored " + stored.Text);
-        }));
+            {
+                _texts.Add(stored.Text);
+                Sender.Tell("stored " + stored.Text);
+            }));
         Command<Attached>(a => Persist(a, _ =>
-        {
-            _texts.Add(((Evt)a.Event).Text);
-            Sender.Tell("stored " + ((Evt)a.Event).Text);
-        }));
-        Command<string>(s => s == "snap", _ =>
-        {
-            _snapshotAsker = Sender;
-            SaveSnapshot(new CounterState([.. _texts]));
-        });
+            {
+                _texts.Add(((Evt)a.Event).Text);
+                Sender.Tell("stored " + ((Evt)a.Event).Text);
+            }));
+        Command<string>(
+            s => s == "snap",
+            _ =>
+            {
+                _snapshotAsker = Sender;
+                SaveSnapshot(new CounterState([.. _texts]));
+            }
+        );
         Command<SaveSnapshotSuccess>(ok => _snapshotAsker?.Tell("snapped at " + ok.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(failed => _snapshotAsker?.Tell(new Status.Failure(failed.Cause)));
         Command<string>(s => s == "get", _ => Sender.Tell(string.Join(",", _texts)));
         Command<string>(s => Persist(System.Text.Encoding.UTF8.GetBytes(s), stored =>
-        {
-            _texts.Add("bytes:" + s);
-            Sender.Tell("stored bytes:" + s);
-        }));
+            {
+                _texts.Add("bytes:" + s);
+                Sender.Tell("stored bytes:" + s);
+            }));
     }
 
     public override string PersistenceId { get; }

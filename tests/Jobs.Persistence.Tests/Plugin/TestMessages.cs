@@ -18,24 +18,27 @@ public sealed class TestPayloadSerializer(ExtendedActorSystem system) : Serializ
 {
     public override int Identifier => 9101;
 
-    public override string Manifest(object o) => o switch
-    {
-        Evt => "evt",
-        CounterState => "state",
-        _ => throw new ArgumentException($"cannot serialize {o.GetType().Name}", nameof(o)),
-    };
+    public override string Manifest(object o) =>
+        o switch
+        {
+            Evt => "evt",
+            CounterState => "state",
+            _ => throw new ArgumentException($"cannot serialize {o.GetType().Name}", nameof(o)),
+        };
 
-    public override byte[] ToBinary(object obj) => obj switch
-    {
-        Evt e => Encoding.UTF8.GetBytes(e.Text),
-        CounterState s => Encoding.UTF8.GetBytes(string.Join('\n', s.Texts)),
-        _ => throw new ArgumentException($"cannot serialize {obj.GetType().Name}", nameof(obj)),
-    };
+    public override byte[] ToBinary(object obj) =>
+        obj switch
+        {
+            Evt e => Encoding.UTF8.GetBytes(e.Text),
+            CounterState s => Encoding.UTF8.GetBytes(string.Join('\n', s.Texts)),
+            _ => throw new ArgumentException($"cannot serialize {obj.GetType().Name}", nameof(obj)),
+        };
 
-    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
-    {
-        "evt" => new Evt(Encoding.UTF8.GetString(bytes)),
-        "state" => new CounterState(bytes.Length == 0 ? [] : Encoding.UTF8.GetString(bytes).Split('\n')),
-        _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}'"),
-    };
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        manifest switch
+        {
+            "evt" => new Evt(Encoding.UTF8.GetString(bytes)),
+            "state" => new CounterState(bytes.Length == 0 ? [] : Encoding.UTF8.GetString(bytes).Split('\n')),
+            _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}'"),
+        };
 }

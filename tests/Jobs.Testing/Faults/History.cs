@@ -92,7 +92,15 @@ public sealed class History
             }
 
             var at = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)) - clockSkew;
-            Add(new HistoryEvent(at, parts[0] == "start" ? HistoryKind.Started : HistoryKind.Finished, parts[2], node, int.Parse(parts[3], CultureInfo.InvariantCulture)));
+            Add(
+                new HistoryEvent(
+                    at,
+                    parts[0] == "start" ? HistoryKind.Started : HistoryKind.Finished,
+                    parts[2],
+                    node,
+                    int.Parse(parts[3], CultureInfo.InvariantCulture)
+                )
+            );
         }
     }
 }

@@ -29,7 +29,8 @@ public sealed record QueueCheck(
     IReadOnlyList<string> Unexplained,
     int InFlightAtFaults,
     IReadOnlyList<TimeSpan?> Recovery,
-    IReadOnlyDictionary<string, int> StartsByNode)
+    IReadOnlyDictionary<string, int> StartsByNode
+)
 {
     /// <summary>Whether the history keeps the promises: nothing lost, nothing unexpected, every duplicate explained.</summary>
     public bool Valid => Lost.Count == 0 && Unexpected.Count == 0 && Unexplained.Count == 0;
@@ -39,9 +40,11 @@ public sealed record QueueCheck(
 
     /// <summary>One line of figures.</summary>
     public override string ToString() =>
-        $"attempted {Attempted}, acknowledged {Acknowledged}, unknown {Unknown}, succeeded {Succeeded}, lost {Lost.Count}, unexpected {Unexpected.Count}, " +
-        $"duplicated {Duplicated.Count} (in flight at faults {InFlightAtFaults}, unexplained {Unexplained.Count}), worst recovery {WorstRecovery.TotalSeconds:F1} s" +
-        (Valid ? string.Empty : $"; lost: {Sample(Lost)}; unexpected: {Sample(Unexpected)}; unexplained: {Sample(Unexplained)}");
+        $"attempted {Attempted}, acknowledged {Acknowledged}, unknown {Unknown}, "
+        + $"succeeded {Succeeded}, lost {Lost.Count}, unexpected {Unexpected.Count}, "
+        + $"duplicated {Duplicated.Count} (in flight at faults {InFlightAtFaults}, "
+        + $"unexplained {Unexplained.Count}), worst recovery {WorstRecovery.TotalSeconds:F1} s"
+        + (Valid ? string.Empty : $"; lost: {Sample(Lost)}; unexpected: {Sample(Unexpected)}; unexplained: {Sample(Unexplained)}");
 
     private static string Sample(IReadOnlyList<string> ids) => string.Join(", ", ids.Take(5)) + (ids.Count > 5 ? ", ..." : string.Empty);
 }
@@ -64,16 +67,33 @@ public static class TotalQueueChecker
         var acknowledged = Ids(events, HistoryKind.Acknowledged);
         var unknown = Ids(events, HistoryKind.Unknown);
         unknown.ExceptWith(acknowledged);
-        var succeeded = events.Where(e => e.Kind == HistoryKind.Final && e.Detail == "Succeeded").Select(e => e.JobId).ToHashSet(StringComparer.Ordinal);
+        var succeeded = events
+            .Where(e => e.Kind == HistoryKind.Final && e.Detail == "Succeeded")
+            .Select(e => e.JobId)
+            .ToHashSet(StringComparer.Ordinal);
         var starts = events.Where(e => e.Kind == HistoryKind.Started).ToList();
-        var finishes = events.Where(e => e.Kind == HistoryKind.Finished).GroupBy(e => (e.JobId, e.Node, e.Attempt)).ToDictionary(g => g.Key, g => g.Min(e => e.At));
+        var finishes = events
+            .Where(e => e.Kind == HistoryKind.Finished)
+            .GroupBy(e => (e.JobId, e.Node, e.Attempt))
+            .ToDictionary(g => g.Key, g => g.Min(e => e.At));
         var faults = events.Where(e => e.Kind == HistoryKind.Fault).ToList();
 
-        var expected = events.Where(e => e.Kind == HistoryKind.Expected).GroupBy(e => e.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
-        var final = events.Where(e => e.Kind == HistoryKind.Final).GroupBy(e => e.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
+        var expected = events
+            .Where(e => e.Kind == HistoryKind.Expected)
+            .GroupBy(e => e.JobId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
+        var final = events
+            .Where(e => e.Kind == HistoryKind.Final)
+            .GroupBy(e => e.JobId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Detail, StringComparer.Ordinal);
         bool EndedAsMeant(string id) => expected.TryGetValue(id, out var meant) ? final.GetValueOrDefault(id) == meant : succeeded.Contains(id);
         var lost = acknowledged.Where(id => !EndedAsMeant(id)).Order(StringComparer.Ordinal).ToList();
-        var unexpected = starts.Select(s => s.JobId).Distinct(StringComparer.Ordinal).Where(id => !attempted.Contains(id)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = starts
+            .Select(s => s.JobId)
+            .Distinct(StringComparer.Ordinal)
+            .Where(id => !attempted.Contains(id))
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
         // A fault that lasts (a partition) ends at its node's next FaultEnded; any other is a moment.
         var ends = events.Where(e => e.Kind == HistoryKind.FaultEnded).ToList();
@@ -81,8 +101,10 @@ public static class TotalQueueChecker
             ends.Where(e => e.Node == fault.Node && e.At >= fault.At).Select(e => (DateTimeOffset?)e.At).Min() ?? fault.At;
 
         // Attempts the job system stored as lost: their reports were never stored.
-        var storedLost = events.Where(e => e.Kind == HistoryKind.Recorded && e.Detail == nameof(Client.AttemptOutcome.Lost))
-            .Select(e => (e.JobId, e.Node, e.Attempt)).ToHashSet();
+        var storedLost = events
+            .Where(e => e.Kind == HistoryKind.Recorded && e.Detail == nameof(Client.AttemptOutcome.Lost))
+            .Select(e => (e.JobId, e.Node, e.Attempt))
+            .ToHashSet();
 
         // A start is in flight at a fault when it began on the fault's node before the fault ended, had not finished
         // there by the time it began (a frozen node's handler may finish after it resumes, a cut-off node's report may
@@ -91,9 +113,13 @@ public static class TotalQueueChecker
         // attempt as lost), and no earlier fault of that node cut it short already (a node restarted under the same
         // name is hit again later).
         bool InFlight(HistoryEvent start, HistoryEvent fault) =>
-            start.Node == fault.Node && start.At <= EndOf(fault)
-            && !(finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished) && finished <= fault.At
-                 && !(fault.At - finished <= ReportWindow && storedLost.Contains((start.JobId, start.Node, start.Attempt))))
+            start.Node == fault.Node
+            && start.At <= EndOf(fault)
+            && !(
+                finishes.TryGetValue((start.JobId, start.Node, start.Attempt), out var finished)
+                && finished <= fault.At
+                && !(fault.At - finished <= ReportWindow && storedLost.Contains((start.JobId, start.Node, start.Attempt)))
+            )
             && !faults.Any(f => f.Node == fault.Node && EndOf(f) >= start.At && f.At < fault.At);
 
         var duplicated = new List<string>();
@@ -143,8 +169,23 @@ public static class TotalQueueChecker
 
         duplicated.Sort(StringComparer.Ordinal);
         unexplained.Sort(StringComparer.Ordinal);
-        var byNode = starts.GroupBy(s => s.Node ?? "?", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new QueueCheck(attempted.Count, acknowledged.Count, unknown.Count, succeeded.Count, lost, unexpected, duplicated, unexplained, inFlightTotal, recovery, byNode);
+        var byNode = starts
+            .GroupBy(s => s.Node ?? "?", StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return new QueueCheck(
+            attempted.Count,
+            acknowledged.Count,
+            unknown.Count,
+            succeeded.Count,
+            lost,
+            unexpected,
+            duplicated,
+            unexplained,
+            inFlightTotal,
+            recovery,
+            byNode
+        );
     }
 
     private static HashSet<string> Ids(IEnumerable<HistoryEvent> events, HistoryKind kind) =>
