@@ -131,7 +131,12 @@ public abstract class QueueSpec(Backend backend)
     public async Task KindCap_IsNeverExceeded_AndOtherKindsKeepRunning()
     {
         await using var node = await StartAsync();
-        var capped = Enumerable.Range(0, 40).Select(i => ScheduleRequest.Create("count", new CountPayload(i)) with { JobId = "c" + i }).ToList();
+        // Over three queues' pools, which share the member's count of the kind.
+        string[] queues = ["default", "slow", "fifo"];
+        var capped = Enumerable
+            .Range(0, 40)
+            .Select(i => ScheduleRequest.Create("count", new CountPayload(i)) with { JobId = "c" + i, Queue = queues[i % 3] })
+            .ToList();
         var others = Enumerable.Range(0, 20).Select(i => ScheduleRequest.Create("echo", new EchoPayload("o")) with { JobId = "o" + i }).ToList();
         var results = await node.Client.ScheduleManyAsync([.. capped, .. others]);
         Assert.All(results, r => Assert.Null(r.Error));

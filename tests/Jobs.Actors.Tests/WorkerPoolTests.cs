@@ -14,9 +14,9 @@ namespace Jobs.Actors.Tests;
 /// </summary>
 public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
 {
-    private async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync(bool manualClock = false)
+    private async Task<(TestNode Node, IActorRef Pool, TestProbe Entity)> StartAsync(bool manualClock = false, string extraConfig = "")
     {
-        var node = await TestNode.StartAsync(Backend.Memory, manualClock, extraConfig: "jobs.queues.probe.workers = 1");
+        var node = await TestNode.StartAsync(Backend.Memory, manualClock, extraConfig: "jobs.queues.probe.workers = 1\n" + extraConfig);
         var pool = node.Node.Runtime!.Pools["probe"];
         return (node, pool, CreateTestProbe(node.Node.System!));
     }
@@ -38,6 +38,28 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
         await AdmitAndStartAsync(node, pool, entity, "late");
         await Task.Delay(150); // well inside the rank wait
         Assert.Equal(0, node.Log.Runs("late")); // ready, but the other was woken first
+    }
+
+    [Fact]
+    public async Task CappedKind_IsAdmittedOnlyWhileTheMembersCountHasRoom_SharedWithTheOtherQueuesPools()
+    {
+        var (node, pool, entity) = await StartAsync(extraConfig: "jobs.kind-limits { echo = 1 }");
+        await using var _ = node;
+        var otherPool = node.Node.Runtime!.Pools["slow"];
+
+        pool.Tell(new RequestAdmission("first", "echo", 0, Due), entity.Ref);
+        await entity.ExpectMsgAsync<Admitted>(a => a.JobId == "first");
+        otherPool.Tell(new RequestAdmission("second", "echo", 0, Due), entity.Ref); // another queue, the same member's cap
+        await entity.ExpectMsgAsync<AdmissionRejected>(r => r.JobId == "second");
+
+        pool.Tell(new ReleaseSlot("first"));
+        await AwaitAssertAsync(async () =>
+        {
+            otherPool.Tell(new RequestAdmission("third", "echo", 0, Due), entity.Ref);
+            var answer = await entity.ExpectMsgAsync<object>();
+            Assert.Equal(new Admitted("third", WorkerReserved: true, node.Node.Runtime!.Settings.NodeName, node.Node.Runtime!.Incarnation), answer);
+        });
+        otherPool.Tell(new ReleaseSlot("third")); // (a stopping node waits for the starts of reserved workers)
     }
 
     [Fact]

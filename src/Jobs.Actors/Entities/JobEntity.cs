@@ -1014,7 +1014,7 @@ internal sealed class JobEntity : JobsPersistentActor
     }
 
     /// <summary>Whether <paramref name="kind"/> has a concurrency cap: its jobs start only when the scheduler wakes them.</summary>
-    private bool IsCapped(string kind) => _runtime.KindLimits.Limits.ContainsKey(kind);
+    private bool IsCapped(string kind) => _runtime.KindCaps.ContainsKey(kind);
 
     /// <summary>The pool this job deals with now: the one that admitted it, else this node's pool of its queue.</summary>
     private IActorRef PoolOf() => _pool ?? LocalPool();

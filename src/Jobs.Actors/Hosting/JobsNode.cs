@@ -83,7 +83,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
     public static string NodeNameFrom(Jobs.Hocon.Config config) => JobsSettings.FromConfig(config).NodeName;
 
     /// <summary>Concurrency caps per kind on this node (empty before start).</summary>
-    public IReadOnlyDictionary<string, int> KindLimits => _runtime?.KindLimits.Limits ?? new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> KindLimits => _runtime?.KindCaps ?? new Dictionary<string, int>();
 
     /// <summary>This node's meter (named <see cref="JobsTelemetry.Name"/>; null before start), to tell it from other nodes' in one process.</summary>
     public Meter? Meter => _runtime?.Metrics.Meter;
@@ -271,7 +271,8 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
             kindLimits[kind] = max; // configuration overrides code
         }
 
-        runtime.KindLimits = new KindLimiter(kindLimits);
+        runtime.KindCaps = kindLimits;
+        runtime.KindGuard = system.ActorOf(ActorProps.Of(() => new KindGuard(kindLimits)), KindGuard.Name);
         runtime.Pools = settings.Queues.ToDictionary(
             q => q.Key,
             q => system.ActorOf(ActorProps.Of(() => new WorkerPool(runtime, q.Key, q.Value, settings.PrefetchOf(q.Key))), WorkerPool.NameOf(q.Key))

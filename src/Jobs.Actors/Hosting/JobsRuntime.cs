@@ -63,8 +63,11 @@ internal sealed class JobsRuntime(
     /// <summary>Reads the journal once (the highest sequence number of a stream nobody writes): completes when the database answers.</summary>
     public Task ProbeJournalAsync(CancellationToken cancellationToken) => Journal.ReadHighestSequenceNrAsync("jobs-health-probe", cancellationToken);
 
-    /// <summary>Concurrency caps per kind, shared by every pool.</summary>
-    public Workers.KindLimiter KindLimits { get; set; } = new(new Dictionary<string, int>());
+    /// <summary>Concurrency caps per kind (configuration over the handlers' registrations); the same on every member.</summary>
+    public IReadOnlyDictionary<string, int> KindCaps { get; set; } = new Dictionary<string, int>();
+
+    /// <summary>Counts the slots this member's pools hold per capped kind (<see cref="Workers.KindGuard"/>).</summary>
+    public IActorRef KindGuard { get; set; } = ActorRefs.Nobody;
 
     /// <summary>Each queue's durable pause state.</summary>
     public IReadOnlyDictionary<string, IActorRef> QueueControls { get; set; } = new Dictionary<string, IActorRef>();

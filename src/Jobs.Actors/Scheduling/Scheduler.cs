@@ -272,7 +272,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// </summary>
     private Dictionary<string, int> Permits(IEnumerable<PoolView> pools)
     {
-        var permits = new Dictionary<string, int>(runtime.KindLimits.Limits, StringComparer.Ordinal);
+        var permits = new Dictionary<string, int>(runtime.KindCaps, StringComparer.Ordinal);
         foreach (var (kind, max) in runtime.Directory.RemoteCaps)
         {
             permits.TryAdd(kind, max); // a kind this member does not run, capped in the code of the members that do

@@ -114,6 +114,40 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
     private int Capacity => workers + prefetch;
 
+    /// <summary>Admissions of a capped kind waiting for the member's <see cref="KindGuard"/>, with whom to answer.</summary>
+    private readonly Dictionary<string, (RequestAdmission Request, IActorRef Requester)> _awaitingKind = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the pool admits jobs now (not stopping, paused or cut off from the database).</summary>
+    private bool MayAdmit => _admitting && !_paused && !_cutOff;
+
+    /// <summary>Gives a job a slot, and a free worker at once when nothing ranks before it.</summary>
+    private void Admit(RequestAdmission request, IActorRef requester, bool kindHeld)
+    {
+        var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = kindHeld };
+        _slots[request.JobId] = slot;
+        if (_idle.Count > 0 && IsNextInLine(request.JobId))
+        {
+            // A worker is free and nothing ranks before this job: reserve it, so the start is stored at once (with the
+            // schedule, for a new job) and the handler follows that one commit.
+            Unexpect(request.JobId);
+            Reserve(slot, _idle.Pop());
+            requester.Tell(new Admitted(request.JobId, WorkerReserved: true, runtime.Settings.NodeName, runtime.Incarnation), Self);
+        }
+        else
+        {
+            _reserved.Add(slot);
+            requester.Tell(new Admitted(request.JobId, WorkerReserved: false, runtime.Settings.NodeName, runtime.Incarnation), Self);
+        }
+    }
+
+    /// <summary>Turns a job away: it stays pending, and the scheduler may wake it again (here or elsewhere).</summary>
+    private void Reject(string jobId, IActorRef requester)
+    {
+        Unexpect(jobId);
+        requester.Tell(new AdmissionRejected(jobId), Self);
+        runtime.Scheduler?.Tell(new Scheduling.Scheduler.WakeRejected(jobId), Self);
+    }
+
     /// <summary>
     /// Whether a held attempt may have its start stored before a worker frees: the handlers are short, and fewer than
     /// the limit are.
@@ -279,6 +313,13 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             Release(slot.JobId);
         }
 
+        // Admissions waiting for the kind guard are turned away; its answers reach the new instance, which gives a
+        // granted kind slot straight back.
+        foreach (var (jobId, (_, requester)) in _awaitingKind)
+        {
+            Reject(jobId, requester);
+        }
+
         base.PreRestart(reason, message);
     }
 
@@ -289,36 +330,54 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
             case RequestAdmission request:
                 // A kind this member has no handler for is never admitted here: the scheduler wakes it to a member that has.
                 if (
-                    _admitting
-                    && !_paused
-                    && !_cutOff
-                    && _slots.Count < Capacity
-                    && !_slots.ContainsKey(request.JobId)
-                    && runtime.Handlers.TryGet(request.Kind, out _)
-                    && runtime.KindLimits.TryAcquire(request.Kind)
+                    !MayAdmit
+                    || _slots.Count + _awaitingKind.Count >= Capacity
+                    || _slots.ContainsKey(request.JobId)
+                    || _awaitingKind.ContainsKey(request.JobId)
+                    || !runtime.Handlers.TryGet(request.Kind, out _)
                 )
                 {
-                    var slot = new Slot(request.JobId, request.Kind, request.Priority, request.DueAt, runtime.Clock.GetUtcNow()) { KindHeld = true };
-                    _slots[request.JobId] = slot;
-                    if (_admitting && _idle.Count > 0 && IsNextInLine(request.JobId))
-                    {
-                        // A worker is free and nothing ranks before this job: reserve it, so the start is stored at
-                        // once (with the schedule, for a new job) and the handler follows that one commit.
-                        Unexpect(request.JobId);
-                        Reserve(slot, _idle.Pop());
-                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: true, runtime.Settings.NodeName, runtime.Incarnation), Self);
-                    }
-                    else
-                    {
-                        _reserved.Add(slot);
-                        Sender.Tell(new Admitted(request.JobId, WorkerReserved: false, runtime.Settings.NodeName, runtime.Incarnation), Self);
-                    }
+                    Reject(request.JobId, Sender);
+                }
+                else if (runtime.KindCaps.ContainsKey(request.Kind))
+                {
+                    // A capped kind: the member's guard counts it first (the pool's capacity stays spoken for meanwhile).
+                    _awaitingKind[request.JobId] = (request, Sender);
+                    runtime.KindGuard.Tell(new AcquireKind(request.JobId, request.Kind), Self);
                 }
                 else
                 {
-                    Unexpect(request.JobId);
-                    Sender.Tell(new AdmissionRejected(request.JobId), Self);
-                    runtime.Scheduler?.Tell(new Scheduling.Scheduler.WakeRejected(request.JobId), Self);
+                    Admit(request, Sender, kindHeld: false);
+                }
+
+                return true;
+            case KindGranted granted:
+                if (_awaitingKind.Remove(granted.JobId, out var waiting))
+                {
+                    if (MayAdmit)
+                    {
+                        Admit(waiting.Request, waiting.Requester, kindHeld: true);
+                    }
+                    else
+                    {
+                        runtime.KindGuard.Tell(new ReleaseKind(granted.Kind), Self);
+                        Reject(granted.JobId, waiting.Requester);
+                    }
+                }
+                else if (_slots.TryGetValue(granted.JobId, out var forced) && forced.Kind == granted.Kind && !forced.KindHeld)
+                {
+                    forced.KindHeld = true; // a start run without a reservation (see OnExecute) is counted now
+                }
+                else
+                {
+                    runtime.KindGuard.Tell(new ReleaseKind(granted.Kind), Self); // its slot is gone meanwhile
+                }
+
+                return true;
+            case KindRefused refused:
+                if (_awaitingKind.Remove(refused.JobId, out var turnedAway))
+                {
+                    Reject(refused.JobId, turnedAway.Requester);
                 }
 
                 return true;
@@ -479,7 +538,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         new(
             queue,
             workers,
-            Math.Max(0, Capacity - _slots.Count),
+            Math.Max(0, Capacity - _slots.Count - _awaitingKind.Count),
             _busy.Count,
             _admitting,
             _paused,
@@ -507,12 +566,14 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
                 return;
             }
 
-            // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity).
-            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow())
-            {
-                KindHeld = runtime.KindLimits.TryAcquire(execute.Kind),
-            };
+            // Its reservation expired, yet the entity made the start durable: run it anyway (briefly over capacity,
+            // and over its kind's cap if that is full: the guard counts it regardless).
+            slot = new Slot(execute.JobId, execute.Kind, execute.Priority, execute.DueAt, runtime.Clock.GetUtcNow());
             _slots[execute.JobId] = slot;
+            if (runtime.KindCaps.ContainsKey(execute.Kind))
+            {
+                runtime.KindGuard.Tell(new AcquireKind(execute.JobId, execute.Kind, Force: true), Self);
+            }
         }
 
         if (slot.State == SlotState.Starting && slot.Worker is { } reserved)
@@ -794,7 +855,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
 
             if (slot.KindHeld)
             {
-                runtime.KindLimits.Release(slot.Kind);
+                runtime.KindGuard.Tell(new ReleaseKind(slot.Kind), Self);
             }
 
             // Also while paused: the scheduler stops counting a job it woke once the job has had its slot.
@@ -835,7 +896,7 @@ internal sealed class WorkerPool(JobsRuntime runtime, string queue, int workers,
         public SlotState State { get; set; }
 
         /// <summary>Whether this slot counts against its kind's cap (and must give it back).</summary>
-        public bool KindHeld { get; init; }
+        public bool KindHeld { get; set; }
 
         public Execute? Execute { get; set; }
 
