@@ -162,6 +162,11 @@ public sealed class WorkerPoolTests : Akka.TestKit.Xunit2.TestKit
             await Task.Delay(20);
         }
 
+        // Its member is alive (only the pool restarted): the retry follows the backoff (1 s here), not the hold that
+        // keeps a job from taking down member after member.
+        var lost = (await client.GetAsync("running"))!;
+        Assert.InRange(lost.DueAt - lost.Attempts[0].EndedAt!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+
         node.Log.Gates.GetOrAdd("g1", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         node.Log.Gates.GetOrAdd("g2", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         var running = await node.WaitForStatusAsync("running", JobStatus.Succeeded);

@@ -692,7 +692,8 @@ internal sealed class JobEntity : JobsPersistentActor
 
     /// <summary>
     /// Whether the member an attempt was lost with (<paramref name="lost"/>, an incarnation) is back: its address up
-    /// again under a new incarnation, every member up and reachable, none joining or leaving. Until then a retry could
+    /// again under a new incarnation (or the same incarnation still up and reachable: the member did not die, only its
+    /// pool restarted), every member up and reachable, none joining or leaving. Until then a retry could
     /// kill a second member while the first is being replaced (a job that kills its process) and leave the cluster
     /// without a majority. A restarted member's join first has its old incarnation downed and removed, and only then
     /// is the new one let in: between the two the cluster looks whole but is one member short. A member that does not
@@ -712,11 +713,7 @@ internal sealed class JobEntity : JobsPersistentActor
         var back = false;
         foreach (var member in state.Members)
         {
-            if (
-                NodeIncarnation.Of(member.UniqueAddress) == lost
-                || member.Status != Akka.Cluster.MemberStatus.Up
-                || state.Unreachable.Contains(member)
-            )
+            if (member.Status != Akka.Cluster.MemberStatus.Up || state.Unreachable.Contains(member))
             {
                 return false; // the lost incarnation's removal, or another member's join or leave, is still under way
             }
