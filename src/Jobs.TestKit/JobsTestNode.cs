@@ -2,6 +2,7 @@ using System.Text.Json;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Jobs.TestKit;
 
@@ -16,7 +17,7 @@ public sealed class JobsTestNode : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly JobsNode _node;
 
-    private JobsTestNode(ServiceProvider services, JobsNode node, ManualTimeProvider clock)
+    private JobsTestNode(ServiceProvider services, JobsNode node, FakeTimeProvider clock)
     {
         _services = services;
         _node = node;
@@ -27,7 +28,7 @@ public sealed class JobsTestNode : IAsyncDisposable
     public IJobsClient Client => _node.Client;
 
     /// <summary>The node's clock; prefer <see cref="AdvanceAsync"/>, which also waits for the jobs that became due.</summary>
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     /// <summary>The application's services as the node sees them (handlers are resolved from here).</summary>
     public IServiceProvider Services => _services;
@@ -47,7 +48,7 @@ public sealed class JobsTestNode : IAsyncDisposable
     )
     {
         ArgumentNullException.ThrowIfNull(configure);
-        var clock = new ManualTimeProvider(start ?? DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(start ?? DateTimeOffset.UtcNow);
         var collection = new ServiceCollection();
         collection.AddSingleton<TimeProvider>(clock);
         services?.Invoke(collection);

@@ -6,7 +6,7 @@ using Jobs.Actors.Sharding;
 using Jobs.Actors.Support;
 using Jobs.Client;
 using Jobs.Hocon;
-using Jobs.TestKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Jobs.Actors.Tests;
 
@@ -96,7 +96,7 @@ public sealed class ClusterNodeTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task ClockTimers_FollowTheirClock_AndDropTicksOfReplacedOrCancelledTimers()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var owner = CreateTestProbe();
         var timers = new ClockTimers(owner.Ref, clock);
         timers.StartSingleTimer("a", "first", TimeSpan.FromMinutes(1));

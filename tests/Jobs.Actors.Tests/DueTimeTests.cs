@@ -1,6 +1,6 @@
 using Jobs.Client;
-using Jobs.TestKit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Jobs.Actors.Tests;
 
@@ -15,7 +15,7 @@ public sealed class DueTimeTests
     [InlineData(Backend.Sqlite)]
     public async Task JobDueAtAFractionOfAMillisecond_StartsWhenDue_NotAfterTheSchedulersLongestSleep(Backend backend)
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var node = await TestNode.StartAsync(backend, clock: clock, extraConfig: "jobs.scheduler.max-sleep = 1h");
         var delay = TimeSpan.FromTicks(20_004_000); // 2000.4 ms
         var id = (await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload("late?")) with { Delay = delay })).JobId;

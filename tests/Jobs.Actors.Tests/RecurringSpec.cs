@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Jobs.Actors.Recurring;
 using Jobs.Client;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Jobs.Actors.Tests;
 
@@ -370,7 +371,7 @@ public abstract class RecurringRestartSpec(Backend backend)
     {
         var directory = Directory.CreateTempSubdirectory("jobs-recurring-").FullName;
         var storage = await TestNode.StorageConfigAsync(backend, directory);
-        var clock = new Jobs.TestKit.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var log = new HandlerLog();
         var now = clock.GetUtcNow();
         var first = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);

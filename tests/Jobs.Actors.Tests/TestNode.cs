@@ -3,10 +3,10 @@ using Jobs.Actors.Handlers;
 using Jobs.Actors.Hosting;
 using Jobs.Client;
 using Jobs.Testing;
-using Jobs.TestKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Jobs.Actors.Tests;
 
@@ -92,7 +92,7 @@ public sealed class TestNode : IAsyncDisposable
 
     private readonly RecordedLog _recorded;
 
-    private TestNode(ServiceProvider services, JobsNode node, HandlerLog log, ManualTimeProvider? clock, string? directory, RecordedLog recorded)
+    private TestNode(ServiceProvider services, JobsNode node, HandlerLog log, FakeTimeProvider? clock, string? directory, RecordedLog recorded)
     {
         _recorded = recorded;
         _services = services;
@@ -108,7 +108,7 @@ public sealed class TestNode : IAsyncDisposable
 
     public HandlerLog Log { get; }
 
-    public ManualTimeProvider? Clock { get; }
+    public FakeTimeProvider? Clock { get; }
 
     public static async Task<string> StorageConfigAsync(Backend backend, string directory) =>
         backend switch
@@ -125,14 +125,14 @@ public sealed class TestNode : IAsyncDisposable
         string? extraConfig = null,
         string? storageConfig = null,
         HandlerLog? log = null,
-        ManualTimeProvider? clock = null,
+        FakeTimeProvider? clock = null,
         Action<IServiceCollection>? services = null,
         Action<JobsBuilder>? jobs = null
     )
     {
         var directory = Directory.CreateTempSubdirectory("jobs-node-").FullName;
         storageConfig ??= await StorageConfigAsync(backend, directory);
-        clock ??= manualClock ? new ManualTimeProvider(DateTimeOffset.UtcNow) : null;
+        clock ??= manualClock ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
         log ??= new HandlerLog();
         var collection = new ServiceCollection();
         collection.AddSingleton(log);
