@@ -188,6 +188,54 @@ internal sealed class JobIndex : IWriteParticipant
         }
     }
 
+    /// <summary>The query of <see cref="DueAsync"/> on <paramref name="connection"/>.</summary>
+    internal DbCommand DueCommand(
+        DbConnection connection,
+        string queue,
+        DateTimeOffset now,
+        int limit,
+        QueueOrder order,
+        IReadOnlyList<string> skipKinds,
+        IReadOnlyList<string>? onlyKinds
+    )
+    {
+        var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
+        if (onlyKinds is not null)
+        {
+            skip += onlyKinds.Count == 0 ? " AND 1 = 0" : " AND kind IN (" + string.Join(", ", onlyKinds.Select((_, i) => "@o" + i)) + ")";
+        }
+
+        var runAtFirst = order == QueueOrder.RunAtFirst;
+        var orderBy = runAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
+
+        // SQLite's planner, which has no statistics here, takes the due-time range for the selective part of the query
+        // and sorts every due row to give a priority-first order: with a backlog of 10,000 due jobs a pass cost 3.2 ms
+        // (most of the no-op throughput run's SQLite time), against 0.1 ms reading the index that is in the queue's
+        // order and stopping at the limit. So the index is named.
+        var indexed =
+            _dialect == SqlDialect.Sqlite
+                ? $" INDEXED BY {_names.Plain(runAtFirst ? "job_index_pending_order" : "job_index_pending_priority")}"
+                : string.Empty;
+        var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT job_id, kind FROM {Table}{indexed} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} "
+            + $"ORDER BY {orderBy} LIMIT @limit";
+        Add(command, "@q", queue);
+        Add(command, "@now", now.ToUnixTimeMilliseconds());
+        Add(command, "@limit", limit);
+        for (var i = 0; i < skipKinds.Count; i++)
+        {
+            Add(command, "@k" + i, skipKinds[i]);
+        }
+
+        for (var i = 0; i < (onlyKinds?.Count ?? 0); i++)
+        {
+            Add(command, "@o" + i, onlyKinds![i]);
+        }
+
+        return command;
+    }
+
     /// <summary>
     /// Due pending jobs of a queue in its backlog order, leaving out <paramref name="skipKinds"/> (kinds at their cap)
     /// and, when <paramref name="onlyKinds"/> is given, every kind not in it (kinds the pools at hand do not run).
@@ -202,31 +250,8 @@ internal sealed class JobIndex : IWriteParticipant
         CancellationToken cancellationToken
     )
     {
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var skip = skipKinds.Count == 0 ? string.Empty : " AND kind NOT IN (" + string.Join(", ", skipKinds.Select((_, i) => "@k" + i)) + ")";
-        if (onlyKinds is not null)
-        {
-            skip += onlyKinds.Count == 0 ? " AND 1 = 0" : " AND kind IN (" + string.Join(", ", onlyKinds.Select((_, i) => "@o" + i)) + ")";
-        }
-
-        var orderBy = order == QueueOrder.RunAtFirst ? "due_at, priority DESC, job_id" : "priority DESC, due_at, job_id";
         await using var connection = await _open(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText =
-            $"SELECT job_id, kind FROM {Table} WHERE status = 'pending' AND queue = @q AND due_at <= @now{skip} ORDER BY {orderBy} LIMIT @limit";
-        Add(command, "@q", queue);
-        Add(command, "@now", nowMs);
-        Add(command, "@limit", limit);
-        for (var i = 0; i < skipKinds.Count; i++)
-        {
-            Add(command, "@k" + i, skipKinds[i]);
-        }
-
-        for (var i = 0; i < (onlyKinds?.Count ?? 0); i++)
-        {
-            Add(command, "@o" + i, onlyKinds![i]);
-        }
-
+        await using var command = DueCommand(connection, queue, now, limit, order, skipKinds, onlyKinds);
         var due = new List<(string, string)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
