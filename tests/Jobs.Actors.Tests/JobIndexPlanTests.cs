@@ -14,8 +14,8 @@ public sealed class JobIndexPlanTests : IAsyncLifetime
     private JobIndex _index = null!;
     private DbConnection _connection = null!;
 
-    private Task<DbConnection> OpenAsync(CancellationToken ct) =>
-        SqliteJournal.OpenAsync($"Data Source={Path.Combine(_directory, "jobs.db")}", ct).ContinueWith(t => (DbConnection)t.Result, ct);
+    private async Task<DbConnection> OpenAsync(CancellationToken ct) =>
+        await SqliteJournal.OpenAsync($"Data Source={Path.Combine(_directory, "jobs.db")}", ct);
 
     public async Task InitializeAsync()
     {

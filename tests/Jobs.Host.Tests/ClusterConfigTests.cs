@@ -8,23 +8,10 @@ namespace Jobs.Host.Tests;
 /// </summary>
 public sealed class ClusterConfigTests
 {
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Jobs.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root was not found above " + AppContext.BaseDirectory);
-    }
-
     [Fact]
     public void ComposeConfig_RequiresAnApiKey_AllowsTheServiceNames_AndJoinsTheFirstNode()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var compose = File.ReadAllText(Path.Combine(root, "docker-compose.yml"));
         Assert.Contains("/app/hocon/compose.conf", compose, StringComparison.Ordinal);
         Assert.Contains("JOBS_API_KEY_SHA256", compose, StringComparison.Ordinal);

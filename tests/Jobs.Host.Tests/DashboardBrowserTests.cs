@@ -51,23 +51,12 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     {
         var directory =
             Environment.GetEnvironmentVariable("JOBS_UPDATE_SCREENSHOTS") == "1"
-                ? Path.Combine(RepoRoot(), "docs", "screenshots")
+                ? Path.Combine(RepositoryPaths.Root(), "docs", "screenshots")
                 : Path.Combine(Path.GetTempPath(), "jobs-screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, name + ".png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         Assert.True(new FileInfo(path).Length > 1000, "the screenshot is empty");
-    }
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Jobs.Actors.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     private async Task<JobInfo> WaitAsync(string id, JobStatus status)

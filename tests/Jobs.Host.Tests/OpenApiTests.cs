@@ -28,7 +28,7 @@ public sealed class OpenApiTests
         );
         Assert.NotNull(served["paths"]!["/api/v1/jobs/{id}"]!["get"]!["responses"]!["404"]);
 
-        var committed = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+        var committed = Path.Combine(RepositoryPaths.Root(), "docs", "openapi.json");
         var text = served.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
         if (Environment.GetEnvironmentVariable("JOBS_UPDATE_OPENAPI") == "1")
         {
@@ -40,18 +40,5 @@ public sealed class OpenApiTests
             JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(committed)), served),
             "docs/openapi.json differs from the served document; run this test with JOBS_UPDATE_OPENAPI=1 and commit the result"
         );
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Jobs.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (with Jobs.Actors.sln) was not found above " + AppContext.BaseDirectory);
     }
 }

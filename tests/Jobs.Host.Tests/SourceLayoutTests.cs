@@ -11,7 +11,7 @@ public sealed class SourceLayoutTests
     [Fact]
     public void NoSourceLine_IsLongerThan150Characters()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var sources = new[] { "src", "tests", "bench" }
             .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
             .Where(path => !path.Contains("/obj/", StringComparison.Ordinal) && !path.Contains("/bin/", StringComparison.Ordinal))
@@ -24,18 +24,5 @@ public sealed class SourceLayoutTests
             .Select(l => $"{Path.GetRelativePath(root, l.path)}:{l.number} ({l.line.Length} characters)")
             .ToList();
         Assert.True(tooLong.Count == 0, $"{tooLong.Count} lines longer than {MaxLineLength} characters:\n{string.Join("\n", tooLong)}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Jobs.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (with Jobs.Actors.sln) was not found above " + AppContext.BaseDirectory);
     }
 }

@@ -29,22 +29,22 @@ internal sealed class KindGuard(IReadOnlyDictionary<string, int> caps) : Untyped
     /// <summary>The actor's name under /user.</summary>
     public const string Name = "kind-guard";
 
-    private readonly Dictionary<string, int> _held = new(StringComparer.Ordinal);
+    /// <summary>What each pool holds per kind (a member has one pool per queue: summing them is cheap).</summary>
     private readonly Dictionary<IActorRef, Dictionary<string, int>> _byPool = [];
+
+    private int Held(string kind) => _byPool.Values.Sum(pool => pool.GetValueOrDefault(kind));
 
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case AcquireKind acquire:
-                var held = _held.GetValueOrDefault(acquire.Kind);
-                if (!acquire.Force && caps.TryGetValue(acquire.Kind, out var cap) && held >= cap)
+                if (!acquire.Force && caps.TryGetValue(acquire.Kind, out var cap) && Held(acquire.Kind) >= cap)
                 {
                     Sender.Tell(new KindRefused(acquire.JobId), Self);
                     return;
                 }
 
-                _held[acquire.Kind] = held + 1;
                 if (!_byPool.TryGetValue(Sender, out var pool))
                 {
                     _byPool[Sender] = pool = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -58,16 +58,11 @@ internal sealed class KindGuard(IReadOnlyDictionary<string, int> caps) : Untyped
                 if (_byPool.TryGetValue(Sender, out var holder) && holder.GetValueOrDefault(release.Kind) > 0)
                 {
                     holder[release.Kind]--;
-                    _held[release.Kind]--;
                 }
 
                 return;
-            case Terminated terminated when _byPool.Remove(terminated.ActorRef, out var gone):
-                foreach (var (kind, count) in gone)
-                {
-                    _held[kind] -= count;
-                }
-
+            case Terminated terminated:
+                _byPool.Remove(terminated.ActorRef);
                 return;
             default:
                 Unhandled(message);
