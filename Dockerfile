@@ -2,7 +2,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
-RUN dotnet publish src/Jobs.Host/Jobs.Host.csproj -c Release -o /app
+# ReadyToRun: the node's and Akka's code precompiled, so startup does not wait for the JIT (docs/benchmarks.md).
+RUN dotnet publish src/Jobs.Host/Jobs.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

@@ -175,6 +175,7 @@ internal static class LoadTool
             3 + (lateness[^1] / 1000),
             ("p50_ms", Percentile(lateness, 0.5)),
             ("p99_ms", Percentile(lateness, 0.99)),
+            ("first_ms", lateness[0]),
             ("last_ms", lateness[^1]),
             ("exactly_once", await node.ExactlyOnceAsync(ids))
         );
