@@ -17,6 +17,20 @@ public interface ILeaseStore
     Task<long?> TryAcquireLeaseAsync(string name, string owner, string formerOwnerPrefix, TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Takes every lease among <paramref name="names"/> as <see cref="TryAcquireLeaseAsync"/> would, in one transaction
+    /// (one commit for all: a node starting dozens of shards at once waits for one, not dozens). A lease whose
+    /// takeover would have to wait for writes in flight under it is left out, for the caller to take alone.
+    /// </summary>
+    /// <returns>Per lease tried: the epoch it is now held at, or null when another owner holds it.</returns>
+    Task<IReadOnlyDictionary<string, long?>> TryAcquireLeasesAsync(
+        IReadOnlyCollection<string> names,
+        string owner,
+        string formerOwnerPrefix,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    );
+
+    /// <summary>
     /// Extends every lease among <paramref name="names"/> still held by <paramref name="owner"/> to
     /// <paramref name="duration"/> from now, in one statement.
     /// </summary>

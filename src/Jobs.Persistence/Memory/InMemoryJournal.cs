@@ -67,6 +67,25 @@ public sealed class InMemoryJournal(IReadOnlyList<IWriteParticipant>? participan
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long?>> TryAcquireLeasesAsync(
+        IReadOnlyCollection<string> names,
+        string owner,
+        string formerOwnerPrefix,
+        TimeSpan duration,
+        CancellationToken cancellationToken
+    )
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var taken = new Dictionary<string, long?>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            taken[name] = await TryAcquireLeaseAsync(name, owner, formerOwnerPrefix, duration, cancellationToken).ConfigureAwait(false);
+        }
+
+        return taken;
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(
         string owner,
         IReadOnlyCollection<string> names,

@@ -247,6 +247,9 @@ public sealed class PostgresJournal : SqlJournal
 
     private protected override string TakeOverLockSql => $"SELECT pg_advisory_xact_lock({LeaseLockKey("@n")})";
 
+    /// <inheritdoc />
+    private protected override string TakeOverTryLockSql => $"SELECT pg_try_advisory_xact_lock({LeaseLockKey("@n")})";
+
     /// <summary>
     /// The advisory-lock key of the lease named by SQL expression <paramref name="name"/> (a 64-bit hash; a collision
     /// only makes two leases wait for each other).

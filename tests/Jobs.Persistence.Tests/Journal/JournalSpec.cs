@@ -296,6 +296,46 @@ public abstract class JournalSpec<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_ManyTakenInOneCall_AsEachWouldBeAlone()
+    {
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("held", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("expired", "h:2#b", "h:2#", TimeSpan.FromMilliseconds(1), CancellationToken.None));
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("former", "h:1#old", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(1, await Leases.TryAcquireLeaseAsync("mine", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Task.Delay(50);
+
+        var taken = await Leases.TryAcquireLeasesAsync(
+            ["free", "held", "expired", "former", "mine"],
+            "h:1#a",
+            "h:1#",
+            TimeSpan.FromMinutes(1),
+            CancellationToken.None
+        );
+
+        // Free: epoch 1; another owner's live holding: refused; expired or a former incarnation's: taken over at a new
+        // epoch; its own live holding: kept at its epoch.
+        Assert.Equal(
+            new Dictionary<string, long?>
+            {
+                ["free"] = 1,
+                ["held"] = null,
+                ["expired"] = 2,
+                ["former"] = 2,
+                ["mine"] = 1,
+            },
+            taken
+        );
+        Assert.Null(await Leases.TryAcquireLeaseAsync("free", "h:2#b", "h:2#", TimeSpan.FromMinutes(1), CancellationToken.None));
+        var renewed = await Leases.RenewLeasesAsync(
+            "h:1#a",
+            ["free", "held", "expired", "former", "mine"],
+            TimeSpan.FromMinutes(1),
+            CancellationToken.None
+        );
+        Assert.Equal(["expired", "former", "free", "mine"], renewed.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Lease_Released_IsFreeAtOnce_AndItsEpochNeverGoesBack()
     {
         Assert.Equal(1, await Leases.TryAcquireLeaseAsync("l", "h:1#a", "h:1#", TimeSpan.FromMinutes(1), CancellationToken.None));

@@ -225,6 +225,108 @@ public sealed class DatabaseLeaseTests
         Assert.True(keeper.SinceContact >= elapsed); // its last contact was before the database stopped answering
     }
 
+    [Fact]
+    public async Task LeasesAskedForTogether_AreTakenInOneTransaction()
+    {
+        // A node starting its shards asks for dozens of leases at once: one transaction each kept a burst of due
+        // jobs waiting up to a second on PostgreSQL (docs/benchmarks.md).
+        var store = new CountingLeaseStore(new InMemoryJournal());
+        using var system = ActorSystem.Create("lease-keeper");
+        using var keeper = new LeaseKeeper(
+            "host:1",
+            _ => Task.FromResult<ILeaseStore>(store),
+            TimeSpan.FromSeconds(10),
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(5),
+            Logging.GetLogger(system, typeof(LeaseKeeperTestsLog))
+        );
+
+        var names = Enumerable.Range(0, 64).Select(i => $"shard-{i}").ToList();
+        var acquired = await Task.WhenAll(names.Select(name => Task.Run(() => keeper.AcquireAsync(name, null))));
+
+        Assert.All(acquired, Assert.True);
+        Assert.All(names, name => Assert.Equal(1, keeper.EpochOf(name)));
+        Assert.Equal(0, store.SingleCalls);
+        Assert.InRange(store.BatchCalls, 1, 4); // the first alone, then those asked for meanwhile, together
+    }
+
+    [Fact]
+    public async Task ALeaseWhoseTakeoverWaitsForWritesInFlight_DoesNotHoldBackTheLeasesAskedForWithIt()
+    {
+        var connection = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("lease");
+        using var system = ActorSystem.Create("lease", Configure($"provider = postgresql, postgresql-connection-string = \"{connection}\""));
+        var warm = LeaseOf(system, "warm-up", "host:1");
+        Assert.True(await warm.Acquire()); // (the journal's schema is in place)
+
+        // A batch of writes fenced with "busy" is in flight (its writer holds the lease's lock shared until it commits).
+        await using var writer = new Npgsql.NpgsqlConnection(connection);
+        await writer.OpenAsync();
+        await using var inFlight = await writer.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("SELECT pg_advisory_xact_lock_shared(hashtextextended('busy', 7402))", writer, inFlight))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var busy = LeaseOf(system, "busy", "host:1");
+        var others = Enumerable.Range(0, 8).Select(i => LeaseOf(system, $"free-{i}", "host:1")).ToList();
+        var busyTaken = busy.Acquire();
+        var othersTaken = Task.WhenAll(others.Select(l => l.Acquire()));
+
+        Assert.All(await othersTaken.WaitAsync(TimeSpan.FromSeconds(1.5)), Assert.True); // within the operation timeout (2 s)
+        Assert.False(busyTaken.IsCompleted); // it waits for the batch in flight, alone
+
+        await inFlight.CommitAsync();
+        Assert.True(await busyTaken.WaitAsync(TimeSpan.FromSeconds(1.5)));
+    }
+
+    /// <summary>A lease store that counts its acquisition calls (the database behind it is real).</summary>
+    private sealed class CountingLeaseStore(ILeaseStore inner) : ILeaseStore
+    {
+        private int _singleCalls;
+        private int _batchCalls;
+
+        public int SingleCalls => _singleCalls;
+
+        public int BatchCalls => _batchCalls;
+
+        public Task<long?> TryAcquireLeaseAsync(
+            string name,
+            string owner,
+            string formerOwnerPrefix,
+            TimeSpan duration,
+            CancellationToken cancellationToken
+        )
+        {
+            Interlocked.Increment(ref _singleCalls);
+            return inner.TryAcquireLeaseAsync(name, owner, formerOwnerPrefix, duration, cancellationToken);
+        }
+
+        public async Task<IReadOnlyDictionary<string, long?>> TryAcquireLeasesAsync(
+            IReadOnlyCollection<string> names,
+            string owner,
+            string formerOwnerPrefix,
+            TimeSpan duration,
+            CancellationToken cancellationToken
+        )
+        {
+            Interlocked.Increment(ref _batchCalls);
+            await Task.Delay(20, cancellationToken); // a database round trip: more askers arrive meanwhile
+            return await inner.TryAcquireLeasesAsync(names, owner, formerOwnerPrefix, duration, cancellationToken);
+        }
+
+        public Task<IReadOnlyDictionary<string, long>> RenewLeasesAsync(
+            string owner,
+            IReadOnlyCollection<string> names,
+            TimeSpan duration,
+            CancellationToken cancellationToken
+        ) => inner.RenewLeasesAsync(owner, names, duration, cancellationToken);
+
+        public Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken) =>
+            inner.ReleaseLeaseAsync(name, owner, cancellationToken);
+
+        public Task<DateTimeOffset> ReadClockAsync(CancellationToken cancellationToken) => inner.ReadClockAsync(cancellationToken);
+    }
+
     private static PersistentRepr Event(string pid, long seq) => new(pid, seq, "test.v1", [1, 2, 3], DateTimeOffset.UnixEpoch, "writer");
 
     /// <summary>The log source of the keeper under test.</summary>
