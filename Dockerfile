@@ -2,8 +2,10 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
-# ReadyToRun: the node's and Akka's code precompiled, so startup does not wait for the JIT (docs/benchmarks.md).
-RUN dotnet publish src/Jobs.Host/Jobs.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app
+# ReadyToRun: the node's and Akka's code precompiled for the image's architecture (Docker's TARGETARCH: amd64,
+# arm64), so startup does not wait for the JIT (docs/benchmarks.md).
+ARG TARGETARCH
+RUN dotnet publish src/Jobs.Host/Jobs.Host.csproj -c Release -a $TARGETARCH --self-contained false -p:PublishReadyToRun=true -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
