@@ -5,8 +5,9 @@ using Jobs.Persistence.Journal;
 namespace Jobs.Persistence.Leases;
 
 /// <summary>
-/// The leases one actor system holds in one database, renewed together: one statement every heartbeat interval
-/// for all of them (a node holding a hundred shard leases makes one round trip, not a hundred). A lease counts as
+/// The leases one actor system holds in one database, taken and renewed together: the leases asked for at one time
+/// in one transaction, and one statement every heartbeat interval renewing all of them (a node holding a hundred
+/// shard leases makes one round trip, not a hundred). A lease counts as
 /// held locally until the heartbeat timeout has passed since the start of its last successful renewal, never longer
 /// than the database's own expiry of it; a lease the renewal no longer finds (taken over) or that runs out while the
 /// database does not answer is reported lost through its callback.
