@@ -13,8 +13,10 @@ targets="${4:-sqlite postgres}"
 worktree="$(mktemp -d)/base"
 git worktree add -q "$worktree" "$base"
 trap 'git worktree remove --force "$worktree"' EXIT
-(cd "$worktree" && dotnet build -c Release bench/Jobs.Benchmarks -nologo -v q >/dev/null)
+# The http and cluster targets run the node host's build as separate processes: build it too.
+(cd "$worktree" && dotnet build -c Release bench/Jobs.Benchmarks -nologo -v q >/dev/null && dotnet build -c Release src/Jobs.Host -nologo -v q >/dev/null)
 dotnet build -c Release bench/Jobs.Benchmarks -nologo -v q >/dev/null
+dotnet build -c Release src/Jobs.Host -nologo -v q >/dev/null
 for round in $(seq 1 "$rounds"); do
   for build in base new; do
     dir="$PWD"; [ "$build" = base ] && dir="$worktree"

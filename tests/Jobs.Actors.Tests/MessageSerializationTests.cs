@@ -104,7 +104,7 @@ public sealed class MessageSerializationTests : IDisposable
         new CapacityAvailable("default", "j1"),
         new Scheduler.WakeRejected("j1"),
         new RequestAdmission("j1", "echo", 2, At),
-        new ExpectWoken(["j1", "j2"]),
+        new ExpectWoken(["j1", "j2"], Wake: true),
         new WakeDeclined("j1"),
         new ReleaseSlot("j1"),
         new QueryAttempt("j1", 2, "akka.tcp://jobs@10.0.0.1:4053#7"),

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Cluster;
 using Jobs.Client;
 using Jobs.Testing;
@@ -278,6 +279,72 @@ public sealed class ThreeNodeClusterTests
                     )
                 ),
         ];
+
+    [Fact]
+    public async Task WokenJobs_RunOnTheMemberHostingTheirEntity_WhileItsPoolHasFreeSlots()
+    {
+        // A batch's jobs are woken by the scheduler; once it knows which member hosts which shard, it hands each job
+        // to the pool on its entity's member, so that the attempt's admission, start and report stay in one process.
+        // Spread by free slots alone (as before), a batch of 24 lands wholly on its entities' members with a
+        // probability of 3^-24.
+        var nodes = await StartClusterAsync(3, extraConfig: "jobs.sharding.number-of-shards = 6");
+        try
+        {
+            var names = nodes.ToDictionary(n => Cluster.Get(n.Node.System!).SelfAddress, n => n.Node.Runtime!.Settings.NodeName);
+            var region = nodes[0].Node.Runtime!.Region;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var round = 0;
+            List<JobInfo> infos;
+            while (true)
+            {
+                round++;
+                var batch = await nodes[round % 3]
+                    .Client.ScheduleManyAsync([
+                        .. Enumerable.Range(0, 24).Select(i => ScheduleRequest.Create("echo", new EchoPayload($"r{round}-{i}"))),
+                    ]);
+                infos = [];
+                foreach (var id in batch.Select(r => r.Result!.JobId))
+                {
+                    infos.Add(await nodes[0].WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(30)));
+                }
+
+                var stats = await region.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                    new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(3)),
+                    TimeSpan.FromSeconds(5)
+                );
+                var homes = stats
+                    .Regions.SelectMany(r => r.Value.Stats.Keys.Select(shard => (Shard: shard, Member: names[r.Key])))
+                    .ToDictionary(h => h.Shard, h => h.Member);
+                var away = infos
+                    .Where(i =>
+                        homes.GetValueOrDefault(nodes[0].Node.Runtime!.ShardOf(i.Id).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                        != i.Attempts[0].Node
+                    )
+                    .ToList();
+                if (away.Count == 0)
+                {
+                    break;
+                }
+
+                Assert.True(
+                    DateTime.UtcNow < deadline,
+                    $"after {round} batches, still {away.Count} of 24 jobs ran away from their entity's member, e.g. {away[0].Id} on "
+                        + away[0].Attempts[0].Node
+                );
+                await Task.Delay(500);
+            }
+
+            // The shards are spread over the members, and the jobs with them: not all run on one member.
+            Assert.True(infos.Select(i => i.Attempts[0].Node).Distinct().Count() >= 2, "every job of the batch ran on one member");
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
 
     [Fact]
     public async Task JobsScheduledThroughAnyNode_RunOnce_SpreadOverTheNodes()

@@ -7,10 +7,12 @@ namespace Jobs.Actors.Protocol;
 internal sealed record RequestAdmission(string JobId, string Kind, int Priority, DateTimeOffset DueAt) : IWireMessage;
 
 /// <summary>
-/// From the scheduler, before it wakes them: the jobs of one pass, best first; an attempt of a later one waits (up to
-/// the rank wait) for earlier ones to start.
+/// From the scheduler: the jobs of one pass that this pool is to run, best first; an attempt of a later one waits (up
+/// to the rank wait) for earlier ones to start. With <see cref="Wake"/>, the pool wakes their entities itself, through
+/// its own member's shard region: one message per pass crosses the network instead of one per job, and an entity
+/// that lives on the pool's member is woken without a remote hop.
 /// </summary>
-internal sealed record ExpectWoken(IReadOnlyList<string> JobIds) : IWireMessage;
+internal sealed record ExpectWoken(IReadOnlyList<string> JobIds, bool Wake = false) : IWireMessage;
 
 /// <summary>From a woken entity that will not ask for a slot (nothing to run now): the pool stops holding later-woken attempts for it.</summary>
 internal sealed record WakeDeclined(string JobId) : IWireMessage;

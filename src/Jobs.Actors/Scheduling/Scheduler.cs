@@ -42,6 +42,17 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// <summary>The pools of other members, identified once (forgotten when one does not answer or its member leaves).</summary>
     private readonly Dictionary<(Akka.Actor.Address Node, string Queue), IActorRef> _remotePools = [];
 
+    /// <summary>How often (ms) a pass asks sharding again which member hosts which job shard.</summary>
+    private const long ShardHomesRefreshMs = 3000;
+
+    /// <summary>
+    /// The member hosting each started job shard, by shard number, as sharding last told (empty on one member, and
+    /// for shards not started yet). Only a preference: a stale entry sends a job's attempt to another member's pool.
+    /// </summary>
+    private readonly Dictionary<int, Akka.Actor.Address> _shardHomes = [];
+    private long? _shardHomesAskedAt;
+    private bool _shardHomesAsking;
+
     protected override void PreStart()
     {
         Self.Tell(RecoverStale.Instance, Self);
@@ -102,6 +113,12 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                 // too (a handler that ran where its entity lived) hear from nobody: wake them at their shards' new
                 // homes (which take the shards once the dead member's leases are free), where each finds its attempt
                 // lost and retries it; again a little later, in case the first wake went to the dead member's region.
+                foreach (var shard in _shardHomes.Where(h => h.Value.Equals(removed.Member.Address)).Select(h => h.Key).ToList())
+                {
+                    _shardHomes.Remove(shard); // they move: asked again at the next pass
+                    _shardHomesAskedAt = null;
+                }
+
                 var incarnation = NodeIncarnation.Of(removed.Member.UniqueAddress);
                 Timers.StartSingleTimer(("removed", incarnation, 1), new WakeRunningOn(incarnation), TimeSpan.FromSeconds(2));
                 Timers.StartSingleTimer(("removed", incarnation, 2), new WakeRunningOn(incarnation), TimeSpan.FromSeconds(10));
@@ -110,6 +127,31 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                 RunTask(() => WakeRunningOnAsync(wake.Incarnation));
                 return true;
             case Akka.Cluster.ClusterEvent.CurrentClusterState:
+                return true;
+            case ShardHomesRead read:
+                _shardHomesAsking = false;
+                if (read.Stats is { } stats)
+                {
+                    _shardHomes.Clear();
+                    foreach (var (member, region) in stats.Regions)
+                    {
+                        foreach (var shard in region.Stats.Keys)
+                        {
+                            if (
+                                int.TryParse(
+                                    shard,
+                                    System.Globalization.NumberStyles.None,
+                                    System.Globalization.CultureInfo.InvariantCulture,
+                                    out var n
+                                )
+                            )
+                            {
+                                _shardHomes[n] = member;
+                            }
+                        }
+                    }
+                }
+
                 return true;
             case Ping:
                 Sender.Tell(Pong.Instance, Self);
@@ -134,6 +176,7 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     private async Task PassAsync()
     {
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        AskShardHomes(cluster);
         var now = runtime.Clock.GetUtcNow();
         var moreDueThanCapacity = false;
         var tick = Environment.TickCount64;
@@ -197,20 +240,16 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                     var due = read.Where(j => !_woken.ContainsKey(j.Id) && !admitted.Contains(j.Id) && TakePermit(permits, j.Kind))
                         .Take(limit)
                         .ToList();
-                    foreach (var (pool, jobs) in Assign(due, members, inFlight))
+                    foreach (var (pool, jobs) in Assign(due, members, inFlight, HomeOf))
                     {
-                        if (jobs.Count > 1)
-                        {
-                            // Entities ask for their slots in whatever order they get to run: the pool keeps this order.
-                            pool.Ref.Tell(new ExpectWoken([.. jobs.Select(j => j.Id)]), Self);
-                        }
-
                         foreach (var (id, kind) in jobs)
                         {
                             _woken[id] = (tick, queue, kind);
-                            // the entity may live on another member: always name the pool's
-                            runtime.Region.Tell(new WakeJob(id, pool.Node.ToString()), Self);
                         }
+
+                        // The pool wakes them through its member's region, in this order, which it keeps while their
+                        // entities ask for slots in whatever order they get to run.
+                        pool.Ref.Tell(new ExpectWoken([.. jobs.Select(j => j.Id)], Wake: true), Self);
                     }
 
                     freeSeen |= due.Count < limit;
@@ -263,6 +302,37 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
             Arm(now + runtime.Settings.SchedulerMaxSleep);
         }
     }
+
+    /// <summary>
+    /// With more than one member, asks sharding (every few seconds, one question at a time) which member hosts which
+    /// job shard; the answer arrives as <see cref="ShardHomesRead"/>.
+    /// </summary>
+    private void AskShardHomes(Akka.Cluster.Cluster cluster)
+    {
+        if (cluster.State.Members.Count <= 1)
+        {
+            _shardHomes.Clear();
+            return;
+        }
+
+        var tick = Environment.TickCount64;
+        if (_shardHomesAsking || tick - _shardHomesAskedAt < ShardHomesRefreshMs)
+        {
+            return;
+        }
+
+        _shardHomesAsking = true;
+        _shardHomesAskedAt = tick;
+        runtime
+            .Region.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(2)),
+                TimeSpan.FromSeconds(4)
+            )
+            .PipeTo(Self, success: stats => new ShardHomesRead(stats), failure: _ => new ShardHomesRead(null));
+    }
+
+    /// <summary>The member hosting job <paramref name="jobId"/>'s entity as last known, or null.</summary>
+    private Akka.Actor.Address? HomeOf(string jobId) => _shardHomes.TryGetValue(runtime.ShardOf(jobId), out var home) ? home : null;
 
     /// <summary>
     /// What each capped kind may still start now: its cap (jobs.kind-limits, the same on every member, or the kind's
@@ -436,29 +506,37 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     }
 
     /// <summary>
-    /// Spreads due jobs (best first) over the open pools, each next job to the pool with the most free slots left
+    /// Spreads due jobs (best first) over the open pools: each to the pool on the member hosting its entity
+    /// (<paramref name="homeOf"/>) while that pool has a free slot, otherwise to the pool with the most free slots left
     /// (slots already spoken for by woken jobs count against every pool alike).
     /// </summary>
     private static IEnumerable<(PoolView Pool, List<(string Id, string Kind)> Jobs)> Assign(
         List<(string Id, string Kind)> due,
         List<PoolView> open,
-        int inFlight
+        int inFlight,
+        Func<string, Akka.Actor.Address?> homeOf
     )
     {
         var free = open.Select(p => p.Status.Free - (inFlight / open.Count)).ToArray();
         var jobs = open.Select(_ => new List<(string Id, string Kind)>()).ToArray();
-        foreach (var id in due)
+        foreach (var job in due)
         {
-            var best = 0;
-            for (var i = 1; i < free.Length; i++)
+            // The pool on the member that hosts the job's entity, while it has a free slot: the attempt's messages
+            // (admission, start, report) then stay in one process.
+            var best = open.Count > 1 && homeOf(job.Id) is { } home ? open.FindIndex(p => p.Node.Equals(home)) : -1;
+            if (best < 0 || free[best] <= 0)
             {
-                if (free[i] > free[best] || (free[i] == free[best] && open[i].IsLocal))
+                best = 0;
+                for (var i = 1; i < free.Length; i++)
                 {
-                    best = i;
+                    if (free[i] > free[best] || (free[i] == free[best] && open[i].IsLocal))
+                    {
+                        best = i;
+                    }
                 }
             }
 
-            jobs[best].Add(id);
+            jobs[best].Add(job);
             free[best]--;
         }
 
@@ -470,6 +548,9 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
 
     /// <summary>From a pool: a woken job was not admitted (no slot, paused, or its kind at its cap).</summary>
     internal sealed record WakeRejected(string JobId) : Serialization.IWireMessage;
+
+    /// <summary>Sharding's answer to <see cref="AskShardHomes"/> (null: it did not answer in time).</summary>
+    private sealed record ShardHomesRead(Akka.Cluster.Sharding.ClusterShardingStats? Stats) : INoSerializationVerificationNeeded;
 
     /// <summary>Wake the jobs recorded as running under <see cref="Incarnation"/> (a removed member).</summary>
     private sealed record WakeRunningOn(string Incarnation) : INoSerializationVerificationNeeded;
