@@ -135,7 +135,9 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         {
             SqlDialect.Sqlite => async ct => await SqliteJournal.OpenAsync(SqliteConnectionString(persistence.SqlitePath), ct).ConfigureAwait(false),
             SqlDialect.PostgreSql => async ct =>
-                await (indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString)).OpenConnectionAsync(ct).ConfigureAwait(false),
+                await (indexSource ??= Jobs.Persistence.Postgres.PostgresDataSources.Create(persistence.PostgresConnectionString))
+                    .OpenConnectionAsync(ct)
+                    .ConfigureAwait(false),
             _ => async ct =>
             {
                 var connection = new Microsoft.Data.Sqlite.SqliteConnection(memoryIndex);
@@ -375,7 +377,7 @@ public sealed class JobsNode : IHostedService, IAsyncDisposable
         if (persistence.Backend == SqlDialect.PostgreSql && settings.OutboxEnabled)
         {
             var relay = new Outbox.OutboxRelay(
-                indexSource ??= NpgsqlDataSource.Create(persistence.PostgresConnectionString),
+                indexSource ??= Jobs.Persistence.Postgres.PostgresDataSources.Create(persistence.PostgresConnectionString),
                 names,
                 client,
                 settings.OutboxPollInterval,

@@ -4,7 +4,6 @@ using Jobs.Persistence.Memory;
 using Jobs.Persistence.Postgres;
 using Jobs.Persistence.Snapshots;
 using Jobs.Persistence.Sqlite;
-using Npgsql;
 
 namespace Jobs.Actors.Hosting;
 
@@ -111,7 +110,7 @@ internal sealed record PersistenceSettings
             default:
             {
                 var journal = new PostgresJournal(
-                    NpgsqlDataSource.Create(PostgresConnectionString),
+                    PostgresDataSources.Create(PostgresConnectionString),
                     options,
                     PostgresSchema,
                     TablePrefix,

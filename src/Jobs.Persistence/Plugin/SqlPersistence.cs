@@ -5,7 +5,6 @@ using Jobs.Persistence.Journal;
 using Jobs.Persistence.Postgres;
 using Jobs.Persistence.Sql;
 using Jobs.Persistence.Sqlite;
-using Npgsql;
 
 namespace Jobs.Persistence.Plugin;
 
@@ -119,7 +118,7 @@ public sealed class SqlPersistence : IExtension
             settings.Provider == "sqlite"
                 ? new SqliteJournal(settings.SqlitePath, settings.Journal, settings.TablePrefix, participants)
                 : new PostgresJournal(
-                    NpgsqlDataSource.Create(settings.PostgresConnectionString),
+                    Postgres.PostgresDataSources.Create(settings.PostgresConnectionString),
                     settings.Journal,
                     settings.PostgresSchema,
                     settings.TablePrefix,
