@@ -32,29 +32,29 @@ public sealed class ThreeNodeClusterTests
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("cluster");
         var seedPort = Ports.Free();
         var nodes = new List<TestNode>();
-        Task<TestNode> StartAsync(int i) =>
-            TestNode.StartAsync(
-                Backend.Postgres,
-                manualClock: false,
-                log: log,
-                storageConfig: "jobs.persistence { backend = postgresql, postgresql.connection-string "
-                    + $"= \"{connectionOf?.Invoke(i, database) ?? database}\" }}",
-                extraConfig: $$"""
-                jobs.node.name = node-{{i + 1}}
-                akka.remote.dot-netty.tcp.port = {{(i == 0 ? seedPort : Ports.Free())}}
-                akka.cluster.seed-nodes = ["{{scheme}}://jobs@127.0.0.1:{{seedPort}}"]
-                {{extraConfig ?? string.Empty}}
-                {{configOf?.Invoke(i) ?? string.Empty}}
-                """,
-                jobs: jobsOf?.Invoke(i),
-                services: services
-            );
         try
         {
-            // One at a time, in start order (node-1 the oldest); the joiners started together measured no faster here.
             for (var i = 0; i < count; i++)
             {
-                nodes.Add(await StartAsync(i));
+                var port = i == 0 ? seedPort : Ports.Free();
+                nodes.Add(
+                    await TestNode.StartAsync(
+                        Backend.Postgres,
+                        manualClock: false,
+                        log: log,
+                        storageConfig: "jobs.persistence { backend = postgresql, postgresql.connection-string "
+                            + $"= \"{connectionOf?.Invoke(i, database) ?? database}\" }}",
+                        extraConfig: $$"""
+                        jobs.node.name = node-{{i + 1}}
+                        akka.remote.dot-netty.tcp.port = {{port}}
+                        akka.cluster.seed-nodes = ["{{scheme}}://jobs@127.0.0.1:{{seedPort}}"]
+                        {{extraConfig ?? string.Empty}}
+                        {{configOf?.Invoke(i) ?? string.Empty}}
+                        """,
+                        jobs: jobsOf?.Invoke(i),
+                        services: services
+                    )
+                );
             }
 
             var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -87,9 +87,7 @@ public sealed class ThreeNodeClusterTests
         var ports = new[] { Ports.Free(), Ports.Free(), Ports.Free() };
         var seeds = string.Join(", ", ports.Select(p => $"\"akka.tcp://jobs@127.0.0.1:{p}\""));
         var log = new HandlerLog();
-        // The first start of node-1 founds the cluster with itself as its only seed (listing the others, it would
-        // wait the seed-node timeout, 5 s, for them before founding it); the other two then join it together.
-        Task<TestNode> StartAsync(int i, bool founding = false) =>
+        Task<TestNode> StartAsync(int i) =>
             TestNode.StartAsync(
                 Backend.Postgres,
                 manualClock: false,
@@ -98,14 +96,13 @@ public sealed class ThreeNodeClusterTests
                 extraConfig: $$"""
                 jobs.node.name = node-{{i + 1}}
                 akka.remote.dot-netty.tcp.port = {{ports[i]}}
-                akka.cluster.seed-nodes = [{{(founding ? $"\"akka.tcp://jobs@127.0.0.1:{ports[0]}\"" : seeds)}}]
+                akka.cluster.seed-nodes = [{{seeds}}]
                 """
             );
         var nodes = new TestNode?[3];
-        nodes[0] = await StartAsync(0, founding: true);
-        var joined = await Task.WhenAll(StartAsync(1), StartAsync(2));
-        nodes[1] = joined[0];
-        nodes[2] = joined[1];
+        nodes[0] = await StartAsync(0);
+        nodes[1] = await StartAsync(1);
+        nodes[2] = await StartAsync(2);
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
         var unknown = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var stopProducing = new CancellationTokenSource();

@@ -110,8 +110,6 @@ internal sealed class FaultCluster : IAsyncDisposable
         {
             cluster._seedPort = Ports.Free();
             await cluster.StartMemberAsync("node-b", cluster._seedPort);
-            // The other process members join node-b while node-a starts (a member's start takes seconds).
-            var more = Enumerable.Range(0, moreProcesses).Select(i => cluster.StartMemberAsync($"node-{(char)('c' + i)}", Ports.Free())).ToList();
             // node-a validates every Schedule call, so its defaults become the jobs' own: the shipped ones (the test
             // node's max-timeout-retries = 1 let a job in flight at two members' deaths end Failed).
             cluster.Local = await TestNode.StartAsync(
@@ -130,7 +128,10 @@ internal sealed class FaultCluster : IAsyncDisposable
                 jobs: b => b.AddHandler<WorkHandler, WorkPayload>("work")
             );
             cluster.Local.Node.System!.ActorOf(Akka.Actor.Props.Create(() => new MemberUpRecorder(cluster._ups)), "member-up-recorder");
-            await Task.WhenAll(more);
+            for (var i = 0; i < moreProcesses; i++)
+            {
+                await cluster.StartMemberAsync($"node-{(char)('c' + i)}", Ports.Free());
+            }
 
             await cluster.WaitForMembersAsync(2 + moreProcesses, TimeSpan.FromSeconds(60));
             return cluster;
@@ -405,26 +406,25 @@ internal sealed class FaultCluster : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        // Every process member is told to stop first, then each is waited for: they leave together.
-        foreach (var (process, _) in _processes.Values.Where(p => !p.Process.HasExited))
-        {
-            try
-            {
-                using var cont = Process.Start("kill", ["-CONT", process.Id.ToString(CultureInfo.InvariantCulture)]);
-                cont.WaitForExit();
-                process.StandardInput.Close(); // a member stops cleanly when its input closes
-            }
-            catch (IOException)
-            {
-                // Its input is gone already.
-            }
-        }
-
         foreach (var (process, _) in _processes.Values)
         {
-            if (!process.HasExited && !process.WaitForExit(20_000))
+            if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                try
+                {
+                    using var cont = Process.Start("kill", ["-CONT", process.Id.ToString(CultureInfo.InvariantCulture)]);
+                    cont.WaitForExit();
+                    process.StandardInput.Close(); // a member stops cleanly when its input closes
+                }
+                catch (IOException)
+                {
+                    // Its input is gone already.
+                }
+
+                if (!process.WaitForExit(20_000))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
             }
 
             process.Dispose();
