@@ -330,8 +330,7 @@ public sealed class ThreeNodeClusterTests
                     DateTime.UtcNow < deadline,
                     $"after {round} batches, still {away.Count} of 24 jobs ran away from their entity's member, e.g. {away[0].Id} on "
                         + away[0].Attempts[0].Node
-                );
-                await Task.Delay(500);
+                ); // the next batch, paced by the wait for this one's jobs
             }
 
             // The shards are spread over the members, and the jobs with them: not all run on one member.
