@@ -47,7 +47,8 @@ public sealed class MessageSerializationTests : IDisposable
                 "key",
                 5000,
                 "nightly",
-                "00-abc-def-01"
+                "00-abc-def-01",
+                "4F2A9C01D3E5B768"
             ),
             UniqueConflict.Replace
         ),

@@ -105,6 +105,8 @@ public sealed class ThreeNodeClusterTests
         nodes[2] = await StartAsync(2);
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
         var unknown = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<(TimeSpan At, TimeSpan Took, int Through, string Outcome)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stopProducing = new CancellationTokenSource();
         try
         {
@@ -119,15 +121,18 @@ public sealed class ThreeNodeClusterTests
                         continue; // restarting: another takes the next one
                     }
 
+                    var at = clock.Elapsed;
                     try
                     {
                         await through.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload(id)) with { JobId = id });
                         acknowledged.Add(id);
+                        calls.Enqueue((at, clock.Elapsed - at, n % 3, "ok"));
                     }
                     catch (Exception ex)
                         when (ex is JobsException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
                     {
                         unknown.Add(id); // the node was stopping: the outcome is unknown, settled below
+                        calls.Enqueue((at, clock.Elapsed - at, n % 3, ex is JobsException j ? j.ErrorCode : ex.GetType().Name));
                     }
 
                     await Task.Delay(20);
@@ -139,6 +144,7 @@ public sealed class ThreeNodeClusterTests
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 var stopping = nodes[i]!;
                 nodes[i] = null;
+                Console.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: node-{i + 1} stopping");
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 await stopping.DisposeAsync();
                 var stopped = watch.Elapsed;
@@ -159,7 +165,20 @@ public sealed class ThreeNodeClusterTests
             await producer;
 
             var live = nodes[0]!;
-            Assert.True(acknowledged.Count > 100, $"the producer got only {acknowledged.Count} jobs acknowledged");
+            var slow = string.Join(
+                "; ",
+                calls
+                    .Where(c => c.Took > TimeSpan.FromMilliseconds(500))
+                    .Select(c => $"at {c.At.TotalSeconds:F1} s took {c.Took.TotalSeconds:F1} s through node-{c.Through + 1}: {c.Outcome}")
+            );
+            Assert.True(acknowledged.Count > 100, $"the producer got only {acknowledged.Count} jobs acknowledged; calls over 0.5 s: {slow}");
+
+            // A hand-off drops the messages its shard's region held; a call whose request was dropped sends it again
+            // after 2 s instead of waiting out its 30 s (it once did, and the producer stalled).
+            Assert.False(
+                calls.Any(c => c.Outcome == "timeout" || (c.Outcome == "ok" && c.Took > TimeSpan.FromSeconds(12))),
+                $"a schedule call waited for an answer that never came; calls over 0.5 s: {slow}"
+            );
             foreach (var id in acknowledged)
             {
                 await live.WaitForStatusAsync(id, JobStatus.Succeeded, TimeSpan.FromSeconds(60));
@@ -185,7 +204,7 @@ public sealed class ThreeNodeClusterTests
 
             Console.WriteLine(
                 $"rolling restart of three nodes: {acknowledged.Count} jobs acknowledged, "
-                    + $"all ran once; {unknown.Count} calls failed while their node stopped"
+                    + $"all ran once; {unknown.Count} calls failed while their node stopped; calls over 0.5 s: {slow}"
             );
         }
         finally

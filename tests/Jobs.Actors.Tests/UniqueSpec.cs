@@ -1,3 +1,4 @@
+using Jobs.Actors.Protocol;
 using Jobs.Client;
 
 namespace Jobs.Actors.Tests;
@@ -77,6 +78,37 @@ public abstract class UniqueSpec(Backend backend) : IAsyncLifetime
         Assert.Equal("replace", conflict.Operation);
         _node.Log.Gates.GetOrAdd("unique-gate", _ => new TaskCompletionSource()).TrySetResult();
         await _node.WaitForStatusAsync(running.JobId, JobStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task AScheduleCallSentAgain_IsAnsweredAsTheFirst_AndStoresNothingMore()
+    {
+        // A call whose message or answer was lost (a shard handed to another member drops what its region held) sends
+        // the same request again: the entity knows it by the call's token and answers as it did the first time, even
+        // where another call would be refused (reject) or would change the job (replace).
+        var runtime = _node.Node.Runtime!;
+        var definition = runtime.Validator.Validate(Report("one")) with { Request = "call-1" };
+        var repeat = new ScheduleJob(definition, UniqueConflict.Reject);
+        var first = await runtime.Region.AskEntity<ScheduleResult>(repeat, TimeSpan.FromSeconds(10));
+        var again = await runtime.Region.AskEntity<ScheduleResult>(repeat, TimeSpan.FromSeconds(10));
+        Assert.False(first.AlreadyExisted);
+        Assert.Equal(first, again);
+        Assert.Equal(1, (await Client.GetAsync(first.JobId)).Revision);
+
+        // Another call with the same content and time is another call: refused, as before.
+        await Assert.ThrowsAsync<DuplicateJobException>(() =>
+            runtime.Region.AskEntity<ScheduleResult>(repeat with { Definition = definition with { Request = "call-2" } }, TimeSpan.FromSeconds(10))
+        );
+
+        // A replacing call sent again changes nothing the second time.
+        var replace = Report("two") with { OnConflict = UniqueConflict.Replace };
+        Assert.True((await Client.ScheduleAsync(replace)).Replaced);
+        var revision = (await Client.GetAsync(first.JobId)).Revision;
+        Assert.True((await Client.ScheduleAsync(replace)).Replaced);
+        var info = await Client.GetAsync(first.JobId);
+        Assert.Equal(revision, info.Revision);
+        Assert.Equal("two", info.Payload.GetProperty("text").GetString());
+        Assert.Single((await Client.ListAsync(new JobQuery { Kind = "echo" })).Items);
     }
 
     [Fact]

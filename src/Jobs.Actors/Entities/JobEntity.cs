@@ -337,6 +337,15 @@ internal sealed class JobEntity : JobsPersistentActor
 
     private void OnSchedule(ScheduleJob schedule, JournalWriteGroup? group)
     {
+        if (_state.Exists && JobDecisions.IsRepeatOfCreation(_state, schedule.Definition))
+        {
+            // The call that created this job sent its request again (its answer was lost, or its first message was
+            // dropped in a hand-off and a repeat came second): that call created the job; nothing more is stored.
+            group?.Skip();
+            Reply(new ScheduleResult(_jobId, AlreadyExisted: false));
+            return;
+        }
+
         if (_state.Exists && !JobDecisions.UniqueKeyFree(_state, Now))
         {
             OnDuplicate(schedule, group);
@@ -473,6 +482,14 @@ internal sealed class JobEntity : JobsPersistentActor
                 return;
             case UniqueConflict.Replace when _state.Phase != JobPhase.Pending:
                 Reply(Conflict("replace"));
+                return;
+            case UniqueConflict.Replace
+                when _state.DueAt == requested.DueAt
+                    && _state.Definition.Payload == requested.Payload
+                    && _state.Definition.Priority == requested.Priority:
+                // Nothing to change (a repeat of the replacing call, or the same content again): no write.
+                group?.Skip();
+                Reply(new ScheduleResult(_jobId, AlreadyExisted: true, Replaced: true));
                 return;
             case UniqueConflict.Replace:
                 PersistIndexed(

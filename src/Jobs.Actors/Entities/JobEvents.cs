@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Jobs.Client;
 
 namespace Jobs.Actors.Entities;
@@ -21,7 +22,8 @@ internal sealed record JobScheduled(
     string? UniqueKey = null,
     long UniquePeriodMs = 0,
     string? Recurring = null,
-    string? TraceParent = null
+    string? TraceParent = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Request = null
 ) : Serialization.IPersistedEvent;
 
 /// <summary>A waiting unique job was replaced by a newer schedule call for its key (payload, time and priority).</summary>

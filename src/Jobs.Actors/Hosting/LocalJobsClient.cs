@@ -18,6 +18,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// <summary>How long a read waits for an answer before it asks again (see <see cref="ReadAsync{T}"/>).</summary>
     private static readonly TimeSpan ReadRetryAfter = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a schedule call waits for an answer before it sends its request again (see <see cref="ScheduleOneAsync"/>).</summary>
+    private static readonly TimeSpan ScheduleResendAfter = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a call waits for its entity before it checks that storage answers.</summary>
     private static readonly TimeSpan StorageProbeAfter = TimeSpan.FromSeconds(1);
 
@@ -35,12 +38,23 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         using var activity = JobsTelemetry.StartSchedule(definition.Kind);
         activity?.SetTag("job.id", definition.Id);
         var traceParent = activity?.Id ?? Activity.Current?.Id;
-        return await AskAsync<ScheduleResult>(
+        return await ScheduleOneAsync(
                 new ScheduleJob(traceParent is null ? definition : definition with { TraceParent = traceParent }, request.OnConflict),
                 cancellationToken
             )
             .ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Sends a schedule request to its entity, and the same request again after each <see cref="ScheduleResendAfter"/>
+    /// without an answer, up to <see cref="AskTimeout"/>. Sharding drops the messages a shard's region holds when the
+    /// shard is handed to another member (a rolling restart, a rebalance), and a reply can be lost with a member that
+    /// stops: measured, one such call in a rolling restart waited the whole 30 s for nothing. The request carries a
+    /// token of the call, stored with the job it creates; the entity answers a repeat as it answered the first, so the
+    /// job is stored once and the caller learns that its call created it.
+    /// </summary>
+    private Task<ScheduleResult> ScheduleOneAsync(ScheduleJob schedule, CancellationToken cancellationToken) =>
+        AskRepeatedlyAsync<ScheduleResult>(schedule, ScheduleResendAfter, cancellationToken);
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
         IReadOnlyList<ScheduleRequest> requests,
@@ -156,7 +170,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
                     {
                         var schedule = new ScheduleJob(send.Definition, send.OnConflict);
                         var result = group is null
-                            ? await AskAsync<ScheduleResult>(schedule, cancellationToken).ConfigureAwait(false)
+                            ? await ScheduleOneAsync(schedule, cancellationToken).ConfigureAwait(false)
                             : await AskAsync<ScheduleResult>(new ScheduleJobInBatch(schedule, group), cancellationToken).ConfigureAwait(false);
                         return new ScheduleManyItemResult(send.Index, result, null);
                     }
@@ -428,7 +442,20 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// answer, up to <see cref="AskTimeout"/>: a question sent to a member that just died is lost with it, and asked
     /// again it reaches the entity's new home once the cluster has removed that member.
     /// </summary>
-    private async Task<T> ReadAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null)
+    private Task<T> ReadAsync<T>(IJobMessage message, CancellationToken cancellationToken, IActorRef? region = null) =>
+        AskRepeatedlyAsync<T>(message, ReadRetryAfter, cancellationToken, region);
+
+    /// <summary>
+    /// Asks an entity, and asks again with the same message after each <paramref name="againAfter"/> without an
+    /// answer, up to <see cref="AskTimeout"/> in all; only for messages the entity answers the same however often
+    /// they arrive.
+    /// </summary>
+    private async Task<T> AskRepeatedlyAsync<T>(
+        IJobMessage message,
+        TimeSpan againAfter,
+        CancellationToken cancellationToken,
+        IActorRef? region = null
+    )
     {
         var deadline = Environment.TickCount64 + (long)AskTimeout.TotalMilliseconds;
         while (true)
@@ -436,11 +463,16 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             var left = TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
             try
             {
-                return await AskAsync<T>(message, cancellationToken, region, left < ReadRetryAfter ? left : ReadRetryAfter).ConfigureAwait(false);
+                return await AskAsync<T>(message, cancellationToken, region, left < againAfter ? left : againAfter).ConfigureAwait(false);
             }
-            catch (JobsException ex) when (ex.ErrorCode == "timeout" && deadline - Environment.TickCount64 > 0)
+            catch (JobsException ex) when (ex.ErrorCode == "timeout")
             {
-                // No answer yet: ask again (the entity answers a repeated read as it did the first).
+                if (deadline - Environment.TickCount64 <= 0)
+                {
+                    throw new JobsException("timeout", $"'{message.JobId}' did not answer within {AskTimeout}", ex.InnerException);
+                }
+
+                // No answer yet: ask again (the entity answers a repeat as it did the first).
             }
         }
     }
