@@ -37,7 +37,10 @@ internal static class JobDecisions
     /// <summary>Whether the job may be moved to another time (only while it waits).</summary>
     public static bool CanReschedule(JobState state) => state.Phase == JobPhase.Pending;
 
-    /// <summary>Whether <paramref name="requested"/> is the call that created the job in <paramref name="state"/>, sent again (the same request token).</summary>
+    /// <summary>
+    /// Whether <paramref name="requested"/> is the call that created the job in <paramref name="state"/>, sent again
+    /// (the same request token).
+    /// </summary>
     public static bool IsRepeatOfCreation(JobState state, JobScheduled requested) =>
         requested.Request is { } request && state.Definition?.Request == request;
 
