@@ -10,6 +10,27 @@ namespace Jobs.Actors.Tests;
 public sealed class ScheduleRepeatTests
 {
     [Fact]
+    public async Task EachScheduleCall_StoresItsOwnToken_WithTheJobItCreates()
+    {
+        // The client's repeats are known by this token: a call that stored none could not be told from another call.
+        await using var node = await TestNode.StartAsync(Backend.Sqlite);
+        var tokens = new List<string>();
+        foreach (var id in new[] { "token-1", "token-2" })
+        {
+            await node.Client.ScheduleAsync(ScheduleRequest.Create("echo", new EchoPayload(id)) with { JobId = id, Delay = TimeSpan.FromHours(1) });
+            var first = await node
+                .Node.Runtime!.Journal.ReplayAsync(Entities.JobEntity.PersistenceIdOf(id), 1, 1, 1, CancellationToken.None)
+                .FirstAsync();
+            Assert.Equal("job-scheduled.v1", first.Manifest);
+            using var json = System.Text.Json.JsonDocument.Parse(first.Payload);
+            tokens.Add(json.RootElement.GetProperty("request").GetString()!);
+        }
+
+        Assert.All(tokens, t => Assert.False(string.IsNullOrEmpty(t)));
+        Assert.NotEqual(tokens[0], tokens[1]);
+    }
+
+    [Fact]
     public async Task ARepeatReachingARecoveredEntity_IsAnsweredAsTheFirstCall()
     {
         var directory = Directory.CreateTempSubdirectory("jobs-repeat-").FullName;

@@ -54,7 +54,17 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// job is stored once and the caller learns that its call created it.
     /// </summary>
     private Task<ScheduleResult> ScheduleOneAsync(ScheduleJob schedule, CancellationToken cancellationToken) =>
-        AskRepeatedlyAsync<ScheduleResult>(schedule, ScheduleResendAfter, cancellationToken);
+        AskRepeatedlyAsync<ScheduleResult>(
+            schedule with
+            {
+                Definition = schedule.Definition with { Request = NewRequestToken() },
+            },
+            ScheduleResendAfter,
+            cancellationToken
+        );
+
+    /// <summary>A token naming one schedule call, stored with the job it creates, by which its entity knows the call's repeats.</summary>
+    private static string NewRequestToken() => Convert.ToHexString(BitConverter.GetBytes(Random.Shared.NextInt64()));
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
         IReadOnlyList<ScheduleRequest> requests,
