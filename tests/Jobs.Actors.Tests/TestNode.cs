@@ -110,6 +110,9 @@ public sealed class TestNode : IAsyncDisposable
 
     public FakeTimeProvider? Clock { get; }
 
+    /// <summary>The node's recent log lines (see <see cref="RecordedLog"/>).</summary>
+    public IReadOnlyList<string> LogLines => _recorded.Lines;
+
     public static async Task<string> StorageConfigAsync(Backend backend, string directory) =>
         backend switch
         {
@@ -181,8 +184,8 @@ public sealed class TestNode : IAsyncDisposable
         catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
         {
             throw new Xunit.Sdk.XunitException(
-                $"{ex.GetType().Name}: {ex.Message}\n--- the node's log, from its start (debug lines of sharding, "
-                    + $"singletons and distributed data only) ---\n{string.Join("\n", _recorded.Lines)}\n--- end of log ---\n{ex}"
+                $"{ex.GetType().Name}: {ex.Message}\n--- the node's last 1,000 log lines (debug lines of its own actors, "
+                    + $"sharding, singletons and distributed data only) ---\n{string.Join("\n", _recorded.Lines)}\n--- end of log ---\n{ex}"
             );
         }
     }
@@ -213,9 +216,11 @@ public sealed class TestNode : IAsyncDisposable
             await Task.Delay(20);
         } while (DateTime.UtcNow < deadline);
         throw new TimeoutException(
-            info is null
-                ? $"job {jobId} does not exist after waiting"
-                : $"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}"
+            (
+                info is null
+                    ? $"job {jobId} does not exist after waiting"
+                    : $"job {jobId} is {info.Status}, not {status}, after waiting; attempts: {string.Join("; ", info.Attempts)}"
+            ) + $"\n--- the node's last log lines ---\n{string.Join("\n", _recorded.Lines.TakeLast(150))}\n--- end of log ---"
         );
     }
 
@@ -238,8 +243,8 @@ public sealed class TestNode : IAsyncDisposable
 }
 
 /// <summary>
-/// Keeps a test node's last 1,000 log lines (Information and above, and the debug lines of Akka's sharding,
-/// singletons and distributed data) for a failing test to print.
+/// Keeps a test node's last 1,000 log lines (Information and above, and the debug lines of the job system's own
+/// actors and of Akka's sharding, singletons and distributed data) for a failing test to print.
 /// </summary>
 public sealed class RecordedLog : ILoggerProvider
 {
@@ -278,6 +283,7 @@ public sealed class RecordedLog : ILoggerProvider
                     || text.Contains("eplicator", StringComparison.Ordinal)
                     || category.Contains("Sharding", StringComparison.Ordinal)
                     || category.Contains("Singleton", StringComparison.Ordinal)
+                    || category.StartsWith("Jobs.", StringComparison.Ordinal)
                 )
             )
             {

@@ -647,6 +647,14 @@ internal sealed class JobEntity : JobsPersistentActor
 
         if (!TryRun(poolNode, woken: true))
         {
+            Log.LogDebug(
+                "Job {JobId} declines a wake: {Phase}, due {DueAt:o}, admission pending {Pending}, attempt prepared {Prepared}",
+                _jobId,
+                _state.Phase,
+                _state.DueAt,
+                _admissionPending,
+                _preparedAttempt is not null
+            );
             DeclineWake(poolNode);
             PassivateIfNoJob();
             if (_state.Phase == JobPhase.Pending && !HoldsSlot && !JobDecisions.IsDue(_state.DueAt, Now))

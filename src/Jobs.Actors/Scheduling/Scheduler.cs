@@ -53,6 +53,16 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     private long? _shardHomesAskedAt;
     private bool _shardHomesAsking;
 
+    /// <summary>
+    /// The pending look at jobs woken and not admitted (<see cref="WokenCheck"/>), in real time: a wake that led to no
+    /// admission (its message lost in a shard hand-off, its entity busy) is woken again by the pass it arms, not after
+    /// the scheduler's longest sleep.
+    /// </summary>
+    private ICancelable? _wokenCheck;
+
+    /// <summary>The pass after a failed one, in real time (<see cref="RetryDelay"/>).</summary>
+    private ICancelable? _retryPass;
+
     protected override void PreStart()
     {
         Self.Tell(RecoverStale.Instance, Self);
@@ -68,6 +78,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     /// <inheritdoc />
     protected override void PostStop()
     {
+        _wokenCheck?.Cancel();
+        _retryPass?.Cancel();
         Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         base.PostStop();
     }
@@ -107,6 +119,24 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                 return true;
             case RecoverStale:
                 RunTask(RecoverStaleAsync);
+                return true;
+            case RetryPass:
+                _retryPass = null;
+                Arm(runtime.Clock.GetUtcNow());
+                return true;
+            case WokenCheck:
+                _wokenCheck = null;
+                var checkedAt = Environment.TickCount64;
+                if (_woken.Values.Any(w => checkedAt - w.Tick >= WakeGraceMs))
+                {
+                    Log.LogDebug("Jobs woken {Grace} ms ago are not admitted yet: a pass wakes them again", WakeGraceMs);
+                    Arm(runtime.Clock.GetUtcNow());
+                }
+                else if (_woken.Count > 0)
+                {
+                    CheckWokenLater();
+                }
+
                 return true;
             case Akka.Cluster.ClusterEvent.MemberRemoved removed:
                 // The attempts the removed member was running are lost, but the entities of those that lived there
@@ -250,6 +280,8 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
                         // The pool wakes them through its member's region, in this order, which it keeps while their
                         // entities ask for slots in whatever order they get to run.
                         pool.Ref.Tell(new ExpectWoken([.. jobs.Select(j => j.Id)], Wake: true), Self);
+                        Log.LogDebug("Woke {Count} jobs of queue {Queue} to the pool on {Node}", jobs.Count, queue, pool.Node);
+                        CheckWokenLater();
                     }
 
                     freeSeen |= due.Count < limit;
@@ -290,18 +322,47 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
         }
         catch (Exception ex)
         {
-            if (++_failedPasses == 1)
+            var retryIn = RetryDelay(++_failedPasses, runtime.Settings.SchedulerMaxSleep);
+            if (_failedPasses == 1)
             {
-                Log.LogWarning(ex, "Scheduler pass failed; retrying every {Delay} until one succeeds", runtime.Settings.SchedulerMaxSleep);
+                Log.LogWarning(
+                    ex,
+                    "Scheduler pass failed; retrying in {Delay}, then less often up to every {MaxSleep}",
+                    retryIn,
+                    runtime.Settings.SchedulerMaxSleep
+                );
             }
             else if (_failedPasses % 10 == 0)
             {
                 Log.LogWarning("Scheduler passes still failing ({Failed} in a row): {Error}", _failedPasses, ex.Message);
             }
 
+            // The retry waits real time (a database outage does, whatever the node's clock does); the longest sleep
+            // on the node's clock stays the safety net.
             Arm(now + runtime.Settings.SchedulerMaxSleep);
+            _retryPass?.Cancel();
+            _retryPass = Context.System.Scheduler.ScheduleTellOnceCancelable(retryIn, Self, RetryPass.Instance, Self);
         }
     }
+
+    /// <summary>
+    /// How long after the <paramref name="failed"/>th failed pass in a row the next one runs: 1 s, doubling, at most
+    /// <paramref name="maxSleep"/> (a database away for a moment does not hold due jobs for the longest sleep).
+    /// </summary>
+    internal static TimeSpan RetryDelay(int failed, TimeSpan maxSleep)
+    {
+        var delay = TimeSpan.FromSeconds(Math.Pow(2, Math.Min(failed - 1, 20)));
+        return delay < maxSleep ? delay : maxSleep;
+    }
+
+    /// <summary>Looks again, in real time after twice the wake grace, at jobs woken and not admitted (one look pending at a time).</summary>
+    private void CheckWokenLater() =>
+        _wokenCheck ??= Context.System.Scheduler.ScheduleTellOnceCancelable(
+            TimeSpan.FromMilliseconds(2 * WakeGraceMs),
+            Self,
+            WokenCheck.Instance,
+            Self
+        );
 
     /// <summary>
     /// With more than one member, asks sharding (every few seconds, one question at a time) which member hosts which
@@ -558,5 +619,17 @@ internal sealed class Scheduler(JobsRuntime runtime) : JobsActor
     private sealed class RecoverStale : INoSerializationVerificationNeeded
     {
         public static readonly RecoverStale Instance = new();
+    }
+
+    /// <summary>Run a pass again after a failed one (see <see cref="RetryDelay"/>).</summary>
+    private sealed class RetryPass : INoSerializationVerificationNeeded
+    {
+        public static readonly RetryPass Instance = new();
+    }
+
+    /// <summary>Look whether jobs woken a while ago are still not admitted (see <see cref="CheckWokenLater"/>).</summary>
+    private sealed class WokenCheck : INoSerializationVerificationNeeded
+    {
+        public static readonly WokenCheck Instance = new();
     }
 }
