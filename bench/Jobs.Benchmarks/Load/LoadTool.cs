@@ -27,7 +27,9 @@ namespace Jobs.Benchmarks.Load;
 /// nodes on one PostgreSQL, each with the same workers, driven through the last one's HTTP API; <c>clusterN</c> for
 /// N nodes). Every job's handler runs
 /// exactly once or the line says so (<c>exactly_once</c>). <c>chart FILE.jsonl OUT.svg</c> draws the results.
-/// <c>JOBS_LOAD_CONFIG</c> adds HOCON lines to the node's configuration (experiments with one setting changed).
+/// <c>JOBS_LOAD_CONFIG</c> adds HOCON lines to the node's configuration (experiments with one setting changed);
+/// <c>JOBS_LOAD_REPEAT</c> runs throughput, latency or delayed that many times on one node (a warm process and, for a
+/// cluster, shards already allocated), a line per run with its number.
 /// </summary>
 internal static class LoadTool
 {
@@ -48,26 +50,47 @@ internal static class LoadTool
         {
             foreach (var workload in workloads)
             {
-                await using var node = await StartAsync(target);
-                var line = workload switch
+                var repeat = Count("JOBS_LOAD_REPEAT", 1);
+                if (repeat > 1 && workload is not ("throughput" or "latency" or "delayed"))
                 {
-                    "throughput" => await ThroughputAsync(node, 20_000),
-                    "latency" => await LatencyAsync(node, 500),
-                    "delayed" => await DelayedAsync(node, 1_000),
-                    "priorities" => await PrioritiesAsync(node, Count("JOBS_LOAD_BACKLOG", 100_000)),
-                    "future" => await FutureAsync(node, Count("JOBS_LOAD_FUTURE", 1_000_000)),
-                    "recovery" => await RecoveryAsync(
-                        node as ClusterTarget ?? throw new ArgumentException("the recovery workload needs a cluster target"),
-                        2_000
-                    ),
-                    _ => throw new ArgumentException(
-                        $"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, recovery, all)"
-                    ),
-                };
-                Console.WriteLine(line);
+                    throw new ArgumentException($"JOBS_LOAD_REPEAT applies to throughput, latency and delayed, not '{workload}'");
+                }
+
+                await using var node = await StartAsync(target);
+                DoneIds.Clear();
+                for (s_run = 1; s_run <= repeat; s_run++)
+                {
+                    s_succeededBefore = await node.SucceededAsync();
+                    var line = await RunWorkloadAsync(workload, node);
+                    Console.WriteLine(repeat > 1 ? line[..^1] + $",\"run\":{s_run}}}" : line);
+                }
             }
         }
     }
+
+    /// <summary>This workload's run on its node (1 unless <c>JOBS_LOAD_REPEAT</c> runs it again on the same, warm node).</summary>
+    private static int s_run = 1;
+
+    /// <summary>The jobs the node had run before this run began.</summary>
+    private static long s_succeededBefore;
+
+    /// <summary>Every job this node was given in the runs so far (its counters count them all).</summary>
+    private static readonly List<string> DoneIds = [];
+
+    private static async Task<string> RunWorkloadAsync(string workload, ILoadTarget node) =>
+        workload switch
+        {
+            "throughput" => await ThroughputAsync(node, 20_000),
+            "latency" => await LatencyAsync(node, 500),
+            "delayed" => await DelayedAsync(node, 1_000),
+            "priorities" => await PrioritiesAsync(node, Count("JOBS_LOAD_BACKLOG", 100_000)),
+            "future" => await FutureAsync(node, Count("JOBS_LOAD_FUTURE", 1_000_000)),
+            "recovery" => await RecoveryAsync(
+                node as ClusterTarget ?? throw new ArgumentException("the recovery workload needs a cluster target"),
+                2_000
+            ),
+            _ => throw new ArgumentException($"unknown workload '{workload}' (throughput, latency, delayed, priorities, future, recovery, all)"),
+        };
 
     private static async Task<ILoadTarget> StartAsync(string target) =>
         target switch
@@ -117,7 +140,7 @@ internal static class LoadTool
             seconds,
             ("jobs_per_s", jobs / seconds),
             ("enqueue_s", enqueued),
-            ("exactly_once", await node.ExactlyOnceAsync(ids))
+            ("exactly_once", await ExactlyOnceAsync(node, ids))
         );
     }
 
@@ -134,7 +157,7 @@ internal static class LoadTool
                 await Task.Delay(target - clock.Elapsed);
             }
 
-            var id = "l-" + i.ToString(CultureInfo.InvariantCulture);
+            var id = RunPrefix("l-") + i.ToString(CultureInfo.InvariantCulture);
             calls[id] = DateTimeOffset.UtcNow;
             var call = Stopwatch.GetTimestamp();
             await node.Client.ScheduleAsync(NoOp(id));
@@ -156,7 +179,7 @@ internal static class LoadTool
             ("p99_ms", Percentile(latencies, 0.99)),
             ("reply_p50_ms", Percentile(replied, 0.5)),
             ("reply_p99_ms", Percentile(replied, 0.99)),
-            ("exactly_once", await node.ExactlyOnceAsync([.. calls.Keys]))
+            ("exactly_once", await ExactlyOnceAsync(node, [.. calls.Keys]))
         );
     }
 
@@ -177,7 +200,7 @@ internal static class LoadTool
             ("p99_ms", Percentile(lateness, 0.99)),
             ("first_ms", lateness[0]),
             ("last_ms", lateness[^1]),
-            ("exactly_once", await node.ExactlyOnceAsync(ids))
+            ("exactly_once", await ExactlyOnceAsync(node, ids))
         );
     }
 
@@ -223,7 +246,7 @@ internal static class LoadTool
             ("drain_s", drainSeconds),
             ("priority_overlap_max", maxOverlap),
             ("priority_order_respected", maxOverlap <= Workers + Prefetch),
-            ("exactly_once", await node.ExactlyOnceAsync(ids))
+            ("exactly_once", await ExactlyOnceAsync(node, ids))
         );
     }
 
@@ -268,7 +291,7 @@ internal static class LoadTool
             ("rss_mb_waiting", rss / (1024.0 * 1024.0)),
             ("jobs_per_s", jobs / drainSeconds),
             ("drain_s", drainSeconds),
-            ("exactly_once", await node.ExactlyOnceAsync(Ids("f-", jobs)))
+            ("exactly_once", await ExactlyOnceAsync(node, Ids("f-", jobs)))
         );
     }
 
@@ -332,7 +355,17 @@ internal static class LoadTool
     }
 
     private static List<string> Ids(string prefix, int count) =>
-        [.. Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture))];
+        [.. Enumerable.Range(0, count).Select(i => RunPrefix(prefix) + i.ToString(CultureInfo.InvariantCulture))];
+
+    /// <summary>A job id prefix unique to this run on the node (the first run's ids are as they always were).</summary>
+    private static string RunPrefix(string prefix) => s_run == 1 ? prefix : prefix + s_run.ToString(CultureInfo.InvariantCulture) + "-";
+
+    /// <summary>Whether every job given to the node so far, <paramref name="ids"/> included, ran exactly once.</summary>
+    private static Task<bool> ExactlyOnceAsync(ILoadTarget node, IReadOnlyCollection<string> ids)
+    {
+        DoneIds.AddRange(ids);
+        return node.ExactlyOnceAsync(DoneIds);
+    }
 
     private static async Task ScheduleChunkAsync(ILoadTarget node, IReadOnlyList<ScheduleRequest> requests)
     {
@@ -347,7 +380,7 @@ internal static class LoadTool
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(10));
         long succeeded;
-        while ((succeeded = await node.SucceededAsync()) < jobs)
+        while ((succeeded = await node.SucceededAsync() - s_succeededBefore) < jobs)
         {
             if (DateTime.UtcNow > deadline)
             {
