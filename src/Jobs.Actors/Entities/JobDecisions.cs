@@ -45,6 +45,12 @@ internal static class JobDecisions
         requested.Request is { } request && state.Definition?.Request == request;
 
     /// <summary>
+    /// Whether a cancel, reschedule or retry call is a repeat of the last one that changed the job (the client sends a
+    /// call again when its answer does not come): it is answered as done, and changes nothing again.
+    /// </summary>
+    public static bool IsRepeatOfLastCall(JobState state, string? request) => request is not null && state.Exists && state.LastRequest == request;
+
+    /// <summary>
     /// A finished unique job frees its key once its unique period has passed: a new schedule call starts a new job
     /// under the same id.
     /// </summary>

@@ -184,10 +184,15 @@ internal sealed class JobEntity : JobsPersistentActor
                 Reply(_state.Exists ? _state.ToInfo(Now) : NotFound());
                 PassivateIfNoJob();
                 return true;
+            case CancelJob repeatedCancel when JobDecisions.IsRepeatOfLastCall(_state, repeatedCancel.Request):
+            case RescheduleJob repeatedMove when JobDecisions.IsRepeatOfLastCall(_state, repeatedMove.Request):
+            case RetryJob repeatedRetry when JobDecisions.IsRepeatOfLastCall(_state, repeatedRetry.Request):
+                Reply(JobAck.Instance); // the call was sent again (its answer did not come): it is done already
+                return true;
             case CancelJob cancel:
                 if (PreconditionHolds(cancel.IfRevision))
                 {
-                    OnCancel();
+                    OnCancel(cancel.Request);
                 }
 
                 return true;
@@ -198,8 +203,8 @@ internal sealed class JobEntity : JobsPersistentActor
                 }
 
                 return true;
-            case RetryJob:
-                OnRetry();
+            case RetryJob retry:
+                OnRetry(retry.Request);
                 return true;
             case DestroyJob destroy:
                 if (PreconditionHolds(destroy.IfRevision))
@@ -510,7 +515,7 @@ internal sealed class JobEntity : JobsPersistentActor
         }
     }
 
-    private void OnCancel()
+    private void OnCancel(string? request)
     {
         if (!_state.Exists)
         {
@@ -526,7 +531,7 @@ internal sealed class JobEntity : JobsPersistentActor
 
         var running = _state.Phase == JobPhase.Running ? _state.CurrentAttempt : (int?)null;
         var runningSince = running is null ? (DateTimeOffset?)null : _state.Attempts[^1].StartedAt;
-        PersistIndexed(new JobCancelled(Now), e =>
+        PersistIndexed(new JobCancelled(Now, request), e =>
         {
             _state = _state.Apply(e);
             Publish("cancelled", _state, running is null ? null : AttemptOutcome.Cancelled);
@@ -564,7 +569,7 @@ internal sealed class JobEntity : JobsPersistentActor
             return;
         }
 
-        PersistIndexed(new JobRescheduled(reschedule.DueAt, Now), e =>
+        PersistIndexed(new JobRescheduled(reschedule.DueAt, Now, reschedule.Request), e =>
         {
             _state = _state.Apply(e);
             Publish("rescheduled", _state);
@@ -574,7 +579,7 @@ internal sealed class JobEntity : JobsPersistentActor
         });
     }
 
-    private void OnRetry()
+    private void OnRetry(string? request)
     {
         if (!_state.Exists)
         {
@@ -588,7 +593,7 @@ internal sealed class JobEntity : JobsPersistentActor
             return;
         }
 
-        PersistIndexed(new JobRetried(Now, Now), e =>
+        PersistIndexed(new JobRetried(Now, Now, request), e =>
         {
             _state = _state.Apply(e);
             Publish("retried", _state);

@@ -43,14 +43,23 @@ internal sealed record AttemptEnded(
     DateTimeOffset? RetryAt
 ) : Serialization.IPersistedEvent;
 
-/// <summary>The job was cancelled (a running attempt's token is cancelled too).</summary>
-internal sealed record JobCancelled(DateTimeOffset At) : Serialization.IPersistedEvent;
+/// <summary>The job was cancelled (a running attempt's token is cancelled too); <c>Request</c>: the call's token, if it sent one.</summary>
+internal sealed record JobCancelled(DateTimeOffset At, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Request = null)
+    : Serialization.IPersistedEvent;
 
-/// <summary>A failed or cancelled job was sent back to wait for another attempt, its allowance renewed.</summary>
-internal sealed record JobRetried(DateTimeOffset DueAt, DateTimeOffset At) : Serialization.IPersistedEvent;
+/// <summary>A failed or cancelled job was sent back to wait for another attempt, its allowance renewed (<c>Request</c>: the call's token).</summary>
+internal sealed record JobRetried(
+    DateTimeOffset DueAt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Request = null
+) : Serialization.IPersistedEvent;
 
-/// <summary>A waiting job was moved to another time.</summary>
-internal sealed record JobRescheduled(DateTimeOffset DueAt, DateTimeOffset At) : Serialization.IPersistedEvent;
+/// <summary>A waiting job was moved to another time (<c>Request</c>: the call's token, if it sent one).</summary>
+internal sealed record JobRescheduled(
+    DateTimeOffset DueAt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Request = null
+) : Serialization.IPersistedEvent;
 
 /// <summary>The job was destroyed: its events are deleted right after.</summary>
 internal sealed record JobDestroyed(DateTimeOffset At) : Serialization.IPersistedEvent;

@@ -35,6 +35,9 @@ internal sealed record JobState
     /// <summary>How many events made this state (across lives of a unique job): a job's revision for preconditions.</summary>
     public long Revision { get; init; }
 
+    /// <summary>The token of the last cancel, reschedule or retry call that changed the job (null: none, or sent without one).</summary>
+    public string? LastRequest { get; init; }
+
     public bool Exists => Phase is not (JobPhase.None or JobPhase.Destroyed);
 
     public bool IsFinished => Phase is JobPhase.Succeeded or JobPhase.Failed or JobPhase.Cancelled;
@@ -63,15 +66,17 @@ internal sealed record JobState
             AttemptEnded e => ApplyEnded(e),
             JobCancelled c => this with
             {
+                LastRequest = c.Request,
                 Phase = JobPhase.Cancelled,
                 CompletedAt = c.At,
                 UpdatedAt = c.At,
                 RunningIncarnation = null,
                 Attempts = Phase == JobPhase.Running ? CloseLast(AttemptOutcome.Cancelled, c.At, "cancelled", null) : Attempts,
             },
-            JobRescheduled r => this with { DueAt = r.DueAt, UpdatedAt = r.At },
+            JobRescheduled r => this with { DueAt = r.DueAt, UpdatedAt = r.At, LastRequest = r.Request },
             JobRetried r => this with
             {
+                LastRequest = r.Request,
                 Phase = JobPhase.Pending,
                 DueAt = r.DueAt,
                 UpdatedAt = r.At,

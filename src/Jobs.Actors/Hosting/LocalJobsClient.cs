@@ -18,8 +18,8 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// <summary>How long a read waits for an answer before it asks again (see <see cref="ReadAsync{T}"/>).</summary>
     private static readonly TimeSpan ReadRetryAfter = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a schedule call waits for an answer before it sends its request again (see <see cref="ScheduleOneAsync"/>).</summary>
-    private static readonly TimeSpan ScheduleResendAfter = TimeSpan.FromSeconds(2);
+    /// <summary>How long a call that changes a job waits for an answer before it sends its request again (see <see cref="ScheduleOneAsync"/>).</summary>
+    private static readonly TimeSpan CallResendAfter = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a call waits for its entity before it checks that storage answers.</summary>
     private static readonly TimeSpan StorageProbeAfter = TimeSpan.FromSeconds(1);
@@ -46,7 +46,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     }
 
     /// <summary>
-    /// Sends a schedule request to its entity, and the same request again after each <see cref="ScheduleResendAfter"/>
+    /// Sends a schedule request to its entity, and the same request again after each <see cref="CallResendAfter"/>
     /// without an answer, up to <see cref="AskTimeout"/>. Sharding drops the messages a shard's region holds when the
     /// shard is handed to another member (a rolling restart, a rebalance), and a reply can be lost with a member that
     /// stops: measured, one such call in a rolling restart waited the whole 30 s for nothing. The request carries a
@@ -59,11 +59,11 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             {
                 Definition = schedule.Definition with { Request = NewRequestToken() },
             },
-            ScheduleResendAfter,
+            CallResendAfter,
             cancellationToken
         );
 
-    /// <summary>A token naming one schedule call, stored with the job it creates, by which its entity knows the call's repeats.</summary>
+    /// <summary>A token naming one call (a schedule, cancel, reschedule or retry), stored with what it changed, by which its entity knows the call's repeats.</summary>
     private static string NewRequestToken() => Convert.ToHexString(BitConverter.GetBytes(Random.Shared.NextInt64()));
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
@@ -202,7 +202,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task CancelAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new CancelJob(jobId), cancellationToken);
+        return CommandAsync(new CancelJob(jobId, Request: NewRequestToken()), cancellationToken);
     }
 
     public Task RescheduleAsync(string jobId, DateTimeOffset runAt, CancellationToken cancellationToken = default) =>
@@ -214,25 +214,51 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task DestroyAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new DestroyJob(jobId), cancellationToken);
+        return DestroyOnceAsync(new DestroyJob(jobId), cancellationToken);
     }
 
     public Task DestroyAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new DestroyJob(jobId, ifRevision), cancellationToken);
+        return DestroyOnceAsync(new DestroyJob(jobId, ifRevision), cancellationToken);
     }
 
     public Task RetryAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new RetryJob(jobId), cancellationToken);
+        return CommandAsync(new RetryJob(jobId, NewRequestToken()), cancellationToken);
     }
 
     public Task CancelAsync(string jobId, long ifRevision, CancellationToken cancellationToken = default)
     {
         ScheduleValidator.ValidateJobId(jobId);
-        return AskAsync<JobAck>(new CancelJob(jobId, ifRevision), cancellationToken);
+        return CommandAsync(new CancelJob(jobId, ifRevision, NewRequestToken()), cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a cancel, reschedule or retry call (carrying its token) to its entity, and again after each
+    /// <see cref="CallResendAfter"/> without an answer, as schedule calls are (see <see cref="ScheduleOneAsync"/>):
+    /// the entity answers a repeat of the call that last changed the job as done, without changing it again.
+    /// </summary>
+    private Task CommandAsync(IJobMessage command, CancellationToken cancellationToken) =>
+        AskRepeatedlyAsync<JobAck>(command, CallResendAfter, cancellationToken);
+
+    /// <summary>
+    /// Sends a destroy call, and again after each <see cref="CallResendAfter"/> without an answer. A destroyed job
+    /// keeps nothing, not even the call's token: a repeat finds no job, which after a repeat means an earlier send
+    /// destroyed it and its answer was lost, so the call succeeds.
+    /// </summary>
+    private async Task DestroyOnceAsync(DestroyJob destroy, CancellationToken cancellationToken)
+    {
+        var sends = 0;
+        try
+        {
+            await AskRepeatedlyAsync<JobAck>(destroy, CallResendAfter, cancellationToken, onSend: () => sends++).ConfigureAwait(false);
+        }
+        catch (JobNotFoundException) when (sends > 1)
+        {
+            // Destroyed by an earlier send of this call.
+        }
     }
 
     private Task Reschedule(string jobId, DateTimeOffset runAt, long? ifRevision, CancellationToken cancellationToken)
@@ -243,7 +269,7 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             throw new JobValidationException("runAt", "must be before the year 9999");
         }
 
-        return AskAsync<JobAck>(new RescheduleJob(jobId, runAt, ifRevision), cancellationToken);
+        return CommandAsync(new RescheduleJob(jobId, runAt, ifRevision, NewRequestToken()), cancellationToken);
     }
 
     public Task<IReadOnlyDictionary<JobStatus, long>> CountAsync(JobQuery query, CancellationToken cancellationToken = default)
@@ -464,13 +490,15 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         IJobMessage message,
         TimeSpan againAfter,
         CancellationToken cancellationToken,
-        IActorRef? region = null
+        IActorRef? region = null,
+        Action? onSend = null
     )
     {
         var deadline = Environment.TickCount64 + (long)AskTimeout.TotalMilliseconds;
         while (true)
         {
             var left = TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
+            onSend?.Invoke();
             try
             {
                 return await AskAsync<T>(message, cancellationToken, region, left < againAfter ? left : againAfter).ConfigureAwait(false);

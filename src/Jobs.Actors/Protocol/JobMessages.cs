@@ -30,14 +30,14 @@ internal sealed record ScheduleJobInBatch(ScheduleJob Schedule, JournalWriteGrou
 /// <summary>Reply with the job's JobInfo, or a failure with JobNotFoundException.</summary>
 internal sealed record GetJob(string JobId) : IJobMessage;
 
-/// <summary>Cancel; replies <see cref="JobAck"/>.</summary>
-internal sealed record CancelJob(string JobId, long? IfRevision = null) : IJobMessage;
+/// <summary>Cancel; replies <see cref="JobAck"/> (also to a repeat of the call that cancelled it: same <c>Request</c> token).</summary>
+internal sealed record CancelJob(string JobId, long? IfRevision = null, string? Request = null) : IJobMessage;
 
-/// <summary>Move a waiting job; replies <see cref="JobAck"/>.</summary>
-internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt, long? IfRevision = null) : IJobMessage;
+/// <summary>Move a waiting job; replies <see cref="JobAck"/> (also to a repeat of the call that moved it: same <c>Request</c>).</summary>
+internal sealed record RescheduleJob(string JobId, DateTimeOffset DueAt, long? IfRevision = null, string? Request = null) : IJobMessage;
 
-/// <summary>Run a failed or cancelled job again; replies <see cref="JobAck"/>.</summary>
-internal sealed record RetryJob(string JobId) : IJobMessage;
+/// <summary>Run a failed or cancelled job again; replies <see cref="JobAck"/> (also to a repeat of that call: same <c>Request</c>).</summary>
+internal sealed record RetryJob(string JobId, string? Request = null) : IJobMessage;
 
 /// <summary>Delete the job and its history; replies <see cref="JobAck"/>.</summary>
 internal sealed record DestroyJob(string JobId, long? IfRevision = null) : IJobMessage;
