@@ -1,10 +1,11 @@
 using Jobs.Actors.Protocol;
+using Jobs.Actors.Recurring;
 using Jobs.Client;
 
 namespace Jobs.Actors.Tests;
 
 /// <summary>
-/// Cancel, reschedule and retry calls are sent again when their answer does not come (a shard hand-off drops the
+/// Cancel, reschedule, retry and recurring-schedule calls are sent again when their answer does not come (a shard hand-off drops the
 /// messages its region holds): the entity knows a repeat by the call's token, stored with the change it made, and
 /// answers it as done without changing the job again, also after the entity started again elsewhere.
 /// </summary>
@@ -127,6 +128,38 @@ public sealed class CommandRepeatTests
         Assert.Same(JobAck.Instance, await region.AskEntity<JobAck>(new DestroyJob(id), Ask));
         await Assert.ThrowsAsync<JobNotFoundException>(() => region.AskEntity<JobAck>(new DestroyJob(id), Ask));
         await Assert.ThrowsAsync<JobNotFoundException>(() => node.Client.DestroyAsync(id));
+    }
+
+    [Fact]
+    public async Task RecurringCallsSentAgain_AreAnsweredDone_AndStoreNothingTheSecondTime()
+    {
+        // The client sends these again when their answer does not come; the schedule's entity must take the repeat as
+        // done: set with the definition it has, pause when paused, resume when running; a deleted one is not found.
+        await using var node = await TestNode.StartAsync(Backend.Sqlite);
+        var request = new RecurringScheduleRequest
+        {
+            Name = "repeated",
+            Kind = "echo",
+            Cron = "0 0 * * *",
+            Payload = System.Text.Json.JsonSerializer.SerializeToElement(new EchoPayload("daily")),
+        };
+        var first = await node.Client.SetRecurringAsync(request);
+        Assert.Equal(first.UpdatedAt, (await node.Client.SetRecurringAsync(request)).UpdatedAt);
+        await node.Client.PauseRecurringAsync("repeated");
+        await node.Client.PauseRecurringAsync("repeated");
+        await node.Client.ResumeRecurringAsync("repeated");
+        await node.Client.ResumeRecurringAsync("repeated");
+        var manifests = await node
+            .Node.Runtime!.Journal.ReplayAsync("recurring-repeated", 1, long.MaxValue, int.MaxValue, CancellationToken.None)
+            .Select(e => e.Manifest)
+            .ToListAsync();
+        Assert.Equal(["recurring-defined.v1", "recurring-paused.v1", "recurring-resumed.v1"], manifests);
+
+        await node.Client.DeleteRecurringAsync("repeated");
+        await Assert.ThrowsAsync<RecurringNotFoundException>(() =>
+            node.Node.Runtime!.Recurring.AskEntity<JobAck>(new DeleteRecurring("repeated"), Ask)
+        );
+        await Assert.ThrowsAsync<RecurringNotFoundException>(() => node.Client.DeleteRecurringAsync("repeated"));
     }
 
     private static async Task<string> ScheduleLaterAsync(TestNode node, string id) =>

@@ -18,7 +18,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     /// <summary>How long a read waits for an answer before it asks again (see <see cref="ReadAsync{T}"/>).</summary>
     private static readonly TimeSpan ReadRetryAfter = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a call that changes a job waits for an answer before it sends its request again (see <see cref="ScheduleOneAsync"/>).</summary>
+    /// <summary>
+    /// How long a call that changes a job waits for an answer before it sends its request again (see
+    /// <see cref="ScheduleOneAsync"/>).
+    /// </summary>
     private static readonly TimeSpan CallResendAfter = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a call waits for its entity before it checks that storage answers.</summary>
@@ -63,7 +66,10 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
             cancellationToken
         );
 
-    /// <summary>A token naming one call (a schedule, cancel, reschedule or retry), stored with what it changed, by which its entity knows the call's repeats.</summary>
+    /// <summary>
+    /// A token naming one call (a schedule, cancel, reschedule or retry), stored with what it changed, by which its
+    /// entity knows the call's repeats.
+    /// </summary>
     private static string NewRequestToken() => Convert.ToHexString(BitConverter.GetBytes(Random.Shared.NextInt64()));
 
     public async Task<IReadOnlyList<ScheduleManyItemResult>> ScheduleManyAsync(
@@ -348,7 +354,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task<RecurringScheduleInfo> SetRecurringAsync(RecurringScheduleRequest request, CancellationToken cancellationToken = default)
     {
         var definition = validator.ValidateRecurring(request, runtime.NamedSchedules);
-        return AskAsync<RecurringScheduleInfo>(new SetRecurring(definition), cancellationToken, runtime.Recurring);
+        // Sent again without an answer (see CommandAsync): the schedule's entity answers a repeat with the schedule,
+        // writing nothing, as the definition already is as asked.
+        return AskRepeatedlyAsync<RecurringScheduleInfo>(new SetRecurring(definition), CallResendAfter, cancellationToken, runtime.Recurring);
     }
 
     public Task<RecurringScheduleInfo> GetRecurringAsync(string name, CancellationToken cancellationToken = default) =>
@@ -374,13 +382,31 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     }
 
     public Task PauseRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        AskAsync<JobAck>(new PauseRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+        AskRepeatedlyAsync<JobAck>(new PauseRecurring(CheckName(name)), CallResendAfter, cancellationToken, runtime.Recurring);
 
     public Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        AskAsync<JobAck>(new ResumeRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+        AskRepeatedlyAsync<JobAck>(new ResumeRecurring(CheckName(name)), CallResendAfter, cancellationToken, runtime.Recurring);
 
-    public Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
-        AskAsync<JobAck>(new DeleteRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
+    /// <summary>Deletes a schedule, its call sent again without an answer; after a repeat, no schedule means an earlier send deleted it.</summary>
+    public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var sends = 0;
+        try
+        {
+            await AskRepeatedlyAsync<JobAck>(
+                    new DeleteRecurring(CheckName(name)),
+                    CallResendAfter,
+                    cancellationToken,
+                    runtime.Recurring,
+                    onSend: () => sends++
+                )
+                .ConfigureAwait(false);
+        }
+        catch (RecurringNotFoundException) when (sends > 1)
+        {
+            // Deleted by an earlier send of this call.
+        }
+    }
 
     public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default)
     {
