@@ -79,11 +79,8 @@ public sealed class CommandRepeatTests
         var tokens = new List<string>();
         foreach (var (id, seq) in new[] { (moved, 2L), (moved, 3L), (cancelled, 2L) })
         {
-            var stored = await node
-                .Node.Runtime!.Journal.ReplayAsync(Entities.JobEntity.PersistenceIdOf(id), seq, seq, 1, CancellationToken.None)
-                .FirstAsync();
-            using var json = System.Text.Json.JsonDocument.Parse(stored.Payload);
-            tokens.Add(json.RootElement.GetProperty("request").GetString()!);
+            var stored = (await node.StoredEventsAsync(Entities.JobEntity.PersistenceIdOf(id)))[(int)seq - 1];
+            tokens.Add(TestNode.RequestTokenOf(stored)!);
         }
 
         Assert.All(tokens, t => Assert.False(string.IsNullOrEmpty(t)));
@@ -149,10 +146,7 @@ public sealed class CommandRepeatTests
         await node.Client.PauseRecurringAsync("repeated");
         await node.Client.ResumeRecurringAsync("repeated");
         await node.Client.ResumeRecurringAsync("repeated");
-        var manifests = await node
-            .Node.Runtime!.Journal.ReplayAsync("recurring-repeated", 1, long.MaxValue, int.MaxValue, CancellationToken.None)
-            .Select(e => e.Manifest)
-            .ToListAsync();
+        var manifests = (await node.StoredEventsAsync("recurring-repeated")).Select(e => e.Manifest);
         Assert.Equal(["recurring-defined.v1", "recurring-paused.v1", "recurring-resumed.v1"], manifests);
 
         await node.Client.DeleteRecurringAsync("repeated");
@@ -168,8 +162,5 @@ public sealed class CommandRepeatTests
         ).JobId;
 
     private static async Task<List<string>> ManifestsAsync(TestNode node, string id) =>
-        await node
-            .Node.Runtime!.Journal.ReplayAsync(Entities.JobEntity.PersistenceIdOf(id), 1, long.MaxValue, int.MaxValue, CancellationToken.None)
-            .Select(e => e.Manifest)
-            .ToListAsync();
+        [.. (await node.StoredEventsAsync(Entities.JobEntity.PersistenceIdOf(id))).Select(e => e.Manifest)];
 }

@@ -113,6 +113,17 @@ public sealed class TestNode : IAsyncDisposable
     /// <summary>The node's recent log lines (see <see cref="RecordedLog"/>).</summary>
     public IReadOnlyList<string> LogLines => _recorded.Lines;
 
+    /// <summary>The events stored under <paramref name="persistenceId"/> in the node's journal, oldest first.</summary>
+    public Task<List<Jobs.Persistence.Journal.PersistentRepr>> StoredEventsAsync(string persistenceId) =>
+        Node.Runtime!.Journal.ReplayAsync(persistenceId, 1, long.MaxValue, long.MaxValue, CancellationToken.None).ToListAsync().AsTask();
+
+    /// <summary>The token of the call that made a stored job event (its <c>request</c> field), or null.</summary>
+    public static string? RequestTokenOf(Jobs.Persistence.Journal.PersistentRepr stored)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(stored.Payload);
+        return json.RootElement.TryGetProperty("request", out var request) ? request.GetString() : null;
+    }
+
     public static async Task<string> StorageConfigAsync(Backend backend, string directory) =>
         backend switch
         {

@@ -250,20 +250,29 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
         AskRepeatedlyAsync<JobAck>(command, CallResendAfter, cancellationToken);
 
     /// <summary>
-    /// Sends a destroy call, and again after each <see cref="CallResendAfter"/> without an answer. A destroyed job
-    /// keeps nothing, not even the call's token: a repeat finds no job, which after a repeat means an earlier send
-    /// destroyed it and its answer was lost, so the call succeeds.
+    /// Sends a destroy call, and again after each <see cref="CallResendAfter"/> without an answer (see
+    /// <see cref="RemoveOnceAsync{TNotFound}"/>).
     /// </summary>
-    private async Task DestroyOnceAsync(DestroyJob destroy, CancellationToken cancellationToken)
+    private Task DestroyOnceAsync(DestroyJob destroy, CancellationToken cancellationToken) =>
+        RemoveOnceAsync<JobNotFoundException>(destroy, cancellationToken);
+
+    /// <summary>
+    /// Sends a call that removes what it names (a job, a recurring schedule), and again after each
+    /// <see cref="CallResendAfter"/> without an answer. What is removed keeps nothing, not even the call's token: a
+    /// repeat finds nothing, which after a repeat means an earlier send removed it and its answer was lost, so the
+    /// call succeeds (a first send that finds nothing still fails as not found).
+    /// </summary>
+    private async Task RemoveOnceAsync<TNotFound>(IJobMessage remove, CancellationToken cancellationToken, IActorRef? region = null)
+        where TNotFound : JobsException
     {
         var sends = 0;
         try
         {
-            await AskRepeatedlyAsync<JobAck>(destroy, CallResendAfter, cancellationToken, onSend: () => sends++).ConfigureAwait(false);
+            await AskRepeatedlyAsync<JobAck>(remove, CallResendAfter, cancellationToken, region, onSend: () => sends++).ConfigureAwait(false);
         }
-        catch (JobNotFoundException) when (sends > 1)
+        catch (TNotFound) when (sends > 1)
         {
-            // Destroyed by an earlier send of this call.
+            // Removed by an earlier send of this call.
         }
     }
 
@@ -387,26 +396,9 @@ internal sealed class LocalJobsClient(JobsRuntime runtime, ScheduleValidator val
     public Task ResumeRecurringAsync(string name, CancellationToken cancellationToken = default) =>
         AskRepeatedlyAsync<JobAck>(new ResumeRecurring(CheckName(name)), CallResendAfter, cancellationToken, runtime.Recurring);
 
-    /// <summary>Deletes a schedule, its call sent again without an answer; after a repeat, no schedule means an earlier send deleted it.</summary>
-    public async Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var sends = 0;
-        try
-        {
-            await AskRepeatedlyAsync<JobAck>(
-                    new DeleteRecurring(CheckName(name)),
-                    CallResendAfter,
-                    cancellationToken,
-                    runtime.Recurring,
-                    onSend: () => sends++
-                )
-                .ConfigureAwait(false);
-        }
-        catch (RecurringNotFoundException) when (sends > 1)
-        {
-            // Deleted by an earlier send of this call.
-        }
-    }
+    /// <summary>Deletes a schedule, its call sent again without an answer (see <see cref="RemoveOnceAsync{TNotFound}"/>).</summary>
+    public Task DeleteRecurringAsync(string name, CancellationToken cancellationToken = default) =>
+        RemoveOnceAsync<RecurringNotFoundException>(new DeleteRecurring(CheckName(name)), cancellationToken, runtime.Recurring);
 
     public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default)
     {
